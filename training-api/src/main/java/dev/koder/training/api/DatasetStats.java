@@ -1,0 +1,25 @@
+package dev.koder.training.api;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+/**
+ * Size of a dataset.
+ *
+ * @param examples valid examples (lines)
+ * @param messages messages over all examples (a prompt-completion pair counts as two)
+ * @param characters characters of text over all messages
+ * @param tokens tokens over all examples, exact or approximate as {@link #tokensExact()} says
+ * @param tokensExact true when counted with the base model's tokenizer.json; false for the estimate of
+ *     about four characters a token
+ * @param maxExampleTokens tokens of the longest example
+ * @param overLength examples longer than the maximum sequence length (truncated in training)
+ */
+public record DatasetStats(
+        @JsonProperty("examples") long examples,
+        @JsonProperty("messages") long messages,
+        @JsonProperty("characters") long characters,
+        @JsonProperty("tokens") long tokens,
+        @JsonProperty("tokens_exact") boolean tokensExact,
+        @JsonProperty("max_example_tokens") long maxExampleTokens,
+        @JsonProperty("over_length") long overLength) {
+}

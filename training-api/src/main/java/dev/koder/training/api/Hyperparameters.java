@@ -1,0 +1,290 @@
+package dev.koder.training.api;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+/**
+ * Optimisation settings. Any value left null takes its default when the {@link JobSpec} is built (the
+ * learning rate's default depends on the method, the batch arithmetic on the GPU count); after that every
+ * value but one of epochs/max steps and one of warm-up ratio/steps is set.
+ *
+ * <p>Batch arithmetic: {@code batch_size = micro_batch_size x gradient_accumulation_steps x GPUs}. Give
+ * either batch size or accumulation steps (or neither: accumulation 1); the other is derived.
+ *
+ * @param epochs passes over the training data, 1 to 100; default 3 unless max steps is set
+ * @param maxSteps optimiser steps to run instead of epochs, 1 to 10,000,000
+ * @param learningRate peak learning rate, greater than 0 and at most 1; default 2e-4 for LoRA/QLoRA SFT,
+ *     1e-5 for full SFT, 5e-6 for DPO with an adapter, 1e-6 for full DPO
+ * @param scheduler learning-rate schedule; default cosine
+ * @param warmupRatio share of steps spent warming up, 0 to 1; default 0.03 unless warm-up steps is set
+ * @param warmupSteps warm-up steps, 0 to 1,000,000
+ * @param batchSize examples per optimiser step over all GPUs, 1 to 65,536
+ * @param microBatchSize examples per forward pass on one GPU, 1 to 4,096; default 4
+ * @param gradientAccumulationSteps micro-batches per optimiser step, 1 to 4,096
+ * @param maxSeqLength tokens per example after which it is truncated, 16 to 1,048,576; default 2048
+ * @param weightDecay AdamW weight decay, 0 to 1; default 0
+ * @param maxGradNorm gradient clipping norm, greater than 0 and at most 1000; default 1
+ * @param seed random seed, 0 to 2,147,483,647; default 42
+ * @param gradientCheckpointing recompute activations to save memory; default true
+ * @param packing pack several short examples into one sequence (SFT only); default false
+ * @param precision training precision; default auto
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record Hyperparameters(
+        @JsonProperty("epochs") Integer epochs,
+        @JsonProperty("max_steps") Integer maxSteps,
+        @JsonProperty("learning_rate") Double learningRate,
+        @JsonProperty("scheduler") Scheduler scheduler,
+        @JsonProperty("warmup_ratio") Double warmupRatio,
+        @JsonProperty("warmup_steps") Integer warmupSteps,
+        @JsonProperty("batch_size") Integer batchSize,
+        @JsonProperty("micro_batch_size") Integer microBatchSize,
+        @JsonProperty("gradient_accumulation_steps") Integer gradientAccumulationSteps,
+        @JsonProperty("max_seq_length") Integer maxSeqLength,
+        @JsonProperty("weight_decay") Double weightDecay,
+        @JsonProperty("max_grad_norm") Double maxGradNorm,
+        @JsonProperty("seed") Integer seed,
+        @JsonProperty("gradient_checkpointing") Boolean gradientCheckpointing,
+        @JsonProperty("packing") Boolean packing,
+        @JsonProperty("precision") Precision precision) {
+
+    /** Most epochs. */
+    public static final int MAX_EPOCHS = 100;
+    /** Most optimiser steps. */
+    public static final int MAX_STEPS = 10_000_000;
+    /** Shortest accepted maximum sequence length. */
+    public static final int MIN_SEQ_LENGTH = 16;
+    /** Longest accepted maximum sequence length. */
+    public static final int MAX_SEQ_LENGTH = 1_048_576;
+
+    /** @return a builder with every value unset (defaults apply) */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** @return a builder holding these values */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.epochs = epochs;
+        b.maxSteps = maxSteps;
+        b.learningRate = learningRate;
+        b.scheduler = scheduler;
+        b.warmupRatio = warmupRatio;
+        b.warmupSteps = warmupSteps;
+        b.batchSize = batchSize;
+        b.microBatchSize = microBatchSize;
+        b.gradientAccumulationSteps = gradientAccumulationSteps;
+        b.maxSeqLength = maxSeqLength;
+        b.weightDecay = weightDecay;
+        b.maxGradNorm = maxGradNorm;
+        b.seed = seed;
+        b.gradientCheckpointing = gradientCheckpointing;
+        b.packing = packing;
+        b.precision = precision;
+        return b;
+    }
+
+    /** @param method the resolved method @return the learning rate used when none is given */
+    public static double defaultLearningRate(TrainingMethod method) {
+        boolean full = method.adapter() == AdapterType.FULL;
+        if (method.objective() == Objective.DPO) {
+            return full ? 1e-6 : 5e-6;
+        }
+        return full ? 1e-5 : 2e-4;
+    }
+
+    void check(Checks c, String at, TrainingMethod method, int gpus) {
+        c.between(Checks.at(at, "epochs"), epochs, 1, MAX_EPOCHS);
+        c.between(Checks.at(at, "max_steps"), maxSteps, 1, MAX_STEPS);
+        if (epochs != null && maxSteps != null) {
+            c.add(Checks.at(at, "max_steps"), "set either epochs or max_steps, not both");
+        }
+        c.between(Checks.at(at, "learning_rate"), learningRate, 0, true, 1, false);
+        c.between(Checks.at(at, "warmup_ratio"), warmupRatio, 0, false, 1, false);
+        c.between(Checks.at(at, "warmup_steps"), warmupSteps, 0, 1_000_000);
+        if (warmupRatio != null && warmupSteps != null) {
+            c.add(Checks.at(at, "warmup_steps"), "set either warmup_ratio or warmup_steps, not both");
+        }
+        c.between(Checks.at(at, "batch_size"), batchSize, 1, 65_536);
+        c.between(Checks.at(at, "micro_batch_size"), microBatchSize, 1, 4_096);
+        c.between(Checks.at(at, "gradient_accumulation_steps"), gradientAccumulationSteps, 1, 4_096);
+        c.between(Checks.at(at, "max_seq_length"), maxSeqLength, MIN_SEQ_LENGTH, MAX_SEQ_LENGTH);
+        c.between(Checks.at(at, "weight_decay"), weightDecay, 0, false, 1, false);
+        c.between(Checks.at(at, "max_grad_norm"), maxGradNorm, 0, true, 1000, false);
+        c.between(Checks.at(at, "seed"), seed, 0, Integer.MAX_VALUE);
+        checkBatch(c, at, gpus);
+        if (Boolean.TRUE.equals(packing) && method != null && method.objective() == Objective.DPO) {
+            c.add(Checks.at(at, "packing"), "only applies to objective sft, got dpo");
+        }
+        if (precision == Precision.FP16 && gpus == 0) {
+            c.add(Checks.at(at, "precision"), "fp16 needs a GPU; use auto, bf16 or fp32 on CPU");
+        }
+    }
+
+    private void checkBatch(Checks c, String at, int gpus) {
+        int dp = Math.max(1, gpus);
+        int micro = microBatchSize == null ? 4 : microBatchSize;
+        if (micro < 1 || (batchSize != null && batchSize < 1)
+                || (gradientAccumulationSteps != null && gradientAccumulationSteps < 1)) {
+            return;
+        }
+        String sum = "micro_batch_size x GPUs = " + micro + " x " + dp;
+        if (batchSize != null && batchSize % (micro * dp) != 0) {
+            c.add(Checks.at(at, "batch_size"), "must be a multiple of " + sum + " = " + micro * dp
+                    + ", got " + batchSize);
+        } else if (batchSize != null && gradientAccumulationSteps != null
+                && batchSize != micro * dp * gradientAccumulationSteps) {
+            c.add(Checks.at(at, "gradient_accumulation_steps"), "must be " + batchSize / (micro * dp)
+                    + " for batch_size " + batchSize + " with " + sum + ", got " + gradientAccumulationSteps);
+        }
+    }
+
+    Hyperparameters resolved(TrainingMethod method, int gpus) {
+        int dp = Math.max(1, gpus);
+        int micro = microBatchSize == null ? 4 : microBatchSize;
+        int accumulation = gradientAccumulationSteps != null ? gradientAccumulationSteps
+                : batchSize != null ? Math.max(1, batchSize / (micro * dp)) : 1;
+        int batch = batchSize != null ? batchSize : micro * dp * accumulation;
+        return new Hyperparameters(
+                epochs == null && maxSteps == null ? Integer.valueOf(3) : epochs,
+                maxSteps,
+                learningRate == null ? defaultLearningRate(method) : learningRate,
+                scheduler == null ? Scheduler.COSINE : scheduler,
+                warmupRatio == null && warmupSteps == null ? Double.valueOf(0.03) : warmupRatio,
+                warmupSteps,
+                batch, micro, accumulation,
+                maxSeqLength == null ? Integer.valueOf(2048) : maxSeqLength,
+                weightDecay == null ? Double.valueOf(0.0) : weightDecay,
+                maxGradNorm == null ? Double.valueOf(1.0) : maxGradNorm,
+                seed == null ? Integer.valueOf(42) : seed,
+                gradientCheckpointing == null ? Boolean.TRUE : gradientCheckpointing,
+                packing == null ? Boolean.FALSE : packing,
+                precision == null ? Precision.AUTO : precision);
+    }
+
+    /** Builder of {@link Hyperparameters}; unset values take their defaults when the spec is built. */
+    public static final class Builder {
+        private Integer epochs;
+        private Integer maxSteps;
+        private Double learningRate;
+        private Scheduler scheduler;
+        private Double warmupRatio;
+        private Integer warmupSteps;
+        private Integer batchSize;
+        private Integer microBatchSize;
+        private Integer gradientAccumulationSteps;
+        private Integer maxSeqLength;
+        private Double weightDecay;
+        private Double maxGradNorm;
+        private Integer seed;
+        private Boolean gradientCheckpointing;
+        private Boolean packing;
+        private Precision precision;
+
+        private Builder() {
+        }
+
+        /** @param epochs passes over the data, 1 to 100 @return this */
+        public Builder epochs(int epochs) {
+            this.epochs = epochs;
+            return this;
+        }
+
+        /** @param maxSteps optimiser steps instead of epochs @return this */
+        public Builder maxSteps(int maxSteps) {
+            this.maxSteps = maxSteps;
+            return this;
+        }
+
+        /** @param learningRate peak learning rate, (0, 1] @return this */
+        public Builder learningRate(double learningRate) {
+            this.learningRate = learningRate;
+            return this;
+        }
+
+        /** @param scheduler learning-rate schedule @return this */
+        public Builder scheduler(Scheduler scheduler) {
+            this.scheduler = scheduler;
+            return this;
+        }
+
+        /** @param warmupRatio share of steps warming up, [0, 1] @return this */
+        public Builder warmupRatio(double warmupRatio) {
+            this.warmupRatio = warmupRatio;
+            return this;
+        }
+
+        /** @param warmupSteps warm-up steps @return this */
+        public Builder warmupSteps(int warmupSteps) {
+            this.warmupSteps = warmupSteps;
+            return this;
+        }
+
+        /** @param batchSize examples per optimiser step over all GPUs @return this */
+        public Builder batchSize(int batchSize) {
+            this.batchSize = batchSize;
+            return this;
+        }
+
+        /** @param microBatchSize examples per forward pass per GPU @return this */
+        public Builder microBatchSize(int microBatchSize) {
+            this.microBatchSize = microBatchSize;
+            return this;
+        }
+
+        /** @param steps micro-batches per optimiser step @return this */
+        public Builder gradientAccumulationSteps(int steps) {
+            this.gradientAccumulationSteps = steps;
+            return this;
+        }
+
+        /** @param maxSeqLength tokens per example before truncation @return this */
+        public Builder maxSeqLength(int maxSeqLength) {
+            this.maxSeqLength = maxSeqLength;
+            return this;
+        }
+
+        /** @param weightDecay AdamW weight decay, [0, 1] @return this */
+        public Builder weightDecay(double weightDecay) {
+            this.weightDecay = weightDecay;
+            return this;
+        }
+
+        /** @param maxGradNorm gradient clipping norm @return this */
+        public Builder maxGradNorm(double maxGradNorm) {
+            this.maxGradNorm = maxGradNorm;
+            return this;
+        }
+
+        /** @param seed random seed @return this */
+        public Builder seed(int seed) {
+            this.seed = seed;
+            return this;
+        }
+
+        /** @param on recompute activations to save memory @return this */
+        public Builder gradientCheckpointing(boolean on) {
+            this.gradientCheckpointing = on;
+            return this;
+        }
+
+        /** @param on pack short examples together (SFT only) @return this */
+        public Builder packing(boolean on) {
+            this.packing = on;
+            return this;
+        }
+
+        /** @param precision training precision @return this */
+        public Builder precision(Precision precision) {
+            this.precision = precision;
+            return this;
+        }
+
+        /** @return the settings; checked when the job spec is built */
+        public Hyperparameters build() {
+            return new Hyperparameters(epochs, maxSteps, learningRate, scheduler, warmupRatio, warmupSteps,
+                    batchSize, microBatchSize, gradientAccumulationSteps, maxSeqLength, weightDecay, maxGradNorm,
+                    seed, gradientCheckpointing, packing, precision);
+        }
+    }
+}

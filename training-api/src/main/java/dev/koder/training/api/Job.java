@@ -1,0 +1,47 @@
+package dev.koder.training.api;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * A snapshot of one job: its spec, where it is, how far it got and how it ended.
+ *
+ * @param id unique id, {@code ftjob-} followed by a time-ordered suffix
+ * @param spec the spec as submitted, dataset paths made absolute
+ * @param status current status
+ * @param cancelRequested whether someone asked to cancel it and the trainer has not stopped yet
+ * @param runner name of the runner that runs it
+ * @param createdAt when it was submitted
+ * @param updatedAt when anything about it last changed
+ * @param startedAt when its trainer first started, or null
+ * @param finishedAt when it reached a final status, or null
+ * @param attempt how many times a trainer was started for it (resumes count)
+ * @param progress the latest figures the trainer reported
+ * @param lastCheckpoint path of the latest checkpoint the trainer wrote, or null
+ * @param output path of the final output folder once it succeeded, or null
+ * @param failure why it failed, or null
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record Job(
+        @JsonProperty("id") String id,
+        @JsonProperty("spec") JobSpec spec,
+        @JsonProperty("status") JobStatus status,
+        @JsonProperty("cancel_requested") boolean cancelRequested,
+        @JsonProperty("runner") String runner,
+        @JsonProperty("created_at") Instant createdAt,
+        @JsonProperty("updated_at") Instant updatedAt,
+        @JsonProperty("started_at") Instant startedAt,
+        @JsonProperty("finished_at") Instant finishedAt,
+        @JsonProperty("attempt") int attempt,
+        @JsonProperty("progress") JobProgress progress,
+        @JsonProperty("last_checkpoint") String lastCheckpoint,
+        @JsonProperty("output") String output,
+        @JsonProperty("failure") JobFailure failure) {
+
+    /** @return the failure, when the job failed */
+    public Optional<JobFailure> failed() {
+        return Optional.ofNullable(failure);
+    }
+}

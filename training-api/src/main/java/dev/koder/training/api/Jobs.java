@@ -1,0 +1,85 @@
+package dev.koder.training.api;
+
+import java.time.Duration;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The jobs of a training service: submit, look up, list, follow, cancel. What host services code against,
+ * so tests can stand in their own implementation.
+ *
+ * <pre>{@code
+ * Job job = jobs.submit(spec);
+ * jobs.addListener((j, e) -> log.info("{} {}", j.id(), e.message()));
+ * Job done = jobs.await(job.id(), Duration.ofHours(2));
+ * if (done.status() == JobStatus.FAILED) {
+ *     log.warn("failed: {}", done.failure().message());
+ * }
+ * }</pre>
+ */
+public interface Jobs {
+
+    /**
+     * Checks the spec and its runner at once and queues the job; datasets and model are checked next,
+     * while the job is {@link JobStatus#VALIDATING}. Relative dataset paths are made absolute against the
+     * working directory.
+     *
+     * @param spec a built spec
+     * @return the new job, validating
+     * @throws UnsupportedFeatureException when the runner cannot run the spec
+     * @throws PluginNotFoundException when the spec names a runner that is not installed
+     * @throws StorageException when the job could not be recorded
+     */
+    Job submit(JobSpec spec);
+
+    /**
+     * @param id job id
+     * @return the job as it is now
+     * @throws JobNotFoundException when no job has that id
+     */
+    Job get(String id);
+
+    /**
+     * @param query which jobs, newest first
+     * @return one page of them
+     */
+    Page<Job> list(JobQuery query);
+
+    /**
+     * @param id job id
+     * @param afterSeq return events after this sequence number (0 for the first page)
+     * @param limit most events, 1 to 1000
+     * @return the events in order; the cursor is the last sequence number of the page
+     * @throws JobNotFoundException when no job has that id
+     */
+    Page<JobEvent> events(String id, long afterSeq, int limit);
+
+    /**
+     * Cancels a job. A job that has not started is cancelled at once; a running one is asked to save a
+     * checkpoint and stop (its trainer gets SIGTERM, and SIGKILL after the grace period). Calling again on a
+     * job whose cancellation is under way stops it at once; calling on a cancelled job does nothing.
+     *
+     * @param id job id
+     * @return the job after the request
+     * @throws JobNotFoundException when no job has that id
+     * @throws IllegalJobStateException when the job already succeeded or failed
+     */
+    Job cancel(String id);
+
+    /**
+     * Waits until the job reaches a final status.
+     *
+     * @param id job id
+     * @param timeout longest wait
+     * @return the finished job
+     * @throws InterruptedException when the thread is interrupted
+     * @throws TimeoutException when the job is still going after the timeout
+     * @throws JobNotFoundException when no job has that id
+     */
+    Job await(String id, Duration timeout) throws InterruptedException, TimeoutException;
+
+    /**
+     * @param listener told about every event of every job run by this process
+     * @return closing it removes the listener
+     */
+    Subscription addListener(JobListener listener);
+}

@@ -1,0 +1,28 @@
+package dev.koder.training.spi;
+
+import java.util.concurrent.CompletableFuture;
+
+/** A trainer started by an {@link Executor}. */
+public interface Execution {
+
+    /**
+     * @return an opaque reference the service stores with the job, so that it can {@link
+     *     Executor#reattach(String) re-attach} after a restart
+     */
+    String ref();
+
+    /** @return true while the trainer or any process it started is running */
+    boolean isAlive();
+
+    /**
+     * Asks the trainer to stop cleanly: SIGTERM to its whole process group. The trainer saves a checkpoint
+     * and exits.
+     */
+    void terminate();
+
+    /** Kills the trainer and every process it started at once (SIGKILL to the process group). */
+    void kill();
+
+    /** @return completes when the trainer has exited */
+    CompletableFuture<ExitStatus> onExit();
+}

@@ -1,0 +1,26 @@
+package dev.koder.training.spi;
+
+import dev.koder.training.api.Job;
+import dev.koder.training.api.JobStatus;
+
+/**
+ * A job as a {@link JobStore} keeps it: the public {@link Job} plus what the service needs to pick a running
+ * trainer up again after a restart.
+ *
+ * @param job the job
+ * @param executor name of the executor running its trainer, or null
+ * @param executionRef the executor's reference to the trainer, or null
+ * @param eventsOffset bytes of the trainer's events file already turned into job events
+ */
+public record JobRecord(Job job, String executor, String executionRef, long eventsOffset) {
+
+    /** @return the job's id */
+    public String id() {
+        return job.id();
+    }
+
+    /** @return the job's status */
+    public JobStatus status() {
+        return job.status();
+    }
+}

@@ -1,0 +1,190 @@
+package dev.koder.training.spi;
+
+import dev.koder.training.api.Job;
+import dev.koder.training.api.JobFailure;
+import dev.koder.training.api.JobProgress;
+import dev.koder.training.api.JobStatus;
+import java.time.Instant;
+
+/**
+ * A change to a stored job. Unset parts stay as they are. {@link #apply} holds the one definition of what
+ * a change does (timestamps, the allowed status moves), so every {@link JobStore} behaves the same.
+ */
+public final class JobUpdate {
+
+    private final JobStatus status;
+    private final Boolean cancelRequested;
+    private final String runner;
+    private final Integer attempt;
+    private final JobProgress progress;
+    private final String lastCheckpoint;
+    private final String output;
+    private final JobFailure failure;
+    private final String executor;
+    private final String executionRef;
+    private final boolean clearExecution;
+    private final Long eventsOffset;
+
+    private JobUpdate(Builder b) {
+        this.status = b.status;
+        this.cancelRequested = b.cancelRequested;
+        this.runner = b.runner;
+        this.attempt = b.attempt;
+        this.progress = b.progress;
+        this.lastCheckpoint = b.lastCheckpoint;
+        this.output = b.output;
+        this.failure = b.failure;
+        this.executor = b.executor;
+        this.executionRef = b.executionRef;
+        this.clearExecution = b.clearExecution;
+        this.eventsOffset = b.eventsOffset;
+    }
+
+    /** @return a builder that changes nothing yet */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** @param status the new status @return a builder that moves the job to it */
+    public static Builder to(JobStatus status) {
+        return new Builder().status(status);
+    }
+
+    /** @return the new status, or null to keep it */
+    public JobStatus status() {
+        return status;
+    }
+
+    /**
+     * Applies this change.
+     *
+     * @param current the job as stored
+     * @param now the store's clock
+     * @return the changed job
+     * @throws IllegalStateException when the status move is not allowed (see {@link JobStatus})
+     */
+    public JobRecord apply(JobRecord current, Instant now) {
+        Job j = current.job();
+        JobStatus next = j.status();
+        if (status != null && status != j.status()) {
+            if (!j.status().canBecome(status)) {
+                throw new IllegalStateException("job " + j.id() + " cannot move from " + j.status().wireName()
+                        + " to " + status.wireName());
+            }
+            next = status;
+        }
+        boolean moved = next != j.status();
+        boolean cancel = cancelRequested != null ? cancelRequested : j.cancelRequested();
+        if (next.isTerminal()) {
+            cancel = false;
+        }
+        Instant startedAt = j.startedAt() == null && moved && next == JobStatus.RUNNING ? now : j.startedAt();
+        Instant finishedAt = moved && next.isTerminal() ? now : j.finishedAt();
+        Job changed = new Job(j.id(), j.spec(), next, cancel,
+                runner != null ? runner : j.runner(),
+                j.createdAt(), now, startedAt, finishedAt,
+                attempt != null ? attempt : j.attempt(),
+                progress != null ? progress : j.progress(),
+                lastCheckpoint != null ? lastCheckpoint : j.lastCheckpoint(),
+                output != null ? output : j.output(),
+                failure != null ? failure : j.failure());
+        String exec = clearExecution ? null : executor != null ? executor : current.executor();
+        String ref = clearExecution ? null : executionRef != null ? executionRef : current.executionRef();
+        long offset = eventsOffset != null ? eventsOffset : current.eventsOffset();
+        return new JobRecord(changed, exec, ref, offset);
+    }
+
+    /** Builder of {@link JobUpdate}. */
+    public static final class Builder {
+        private JobStatus status;
+        private Boolean cancelRequested;
+        private String runner;
+        private Integer attempt;
+        private JobProgress progress;
+        private String lastCheckpoint;
+        private String output;
+        private JobFailure failure;
+        private String executor;
+        private String executionRef;
+        private boolean clearExecution;
+        private Long eventsOffset;
+
+        private Builder() {
+        }
+
+        /** @param status new status @return this */
+        public Builder status(JobStatus status) {
+            this.status = status;
+            return this;
+        }
+
+        /** @param requested the cancel mark @return this */
+        public Builder cancelRequested(boolean requested) {
+            this.cancelRequested = requested;
+            return this;
+        }
+
+        /** @param runner runner name @return this */
+        public Builder runner(String runner) {
+            this.runner = runner;
+            return this;
+        }
+
+        /** @param attempt attempt number @return this */
+        public Builder attempt(int attempt) {
+            this.attempt = attempt;
+            return this;
+        }
+
+        /** @param progress latest figures @return this */
+        public Builder progress(JobProgress progress) {
+            this.progress = progress;
+            return this;
+        }
+
+        /** @param path latest checkpoint @return this */
+        public Builder lastCheckpoint(String path) {
+            this.lastCheckpoint = path;
+            return this;
+        }
+
+        /** @param path final output folder @return this */
+        public Builder output(String path) {
+            this.output = path;
+            return this;
+        }
+
+        /** @param failure why it failed @return this */
+        public Builder failure(JobFailure failure) {
+            this.failure = failure;
+            return this;
+        }
+
+        /** @param executor executor name @param ref its reference to the trainer @return this */
+        public Builder execution(String executor, String ref) {
+            this.executor = executor;
+            this.executionRef = ref;
+            this.clearExecution = false;
+            return this;
+        }
+
+        /** @return this, set to forget the trainer reference (the trainer is gone) */
+        public Builder clearExecution() {
+            this.clearExecution = true;
+            this.executor = null;
+            this.executionRef = null;
+            return this;
+        }
+
+        /** @param offset bytes of the events file consumed @return this */
+        public Builder eventsOffset(long offset) {
+            this.eventsOffset = offset;
+            return this;
+        }
+
+        /** @return the update */
+        public JobUpdate build() {
+            return new JobUpdate(this);
+        }
+    }
+}

@@ -1,0 +1,25 @@
+package dev.koder.training.spi;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Where and how one attempt of a job runs, handed to {@link TrainingRunner#prepare}.
+ *
+ * @param jobId the job
+ * @param attempt 1 for the first start, more for resumes
+ * @param workdir the job's own folder; the runner writes its files here and nowhere else
+ * @param eventsFile where the trainer must append its JSONL events (see docs/PROTOCOL.md)
+ * @param outputDir where the trainer writes checkpoints and the final output
+ * @param resumeFrom checkpoint folder to resume from, if any
+ * @param gpus indexes of the GPUs allocated to the job (empty on CPU)
+ */
+public record RunContext(String jobId, int attempt, Path workdir, Path eventsFile, Path outputDir,
+        Optional<Path> resumeFrom, List<Integer> gpus) {
+
+    /** Copies the GPU list so the record stays immutable. */
+    public RunContext {
+        gpus = List.copyOf(gpus);
+    }
+}
