@@ -11,8 +11,18 @@ import dev.koder.training.api.JobStatus;
  * @param executor name of the executor running its trainer, or null
  * @param executionRef the executor's reference to the trainer, or null
  * @param eventsOffset bytes of the trainer's events file already turned into job events
+ * @param cancelRequests how many times cancellation was asked for while the job ran (a second request
+ *     escalates: the trainer stops without waiting for its checkpoint)
  */
-public record JobRecord(Job job, String executor, String executionRef, long eventsOffset) {
+public record JobRecord(Job job, String executor, String executionRef, long eventsOffset, int cancelRequests) {
+
+    /**
+     * @param job a new job
+     * @return its record, with no trainer yet
+     */
+    public static JobRecord of(Job job) {
+        return new JobRecord(job, null, null, 0, 0);
+    }
 
     /** @return the job's id */
     public String id() {

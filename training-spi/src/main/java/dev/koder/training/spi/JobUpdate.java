@@ -13,7 +13,7 @@ import java.time.Instant;
 public final class JobUpdate {
 
     private final JobStatus status;
-    private final Boolean cancelRequested;
+    private final boolean requestCancel;
     private final String runner;
     private final Integer attempt;
     private final JobProgress progress;
@@ -27,7 +27,7 @@ public final class JobUpdate {
 
     private JobUpdate(Builder b) {
         this.status = b.status;
-        this.cancelRequested = b.cancelRequested;
+        this.requestCancel = b.requestCancel;
         this.runner = b.runner;
         this.attempt = b.attempt;
         this.progress = b.progress;
@@ -74,10 +74,8 @@ public final class JobUpdate {
             next = status;
         }
         boolean moved = next != j.status();
-        boolean cancel = cancelRequested != null ? cancelRequested : j.cancelRequested();
-        if (next.isTerminal()) {
-            cancel = false;
-        }
+        int cancels = current.cancelRequests() + (requestCancel ? 1 : 0);
+        boolean cancel = cancels > 0 && !next.isTerminal();
         Instant startedAt = j.startedAt() == null && moved && next == JobStatus.RUNNING ? now : j.startedAt();
         Instant finishedAt = moved && next.isTerminal() ? now : j.finishedAt();
         Job changed = new Job(j.id(), j.spec(), next, cancel,
@@ -91,13 +89,13 @@ public final class JobUpdate {
         String exec = clearExecution ? null : executor != null ? executor : current.executor();
         String ref = clearExecution ? null : executionRef != null ? executionRef : current.executionRef();
         long offset = eventsOffset != null ? eventsOffset : current.eventsOffset();
-        return new JobRecord(changed, exec, ref, offset);
+        return new JobRecord(changed, exec, ref, offset, cancels);
     }
 
     /** Builder of {@link JobUpdate}. */
     public static final class Builder {
         private JobStatus status;
-        private Boolean cancelRequested;
+        private boolean requestCancel;
         private String runner;
         private Integer attempt;
         private JobProgress progress;
@@ -118,9 +116,9 @@ public final class JobUpdate {
             return this;
         }
 
-        /** @param requested the cancel mark @return this */
-        public Builder cancelRequested(boolean requested) {
-            this.cancelRequested = requested;
+        /** @return this, counting one more request to cancel */
+        public Builder requestCancel() {
+            this.requestCancel = true;
             return this;
         }
 

@@ -1,0 +1,59 @@
+package dev.koder.training.tck;
+
+import dev.koder.training.api.DatasetFormat;
+import dev.koder.training.api.DatasetRef;
+import dev.koder.training.api.EventLevel;
+import dev.koder.training.api.Hyperparameters;
+import dev.koder.training.api.Job;
+import dev.koder.training.api.JobProgress;
+import dev.koder.training.api.JobSpec;
+import dev.koder.training.api.JobStatus;
+import dev.koder.training.api.Resources;
+import dev.koder.training.api.TrainingMethod;
+import dev.koder.training.spi.JobRecord;
+import dev.koder.training.spi.NewEvent;
+import java.time.Instant;
+import java.util.Map;
+
+/** Specs, jobs and events the kits work with. */
+public final class Samples {
+
+    private Samples() {
+    }
+
+    /**
+     * @param tenant the tenant
+     * @param method the method
+     * @param dataPath the training data path
+     * @return a valid CPU spec
+     */
+    public static JobSpec spec(String tenant, TrainingMethod method, String dataPath) {
+        DatasetFormat format = method.objective() == dev.koder.training.api.Objective.DPO
+                ? DatasetFormat.PREFERENCE : DatasetFormat.CHAT;
+        return JobSpec.builder().name("kit-job").tenant(tenant).baseModel("/models/tiny").method(method)
+                .hyperparameters(Hyperparameters.builder().maxSteps(4).maxSeqLength(64).build())
+                .trainingData(DatasetRef.of(dataPath, format)).resources(Resources.cpu()).build();
+    }
+
+    /** @param tenant the tenant @return a valid LoRA SFT spec on the CPU */
+    public static JobSpec spec(String tenant) {
+        return spec(tenant, TrainingMethod.sftLora(), "/data/train.jsonl");
+    }
+
+    /**
+     * @param id job id
+     * @param tenant tenant
+     * @param created creation time
+     * @return a new queued job record
+     */
+    public static JobRecord queued(String id, String tenant, Instant created) {
+        return JobRecord.of(new Job(id, spec(tenant), JobStatus.QUEUED, false, "kit", created, created, null, null, 0,
+                JobProgress.NONE, null, null, null));
+    }
+
+    /** @param message text @return an info note event */
+    public static NewEvent note(String message) {
+        return new NewEvent(Instant.parse("2026-01-01T00:00:00Z"), EventLevel.INFO, "note", message,
+                Map.of("n", message.length(), "nested", Map.of("ok", true)));
+    }
+}
