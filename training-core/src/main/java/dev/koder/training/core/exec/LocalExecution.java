@@ -1,0 +1,69 @@
+package dev.koder.training.core.exec;
+
+import dev.koder.training.spi.Execution;
+import dev.koder.training.spi.ExitStatus;
+import java.util.concurrent.CompletableFuture;
+
+/** A trainer process started or re-attached by {@link LocalExecutor}. */
+final class LocalExecution implements Execution {
+
+    private final ProcessHandle handle;
+    private final boolean group;
+    private final String ref;
+    private final CompletableFuture<ExitStatus> exit;
+
+    LocalExecution(ProcessHandle handle, Process process, boolean group) {
+        this.handle = handle;
+        this.group = group;
+        this.ref = LocalExecutor.ref(handle);
+        CompletableFuture<ExitStatus> ended = process != null
+                ? process.onExit().thenApply(p -> new ExitStatus(p.exitValue()))
+                : handle.onExit().thenApply(h -> ExitStatus.UNKNOWN);
+        // Whatever the trainer left running in its group goes with it.
+        this.exit = ended.thenApply(status -> {
+            if (group) {
+                LocalExecutor.signalGroup(handle.pid(), "KILL");
+            }
+            return status;
+        });
+    }
+
+    @Override
+    public String ref() {
+        return ref;
+    }
+
+    @Override
+    public boolean isAlive() {
+        if (handle.isAlive()) {
+            return true;
+        }
+        return group && LocalExecutor.signalGroup(handle.pid(), "0");
+    }
+
+    @Override
+    public void terminate() {
+        if (!group || !LocalExecutor.signalGroup(handle.pid(), "TERM")) {
+            handle.destroy();
+        }
+    }
+
+    @Override
+    public void kill() {
+        if (group) {
+            LocalExecutor.signalGroup(handle.pid(), "KILL");
+        }
+        handle.descendants().forEach(ProcessHandle::destroyForcibly);
+        handle.destroyForcibly();
+    }
+
+    @Override
+    public CompletableFuture<ExitStatus> onExit() {
+        return exit;
+    }
+
+    @Override
+    public String toString() {
+        return "pid " + handle.pid();
+    }
+}

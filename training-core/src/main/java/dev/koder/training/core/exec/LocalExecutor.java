@@ -1,0 +1,167 @@
+package dev.koder.training.core.exec;
+
+import dev.koder.training.spi.Execution;
+import dev.koder.training.spi.Executor;
+import dev.koder.training.spi.LaunchPlan;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs trainers as local processes, each the leader of its own process group (through {@code setsid}), so
+ * that a signal reaches the trainer and everything it started: data-loader workers, compile helpers, shells.
+ * When a trainer exits, whatever it left running in its group is killed; when this executor closes (or the
+ * JVM exits, if asked), every trainer it started is killed with its group.
+ *
+ * <p>Without {@code setsid} (not Linux) signals go to the trainer and the descendants the JDK can see.
+ */
+public final class LocalExecutor implements Executor {
+
+    private static final Logger LOG = LoggerFactory.getLogger(LocalExecutor.class);
+    static final String REF_PREFIX = "local:";
+    private static final Path SETSID = findProgram("setsid");
+    private static final Path KILL = findProgram("kill");
+
+    private final Set<LocalExecution> running = ConcurrentHashMap.newKeySet();
+    private final Thread hook;
+
+    private LocalExecutor(boolean killOnJvmExit) {
+        this.hook = killOnJvmExit ? new Thread(this::close, "local-executor-exit") : null;
+        if (hook != null) {
+            Runtime.getRuntime().addShutdownHook(hook);
+        }
+    }
+
+    /**
+     * @param killOnJvmExit whether to kill every running trainer when the JVM exits (the training service
+     *     turns this off because it stops trainers more gently itself)
+     * @return a new executor
+     */
+    public static LocalExecutor create(boolean killOnJvmExit) {
+        return new LocalExecutor(killOnJvmExit);
+    }
+
+    @Override
+    public String name() {
+        return "local";
+    }
+
+    /** @return whether trainers get their own process group on this host */
+    public static boolean usesProcessGroups() {
+        return SETSID != null && KILL != null;
+    }
+
+    @Override
+    public Execution start(LaunchPlan plan) throws IOException {
+        Files.createDirectories(plan.stdout().toAbsolutePath().getParent());
+        Files.createDirectories(plan.stderr().toAbsolutePath().getParent());
+        List<String> command = new ArrayList<>();
+        if (usesProcessGroups()) {
+            command.add(SETSID.toString());
+        }
+        command.addAll(plan.command());
+        ProcessBuilder pb = new ProcessBuilder(command).directory(plan.workdir().toFile())
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(plan.stdout().toFile()))
+                .redirectError(ProcessBuilder.Redirect.appendTo(plan.stderr().toFile()))
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        pb.environment().putAll(plan.env());
+        Process process = pb.start();
+        LocalExecution execution = new LocalExecution(process.toHandle(), process, usesProcessGroups());
+        track(execution);
+        LOG.debug("started {} as pid {}", plan.command(), process.pid());
+        return execution;
+    }
+
+    @Override
+    public Optional<Execution> reattach(String ref) {
+        if (ref == null || !ref.startsWith(REF_PREFIX)) {
+            return Optional.empty();
+        }
+        String[] parts = ref.substring(REF_PREFIX.length()).split(":");
+        if (parts.length != 2) {
+            return Optional.empty();
+        }
+        long pid;
+        long started;
+        try {
+            pid = Long.parseLong(parts[0]);
+            started = Long.parseLong(parts[1]);
+        } catch (NumberFormatException e) {
+            return Optional.empty();
+        }
+        return ProcessHandle.of(pid).filter(ProcessHandle::isAlive)
+                .filter(h -> h.info().startInstant().map(i -> Math.abs(i.toEpochMilli() - started) < 1000)
+                        .orElse(false))
+                .map(h -> {
+                    LocalExecution e = new LocalExecution(h, null, usesProcessGroups());
+                    track(e);
+                    return e;
+                });
+    }
+
+    private void track(LocalExecution execution) {
+        running.add(execution);
+        execution.onExit().whenComplete((status, error) -> running.remove(execution));
+    }
+
+    @Override
+    public void close() {
+        for (LocalExecution e : List.copyOf(running)) {
+            e.kill();
+        }
+        if (hook != null && Thread.currentThread() != hook) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                LOG.debug("JVM already shutting down; hook stays");
+            }
+        }
+    }
+
+    /** Sends a signal to a whole process group with the kill program. */
+    static boolean signalGroup(long pgid, String signal) {
+        if (KILL == null) {
+            return false;
+        }
+        try {
+            Process p = new ProcessBuilder(KILL.toString(), "-s", signal, "--", "-" + pgid)
+                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            if (!p.waitFor(Duration.ofSeconds(10).toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                p.destroyForcibly();
+                return false;
+            }
+            return p.exitValue() == 0;
+        } catch (IOException e) {
+            LOG.warn("cannot run {} to signal process group {}: {}", KILL, pgid, e.getMessage());
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    static String ref(ProcessHandle handle) {
+        long started = handle.info().startInstant().map(Instant::toEpochMilli).orElse(0L);
+        return REF_PREFIX + handle.pid() + ":" + started;
+    }
+
+    private static Path findProgram(String name) {
+        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(File.pathSeparator)) {
+            Path p = Path.of(dir, name);
+            if (Files.isExecutable(p)) {
+                return p;
+            }
+        }
+        return null;
+    }
+}

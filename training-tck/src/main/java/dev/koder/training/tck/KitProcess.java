@@ -1,0 +1,80 @@
+package dev.koder.training.tck;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * A tiny program the executor kit launches as a trainer stand-in. Modes:
+ *
+ * <ul>
+ *   <li>{@code exit CODE}: prints to stdout and stderr, then exits with CODE;
+ *   <li>{@code env NAME FILE}: writes the variable's value to FILE;
+ *   <li>{@code tree PIDFILE MARKER}: starts a child that sleeps, writes both pids to PIDFILE, sleeps; on SIGTERM
+ *       writes MARKER and exits with 143;
+ *   <li>{@code orphan PIDFILE}: starts a child that sleeps, writes its pid to PIDFILE, exits 0 at once;
+ *   <li>{@code sleep}: sleeps until killed.
+ * </ul>
+ */
+public final class KitProcess {
+
+    private KitProcess() {
+    }
+
+    /**
+     * @param mainClassArgs the mode and its arguments
+     * @return the command that runs this class in a new JVM with the current class path
+     */
+    public static List<String> command(String... mainClassArgs) {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        List<String> cmd = new java.util.ArrayList<>(List.of(java, "-Xmx32m", "-XX:TieredStopAtLevel=1", "-cp",
+                System.getProperty("java.class.path"), KitProcess.class.getName()));
+        cmd.addAll(List.of(mainClassArgs));
+        return cmd;
+    }
+
+    /**
+     * @param args mode and arguments
+     * @throws Exception on any failure (the kit then sees an exit code other than expected)
+     */
+    public static void main(String[] args) throws Exception {
+        switch (args[0]) {
+            case "exit":
+                System.out.println("to stdout");
+                System.err.println("to stderr");
+                System.exit(Integer.parseInt(args[1]));
+                break;
+            case "env":
+                Files.writeString(Path.of(args[2]), String.valueOf(System.getenv(args[1])));
+                break;
+            case "tree":
+                Process child = new ProcessBuilder(command("sleep")).inheritIO().start();
+                Path marker = Path.of(args[2]);
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> write(marker, "terminated")));
+                write(Path.of(args[1]), ProcessHandle.current().pid() + " " + child.pid());
+                Thread.sleep(Long.MAX_VALUE);
+                break;
+            case "orphan":
+                Process orphan = new ProcessBuilder(command("sleep")).inheritIO().start();
+                write(Path.of(args[1]), String.valueOf(orphan.pid()));
+                System.exit(0);
+                break;
+            case "sleep":
+                Thread.sleep(Long.MAX_VALUE);
+                break;
+            default:
+                throw new IllegalArgumentException("unknown mode " + args[0]);
+        }
+    }
+
+    private static void write(Path file, String text) {
+        try {
+            Path tmp = Path.of(file + ".tmp");
+            Files.writeString(tmp, text);
+            Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+}
