@@ -12,11 +12,13 @@ import java.util.Optional;
  * @param workdir the job's own folder; the runner writes its files here and nowhere else
  * @param eventsFile where the trainer must append its JSONL events (see docs/PROTOCOL.md)
  * @param outputDir where the trainer writes checkpoints and the final output
+ * @param stdout file the launch plan should send standard output to
+ * @param stderr file the launch plan should send standard error to (the service reads its tail on failure)
  * @param resumeFrom checkpoint folder to resume from, if any
  * @param gpus indexes of the GPUs allocated to the job (empty on CPU)
  */
-public record RunContext(String jobId, int attempt, Path workdir, Path eventsFile, Path outputDir,
-        Optional<Path> resumeFrom, List<Integer> gpus) {
+public record RunContext(String jobId, int attempt, Path workdir, Path eventsFile, Path outputDir, Path stdout,
+        Path stderr, Optional<Path> resumeFrom, List<Integer> gpus) {
 
     /** Copies the GPU list so the record stays immutable. */
     public RunContext {

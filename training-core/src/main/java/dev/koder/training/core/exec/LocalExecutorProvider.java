@@ -19,6 +19,6 @@ public final class LocalExecutorProvider implements ExecutorProvider {
 
     @Override
     public Executor create(PluginConfig config) {
-        return LocalExecutor.create(true);
+        return LocalExecutor.create(!"false".equals(config.get("training.executor.kill-on-exit").orElse("true")));
     }
 }

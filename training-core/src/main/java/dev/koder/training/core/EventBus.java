@@ -1,0 +1,108 @@
+package dev.koder.training.core;
+
+import dev.koder.training.api.Job;
+import dev.koder.training.api.JobEvent;
+import dev.koder.training.api.JobListener;
+import dev.koder.training.api.Subscription;
+import dev.koder.training.spi.TrackingSink;
+import dev.koder.training.spi.UsageRecord;
+import dev.koder.training.spi.UsageSink;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Hands stored events to listeners and tracking sinks, and usage records to usage sinks, on one thread, so
+ * that each sees a job's events in order and a slow one never holds up a trainer. A failing listener or
+ * sink is logged and skipped.
+ */
+final class EventBus implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(EventBus.class);
+
+    private final List<JobListener> listeners = new CopyOnWriteArrayList<>();
+    private final List<TrackingSink> tracking;
+    private final List<UsageSink> usage;
+    private final ExecutorService thread = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "training-events");
+        t.setDaemon(true);
+        return t;
+    });
+
+    EventBus(List<TrackingSink> tracking, List<UsageSink> usage) {
+        this.tracking = List.copyOf(tracking);
+        this.usage = List.copyOf(usage);
+    }
+
+    Subscription add(JobListener listener) {
+        listeners.add(listener);
+        return () -> listeners.remove(listener);
+    }
+
+    void publish(Job job, List<JobEvent> events) {
+        if (events.isEmpty()) {
+            return;
+        }
+        thread.execute(() -> {
+            for (JobEvent e : events) {
+                for (JobListener l : listeners) {
+                    try {
+                        l.onEvent(job, e);
+                    } catch (RuntimeException ex) {
+                        LOG.warn("job listener {} failed on event {} of {}: {}", l, e.seq(), job.id(), ex.toString());
+                    }
+                }
+                for (TrackingSink s : tracking) {
+                    try {
+                        s.onEvent(job, e);
+                    } catch (RuntimeException ex) {
+                        LOG.warn("tracking sink {} failed on event {} of {}: {}", s, e.seq(), job.id(), ex.toString());
+                    }
+                }
+            }
+        });
+    }
+
+    void usage(UsageRecord record) {
+        thread.execute(() -> {
+            for (UsageSink s : usage) {
+                try {
+                    s.record(record);
+                } catch (RuntimeException ex) {
+                    LOG.warn("usage sink {} failed on job {}: {}", s, record.jobId(), ex.toString());
+                }
+            }
+        });
+    }
+
+    @Override
+    public void close() {
+        thread.shutdown();
+        try {
+            if (!thread.awaitTermination(10, TimeUnit.SECONDS)) {
+                LOG.warn("job listeners did not finish within 10 s; dropping what is left");
+                thread.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        for (AutoCloseable c : tracking) {
+            closeSink(c);
+        }
+        for (AutoCloseable c : usage) {
+            closeSink(c);
+        }
+    }
+
+    private static void closeSink(AutoCloseable c) {
+        try {
+            c.close();
+        } catch (Exception e) {
+            LOG.warn("closing {} failed: {}", c, e.toString());
+        }
+    }
+}

@@ -1,0 +1,176 @@
+package dev.koder.training.core;
+
+import dev.koder.training.api.EventLevel;
+import dev.koder.training.api.IllegalJobStateException;
+import dev.koder.training.api.Job;
+import dev.koder.training.api.JobEvent;
+import dev.koder.training.api.JobListener;
+import dev.koder.training.api.JobNotFoundException;
+import dev.koder.training.api.JobProgress;
+import dev.koder.training.api.JobQuery;
+import dev.koder.training.api.JobSpec;
+import dev.koder.training.api.JobStatus;
+import dev.koder.training.api.Jobs;
+import dev.koder.training.api.Page;
+import dev.koder.training.api.Subscription;
+import dev.koder.training.api.UnsupportedFeatureException;
+import dev.koder.training.api.Violation;
+import dev.koder.training.core.spec.JobSpecJson;
+import dev.koder.training.spi.JobRecord;
+import dev.koder.training.spi.JobUpdate;
+import dev.koder.training.spi.MethodKind;
+import dev.koder.training.spi.RunnerCapabilities;
+import dev.koder.training.spi.TrainingRunner;
+import dev.koder.training.spi.Updated;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Collectors;
+
+/** The {@link Jobs} of an embedded service: every call goes through the store, so several processes agree. */
+final class JobService implements Jobs {
+
+    private final Engine engine;
+    private final Worker worker;
+    private final JobIds ids = new JobIds();
+    private final Object changes = new Object();
+
+    JobService(Engine engine, Worker worker) {
+        this.engine = engine;
+        this.worker = worker;
+        engine.bus.add((job, event) -> {
+            synchronized (changes) {
+                changes.notifyAll();
+            }
+        });
+    }
+
+    /** Picks the spec's runner (or the default) and checks it can run the spec. */
+    TrainingRunner runnerFor(JobSpec spec) {
+        return spec.runner().map(engine.runners::named).orElseGet(engine.runners::chosen);
+    }
+
+    static List<Violation> runnerProblems(TrainingRunner runner, JobSpec spec) {
+        List<Violation> problems = new ArrayList<>();
+        RunnerCapabilities caps = runner.capabilities();
+        MethodKind kind = MethodKind.of(spec.method());
+        if (!caps.methods().contains(kind)) {
+            problems.add(new Violation("/method", "runner '" + runner.name() + "' does not train " + kind
+                    + "; it trains " + caps.methods().stream().map(MethodKind::toString).sorted()
+                            .collect(Collectors.joining(", "))));
+        }
+        if (!caps.formats().contains(spec.trainingData().format())) {
+            problems.add(new Violation("/training_data/format", "runner '" + runner.name() + "' does not read "
+                    + spec.trainingData().format().wireName() + " data"));
+        }
+        if (spec.resources().isCpu() && !caps.cpu()) {
+            problems.add(new Violation("/resources/gpus", "runner '" + runner.name() + "' needs a GPU, got 0"));
+        }
+        if (problems.isEmpty()) {
+            problems.addAll(runner.check(spec));
+        }
+        return problems;
+    }
+
+    @Override
+    public Job submit(JobSpec spec) {
+        JobSpec resolved = JobSpecJson.resolvePaths(spec, Path.of("").toAbsolutePath());
+        TrainingRunner runner = runnerFor(resolved);
+        List<Violation> problems = runnerProblems(runner, resolved);
+        if (!problems.isEmpty()) {
+            throw new UnsupportedFeatureException(runner.name(), problems);
+        }
+        Instant now = engine.clock.instant();
+        Job job = new Job(ids.next(now), resolved, JobStatus.VALIDATING, false, runner.name(), now, now, null, null, 0,
+                JobProgress.NONE, null, null, null);
+        List<JobEvent> events = engine.store.insert(JobRecord.of(job), List.of(new dev.koder.training.spi.NewEvent(
+                now, EventLevel.INFO, JobEvent.TYPE_STATUS, "submitted by " + resolved.tenant() + " ("
+                        + resolved.tier().wireName() + "): " + resolved.method().label() + " of " + resolved.baseModel()
+                        + " with runner " + runner.name() + "; checking its data",
+                Map.of("to", JobStatus.VALIDATING.wireName()))));
+        engine.bus.publish(job, events);
+        if (worker != null) {
+            worker.wake();
+        }
+        return job;
+    }
+
+    @Override
+    public Job get(String id) {
+        return engine.store.find(id).map(JobRecord::job).orElseThrow(() -> new JobNotFoundException(id));
+    }
+
+    @Override
+    public Page<Job> list(JobQuery query) {
+        Page<JobRecord> page = engine.store.list(query);
+        return new Page<>(page.items().stream().map(JobRecord::job).collect(Collectors.toList()), page.nextCursor());
+    }
+
+    @Override
+    public Page<JobEvent> events(String id, long afterSeq, int limit) {
+        return engine.store.events(id, afterSeq, limit);
+    }
+
+    @Override
+    public Job cancel(String id) {
+        for (int attempt = 0; attempt < 10; attempt++) {
+            JobRecord r = engine.store.find(id).orElseThrow(() -> new JobNotFoundException(id));
+            JobStatus status = r.status();
+            Optional<Updated> u;
+            switch (status) {
+                case VALIDATING:
+                case QUEUED:
+                    u = engine.move(id, status, JobUpdate.to(JobStatus.CANCELLED), EventLevel.INFO,
+                            "cancelled before it started");
+                    break;
+                case RUNNING:
+                    String message = r.cancelRequests() == 0
+                            ? "cancellation requested: the trainer saves a checkpoint and stops"
+                            : "cancellation requested again: the trainer is stopped at once";
+                    u = engine.update(id, status, JobUpdate.builder().requestCancel().build(),
+                            List.of(engine.note(EventLevel.INFO, message, Map.of("requests", r.cancelRequests() + 1))));
+                    break;
+                case CANCELLED:
+                    return r.job();
+                default:
+                    throw new IllegalJobStateException("Job " + id + " already " + status.wireName()
+                            + "; there is nothing to cancel.");
+            }
+            if (u.isPresent()) {
+                if (worker != null) {
+                    worker.wake();
+                }
+                return u.get().record().job();
+            }
+        }
+        throw new IllegalJobStateException("Job " + id + " kept changing status while being cancelled; try again.");
+    }
+
+    @Override
+    public Job await(String id, Duration timeout) throws InterruptedException, TimeoutException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            Job job = get(id);
+            if (job.status().isTerminal()) {
+                return job;
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw new TimeoutException("job " + id + " is still " + job.status().wireName() + " after " + timeout);
+            }
+            synchronized (changes) {
+                changes.wait(Math.max(1, Math.min(left / 1_000_000, 500)));
+            }
+        }
+    }
+
+    @Override
+    public Subscription addListener(JobListener listener) {
+        return engine.bus.add(listener);
+    }
+}

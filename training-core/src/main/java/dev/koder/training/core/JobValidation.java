@@ -1,0 +1,66 @@
+package dev.koder.training.core;
+
+import dev.koder.training.api.DatasetReport;
+import dev.koder.training.api.JobSpec;
+import dev.koder.training.api.ValidationReport;
+import dev.koder.training.api.Violation;
+import dev.koder.training.core.data.DatasetValidator;
+import dev.koder.training.core.data.HfTokenCounter;
+import dev.koder.training.core.data.TokenCounter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The checks a job's files must pass before it may queue: its base model folder and every dataset. */
+final class JobValidation {
+
+    private JobValidation() {
+    }
+
+    /**
+     * @param spec a spec with absolute paths
+     * @param extra violations found earlier (runner checks), reported first
+     * @param maxIssues findings listed per dataset
+     * @return what was found
+     */
+    static ValidationReport validate(JobSpec spec, List<Violation> extra, int maxIssues) {
+        List<Violation> violations = new ArrayList<>(extra);
+        violations.addAll(checkModel(spec.baseModel()));
+        List<DatasetReport> reports = new ArrayList<>();
+        TokenCounter tokens;
+        try {
+            tokens = HfTokenCounter.forModel(spec.baseModel());
+        } catch (UncheckedIOException e) {
+            violations.add(new Violation("/base_model", "its tokenizer.json cannot be loaded: " + e.getMessage()));
+            tokens = new dev.koder.training.core.data.ApproximateTokenCounter();
+        }
+        try (TokenCounter counter = tokens) {
+            DatasetValidator validator = DatasetValidator.builder().tokens(counter).maxIssues(maxIssues)
+                    .maxSeqLength(spec.hyperparameters().maxSeqLength()).build();
+            reports.add(validator.validate(Path.of(spec.trainingData().path()), spec.trainingData().format()));
+            spec.validationData().ifPresent(v -> reports.add(validator.validate(Path.of(v.path()), v.format())));
+        }
+        return new ValidationReport(violations, reports);
+    }
+
+    /** A local base model must be a folder with a config.json; a hub id is left to the runner. */
+    static List<Violation> checkModel(String baseModel) {
+        if (!baseModel.startsWith("/")) {
+            return List.of();
+        }
+        Path dir = Path.of(baseModel);
+        if (!Files.exists(dir)) {
+            return List.of(new Violation("/base_model", "folder " + dir + " does not exist"));
+        }
+        if (!Files.isDirectory(dir)) {
+            return List.of(new Violation("/base_model", dir + " is a file; give the model's folder"));
+        }
+        if (!Files.isRegularFile(dir.resolve("config.json"))) {
+            return List.of(new Violation("/base_model", dir + " has no config.json; a Hugging Face model folder "
+                    + "holds config.json, the weights and the tokenizer"));
+        }
+        return List.of();
+    }
+}

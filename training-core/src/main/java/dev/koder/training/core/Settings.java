@@ -1,0 +1,18 @@
+package dev.koder.training.core;
+
+import java.time.Duration;
+
+/**
+ * How the service runs jobs.
+ *
+ * @param maxConcurrentJobs trainers run at once by this process
+ * @param recovery what to do with jobs whose trainer vanished while the service was down
+ * @param cancelGrace time a trainer gets to save a checkpoint after SIGTERM before SIGKILL
+ * @param shutdownGrace time trainers get when the service closes
+ * @param pollInterval how often events files and cancel requests are looked at
+ * @param maxIssues dataset findings listed per file
+ * @param runtimeMinute the length of one minute of {@code max_runtime_minutes} (shorter only in tests)
+ */
+record Settings(int maxConcurrentJobs, RecoveryPolicy recovery, Duration cancelGrace, Duration shutdownGrace,
+        Duration pollInterval, int maxIssues, Duration runtimeMinute) {
+}

@@ -1,0 +1,390 @@
+package dev.koder.training.core;
+
+import dev.koder.training.api.EventLevel;
+import dev.koder.training.api.FailureCause;
+import dev.koder.training.api.JobFailure;
+import dev.koder.training.api.JobSpec;
+import dev.koder.training.api.JobStatus;
+import dev.koder.training.core.internal.Json;
+import dev.koder.training.spi.Execution;
+import dev.koder.training.spi.Executor;
+import dev.koder.training.spi.ExitStatus;
+import dev.koder.training.spi.JobRecord;
+import dev.koder.training.spi.JobUpdate;
+import dev.koder.training.spi.LaunchPlan;
+import dev.koder.training.spi.RunContext;
+import dev.koder.training.spi.TrainingRunner;
+import dev.koder.training.spi.UsageRecord;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Owns one attempt of one running job: prepares and starts its trainer, turns its events into job events,
+ * acts on cancellation and timeouts (SIGTERM, then SIGKILL after the grace period), and when the trainer
+ * exits decides how the attempt ended. Every decision is written to the store before it is acted on.
+ */
+final class Supervisor {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Supervisor.class);
+    static final int STDERR_TAIL_LINES = 30;
+
+    private final Engine engine;
+    private final String id;
+    private final JobSpec spec;
+    private final Runnable onDone;
+    private final Path workdir;
+    private final EventsTail tail;
+    private final TrainerState state;
+    private final CompletableFuture<Void> finished = new CompletableFuture<>();
+
+    private Execution execution;
+    private Executor executor;
+    private long offset;
+    private int attempt;
+    private Path stderr;
+    private Instant attemptStart;
+    private int cancelsActedOn;
+    private boolean timedOut;
+    private boolean shuttingDown;
+    private boolean reattached;
+    private boolean done;
+    private ScheduledFuture<?> poller;
+    private ScheduledFuture<?> killTimer;
+    private ScheduledFuture<?> deadline;
+
+    private Supervisor(Engine engine, JobRecord record, Runnable onDone) {
+        this.engine = engine;
+        this.id = record.id();
+        this.spec = record.job().spec();
+        this.onDone = onDone;
+        this.workdir = engine.workdir(id);
+        this.tail = new EventsTail(workdir.resolve("events.jsonl"), workdir, engine.clock);
+        this.state = new TrainerState(record.job().progress(), record.job().lastCheckpoint());
+        this.offset = record.eventsOffset();
+        this.attempt = record.job().attempt();
+        this.cancelsActedOn = 0;
+    }
+
+    /** A supervisor for a job just claimed (now RUNNING, no trainer yet). */
+    static Supervisor forClaimed(Engine engine, JobRecord claimed, Runnable onDone) {
+        return new Supervisor(engine, claimed, onDone);
+    }
+
+    /**
+     * A supervisor for a job that was RUNNING when the service started: its trainer kept running (execution
+     * given; call {@link #watch()}) or is gone (execution null; call {@link #finish} with an unknown exit).
+     */
+    static Supervisor recovered(Engine engine, JobRecord running, Executor executor, Execution execution,
+            Runnable onDone) {
+        Supervisor s = new Supervisor(engine, running, onDone);
+        s.executor = executor;
+        s.execution = execution;
+        s.reattached = true;
+        s.stderr = logFile(s.workdir, s.attempt, "stderr");
+        s.attemptStart = engine.clock.instant();
+        s.cancelsActedOn = 0;
+        return s;
+    }
+
+    String jobId() {
+        return id;
+    }
+
+    static Path logFile(Path workdir, int attempt, String stream) {
+        return workdir.resolve("logs").resolve("attempt-" + attempt + "." + stream + ".log");
+    }
+
+    /** Prepares and starts the trainer; runs on a scheduler thread. */
+    synchronized void launch() {
+        attempt++;
+        try {
+            TrainingRunner runner = spec.runner().map(engine.runners::named).orElseGet(engine.runners::chosen);
+            executor = engine.executors.chosen();
+            Path output = workdir.resolve("output");
+            Files.createDirectories(output);
+            Files.createDirectories(workdir.resolve("logs"));
+            Path specFile = workdir.resolve("spec.json");
+            if (!Files.exists(specFile)) {
+                Files.writeString(specFile, Json.writePretty(spec));
+            }
+            Optional<Path> resume = Optional.ofNullable(state.lastCheckpoint).map(Path::of).filter(Files::isDirectory);
+            stderr = logFile(workdir, attempt, "stderr");
+            RunContext context = new RunContext(id, attempt, workdir, workdir.resolve("events.jsonl"), output,
+                    logFile(workdir, attempt, "stdout"), stderr, resume, List.of());
+            LaunchPlan plan = runner.prepare(spec, context);
+            if (!plan.stderr().equals(stderr)) {
+                stderr = plan.stderr();
+            }
+            execution = executor.start(plan);
+            attemptStart = engine.clock.instant();
+            Map<String, Object> data = new HashMap<>();
+            data.put("attempt", attempt);
+            data.put("runner", runner.name());
+            data.put("executor", executor.name());
+            data.put("execution", execution.ref());
+            resume.ifPresent(p -> data.put("resume_from", p.toString()));
+            engine.update(id, JobStatus.RUNNING, JobUpdate.builder().attempt(attempt).runner(runner.name())
+                    .execution(executor.name(), execution.ref()).build(), List.of(engine.note(EventLevel.INFO,
+                            "trainer started (attempt " + attempt + ", " + execution + ")"
+                                    + resume.map(p -> ", resuming from " + p).orElse(""), data)));
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("job {}: cannot start its trainer", id, e);
+            FailureCause cause = e instanceof dev.koder.training.api.PluginNotFoundException
+                    ? FailureCause.PLUGIN_MISSING : FailureCause.LAUNCH_FAILED;
+            end(JobStatus.FAILED, JobUpdate.to(JobStatus.FAILED).failure(JobFailure.of(cause,
+                    "could not start the trainer: " + e.getMessage())).clearExecution(), EventLevel.ERROR,
+                    "failed: could not start the trainer: " + e.getMessage());
+            return;
+        }
+        watch();
+    }
+
+    /** Starts polling and waits for the trainer's exit. */
+    synchronized void watch() {
+        long every = engine.settings.pollInterval().toMillis();
+        poller = engine.scheduler.scheduleWithFixedDelay(this::poll, 0, every, TimeUnit.MILLISECONDS);
+        Integer limit = spec.resources().maxRuntimeMinutes();
+        if (limit != null) {
+            deadline = engine.scheduler.schedule(this::timeout,
+                    limit * engine.settings.runtimeMinute().toMillis(), TimeUnit.MILLISECONDS);
+        }
+        execution.onExit().whenComplete((status, error) -> engine.scheduler.execute(
+                () -> finish(status == null ? ExitStatus.UNKNOWN : status)));
+    }
+
+    private synchronized void poll() {
+        if (done) {
+            return;
+        }
+        try {
+            drain();
+            JobRecord current = engine.store.find(id).orElse(null);
+            if (current != null && current.cancelRequests() > cancelsActedOn) {
+                int before = cancelsActedOn;
+                cancelsActedOn = current.cancelRequests();
+                if (before == 0) {
+                    stopGently("cancellation requested");
+                }
+                if (before < 2 && cancelsActedOn >= 2) {
+                    execution.kill();
+                    engine.update(id, JobStatus.RUNNING, JobUpdate.builder().build(), List.of(engine.note(
+                            EventLevel.WARN, "cancellation requested again: trainer killed at once (SIGKILL)",
+                            Map.of())));
+                }
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("job {}: watching the trainer failed; will retry", id, e);
+        }
+    }
+
+    private void stopGently(String why) {
+        execution.terminate();
+        long grace = engine.settings.cancelGrace().toSeconds();
+        engine.update(id, JobStatus.RUNNING, JobUpdate.builder().build(), List.of(engine.note(EventLevel.INFO,
+                why + ": SIGTERM sent; the trainer saves a checkpoint and stops (SIGKILL after " + grace + " s)",
+                Map.of("grace_seconds", grace))));
+        if (killTimer == null) {
+            killTimer = engine.scheduler.schedule(this::graceOver, engine.settings.cancelGrace().toMillis(),
+                    TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private synchronized void graceOver() {
+        if (done) {
+            return;
+        }
+        execution.kill();
+        engine.update(id, JobStatus.RUNNING, JobUpdate.builder().build(), List.of(engine.note(EventLevel.WARN,
+                "the trainer did not stop within the grace period; killed (SIGKILL to its process group)", Map.of())));
+    }
+
+    private synchronized void timeout() {
+        if (done) {
+            return;
+        }
+        timedOut = true;
+        stopGently("ran past max_runtime_minutes " + spec.resources().maxRuntimeMinutes());
+    }
+
+    /** Turns new lines of the events file into job events, storing them with the new offset. */
+    private void drain() {
+        EventsTail.Read read;
+        try {
+            read = tail.read(offset, state);
+        } catch (IOException e) {
+            LOG.warn("job {}: cannot read its events file: {}", id, e.toString());
+            return;
+        }
+        if (read.offset() == offset && read.events().isEmpty()) {
+            return;
+        }
+        JobUpdate.Builder u = JobUpdate.builder().eventsOffset(read.offset()).progress(state.progress);
+        if (state.lastCheckpoint != null) {
+            u.lastCheckpoint(state.lastCheckpoint);
+        }
+        if (engine.update(id, JobStatus.RUNNING, u.build(), read.events()).isPresent()) {
+            offset = read.offset();
+        }
+    }
+
+    /** Decides how the attempt ended. */
+    synchronized void finish(ExitStatus exit) {
+        if (done) {
+            return;
+        }
+        done = true;
+        for (ScheduledFuture<?> f : new ScheduledFuture<?>[] {poller, killTimer, deadline}) {
+            if (f != null) {
+                f.cancel(false);
+            }
+        }
+        try {
+            drain();
+            JobRecord current = engine.store.find(id).orElseThrow();
+            List<String> stderrTail = stderrTail(stderr, STDERR_TAIL_LINES);
+            String checkpoint = state.lastCheckpoint == null ? "no checkpoint was written"
+                    : "checkpoint kept at " + state.lastCheckpoint;
+            JobStatus outcome;
+            if (state.completed && (exit.success() || exit.exitCode().isEmpty())) {
+                outcome = end(JobStatus.SUCCEEDED, JobUpdate.to(JobStatus.SUCCEEDED).output(state.output).clearExecution(),
+                        EventLevel.INFO, "succeeded: output in " + state.output);
+            } else if (current.cancelRequests() > 0) {
+                outcome = end(JobStatus.CANCELLED, JobUpdate.to(JobStatus.CANCELLED).clearExecution(), EventLevel.INFO,
+                        "cancelled at step " + step() + "; " + checkpoint);
+            } else if (timedOut) {
+                outcome = end(JobStatus.FAILED, JobUpdate.to(JobStatus.FAILED).failure(new JobFailure(
+                        FailureCause.TIMEOUT, "ran past max_runtime_minutes " + spec.resources().maxRuntimeMinutes()
+                                + "; " + checkpoint, stderrTail)).clearExecution(), EventLevel.ERROR,
+                        "failed: ran past its max runtime; " + checkpoint);
+            } else if (shuttingDown || (reattached && exit.exitCode().isEmpty() && state.errorKind == null)) {
+                outcome = requeueOrFail(current, shuttingDown ? "the service stopped while the job ran"
+                        : execution == null ? "the service restarted and the trainer was gone"
+                        : "the trainer ended while the service was away");
+            } else {
+                JobFailure failure = FailureClassifier.classify(state, exit, stderrTail);
+                outcome = end(JobStatus.FAILED, JobUpdate.to(JobStatus.FAILED).failure(failure).clearExecution(),
+                        EventLevel.ERROR, "failed (" + failure.cause().wireName() + "): " + failure.message());
+            }
+            engine.bus.usage(usage(current, outcome));
+        } catch (RuntimeException e) {
+            LOG.error("job {}: could not record how its trainer ended", id, e);
+        } finally {
+            finished.complete(null);
+            onDone.run();
+        }
+    }
+
+    /** After losing the trainer (shutdown, host restart): queue again to resume, or fail, by policy. */
+    private JobStatus requeueOrFail(JobRecord current, String reason) {
+        if (shuttingDown || engine.settings.recovery() == RecoveryPolicy.RESUME) {
+            String from = state.lastCheckpoint == null ? "it starts over (no checkpoint yet)"
+                    : "it resumes from " + state.lastCheckpoint;
+            return end(JobStatus.QUEUED, JobUpdate.to(JobStatus.QUEUED).clearExecution(), EventLevel.WARN,
+                    reason + "; queued again: " + from + " when a worker runs it");
+        }
+        return end(JobStatus.FAILED, JobUpdate.to(JobStatus.FAILED).failure(JobFailure.of(FailureCause.HOST_RESTART,
+                reason + "; the recovery policy is to fail such jobs")).clearExecution(), EventLevel.ERROR,
+                "failed (host_restart): " + reason);
+    }
+
+    private JobStatus end(JobStatus to, JobUpdate.Builder update, EventLevel level, String message) {
+        engine.move(id, JobStatus.RUNNING, update, level, message);
+        if (!done) {
+            done = true;
+            finished.complete(null);
+            onDone.run();
+        }
+        return to;
+    }
+
+    private Object step() {
+        return state.progress.step() == null ? 0 : state.progress.step();
+    }
+
+    private UsageRecord usage(JobRecord record, JobStatus outcome) {
+        Instant end = engine.clock.instant();
+        Instant start = attemptStart == null ? end : attemptStart;
+        double wall = Duration.between(start, end).toMillis() / 1000.0;
+        int gpus = spec.resources().gpus();
+        String type = gpus == 0 ? "cpu" : spec.resources().gpuType() == null ? "gpu" : spec.resources().gpuType();
+        long tokens = state.progress.tokens() == null ? 0 : state.progress.tokens();
+        return new UsageRecord(spec.tenant(), id, attempt, type, gpus, gpus * wall, wall, tokens, start, end, outcome);
+    }
+
+    /**
+     * Stops the trainer because the service is closing: SIGTERM, then SIGKILL after the grace period. The job
+     * is queued again to resume from its checkpoint, unless it finished meanwhile.
+     */
+    void shutdown(Duration grace) {
+        synchronized (this) {
+            if (done) {
+                return;
+            }
+            shuttingDown = true;
+            if (execution != null) {
+                execution.terminate();
+            }
+        }
+        try {
+            finished.get(grace.toMillis(), TimeUnit.MILLISECONDS);
+            return;
+        } catch (TimeoutException e) {
+            LOG.warn("job {}: trainer did not stop within {} s of shutdown; killing it", id, grace.toSeconds());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException e) {
+            return;
+        }
+        synchronized (this) {
+            if (execution != null) {
+                execution.kill();
+            }
+        }
+        try {
+            finished.get(10, TimeUnit.SECONDS);
+        } catch (TimeoutException | java.util.concurrent.ExecutionException e) {
+            LOG.warn("job {}: trainer still not gone after SIGKILL", id);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** The last lines of a log file, read from its end. */
+    static List<String> stderrTail(Path file, int lines) {
+        if (file == null || !Files.isRegularFile(file)) {
+            return List.of();
+        }
+        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "r")) {
+            long length = f.length();
+            int size = (int) Math.min(length, 64 * 1024);
+            byte[] buf = new byte[size];
+            f.seek(length - size);
+            f.readFully(buf);
+            String text = new String(buf, StandardCharsets.UTF_8);
+            List<String> all = new ArrayList<>(List.of(text.split("\r?\n")));
+            if (size < length && !all.isEmpty()) {
+                all.remove(0);
+            }
+            all.removeIf(String::isBlank);
+            return List.copyOf(all.subList(Math.max(0, all.size() - lines), all.size()));
+        } catch (IOException e) {
+            return List.of("(cannot read " + file + ": " + e.getMessage() + ")");
+        }
+    }
+}

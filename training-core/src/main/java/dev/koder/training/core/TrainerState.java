@@ -1,0 +1,50 @@
+package dev.koder.training.core;
+
+import dev.koder.training.api.JobProgress;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** What the trainer of one job has reported so far, built up from its events file. */
+final class TrainerState {
+
+    JobProgress progress = JobProgress.NONE;
+    String lastCheckpoint;
+    long lastCheckpointStep = -1;
+    String output;
+    boolean completed;
+    String errorKind;
+    String errorMessage;
+    boolean warnedVersion;
+
+    TrainerState(JobProgress progress, String lastCheckpoint) {
+        this.progress = progress == null ? JobProgress.NONE : progress;
+        this.lastCheckpoint = lastCheckpoint;
+    }
+
+    void merge(Map<String, Object> e) {
+        JobProgress p = progress;
+        Map<String, Double> eval = p.evalMetrics();
+        if (e.get("metrics") instanceof Map) {
+            eval = new LinkedHashMap<>();
+            for (Map.Entry<?, ?> m : ((Map<?, ?>) e.get("metrics")).entrySet()) {
+                if (m.getValue() instanceof Number) {
+                    eval.put(String.valueOf(m.getKey()), ((Number) m.getValue()).doubleValue());
+                }
+            }
+        }
+        progress = new JobProgress(
+                longOr(e.get("step"), p.step()), longOr(e.get("total_steps"), p.totalSteps()),
+                doubleOr(e.get("epoch"), p.epoch()), doubleOr(e.get("loss"), p.loss()),
+                doubleOr(e.get("learning_rate"), p.learningRate()), doubleOr(e.get("grad_norm"), p.gradNorm()),
+                longOr(e.get("tokens"), p.tokens()), doubleOr(e.get("tokens_per_second"), p.tokensPerSecond()),
+                doubleOr(e.get("gpu_memory_gib"), p.gpuMemoryGib()), eval);
+    }
+
+    static Long longOr(Object v, Long fallback) {
+        return v instanceof Number ? Long.valueOf(((Number) v).longValue()) : fallback;
+    }
+
+    static Double doubleOr(Object v, Double fallback) {
+        return v instanceof Number ? Double.valueOf(((Number) v).doubleValue()) : fallback;
+    }
+}

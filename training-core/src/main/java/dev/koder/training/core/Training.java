@@ -1,0 +1,396 @@
+package dev.koder.training.core;
+
+import dev.koder.training.api.JobSpec;
+import dev.koder.training.api.Jobs;
+import dev.koder.training.api.StorageException;
+import dev.koder.training.api.ValidationReport;
+import dev.koder.training.api.Violation;
+import dev.koder.training.core.spec.JobSpecJson;
+import dev.koder.training.spi.Executor;
+import dev.koder.training.spi.ExecutorProvider;
+import dev.koder.training.spi.JobStore;
+import dev.koder.training.spi.JobStoreProvider;
+import dev.koder.training.spi.PluginConfig;
+import dev.koder.training.spi.TrackingSink;
+import dev.koder.training.spi.TrackingSinkProvider;
+import dev.koder.training.spi.TrainingRunner;
+import dev.koder.training.spi.TrainingRunnerProvider;
+import dev.koder.training.spi.UsageSink;
+import dev.koder.training.spi.UsageSinkProvider;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The training service, embedded: validates and queues jobs, runs their trainers, records everything in its
+ * home directory. One process per home runs the jobs (the worker); any other process on the same home
+ * submits, lists and cancels through the same store and sees the same jobs.
+ *
+ * <pre>{@code
+ * try (Training training = Training.builder().home(Path.of("/var/lib/training")).build()) {
+ *     Job job = training.jobs().submit(JobSpecJson.read(Path.of("lora.json")));
+ *     Job done = training.jobs().await(job.id(), Duration.ofHours(1));
+ * }
+ * }</pre>
+ *
+ * <p>Runners, executors, stores and sinks passed to the builder are used as given; any found through
+ * {@link java.util.ServiceLoader} are added. Closing the service stops running trainers gently (they save a
+ * checkpoint) and queues their jobs to resume.
+ */
+public final class Training implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Training.class);
+
+    /** Property naming the runner used when a spec names none. */
+    public static final String RUNNER_PROPERTY = "training.runner";
+    /** Property naming the executor. */
+    public static final String EXECUTOR_PROPERTY = "training.executor";
+    /** Property naming the job store. */
+    public static final String STORE_PROPERTY = "training.store";
+
+    private final Path home;
+    private final JobStore store;
+    private final EventBus bus;
+    private final Engine engine;
+    private final Worker worker;
+    private final JobService jobs;
+    private final FileChannel lockChannel;
+    private final FileLock lock;
+    private final Plugins<Executor> executors;
+    private final ScheduledExecutorService scheduler;
+    private final Thread hook;
+    private boolean closed;
+
+    private Training(Builder b) {
+        this.home = prepareHome(b.home.toAbsolutePath().normalize());
+        Map<String, String> properties = new LinkedHashMap<>();
+        System.getProperties().forEach((k, v) -> {
+            if (String.valueOf(k).startsWith("training.")) {
+                properties.put(String.valueOf(k), String.valueOf(v));
+            }
+        });
+        properties.putAll(b.properties);
+        properties.putIfAbsent("training.executor.kill-on-exit", "false");
+        PluginConfig config = new PluginConfig(home, properties);
+        Plugins<JobStore> stores = new Plugins<>("job store", "dev.koder.training:training-core", STORE_PROPERTY,
+                JobStoreProvider.class, b.stores, s -> "explicit", config, b.discover);
+        this.store = stores.chosen();
+        Plugins<TrainingRunner> runners = new Plugins<>("training runner", "dev.koder.training:runner-trl",
+                RUNNER_PROPERTY, TrainingRunnerProvider.class, b.runners, TrainingRunner::name, config, b.discover);
+        this.executors = new Plugins<>("executor", "dev.koder.training:training-core", EXECUTOR_PROPERTY,
+                ExecutorProvider.class, b.executors, Executor::name, config, b.discover);
+        List<TrackingSink> tracking = new ArrayList<>(b.tracking);
+        List<UsageSink> usage = new ArrayList<>(b.usage);
+        if (b.discover) {
+            tracking.addAll(new Plugins<>("tracking sink", "", "", TrackingSinkProvider.class, List.<TrackingSink>of(),
+                    Object::toString, config, true).all());
+            usage.addAll(new Plugins<>("usage sink", "", "", UsageSinkProvider.class, List.<UsageSink>of(),
+                    Object::toString, config, true).all());
+        }
+        this.bus = new EventBus(tracking, usage);
+        this.scheduler = Executors.newScheduledThreadPool(4, Worker.daemon("training-supervisor"));
+        Settings settings = new Settings(b.maxConcurrentJobs, b.recovery, b.cancelGrace, b.shutdownGrace,
+                b.pollInterval, b.maxIssues, b.runtimeMinute);
+        Path jobsDir = home.resolve("jobs");
+        this.engine = new Engine(store, bus, b.clock, settings, runners, executors, jobsDir, scheduler);
+        FileChannel channel = null;
+        FileLock held = null;
+        if (b.runJobs) {
+            try {
+                Files.createDirectories(jobsDir);
+                channel = FileChannel.open(home.resolve("worker.lock"), StandardOpenOption.CREATE,
+                        StandardOpenOption.WRITE);
+                held = channel.tryLock();
+            } catch (OverlappingFileLockException e) {
+                held = null;
+            } catch (IOException e) {
+                throw new StorageException("Cannot lock " + home.resolve("worker.lock") + ": " + e.getMessage(), false, e);
+            }
+            if (held == null) {
+                LOG.info("another process runs the jobs of {}; this one submits and watches only", home);
+            }
+        }
+        this.lockChannel = channel;
+        this.lock = held;
+        this.worker = held != null ? new Worker(engine) : null;
+        this.jobs = new JobService(engine, worker);
+        if (worker != null) {
+            worker.start();
+            this.hook = new Thread(this::close, "training-shutdown");
+            Runtime.getRuntime().addShutdownHook(hook);
+        } else {
+            this.hook = null;
+        }
+    }
+
+    private static Path prepareHome(Path home) {
+        try {
+            Files.createDirectories(home);
+        } catch (FileAlreadyExistsException e) {
+            throw new StorageException("Cannot use " + home + " as the home directory: it is a file, not a folder.",
+                    false, e);
+        } catch (IOException e) {
+            throw new StorageException("Cannot create the home directory " + home + ": " + describe(e), false, e);
+        }
+        if (!Files.isDirectory(home)) {
+            throw new StorageException("Cannot use " + home + " as the home directory: it is not a folder.", false,
+                    null);
+        }
+        Path probe = home.resolve(".write-test-" + ProcessHandle.current().pid());
+        try {
+            Files.writeString(probe, "ok");
+            Files.delete(probe);
+        } catch (IOException e) {
+            throw new StorageException("Cannot write to the home directory " + home + ": " + describe(e)
+                    + ". Check its permissions or pick another with --home.", false, e);
+        }
+        return home;
+    }
+
+    private static String describe(IOException e) {
+        String type = e.getClass().getSimpleName().replace("Exception", "");
+        String detail = e.getMessage() == null ? "" : e.getMessage();
+        return switch (type) {
+            case "AccessDenied" -> "permission denied";
+            case "NotDirectory", "FileSystem" -> detail.contains("Not a directory") ? "a parent is a file, not a folder"
+                    : detail;
+            default -> detail.isEmpty() ? type : detail;
+        };
+    }
+
+    /** @return a builder with the embedded defaults: home {@code ./.training}, one job at a time */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** @return the jobs of this service */
+    public Jobs jobs() {
+        return jobs;
+    }
+
+    /** @return the home directory, absolute */
+    public Path home() {
+        return home;
+    }
+
+    /** @return true when this process runs the jobs of its home (false when another process does) */
+    public boolean runsJobs() {
+        return worker != null;
+    }
+
+    /**
+     * Runs every check a submitted job goes through, at once and without queueing anything: the spec against
+     * its runner, the base model folder, every dataset line by line.
+     *
+     * @param spec a built spec; relative paths are resolved against the working directory
+     * @return everything found
+     * @throws dev.koder.training.api.PluginNotFoundException when the spec's runner is not installed
+     */
+    public ValidationReport validate(JobSpec spec) {
+        JobSpec resolved = JobSpecJson.resolvePaths(spec, Path.of("").toAbsolutePath());
+        TrainingRunner runner = jobs.runnerFor(resolved);
+        List<Violation> problems = JobService.runnerProblems(runner, resolved);
+        return JobValidation.validate(resolved, problems, engine.settings.maxIssues());
+    }
+
+    /**
+     * Stops running trainers gently (SIGTERM, a checkpoint, SIGKILL after the shutdown grace period), queues
+     * their jobs to resume, and releases the home directory.
+     */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (worker != null) {
+            worker.close();
+        }
+        scheduler.shutdown();
+        try {
+            scheduler.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        for (Executor e : executors.created()) {
+            e.close();
+        }
+        bus.close();
+        store.close();
+        try {
+            if (lock != null) {
+                lock.release();
+            }
+            if (lockChannel != null) {
+                lockChannel.close();
+            }
+        } catch (IOException e) {
+            LOG.warn("cannot release {}: {}", home.resolve("worker.lock"), e.toString());
+        }
+        if (hook != null && Thread.currentThread() != hook) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                LOG.debug("JVM already shutting down");
+            }
+        }
+    }
+
+    /** Builder of {@link Training}. */
+    public static final class Builder {
+        private Path home = Path.of(".training");
+        private final List<TrainingRunner> runners = new ArrayList<>();
+        private final List<Executor> executors = new ArrayList<>();
+        private final List<JobStore> stores = new ArrayList<>();
+        private final List<TrackingSink> tracking = new ArrayList<>();
+        private final List<UsageSink> usage = new ArrayList<>();
+        private final Map<String, String> properties = new LinkedHashMap<>();
+        private Clock clock = Clock.systemUTC();
+        private int maxConcurrentJobs = 1;
+        private RecoveryPolicy recovery = RecoveryPolicy.RESUME;
+        private Duration cancelGrace = Duration.ofSeconds(60);
+        private Duration shutdownGrace = Duration.ofSeconds(30);
+        private Duration pollInterval = Duration.ofMillis(250);
+        private int maxIssues = 50;
+        private Duration runtimeMinute = Duration.ofMinutes(1);
+        private boolean runJobs = true;
+        private boolean discover = true;
+
+        private Builder() {
+        }
+
+        /** @param home folder for the database, job folders and logs; default ./.training @return this */
+        public Builder home(Path home) {
+            this.home = home;
+            return this;
+        }
+
+        /** @param runner a runner to offer, beside those found on the class path @return this */
+        public Builder runner(TrainingRunner runner) {
+            this.runners.add(runner);
+            return this;
+        }
+
+        /** @param executor the executor to use instead of the local one @return this */
+        public Builder executor(Executor executor) {
+            this.executors.add(executor);
+            return this;
+        }
+
+        /** @param store the job store to use instead of the embedded SQLite one @return this */
+        public Builder jobStore(JobStore store) {
+            this.stores.add(store);
+            return this;
+        }
+
+        /** @param sink receives every job event @return this */
+        public Builder trackingSink(TrackingSink sink) {
+            this.tracking.add(sink);
+            return this;
+        }
+
+        /** @param sink receives a usage record per trainer attempt @return this */
+        public Builder usageSink(UsageSink sink) {
+            this.usage.add(sink);
+            return this;
+        }
+
+        /** @param key configuration property @param value its value @return this */
+        public Builder property(String key, String value) {
+            this.properties.put(key, value);
+            return this;
+        }
+
+        /** @param clock clock for timestamps @return this */
+        public Builder clock(Clock clock) {
+            this.clock = clock;
+            return this;
+        }
+
+        /** @param jobs trainers run at once by this process, at least 1; default 1 @return this */
+        public Builder maxConcurrentJobs(int jobs) {
+            if (jobs < 1) {
+                throw new IllegalArgumentException("maxConcurrentJobs must be at least 1, got " + jobs);
+            }
+            this.maxConcurrentJobs = jobs;
+            return this;
+        }
+
+        /** @param policy what to do with jobs whose trainer vanished; default resume @return this */
+        public Builder recovery(RecoveryPolicy policy) {
+            this.recovery = policy;
+            return this;
+        }
+
+        /** @param grace time between SIGTERM and SIGKILL on cancel or timeout; default 60 s @return this */
+        public Builder cancelGracePeriod(Duration grace) {
+            this.cancelGrace = grace;
+            return this;
+        }
+
+        /** @param grace time trainers get when the service closes; default 30 s @return this */
+        public Builder shutdownGracePeriod(Duration grace) {
+            this.shutdownGrace = grace;
+            return this;
+        }
+
+        /** @param interval how often trainer events and cancel requests are read; default 250 ms @return this */
+        public Builder pollInterval(Duration interval) {
+            this.pollInterval = interval;
+            return this;
+        }
+
+        /** @param limit dataset findings listed per file; default 50 @return this */
+        public Builder maxIssues(int limit) {
+            this.maxIssues = limit;
+            return this;
+        }
+
+        /**
+         * @param run whether this process may run jobs (it does if no other process on the home does); false
+         *     makes a client that only submits and watches; default true
+         * @return this
+         */
+        public Builder runJobs(boolean run) {
+            this.runJobs = run;
+            return this;
+        }
+
+        /** Shortens a minute of max_runtime_minutes, so tests of timeouts need not wait minutes. */
+        Builder runtimeMinute(Duration minute) {
+            this.runtimeMinute = minute;
+            return this;
+        }
+
+        /** @param discover whether to add plugins found by ServiceLoader; default true @return this */
+        public Builder discoverPlugins(boolean discover) {
+            this.discover = discover;
+            return this;
+        }
+
+        /**
+         * @return the running service
+         * @throws StorageException when the home directory or its database cannot be used
+         * @throws dev.koder.training.api.PluginNotFoundException when no job store is available
+         */
+        public Training build() {
+            return new Training(this);
+        }
+    }
+}

@@ -1,0 +1,87 @@
+"""A stand-in trainer for the service's lifecycle tests: a real process that speaks the events protocol.
+
+It "trains" for a number of steps (sleeping between them), appends one JSON object per line to the events
+file, saves checkpoint folders, honours SIGTERM by saving a checkpoint and stopping, and resumes from a
+checkpoint. Everything it does comes from the JSON file named on its command line; the behaviour knobs are
+under "behaviour" (set by the tests through the spec's metadata).
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+args = json.load(open(sys.argv[1]))
+behaviour = args.get("behaviour", {})
+events_path = args["events_file"]
+output_dir = args["output_dir"]
+total = int(args["total_steps"])
+step_seconds = float(behaviour.get("step_seconds", "0.05"))
+stop = {"requested": 0}
+
+
+def emit(event_type, **fields):
+    fields.update({"v": 1, "type": event_type, "time": time.time()})
+    with open(events_path, "a", encoding="utf-8") as f:
+        f.write(json.dumps(fields) + "\n")
+        f.flush()
+
+
+def save(step):
+    path = os.path.join(output_dir, "checkpoint-%d" % step)
+    os.makedirs(path, exist_ok=True)
+    with open(os.path.join(path, "state.json"), "w") as f:
+        json.dump({"step": step}, f)
+    emit("checkpoint", step=step, path=os.path.relpath(path, args["workdir"]))
+
+
+def on_term(signum, frame):
+    stop["requested"] += 1
+    if stop["requested"] > 1:
+        sys.exit(130)
+
+
+signal.signal(signal.SIGTERM, on_term)
+if behaviour.get("ignore_sigterm") == "true":
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+if behaviour.get("spawn_child") == "true":
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)"])
+    with open(os.path.join(args["workdir"], "child.pid"), "w") as f:
+        f.write(str(child.pid))
+
+start = 0
+if args.get("resume_from"):
+    with open(os.path.join(args["resume_from"], "state.json")) as f:
+        start = json.load(f)["step"]
+    print("resuming from step %d" % start, flush=True)
+
+emit("started", total_steps=total, world_size=1)
+every = int(args.get("checkpoint_every") or 0)
+fail_at = int(behaviour.get("fail_at_step", "-1"))
+loss = 3.0 * (0.9 ** start)
+for step in range(start + 1, total + 1):
+    if stop["requested"]:
+        save(step - 1)
+        print("stopping on SIGTERM after step %d" % (step - 1), file=sys.stderr, flush=True)
+        sys.exit(143)
+    time.sleep(step_seconds)
+    loss *= 0.9
+    emit("progress", step=step, total_steps=total, epoch=step / total, loss=loss, learning_rate=1e-4,
+         tokens=step * 64, tokens_per_second=64 / step_seconds)
+    if step == fail_at:
+        kind = behaviour.get("error_kind")
+        print("Traceback (most recent call last):", file=sys.stderr)
+        print("RuntimeError: simulated failure at step %d" % step, file=sys.stderr, flush=True)
+        if kind:
+            emit("error", kind=kind, message="simulated %s at step %d" % (kind, step))
+        sys.exit(int(behaviour.get("exit_code", "1")))
+    if every and step % every == 0:
+        save(step)
+    if step == total // 2 and behaviour.get("eval") == "true":
+        emit("eval", step=step, metrics={"eval_loss": loss * 1.1})
+
+final = os.path.join(output_dir, "final")
+os.makedirs(final, exist_ok=True)
+emit("completed", output=os.path.relpath(final, args["workdir"]))
