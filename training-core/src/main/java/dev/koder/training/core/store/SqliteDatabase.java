@@ -65,7 +65,8 @@ public final class SqliteDatabase {
      * Opens (creating if absent) a database file and brings it to the latest schema.
      *
      * @param file the database file
-     * @return an open connection in manual-commit mode with immediate transactions
+     * @return an open connection in auto-commit mode; writers open immediate transactions with {@code
+     *     setAutoCommit(false)}
      * @throws StorageException when the file is not ours, is corrupt, is newer than this build, or cannot be
      *     written
      */
@@ -88,6 +89,7 @@ public final class SqliteDatabase {
             c = config.createConnection("jdbc:sqlite:" + file);
             c.setAutoCommit(false);
             migrate(c, file);
+            c.setAutoCommit(true);
             return c;
         } catch (SQLException e) {
             closeQuietly(c);

@@ -64,9 +64,15 @@ public final class SqliteJobStore implements JobStore {
         T run() throws SQLException;
     }
 
+    /**
+     * Runs a change in one immediate transaction: the write lock is taken at the start, so two processes never
+     * deadlock upgrading a read, and released at the end. Outside of changes the connection is in auto-commit
+     * mode and holds no lock, so other processes can write.
+     */
     private <T> T inTransaction(Work<T> work) {
         lock.lock();
         try {
+            connection.setAutoCommit(false);
             try {
                 T result = work.run();
                 connection.commit();
@@ -74,7 +80,21 @@ public final class SqliteJobStore implements JobStore {
             } catch (SQLException | RuntimeException e) {
                 rollback(e);
                 throw e;
+            } finally {
+                connection.setAutoCommit(true);
             }
+        } catch (SQLException e) {
+            throw SqliteDatabase.translate(file, e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Runs reads in auto-commit mode: each statement sees a consistent snapshot and takes no write lock. */
+    private <T> T reading(Work<T> work) {
+        lock.lock();
+        try {
+            return work.run();
         } catch (SQLException e) {
             throw SqliteDatabase.translate(file, e);
         } finally {
@@ -112,12 +132,12 @@ public final class SqliteJobStore implements JobStore {
 
     @Override
     public Optional<JobRecord> find(String id) {
-        return inTransaction(() -> read(id));
+        return reading(() -> read(id));
     }
 
     @Override
     public Page<JobRecord> list(JobQuery query) {
-        return inTransaction(() -> {
+        return reading(() -> {
             StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM jobs WHERE 1=1");
             List<String> args = new ArrayList<>();
             if (query.tenant() != null) {
@@ -156,7 +176,7 @@ public final class SqliteJobStore implements JobStore {
         if (statuses.isEmpty()) {
             return List.of();
         }
-        return inTransaction(() -> {
+        return reading(() -> {
             String marks = statuses.stream().map(s -> "?").collect(Collectors.joining(","));
             List<JobRecord> rows = new ArrayList<>();
             try (PreparedStatement s = connection.prepareStatement(
@@ -207,7 +227,7 @@ public final class SqliteJobStore implements JobStore {
         if (limit < 1 || limit > 1000) {
             throw new IllegalArgumentException("limit must be between 1 and 1000, got " + limit);
         }
-        return inTransaction(() -> {
+        return reading(() -> {
             List<JobEvent> events = new ArrayList<>();
             try (PreparedStatement s = connection.prepareStatement("SELECT seq, time, level, type, message, data_json "
                     + "FROM job_events WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT ?")) {
