@@ -22,10 +22,11 @@ final class JobValidation {
     /**
      * @param spec a spec with absolute paths
      * @param extra violations found earlier (runner checks), reported first
+     * @param notes what was not checked
      * @param maxIssues findings listed per dataset
      * @return what was found
      */
-    static ValidationReport validate(JobSpec spec, List<Violation> extra, int maxIssues) {
+    static ValidationReport validate(JobSpec spec, List<Violation> extra, List<String> notes, int maxIssues) {
         List<Violation> violations = new ArrayList<>(extra);
         violations.addAll(checkModel(spec.baseModel()));
         List<DatasetReport> reports = new ArrayList<>();
@@ -42,7 +43,7 @@ final class JobValidation {
             reports.add(validator.validate(Path.of(spec.trainingData().path()), spec.trainingData().format()));
             spec.validationData().ifPresent(v -> reports.add(validator.validate(Path.of(v.path()), v.format())));
         }
-        return new ValidationReport(violations, reports);
+        return new ValidationReport(violations, reports, notes);
     }
 
     /** A local base model must be a folder with a config.json; a hub id is left to the runner. */

@@ -200,13 +200,17 @@ public final class Training implements AutoCloseable {
      *
      * @param spec a built spec; relative paths are resolved against the working directory
      * @return everything found
-     * @throws dev.koder.training.api.PluginNotFoundException when the spec's runner is not installed
+     * @throws dev.koder.training.api.PluginNotFoundException when the spec names a runner that is not installed
      */
     public ValidationReport validate(JobSpec spec) {
         JobSpec resolved = JobSpecJson.resolvePaths(spec, Path.of("").toAbsolutePath());
+        if (resolved.runner().isEmpty() && engine.runners.names().isEmpty()) {
+            return JobValidation.validate(resolved, List.of(), List.of("the method was not checked against a runner: "
+                    + "none is installed (add dev.koder.training:runner-trl)"), engine.settings.maxIssues());
+        }
         TrainingRunner runner = jobs.runnerFor(resolved);
         List<Violation> problems = JobService.runnerProblems(runner, resolved);
-        return JobValidation.validate(resolved, problems, engine.settings.maxIssues());
+        return JobValidation.validate(resolved, problems, List.of(), engine.settings.maxIssues());
     }
 
     /**

@@ -142,7 +142,7 @@ final class Worker implements AutoCloseable {
         JobSpec spec = r.job().spec();
         ValidationReport report;
         try {
-            report = JobValidation.validate(spec, List.of(), engine.settings.maxIssues());
+            report = JobValidation.validate(spec, List.of(), List.of(), engine.settings.maxIssues());
         } catch (TrainingException | java.io.UncheckedIOException e) {
             engine.move(r.id(), JobStatus.VALIDATING, JobUpdate.to(JobStatus.FAILED).failure(JobFailure.of(
                     FailureCause.INVALID_DATASET, e.getMessage())), EventLevel.ERROR, "failed validation: "
@@ -174,8 +174,10 @@ final class Worker implements AutoCloseable {
                     summary(d), statsData(d)));
         }
         if (report.valid()) {
+            long warnings = report.datasets().stream().mapToLong(DatasetReport::warnings).sum();
             events.add(engine.status(JobStatus.VALIDATING, JobStatus.QUEUED, EventLevel.INFO,
-                    "queued: " + summary(report.datasets().get(0))));
+                    "queued: model and data passed validation" + (warnings == 0 ? ""
+                            : " with " + warnings + (warnings == 1 ? " warning" : " warnings"))));
             engine.update(r.id(), JobStatus.VALIDATING, JobUpdate.to(JobStatus.QUEUED).build(), events);
             wake();
             return;

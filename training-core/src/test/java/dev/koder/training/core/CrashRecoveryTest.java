@@ -1,5 +1,6 @@
 package dev.koder.training.core;
 
+import dev.koder.training.tck.ScriptedRunner;
 import static dev.koder.training.core.Fixtures.events;
 import static dev.koder.training.core.Fixtures.waitFor;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -65,7 +66,7 @@ class CrashRecoveryTest {
         Process host = ServiceHost.start(home, "run");
         awaitReady(host);
         List<String> ids = new ArrayList<>();
-        try (Training client = Training.builder().home(home).runner(new ScriptRunner()).runJobs(false).build()) {
+        try (Training client = Training.builder().home(home).runner(new ScriptedRunner()).runJobs(false).build()) {
             for (int i = 0; i < 4; i++) {
                 ids.add(client.jobs().submit(fx.spec(120, Map.of("step_seconds", "0.05")).checkpoints(
                         dev.koder.training.api.CheckpointPolicy.everySteps(5, 3)).build()).id());
@@ -97,7 +98,7 @@ class CrashRecoveryTest {
             Thread.sleep(20);
         }
 
-        try (Training restarted = Training.builder().home(home).runner(new ScriptRunner()).maxConcurrentJobs(2)
+        try (Training restarted = Training.builder().home(home).runner(new ScriptedRunner()).maxConcurrentJobs(2)
                 .pollInterval(Duration.ofMillis(50)).build()) {
             Jobs jobs = restarted.jobs();
             for (String id : ids) {
@@ -133,7 +134,7 @@ class CrashRecoveryTest {
         Fixtures fx = new Fixtures(dir);
         Path home = dir.resolve("home");
         String id;
-        try (Training client = Training.builder().home(home).runner(new ScriptRunner()).runJobs(false).build()) {
+        try (Training client = Training.builder().home(home).runner(new ScriptedRunner()).runJobs(false).build()) {
             id = client.jobs().submit(fx.spec(400, Map.of("step_seconds", "0.05", "spawn_child", "true")).build()).id();
         }
         Process host = ServiceHost.start(home, "exit-after", "2500");

@@ -1,5 +1,6 @@
 package dev.koder.training.core;
 
+import dev.koder.training.tck.ScriptedRunner;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -34,8 +35,8 @@ class PluginsTest {
     @Test
     void twoEquallyGoodRunners_nameThePropertyThatPicksOne() throws Exception {
         Fixtures fx = new Fixtures(dir);
-        try (Training t = Training.builder().home(dir.resolve("home")).runner(new ScriptRunner())
-                .runner(new ScriptRunner("other", ScriptRunner.allMethods())).pollInterval(Duration.ofMillis(50))
+        try (Training t = Training.builder().home(dir.resolve("home")).runner(new ScriptedRunner())
+                .runner(new ScriptedRunner("other", ScriptedRunner.allMethods())).pollInterval(Duration.ofMillis(50))
                 .build()) {
             assertThatThrownBy(() -> t.jobs().submit(fx.spec(1))).isInstanceOf(AmbiguousPluginException.class)
                     .hasMessage("Several training runners found: script, other. Pick one with the property "
@@ -45,8 +46,8 @@ class PluginsTest {
             assertThat(named.runner()).isEqualTo("other");
             assertThat(named.status()).isEqualTo(JobStatus.SUCCEEDED);
         }
-        try (Training t = Training.builder().home(dir.resolve("home2")).runner(new ScriptRunner())
-                .runner(new ScriptRunner("other", ScriptRunner.allMethods())).property("training.runner", "other")
+        try (Training t = Training.builder().home(dir.resolve("home2")).runner(new ScriptedRunner())
+                .runner(new ScriptedRunner("other", ScriptedRunner.allMethods())).property("training.runner", "other")
                 .build()) {
             assertThat(t.jobs().submit(fx.spec(1)).runner()).isEqualTo("other");
         }
@@ -55,7 +56,7 @@ class PluginsTest {
     @Test
     void anUnknownRunnerName_listsTheKnownOnes() {
         Fixtures fx = new Fixtures(dir);
-        try (Training t = Training.builder().home(dir.resolve("home")).runner(new ScriptRunner()).build()) {
+        try (Training t = Training.builder().home(dir.resolve("home")).runner(new ScriptedRunner()).build()) {
             assertThatThrownBy(() -> t.jobs().submit(fx.spec(1, Map.of()).runner("axolotl").build()))
                     .isInstanceOf(PluginNotFoundException.class)
                     .hasMessage("Unknown training runner 'axolotl'; known: script.");
@@ -67,7 +68,7 @@ class PluginsTest {
         Fixtures fx = new Fixtures(dir);
         var onlyLora = java.util.Set.of(new dev.koder.training.spi.MethodKind(dev.koder.training.api.Objective.SFT,
                 dev.koder.training.api.AdapterType.LORA));
-        try (Training t = Training.builder().home(dir.resolve("home")).runner(new ScriptRunner("lora-only", onlyLora))
+        try (Training t = Training.builder().home(dir.resolve("home")).runner(new ScriptedRunner("lora-only", onlyLora))
                 .build()) {
             assertThatThrownBy(() -> t.jobs().submit(fx.spec(1, Map.of()).method(
                     dev.koder.training.api.TrainingMethod.sftFull()).build()))
@@ -79,7 +80,7 @@ class PluginsTest {
     void trackingSinks_foundByServiceLoader_receiveEveryEvent() throws Exception {
         Fixtures fx = new Fixtures(dir);
         RecordingTrackingSink.EVENTS.clear();
-        try (Training t = Training.builder().home(dir.resolve("home")).runner(new ScriptRunner())
+        try (Training t = Training.builder().home(dir.resolve("home")).runner(new ScriptedRunner())
                 .pollInterval(Duration.ofMillis(50)).build()) {
             Job job = t.jobs().await(t.jobs().submit(fx.spec(2)).id(), Duration.ofSeconds(60));
             long stored = Fixtures.events(t.jobs(), job.id()).size();

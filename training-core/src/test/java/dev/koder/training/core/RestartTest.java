@@ -1,5 +1,6 @@
 package dev.koder.training.core;
 
+import dev.koder.training.tck.ScriptedRunner;
 import static dev.koder.training.core.Fixtures.events;
 import static dev.koder.training.core.Fixtures.waitFor;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -23,7 +24,7 @@ class RestartTest {
     Path dir;
 
     Training.Builder service(Fixtures fx) {
-        return Training.builder().home(dir.resolve("home")).runner(new ScriptRunner())
+        return Training.builder().home(dir.resolve("home")).runner(new ScriptedRunner())
                 .pollInterval(Duration.ofMillis(50)).cancelGracePeriod(Duration.ofSeconds(5))
                 .shutdownGracePeriod(Duration.ofSeconds(10));
     }

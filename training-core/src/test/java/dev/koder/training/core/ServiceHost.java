@@ -1,5 +1,6 @@
 package dev.koder.training.core;
 
+import dev.koder.training.tck.ScriptedRunner;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -24,7 +25,7 @@ public final class ServiceHost {
     }
 
     public static void main(String[] args) throws Exception {
-        Training training = Training.builder().home(Path.of(args[0])).runner(new ScriptRunner())
+        Training training = Training.builder().home(Path.of(args[0])).runner(new ScriptedRunner())
                 .maxConcurrentJobs(2).pollInterval(Duration.ofMillis(50)).shutdownGracePeriod(Duration.ofSeconds(10))
                 .build();
         if (!training.runsJobs()) {

@@ -1,5 +1,6 @@
 package dev.koder.training.core;
 
+import dev.koder.training.tck.ScriptedRunner;
 import dev.koder.training.api.JobSpec;
 import dev.koder.training.api.TrainingMethod;
 import dev.koder.training.spi.TrainingRunner;
@@ -8,11 +9,11 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /** The test runner passes the runner kit, which keeps the kit itself honest until real runners arrive. */
-class ScriptRunnerKitTest extends RunnerCompatibilityKit {
+class ScriptedRunnerKitTest extends RunnerCompatibilityKit {
 
     @Override
     protected TrainingRunner newRunner() {
-        return new ScriptRunner();
+        return new ScriptedRunner();
     }
 
     @Override

@@ -1,4 +1,4 @@
-"""A stand-in trainer for the service's lifecycle tests: a real process that speaks the events protocol.
+"""A stand-in trainer for tests of hosts and executors: a real process that speaks the events protocol.
 
 It "trains" for a number of steps (sleeping between them), appends one JSON object per line to the events
 file, saves checkpoint folders, honours SIGTERM by saving a checkpoint and stopping, and resumes from a

@@ -1,0 +1,114 @@
+package dev.koder.training.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class JobSpecTest {
+
+    static JobSpec.Builder minimal() {
+        return JobSpec.builder().name("job").tenant("acme").baseModel("org/model").method(TrainingMethod.sftLora())
+                .trainingData(DatasetRef.of("/data/train.jsonl", DatasetFormat.CHAT));
+    }
+
+    @Test
+    void build_fillsInEveryDefault() {
+        JobSpec s = minimal().build();
+        assertThat(s.tier()).isEqualTo(Tier.FREE);
+        assertThat(s.method().lora()).isEqualTo(new LoraConfig(16, 32, 0.05, List.of("all-linear")));
+        assertThat(s.method().quantization()).isNull();
+        Hyperparameters h = s.hyperparameters();
+        assertThat(h.epochs()).isEqualTo(3);
+        assertThat(h.maxSteps()).isNull();
+        assertThat(h.learningRate()).isEqualTo(2e-4);
+        assertThat(h.scheduler()).isEqualTo(Scheduler.COSINE);
+        assertThat(h.warmupRatio()).isEqualTo(0.03);
+        assertThat(h.microBatchSize()).isEqualTo(4);
+        assertThat(h.gradientAccumulationSteps()).isEqualTo(1);
+        assertThat(h.batchSize()).isEqualTo(4);
+        assertThat(h.maxSeqLength()).isEqualTo(2048);
+        assertThat(h.gradientCheckpointing()).isTrue();
+        assertThat(h.packing()).isFalse();
+        assertThat(h.precision()).isEqualTo(Precision.AUTO);
+        assertThat(s.resources().gpus()).isEqualTo(1);
+        assertThat(s.checkpoints()).isEqualTo(new CheckpointPolicy(null, 2));
+        assertThat(s.runner()).isEmpty();
+        assertThat(s.validationData()).isEmpty();
+    }
+
+    @Test
+    void theFourPipelines_haveOneLineFactories_withTheirOwnDefaults() {
+        JobSpec qlora = minimal().method(TrainingMethod.qlora()).build();
+        assertThat(qlora.method().quantization()).isEqualTo(new QuantizationConfig(QuantType.NF4, true, Precision.BF16));
+        JobSpec full = minimal().method(TrainingMethod.sftFull()).build();
+        assertThat(full.method().lora()).isNull();
+        assertThat(full.hyperparameters().learningRate()).isEqualTo(1e-5);
+        JobSpec dpo = minimal().method(TrainingMethod.dpo(0.2, DpoLoss.IPO))
+                .trainingData(DatasetRef.of("/p.jsonl", DatasetFormat.PREFERENCE)).build();
+        assertThat(dpo.method().dpo()).isEqualTo(new DpoConfig(0.2, DpoLoss.IPO));
+        assertThat(dpo.method().lora()).isNotNull();
+        assertThat(dpo.hyperparameters().learningRate()).isEqualTo(5e-6);
+        JobSpec dpoFull = minimal().method(TrainingMethod.dpo(AdapterType.FULL, DpoConfig.defaults()))
+                .trainingData(DatasetRef.of("/p.jsonl", DatasetFormat.PREFERENCE)).build();
+        assertThat(dpoFull.hyperparameters().learningRate()).isEqualTo(1e-6);
+        assertThat(dpoFull.method().label()).isEqualTo("dpo+full");
+    }
+
+    @Test
+    void batchArithmetic_derivesTheMissingPart_acrossGpus() {
+        JobSpec fromBatch = minimal().resources(Resources.gpus(2))
+                .hyperparameters(Hyperparameters.builder().batchSize(32).microBatchSize(4).build()).build();
+        assertThat(fromBatch.hyperparameters().gradientAccumulationSteps()).isEqualTo(4);
+        JobSpec fromAccumulation = minimal().resources(Resources.gpus(2))
+                .hyperparameters(Hyperparameters.builder().gradientAccumulationSteps(3).microBatchSize(2).build())
+                .build();
+        assertThat(fromAccumulation.hyperparameters().batchSize()).isEqualTo(12);
+    }
+
+    @Test
+    void build_reportsEveryViolationAtOnce() {
+        assertThatThrownBy(() -> JobSpec.builder().method(TrainingMethod.sftLora(LoraConfig.builder().rank(0).build()))
+                .hyperparameters(Hyperparameters.builder().epochs(0).maxSteps(10).build()).build())
+                .isInstanceOfSatisfying(InvalidSpecException.class, e -> assertThat(e.violations()).extracting(
+                        Violation::toString).containsExactly(
+                                "/name: is required",
+                                "/tenant: is required",
+                                "/base_model: is required",
+                                "/method/lora/rank: must be between 1 and 1024, got 0",
+                                "/hyperparameters/epochs: must be between 1 and 100, got 0",
+                                "/hyperparameters/max_steps: set either epochs or max_steps, not both",
+                                "/training_data: is required"));
+    }
+
+    @Test
+    void toBuilder_makesAChangedCopy_andLeavesTheOriginalAlone() {
+        JobSpec original = minimal().metadata(Map.of("b", "2", "a", "1")).build();
+        JobSpec copy = original.toBuilder().name("other").build();
+        assertThat(copy.name()).isEqualTo("other");
+        assertThat(original.name()).isEqualTo("job");
+        assertThat(copy.toBuilder().name("job").build()).isEqualTo(original).hasSameHashCodeAs(original);
+        assertThat(original.metadata().keySet()).containsExactly("a", "b");
+        assertThatThrownBy(() -> original.metadata().put("c", "3")).isInstanceOf(UnsupportedOperationException.class);
+    }
+
+    @Test
+    void jobStatus_allowsOnlyTheDocumentedMoves() {
+        assertThat(JobStatus.VALIDATING.canBecome(JobStatus.QUEUED)).isTrue();
+        assertThat(JobStatus.QUEUED.canBecome(JobStatus.SUCCEEDED)).isFalse();
+        assertThat(JobStatus.RUNNING.canBecome(JobStatus.QUEUED)).isTrue();
+        for (JobStatus done : List.of(JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)) {
+            assertThat(done.isTerminal()).isTrue();
+            assertThat(done.next()).isEmpty();
+        }
+    }
+
+    @Test
+    void wireNames_parseIgnoringCase_andListTheChoicesOtherwise() {
+        assertThat(WireName.parse(DatasetFormat.class, "Prompt-Completion")).isEqualTo(DatasetFormat.PROMPT_COMPLETION);
+        assertThatThrownBy(() -> WireName.parse(Tier.class, "gold")).hasMessage(
+                "must be one of enterprise, pro, free, got \"gold\"");
+    }
+}

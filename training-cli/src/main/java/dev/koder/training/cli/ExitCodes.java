@@ -1,0 +1,15 @@
+package dev.koder.training.cli;
+
+/** Exit codes of the {@code training} command. */
+final class ExitCodes {
+
+    /** Everything went well. */
+    static final int OK = 0;
+    /** The job failed or was cancelled, or the service could not do its work. */
+    static final int FAILED = 1;
+    /** The input was invalid: a spec, a dataset, an option, an unknown job. */
+    static final int INVALID = 2;
+
+    private ExitCodes() {
+    }
+}

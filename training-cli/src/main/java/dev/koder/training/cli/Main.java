@@ -1,0 +1,58 @@
+package dev.koder.training.cli;
+
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code training} command. Human output by default, {@code --json} for scripts. */
+@Command(name = "training", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Fine-tune models on your own machines: validate specs and data, submit jobs, follow and "
+                + "cancel them.",
+        subcommands = {ValidateCommand.class, ValidateDataCommand.class, SubmitCommand.class, JobsCommand.class,
+                StatusCommand.class, EventsCommand.class, CancelCommand.class, WorkerCommand.class,
+                CommandLine.HelpCommand.class},
+        footer = {"", "Exit codes: 0 success, 1 the job failed or was cancelled (or another runtime failure), "
+                + "2 invalid input.", "Docs: README.md and docs/ in the repository."})
+public final class Main implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    /**
+     * @param args command-line arguments
+     */
+    public static void main(String[] args) {
+        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    /**
+     * Runs a command with the given streams, for tests and embedding.
+     *
+     * @param args arguments
+     * @param out standard output
+     * @param err standard error
+     * @return the exit code
+     */
+    public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setExecutionExceptionHandler(new Errors(out, err));
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
+        return cl.execute(args);
+    }
+
+    /** Version from the jar manifest. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"training " + (v == null ? "(development build)" : v)};
+        }
+    }
+}

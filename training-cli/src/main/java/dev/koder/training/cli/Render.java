@@ -1,0 +1,145 @@
+package dev.koder.training.cli;
+
+import dev.koder.training.api.DatasetIssue;
+import dev.koder.training.api.DatasetReport;
+import dev.koder.training.api.Job;
+import dev.koder.training.api.JobEvent;
+import dev.koder.training.api.JobProgress;
+import dev.koder.training.api.ValidationReport;
+import dev.koder.training.api.Violation;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Locale;
+
+/** Text for people: reports, job tables, job details, event lines. */
+final class Render {
+
+    static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss").withZone(ZoneId.systemDefault());
+    static final DateTimeFormatter DATE_TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm")
+            .withZone(ZoneId.systemDefault());
+
+    private Render() {
+    }
+
+    static void dataset(PrintWriter out, DatasetReport d, String label) {
+        for (DatasetIssue i : d.issues()) {
+            out.println("  " + i);
+        }
+        if (d.omitted() > 0) {
+            out.println("  and " + d.omitted() + " more (" + d.errors() + " errors, " + d.warnings()
+                    + " warnings in all)");
+        }
+        var s = d.stats();
+        out.println(String.format(Locale.ROOT, "  %s%s: %,d examples, %,d messages, %,d characters, %,d tokens (%s), "
+                + "longest example %,d tokens%s", label, d.file(), s.examples(), s.messages(), s.characters(), s.tokens(),
+                s.tokensExact() ? "exact, model tokenizer" : "approximate, ~4 characters a token",
+                s.maxExampleTokens(), s.overLength() > 0 ? ", " + s.overLength() + " over max_seq_length" : ""));
+    }
+
+    static void validation(PrintWriter out, String what, ValidationReport r) {
+        long problems = r.violations().size() + r.datasets().stream().mapToLong(DatasetReport::errors).sum();
+        out.println(what + ": " + (r.valid() ? "valid" : problems + (problems == 1 ? " problem" : " problems")));
+        for (Violation v : r.violations()) {
+            out.println("  " + v);
+        }
+        for (int i = 0; i < r.datasets().size(); i++) {
+            dataset(out, r.datasets().get(i), i == 0 ? "training data " : "validation data ");
+        }
+        for (String note : r.notes()) {
+            out.println("  note: " + note);
+        }
+    }
+
+    static String progress(JobProgress p) {
+        if (p == null || p.step() == null) {
+            return "";
+        }
+        StringBuilder sb = new StringBuilder("step ").append(p.step());
+        if (p.totalSteps() != null) {
+            sb.append('/').append(p.totalSteps());
+        }
+        if (p.loss() != null) {
+            sb.append(String.format(Locale.ROOT, ", loss %.4f", p.loss()));
+        }
+        return sb.toString();
+    }
+
+    static void jobs(PrintWriter out, List<Job> jobs, String cursor) {
+        if (jobs.isEmpty()) {
+            out.println("No jobs.");
+            return;
+        }
+        String format = "%-30s %-20s %-12s %-10s %-26s %s%n";
+        out.printf(Locale.ROOT, format, "ID", "NAME", "TENANT", "STATUS", "PROGRESS", "CREATED");
+        for (Job j : jobs) {
+            String status = j.status().wireName() + (j.cancelRequested() ? "*" : "");
+            out.printf(Locale.ROOT, format, j.id(), cut(j.spec().name(), 20), cut(j.spec().tenant(), 12), status,
+                    cut(progress(j.progress()), 26), DATE_TIME.format(j.createdAt()));
+        }
+        if (cursor != null) {
+            out.println("More: --after " + cursor);
+        }
+    }
+
+    static void job(PrintWriter out, Job j) {
+        out.println(j.id() + "  " + j.spec().name());
+        row(out, "status", j.status().wireName() + (j.cancelRequested() ? " (cancellation under way)" : ""));
+        row(out, "tenant", j.spec().tenant() + " (" + j.spec().tier().wireName() + ")");
+        row(out, "method", j.spec().method().label() + " on " + j.spec().baseModel());
+        row(out, "runner", j.runner());
+        row(out, "data", j.spec().trainingData().path() + " (" + j.spec().trainingData().format().wireName() + ")");
+        row(out, "submitted", DATE_TIME.format(j.createdAt()));
+        if (j.startedAt() != null) {
+            row(out, "started", DATE_TIME.format(j.startedAt()) + " (attempt " + j.attempt() + ")");
+        }
+        if (j.finishedAt() != null) {
+            Instant from = j.startedAt() != null ? j.startedAt() : j.createdAt();
+            row(out, "finished", DATE_TIME.format(j.finishedAt()) + " after " + duration(Duration.between(from,
+                    j.finishedAt())));
+        }
+        String p = progress(j.progress());
+        if (!p.isEmpty()) {
+            row(out, "progress", p + (j.progress().tokensPerSecond() == null ? ""
+                    : String.format(Locale.ROOT, ", %,.0f tokens/s", j.progress().tokensPerSecond())));
+        }
+        if (j.progress().evalMetrics() != null) {
+            row(out, "eval", j.progress().evalMetrics().toString());
+        }
+        if (j.lastCheckpoint() != null) {
+            row(out, "checkpoint", j.lastCheckpoint());
+        }
+        if (j.output() != null) {
+            row(out, "output", j.output());
+        }
+        if (j.failure() != null) {
+            row(out, "failure", j.failure().cause().wireName() + ": " + j.failure().message());
+            if (!j.failure().logTail().isEmpty()) {
+                out.println("  stderr (last lines):");
+                j.failure().logTail().forEach(l -> out.println("    " + l));
+            }
+        }
+    }
+
+    static void event(PrintWriter out, JobEvent e) {
+        out.println(TIME.format(e.time()) + "  " + String.format(Locale.ROOT, "%-5s", e.level().wireName()) + "  "
+                + e.message());
+    }
+
+    static String duration(Duration d) {
+        long s = Math.max(0, d.getSeconds());
+        return s >= 3600 ? String.format(Locale.ROOT, "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60)
+                : String.format(Locale.ROOT, "%d:%02d", s / 60, s % 60);
+    }
+
+    private static void row(PrintWriter out, String key, String value) {
+        out.printf(Locale.ROOT, "  %-11s %s%n", key, value);
+    }
+
+    private static String cut(String s, int width) {
+        return s.length() <= width ? s : s.substring(0, width - 1) + "~";
+    }
+}

@@ -1,0 +1,193 @@
+package dev.koder.training.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.koder.training.core.internal.Json;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The command run in-process with the scripted test runner found through ServiceLoader, on the bundled
+ * example specs and data.
+ */
+class CliTest {
+
+    static final Path EXAMPLES = Path.of("../examples").toAbsolutePath().normalize();
+
+    @TempDir
+    Path dir;
+
+    record Result(int code, String out, String err) {
+        JsonNode json() {
+            return Json.MAPPER.readTree(out);
+        }
+    }
+
+    Result run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Main.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    String home() {
+        return dir.resolve("home").toString();
+    }
+
+    Path spec(String name, String json) throws Exception {
+        Path p = dir.resolve(name);
+        Files.writeString(p, json);
+        return p;
+    }
+
+    @Test
+    void help_listsEveryCommand() {
+        Result r = run("--help");
+        assertThat(r.code()).isZero();
+        assertThat(r.out()).contains("validate ", "validate-data", "submit", "jobs", "status", "events", "cancel",
+                "worker");
+    }
+
+    @Test
+    void validate_everyExampleSpec_isValid() {
+        for (String name : new String[] {"sft-lora", "qlora", "sft-full", "dpo"}) {
+            Result r = run("validate", EXAMPLES.resolve("specs/" + name + ".json").toString(), "--home", home());
+            assertThat(r.code()).as(name + ": " + r.out() + r.err()).isZero();
+            assertThat(r.out()).contains(": valid").contains("460 examples");
+        }
+    }
+
+    @Test
+    void validate_aBadSpec_listsEveryViolation_andExits2() throws Exception {
+        Path bad = spec("bad.json", "{\"name\":\"x y\",\"tenant\":\"acme\",\"base_model\":\"org/m\","
+                + "\"method\":{\"objective\":\"sft\",\"adapter\":\"lora\",\"lora\":{\"rank\":0}},"
+                + "\"training_data\":{\"path\":\"t.jsonl\",\"format\":\"chat\"},\"colour\":1}");
+        Result r = run("validate", bad.toString(), "--home", home());
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).contains("Invalid job spec " + bad + " (3 problems):")
+                .contains("/name: must be 1-64 letters").contains("/method/lora/rank: must be between 1 and 1024, got 0")
+                .contains("/colour: unknown key");
+        Result json = run("validate", bad.toString(), "--home", home(), "--json");
+        assertThat(json.code()).isEqualTo(2);
+        assertThat(json.json().at("/error/type").asString()).isEqualTo("invalid_spec");
+        assertThat(json.json().at("/error/violations")).hasSize(3);
+        assertThat(json.json().at("/error/violations/1/pointer").asString()).isEqualTo("/method/lora/rank");
+    }
+
+    @Test
+    void validate_aSpecWhoseDataIsBroken_namesFileAndLine() throws Exception {
+        Path data = dir.resolve("d.jsonl");
+        Files.writeString(data, "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}\n");
+        Path s = spec("s.json", Files.readString(EXAMPLES.resolve("specs/sft-full.json"))
+                .replace("../data/shout-train.jsonl", data.toString()));
+        Result r = run("validate", s.toString(), "--home", home());
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.out()).contains(s + ": 1 problem").contains(data + ":1: error: /messages: no assistant message");
+    }
+
+    @Test
+    void validateData_checksAFile_inTextAndJson() throws Exception {
+        Result ok = run("validate-data", EXAMPLES.resolve("data/shout-prefs.jsonl").toString(), "--format",
+                "preference");
+        assertThat(ok.code()).isZero();
+        assertThat(ok.out()).contains("valid preference data").contains("460 examples");
+
+        Path bad = dir.resolve("bad.jsonl");
+        Files.writeString(bad, "{\"prompt\":\"a\"}\nnot json\n");
+        Result r = run("validate-data", bad.toString(), "--format", "prompt-completion", "--json");
+        assertThat(r.code()).isEqualTo(2);
+        JsonNode report = r.json();
+        assertThat(report.get("valid").asBoolean()).isFalse();
+        assertThat(report.get("errors").asInt()).isEqualTo(2);
+        assertThat(report.at("/issues/1/line").asInt()).isEqualTo(2);
+
+        Result exact = run("validate-data", EXAMPLES.resolve("data/shout-test.jsonl").toString(), "--format", "chat",
+                "--model", Path.of("../training-core/src/test/resources/tokenizer").toString());
+        assertThat(exact.out()).contains("exact, model tokenizer");
+    }
+
+    @Test
+    void validateData_anUnknownFormat_isAUsageError() {
+        Result r = run("validate-data", "x.jsonl", "--format", "csv");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).contains("must be one of chat, prompt-completion, preference, alpaca, got \"csv\"");
+    }
+
+    @Test
+    void submit_followsTheJobToTheEnd_thenJobsStatusEventsShowIt() throws Exception {
+        Path s = spec("job.json", Files.readString(EXAMPLES.resolve("specs/sft-lora.json"))
+                .replace("../data/", EXAMPLES.resolve("data") + "/")
+                .replace("\"epochs\": 3", "\"max_steps\": 5"));
+        Result r = run("submit", s.toString(), "--home", home());
+        assertThat(r.code()).as(r.out() + r.err()).isZero();
+        assertThat(r.out()).contains("submitted: sft+lora of HuggingFaceTB/SmolLM2-135M-Instruct")
+                .contains("queued:").contains("succeeded: output in").contains("status      succeeded");
+        Matcher m = Pattern.compile("(ftjob-[0-9a-z]+)").matcher(r.out());
+        assertThat(m.find()).isTrue();
+        String id = m.group(1);
+
+        Result jobs = run("jobs", "--home", home());
+        assertThat(jobs.out()).contains(id).contains("succeeded").contains("step 5/5");
+        Result jobsJson = run("jobs", "--home", home(), "--json", "--status", "succeeded,failed");
+        assertThat(jobsJson.json().at("/items/0/id").asString()).isEqualTo(id);
+
+        Result status = run("status", id, "--home", home(), "--json");
+        assertThat(status.json().get("status").asString()).isEqualTo("succeeded");
+        assertThat(status.json().at("/spec/name").asString()).isEqualTo("shout-sft-lora");
+
+        Result events = run("events", id, "--home", home(), "--limit", "3");
+        assertThat(events.out()).contains("submitted by examples").contains("More: --after 3");
+        Result eventsJson = run("events", id, "--home", home(), "--json", "--after", "3");
+        assertThat(eventsJson.json().at("/items/0/seq").asInt()).isEqualTo(4);
+
+        Result cancel = run("cancel", id, "--home", home());
+        assertThat(cancel.code()).isEqualTo(2);
+        assertThat(cancel.err()).contains("already succeeded; there is nothing to cancel");
+    }
+
+    @Test
+    void submit_detached_thenCancel_thenAFailedJobExits1() throws Exception {
+        Path s = spec("job.json", Files.readString(EXAMPLES.resolve("specs/dpo.json"))
+                .replace("../data/", EXAMPLES.resolve("data") + "/").replace("\"epochs\": 1", "\"max_steps\": 3"));
+        Result detached = run("submit", s.toString(), "--home", home(), "--detach", "--json");
+        assertThat(detached.code()).isZero();
+        String id = detached.json().get("id").asString();
+        assertThat(detached.json().get("status").asString()).isEqualTo("validating");
+        Result cancel = run("cancel", id, "--home", home(), "--json");
+        assertThat(cancel.json().get("status").asString()).isEqualTo("cancelled");
+
+        Path failing = spec("fail.json", Files.readString(s).replace("\"tier\": \"pro\"",
+                "\"tier\": \"pro\", \"metadata\": {\"fake.fail_at_step\": \"1\", \"fake.error_kind\": \"dataset\"}"));
+        Result r = run("submit", failing.toString(), "--home", home());
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.out()).contains("failure     dataset: simulated dataset at step 1");
+    }
+
+    @Test
+    void unknownJob_andUnusableHome_areClearErrors() throws Exception {
+        Result unknown = run("status", "ftjob-nope", "--home", home());
+        assertThat(unknown.code()).isEqualTo(2);
+        assertThat(unknown.err()).isEqualTo("error: No job with id 'ftjob-nope'" + System.lineSeparator());
+
+        Path file = dir.resolve("a-file");
+        Files.writeString(file, "x");
+        Result badHome = run("jobs", "--home", file.toString());
+        assertThat(badHome.code()).isEqualTo(1);
+        assertThat(badHome.err()).contains("Cannot use " + file + " as the home directory: it is a file");
+
+        Path corrupt = dir.resolve("corrupt");
+        Files.createDirectories(corrupt);
+        Files.writeString(corrupt.resolve("training.db"), "garbage that is not a database");
+        Result badDb = run("jobs", "--home", corrupt.toString(), "--json");
+        assertThat(badDb.code()).isEqualTo(1);
+        assertThat(badDb.json().at("/error/type").asString()).isEqualTo("storage");
+        assertThat(Files.readString(corrupt.resolve("training.db"))).isEqualTo("garbage that is not a database");
+    }
+}
