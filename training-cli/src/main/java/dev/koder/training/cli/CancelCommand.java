@@ -2,7 +2,6 @@ package dev.koder.training.cli;
 
 import dev.koder.training.api.Job;
 import dev.koder.training.core.Training;
-import dev.koder.training.core.internal.Json;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -25,15 +24,10 @@ final class CancelCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        try (Training training = Training.builder().home(common.home).runJobs(false).build()) {
+        try (Training training = common.client()) {
             Job job = training.jobs().cancel(id);
-            if (common.json) {
-                command.commandLine().getOut().println(Json.write(job));
-            } else {
-                command.commandLine().getOut().println(id + ": " + (job.cancelRequested()
-                        ? "cancellation requested; the trainer saves a checkpoint and stops"
-                        : job.status().wireName()));
-            }
+            common.print(command.commandLine().getOut(), job, out -> out.println(id + ": " + (job.cancelRequested()
+                    ? "cancellation requested; the trainer saves a checkpoint and stops" : job.status().wireName())));
         }
         return ExitCodes.OK;
     }

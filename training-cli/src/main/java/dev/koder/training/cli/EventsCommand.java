@@ -3,7 +3,6 @@ package dev.koder.training.cli;
 import dev.koder.training.api.JobEvent;
 import dev.koder.training.api.Page;
 import dev.koder.training.core.Training;
-import dev.koder.training.core.internal.Json;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -41,21 +40,19 @@ final class EventsCommand implements Callable<Integer> {
                     "--limit must be between 1 and 1000, got " + limit);
         }
         PrintWriter out = command.commandLine().getOut();
-        try (Training training = Training.builder().home(common.home).runJobs(false).build()) {
+        try (Training training = common.client()) {
             if (follow) {
                 new Follow(training.jobs(), out, common.json, System.console() != null && !common.json)
                         .until(id, after);
                 return ExitCodes.OK;
             }
             Page<JobEvent> page = training.jobs().events(id, after, limit);
-            if (common.json) {
-                out.println(Json.write(page));
-            } else {
-                page.items().forEach(e -> Render.event(out, e));
+            common.print(out, page, text -> {
+                page.items().forEach(e -> Render.event(text, e));
                 if (page.nextCursor() != null) {
-                    out.println("More: --after " + page.nextCursor());
+                    text.println("More: --after " + page.nextCursor());
                 }
-            }
+            });
         }
         return ExitCodes.OK;
     }

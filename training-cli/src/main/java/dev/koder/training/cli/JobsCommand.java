@@ -6,7 +6,6 @@ import dev.koder.training.api.JobStatus;
 import dev.koder.training.api.Page;
 import dev.koder.training.api.WireName;
 import dev.koder.training.core.Training;
-import dev.koder.training.core.internal.Json;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -57,13 +56,9 @@ final class JobsCommand implements Callable<Integer> {
         if (statuses != null) {
             statuses.forEach(q::status);
         }
-        try (Training training = Training.builder().home(common.home).runJobs(false).build()) {
+        try (Training training = common.client()) {
             Page<Job> page = training.jobs().list(q.build());
-            if (common.json) {
-                command.commandLine().getOut().println(Json.write(page));
-            } else {
-                Render.jobs(command.commandLine().getOut(), page.items(), page.nextCursor());
-            }
+            common.print(command.commandLine().getOut(), page, out -> Render.jobs(out, page.items(), page.nextCursor()));
         }
         return ExitCodes.OK;
     }

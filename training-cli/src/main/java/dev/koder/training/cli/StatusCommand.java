@@ -2,7 +2,6 @@ package dev.koder.training.cli;
 
 import dev.koder.training.api.Job;
 import dev.koder.training.core.Training;
-import dev.koder.training.core.internal.Json;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -23,13 +22,9 @@ final class StatusCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        try (Training training = Training.builder().home(common.home).runJobs(false).build()) {
+        try (Training training = common.client()) {
             Job job = training.jobs().get(id);
-            if (common.json) {
-                command.commandLine().getOut().println(Json.write(job));
-            } else {
-                Render.job(command.commandLine().getOut(), job);
-            }
+            common.print(command.commandLine().getOut(), job, out -> Render.job(out, job));
         }
         return ExitCodes.OK;
     }

@@ -40,12 +40,10 @@ final class SubmitCommand implements Callable<Integer> {
         try (Training training = Training.builder().home(common.home).runJobs(!detach).build()) {
             Job submitted = training.jobs().submit(job);
             if (detach) {
-                if (common.json) {
-                    out.println(Json.write(submitted));
-                } else {
-                    out.println(submitted.id() + " submitted (" + submitted.status().wireName() + ")");
-                    out.println("Follow it: ./training events " + submitted.id() + " --follow --home " + common.home);
-                }
+                common.print(out, submitted, text -> {
+                    text.println(submitted.id() + " submitted (" + submitted.status().wireName() + ")");
+                    text.println("Follow it: ./training events " + submitted.id() + " --follow --home " + common.home);
+                });
                 return ExitCodes.OK;
             }
             if (!common.json) {
@@ -63,12 +61,10 @@ final class SubmitCommand implements Callable<Integer> {
             });
             Job done = new Follow(training.jobs(), out, false, System.console() != null && !common.json)
                     .quietly(common.json).until(submitted.id(), 0);
-            if (common.json) {
-                out.println(Json.write(done));
-            } else {
-                out.println();
-                Render.job(out, done);
-            }
+            common.print(out, done, text -> {
+                text.println();
+                Render.job(text, done);
+            });
             return done.status() == JobStatus.SUCCEEDED ? ExitCodes.OK : ExitCodes.FAILED;
         }
     }

@@ -3,7 +3,6 @@ package dev.koder.training.cli;
 import dev.koder.training.api.JobSpec;
 import dev.koder.training.api.ValidationReport;
 import dev.koder.training.core.Training;
-import dev.koder.training.core.internal.Json;
 import dev.koder.training.core.spec.JobSpecJson;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -34,18 +33,14 @@ final class ValidateCommand implements Callable<Integer> {
         PrintWriter out = command.commandLine().getOut();
         JobSpec job = JobSpecJson.read(spec);
         ValidationReport report;
-        try (Training training = Training.builder().home(common.home).runJobs(false).build()) {
+        try (Training training = common.client()) {
             report = training.validate(job);
         }
-        if (common.json) {
-            Map<String, Object> doc = new LinkedHashMap<>();
-            doc.put("file", spec.toString());
-            doc.put("valid", report.valid());
-            doc.put("report", report);
-            out.println(Json.write(doc));
-        } else {
-            Render.validation(out, spec.toString(), report);
-        }
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("file", spec.toString());
+        doc.put("valid", report.valid());
+        doc.put("report", report);
+        common.print(out, doc, text -> Render.validation(text, spec.toString(), report));
         return report.valid() ? ExitCodes.OK : ExitCodes.INVALID;
     }
 }
