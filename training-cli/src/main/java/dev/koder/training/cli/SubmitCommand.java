@@ -4,7 +4,6 @@ import dev.koder.training.api.Job;
 import dev.koder.training.api.JobSpec;
 import dev.koder.training.api.JobStatus;
 import dev.koder.training.core.Training;
-import dev.koder.training.core.internal.Json;
 import dev.koder.training.core.spec.JobSpecJson;
 import java.io.PrintWriter;
 import java.nio.file.Path;

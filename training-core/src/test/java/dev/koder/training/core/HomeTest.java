@@ -36,6 +36,15 @@ class HomeTest {
     }
 
     @Test
+    void aHomeWhereNobodyMayWrite_isRefused_evenForRoot() {
+        // /proc is read-only for every user, root included, so this holds wherever the tests run.
+        Path home = Path.of("/proc/training-home-" + ProcessHandle.current().pid());
+        assertThatThrownBy(() -> Training.builder().home(home).build()).isInstanceOf(StorageException.class)
+                .hasMessageStartingWith("Cannot create the home directory " + home + ": ");
+        assertThat(home).doesNotExist();
+    }
+
+    @Test
     void aCorruptDatabase_isRefused_leftAsItWas_andNoJobFolderIsMade() throws Exception {
         Path home = dir.resolve("home");
         Files.createDirectories(home);
