@@ -16,7 +16,8 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * @param learningRate peak learning rate, greater than 0 and at most 1; default 2e-4 for LoRA/QLoRA SFT,
  *     1e-5 for full SFT, 5e-6 for DPO with an adapter, 1e-6 for full DPO
  * @param scheduler learning-rate schedule; default cosine
- * @param warmupRatio share of steps spent warming up, 0 to 1; default 0.03 unless warm-up steps is set
+ * @param warmupRatio share of steps spent warming up, at least 0 and below 1; default 0.03 unless warm-up steps
+ *     is set
  * @param warmupSteps warm-up steps, 0 to 1,000,000
  * @param batchSize examples per optimiser step over all GPUs, 1 to 65,536
  * @param microBatchSize examples per forward pass on one GPU, 1 to 4,096; default 4
@@ -100,7 +101,7 @@ public record Hyperparameters(
             c.add(Checks.at(at, "max_steps"), "set either epochs or max_steps, not both");
         }
         c.between(Checks.at(at, "learning_rate"), learningRate, 0, true, 1, false);
-        c.between(Checks.at(at, "warmup_ratio"), warmupRatio, 0, false, 1, false);
+        c.between(Checks.at(at, "warmup_ratio"), warmupRatio, 0, false, 1, true);
         c.between(Checks.at(at, "warmup_steps"), warmupSteps, 0, 1_000_000);
         if (warmupRatio != null && warmupSteps != null) {
             c.add(Checks.at(at, "warmup_steps"), "set either warmup_ratio or warmup_steps, not both");
@@ -208,7 +209,7 @@ public record Hyperparameters(
             return this;
         }
 
-        /** @param warmupRatio share of steps warming up, [0, 1] @return this */
+        /** @param warmupRatio share of steps warming up, [0, 1) @return this */
         public Builder warmupRatio(double warmupRatio) {
             this.warmupRatio = warmupRatio;
             return this;

@@ -22,6 +22,7 @@ import java.util.Optional;
  * @param lastCheckpoint path of the latest checkpoint the trainer wrote, or null
  * @param output path of the final output folder once it succeeded, or null
  * @param failure why it failed, or null
+ * @param resumedFrom the id of the job whose checkpoint this one started from ({@link Jobs#resume}), or null
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Job(
@@ -38,7 +39,8 @@ public record Job(
         @JsonProperty("progress") JobProgress progress,
         @JsonProperty("last_checkpoint") String lastCheckpoint,
         @JsonProperty("output") String output,
-        @JsonProperty("failure") JobFailure failure) {
+        @JsonProperty("failure") JobFailure failure,
+        @JsonProperty("resumed_from") String resumedFrom) {
 
     /** @return the failure, when the job failed */
     public Optional<JobFailure> failed() {

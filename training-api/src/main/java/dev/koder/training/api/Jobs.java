@@ -66,6 +66,17 @@ public interface Jobs {
     Job cancel(String id);
 
     /**
+     * Starts a new job from the last checkpoint of a cancelled or failed one: same spec, the step count going on
+     * from the checkpoint. The new job records where it came from ({@link Job#resumedFrom()}).
+     *
+     * @param id the cancelled or failed job
+     * @return the new job, validating
+     * @throws JobNotFoundException when no job has that id
+     * @throws IllegalJobStateException when the job is not cancelled or failed, or left no checkpoint
+     */
+    Job resume(String id);
+
+    /**
      * Waits until the job reaches a final status.
      *
      * @param id job id

@@ -3,12 +3,14 @@ package dev.koder.training.cli;
 import dev.koder.training.api.Job;
 import dev.koder.training.api.JobSpec;
 import dev.koder.training.api.JobStatus;
+import dev.koder.training.api.Jobs;
 import dev.koder.training.core.Training;
 import dev.koder.training.core.spec.JobSpecJson;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -34,10 +36,20 @@ final class SubmitCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        PrintWriter out = command.commandLine().getOut();
         JobSpec job = JobSpecJson.read(spec);
+        return submitAndFollow(command, common, detach, jobs -> jobs.submit(job));
+    }
+
+    /**
+     * Creates a job with the given action, then follows it to the end (or returns at once with --detach).
+     *
+     * @return the exit code: 0 when it succeeded
+     */
+    static int submitAndFollow(CommandLine.Model.CommandSpec command, CommonOptions common, boolean detach,
+            Function<Jobs, Job> action) throws InterruptedException {
+        PrintWriter out = command.commandLine().getOut();
         try (Training training = Training.builder().home(common.home).runJobs(!detach).build()) {
-            Job submitted = training.jobs().submit(job);
+            Job submitted = action.apply(training.jobs());
             if (detach) {
                 common.print(out, submitted, text -> {
                     text.println(submitted.id() + " submitted (" + submitted.status().wireName() + ")");
@@ -46,8 +58,9 @@ final class SubmitCommand implements Callable<Integer> {
                 return ExitCodes.OK;
             }
             if (!common.json) {
-                out.println(submitted.id() + " submitted: " + job.method().label() + " of " + job.baseModel()
-                        + (training.runsJobs() ? "" : " (another process runs the jobs of " + training.home() + ")"));
+                out.println(submitted.id() + " submitted: " + submitted.spec().method().label() + " of "
+                        + submitted.spec().baseModel() + (training.runsJobs() ? ""
+                                : " (another process runs the jobs of " + training.home() + ")"));
             }
             AtomicInteger interrupts = new AtomicInteger();
             Signals.onInterrupt(() -> {
@@ -63,6 +76,9 @@ final class SubmitCommand implements Callable<Integer> {
             common.print(out, done, text -> {
                 text.println();
                 Render.job(text, done);
+                if (done.status() == JobStatus.CANCELLED && done.lastCheckpoint() != null) {
+                    text.println("Resume it: ./training resume " + done.id() + " --home " + common.home);
+                }
             });
             return done.status() == JobStatus.SUCCEEDED ? ExitCodes.OK : ExitCodes.FAILED;
         }

@@ -27,6 +27,8 @@ import java.util.Map;
  */
 final class EventsTail {
 
+    /** A trainer's warning: recorded as a note at level warn. */
+    static final String TYPE_WARNING = "warning";
     /** Protocol version this build understands. */
     static final int VERSION = 1;
     private static final int CHUNK = 4 * 1024 * 1024;
@@ -159,6 +161,9 @@ final class EventsTail {
                 return new NewEvent(time, EventLevel.ERROR, type, "trainer error (" + state.errorKind + "): "
                         + state.errorMessage, data);
             }
+            case TYPE_WARNING:
+                return new NewEvent(time, EventLevel.WARN, JobEvent.TYPE_NOTE,
+                        String.valueOf(data.getOrDefault("message", "the trainer warns")), data);
             default:
                 return new NewEvent(time, EventLevel.DEBUG, type, "trainer event " + type, data);
         }

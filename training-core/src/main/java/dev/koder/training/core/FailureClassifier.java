@@ -3,31 +3,35 @@ package dev.koder.training.core;
 import dev.koder.training.api.FailureCause;
 import dev.koder.training.api.JobFailure;
 import dev.koder.training.spi.ExitStatus;
+import dev.koder.training.spi.TrainingRunner;
 import java.util.List;
-import java.util.Locale;
+import java.util.Optional;
 
 /**
- * Names the cause of a failed attempt from what the trainer reported (an {@code error} event), how it
- * exited and what it wrote to stderr. The trainer's own report wins; the log is read only without one.
+ * Names the cause of a failed attempt: the trainer's own {@code error} event wins; then its runner, which
+ * knows its trainer's stderr (Python tracebacks and the like); then the exit status.
  */
 final class FailureClassifier {
 
     private FailureClassifier() {
     }
 
-    static JobFailure classify(TrainerState state, ExitStatus exit, List<String> stderrTail) {
+    /**
+     * @param state what the trainer reported
+     * @param exit how it exited
+     * @param stderrTail its last stderr lines
+     * @param runner its runner, asked when the trainer reported nothing (may be null)
+     * @return the failure
+     */
+    static JobFailure classify(TrainerState state, ExitStatus exit, List<String> stderrTail, TrainingRunner runner) {
         if (state.errorKind != null) {
             return new JobFailure(fromKind(state.errorKind), state.errorMessage, stderrTail);
         }
-        String log = String.join("\n", stderrTail);
-        String lower = log.toLowerCase(Locale.ROOT);
-        if (lower.contains("cuda out of memory") || lower.contains("outofmemoryerror")) {
-            return new JobFailure(FailureCause.OUT_OF_MEMORY, "the GPU ran out of memory; lower micro_batch_size or "
-                    + "max_seq_length, or turn on gradient_checkpointing", stderrTail);
-        }
-        if (lower.contains("modulenotfounderror") || lower.contains("importerror")) {
-            return new JobFailure(FailureCause.MISSING_DEPENDENCY, "a Python package is missing: "
-                    + lastMatching(stderrTail, "Error"), stderrTail);
+        if (runner != null) {
+            Optional<JobFailure> known = runner.classifyFailure(exit, stderrTail);
+            if (known.isPresent()) {
+                return known.get();
+            }
         }
         if (exit.signal().isPresent()) {
             int signal = exit.signal().getAsInt();
@@ -60,14 +64,5 @@ final class FailureClassifier {
             default:
                 return FailureCause.UNKNOWN;
         }
-    }
-
-    private static String lastMatching(List<String> lines, String needle) {
-        for (int i = lines.size() - 1; i >= 0; i--) {
-            if (lines.get(i).contains(needle)) {
-                return lines.get(i).trim();
-            }
-        }
-        return lines.isEmpty() ? "" : lines.get(lines.size() - 1).trim();
     }
 }

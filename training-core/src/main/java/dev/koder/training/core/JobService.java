@@ -79,7 +79,24 @@ final class JobService implements Jobs {
 
     @Override
     public Job submit(JobSpec spec) {
-        JobSpec resolved = JobSpecJson.resolvePaths(spec, Path.of("").toAbsolutePath());
+        return create(JobSpecJson.resolvePaths(spec, Path.of("").toAbsolutePath()), null, null);
+    }
+
+    @Override
+    public Job resume(String id) {
+        Job old = get(id);
+        if (old.status() != JobStatus.CANCELLED && old.status() != JobStatus.FAILED) {
+            throw new IllegalJobStateException("Job " + id + " is " + old.status().wireName() + "; only a cancelled "
+                    + "or failed job can be resumed.");
+        }
+        if (old.lastCheckpoint() == null || !java.nio.file.Files.isDirectory(Path.of(old.lastCheckpoint()))) {
+            throw new IllegalJobStateException("Job " + id + " left no checkpoint to resume from; submit its spec "
+                    + "again to start over.");
+        }
+        return create(old.spec(), old, old.lastCheckpoint());
+    }
+
+    private Job create(JobSpec resolved, Job parent, String checkpoint) {
         TrainingRunner runner = runnerFor(resolved);
         List<Violation> problems = runnerProblems(runner, resolved);
         if (!problems.isEmpty()) {
@@ -87,11 +104,13 @@ final class JobService implements Jobs {
         }
         Instant now = engine.clock.instant();
         Job job = new Job(ids.next(now), resolved, JobStatus.VALIDATING, false, runner.name(), now, now, null, null, 0,
-                JobProgress.NONE, null, null, null);
+                JobProgress.NONE, checkpoint, null, null, parent == null ? null : parent.id());
+        String origin = parent == null ? "" : "; resumes job " + parent.id() + " from its checkpoint "
+                + checkpoint + " (step " + parent.progress().step() + ")";
         List<JobEvent> events = engine.store.insert(JobRecord.of(job), List.of(new dev.koder.training.spi.NewEvent(
                 now, EventLevel.INFO, JobEvent.TYPE_STATUS, "submitted by " + resolved.tenant() + " ("
                         + resolved.tier().wireName() + "): " + resolved.method().label() + " of " + resolved.baseModel()
-                        + " with runner " + runner.name() + "; checking its data",
+                        + " with runner " + runner.name() + origin + "; checking its data",
                 Map.of("to", JobStatus.VALIDATING.wireName()))));
         engine.bus.publish(job, events);
         if (worker != null) {

@@ -55,6 +55,7 @@ final class Supervisor {
 
     private Execution execution;
     private Executor executor;
+    private TrainingRunner runner;
     private long offset;
     private int attempt;
     private Path stderr;
@@ -126,7 +127,10 @@ final class Supervisor {
             Optional<Path> resume = Optional.ofNullable(state.lastCheckpoint).map(Path::of).filter(Files::isDirectory);
             stderr = logFile(workdir, attempt, "stderr");
             RunContext context = new RunContext(id, attempt, workdir, workdir.resolve("events.jsonl"), output,
-                    logFile(workdir, attempt, "stdout"), stderr, resume, List.of());
+                    logFile(workdir, attempt, "stdout"), stderr, resume, List.of(),
+                    message -> engine.update(id, JobStatus.RUNNING, JobUpdate.builder().build(),
+                            List.of(engine.note(EventLevel.INFO, message, Map.of("phase", "prepare")))));
+            this.runner = runner;
             LaunchPlan plan = runner.prepare(spec, context);
             if (!plan.stderr().equals(stderr)) {
                 stderr = plan.stderr();
@@ -143,6 +147,11 @@ final class Supervisor {
                     .execution(executor.name(), execution.ref()).build(), List.of(engine.note(EventLevel.INFO,
                             "trainer started (attempt " + attempt + ", " + execution + ")"
                                     + resume.map(p -> ", resuming from " + p).orElse(""), data)));
+        } catch (dev.koder.training.api.TrainerFailedException e) {
+            JobFailure failure = e.failure();
+            end(JobStatus.FAILED, JobUpdate.to(JobStatus.FAILED).failure(failure).clearExecution(), EventLevel.ERROR,
+                    "failed (" + failure.cause().wireName() + "): " + failure.message());
+            return;
         } catch (IOException | RuntimeException e) {
             LOG.warn("job {}: cannot start its trainer", id, e);
             FailureCause cause = e instanceof dev.koder.training.api.PluginNotFoundException
@@ -277,7 +286,7 @@ final class Supervisor {
                         : execution == null ? "the service restarted and the trainer was gone"
                         : "the trainer ended while the service was away");
             } else {
-                JobFailure failure = FailureClassifier.classify(state, exit, stderrTail);
+                JobFailure failure = FailureClassifier.classify(state, exit, stderrTail, runnerOrNull());
                 outcome = end(JobStatus.FAILED, JobUpdate.to(JobStatus.FAILED).failure(failure).clearExecution(),
                         EventLevel.ERROR, "failed (" + failure.cause().wireName() + "): " + failure.message());
             }
@@ -287,6 +296,17 @@ final class Supervisor {
         } finally {
             finished.complete(null);
             onDone.run();
+        }
+    }
+
+    private TrainingRunner runnerOrNull() {
+        if (runner != null) {
+            return runner;
+        }
+        try {
+            return spec.runner().map(engine.runners::named).orElseGet(engine.runners::chosen);
+        } catch (RuntimeException e) {
+            return null;
         }
     }
 

@@ -155,6 +155,35 @@ class TrainingLifecycleTest {
     }
 
     @Test
+    void resume_ofACancelledJob_startsANewJobThatContinuesFromItsCheckpoint() throws Exception {
+        Job first = training.jobs().submit(fx.spec(60, Map.of("step_seconds", "0.05")).build());
+        waitFor(training.jobs(), first.id(), j -> j.progress().step() != null && j.progress().step() >= 4, WAIT);
+        training.jobs().cancel(first.id());
+        Job cancelled = training.jobs().await(first.id(), WAIT);
+        long stoppedAt = cancelled.progress().step();
+
+        Job resumed = training.jobs().resume(first.id());
+        assertThat(resumed.id()).isNotEqualTo(first.id());
+        assertThat(resumed.resumedFrom()).isEqualTo(first.id());
+        Job done = training.jobs().await(resumed.id(), WAIT);
+        assertThat(done.status()).isEqualTo(JobStatus.SUCCEEDED);
+        List<Long> steps = events(training.jobs(), done.id()).stream()
+                .filter(e -> e.type().equals(JobEvent.TYPE_PROGRESS))
+                .map(e -> ((Number) e.data().get("step")).longValue()).toList();
+        assertThat(steps.get(0)).isEqualTo(stoppedAt + 1);
+        assertThat(steps.get(steps.size() - 1)).isEqualTo(60L);
+        assertThat(events(training.jobs(), done.id()).get(0).message()).contains("resumes job " + first.id());
+
+        assertThatThrownBy(() -> training.jobs().resume(done.id())).isInstanceOf(IllegalJobStateException.class)
+                .hasMessageContaining("only a cancelled or failed job can be resumed");
+        Job neverStarted = training.jobs().submit(fx.spec(3));
+        training.jobs().cancel(neverStarted.id());
+        assertThat(training.jobs().get(neverStarted.id()).lastCheckpoint()).isNull();
+        assertThatThrownBy(() -> training.jobs().resume(neverStarted.id()))
+                .isInstanceOf(IllegalJobStateException.class).hasMessageContaining("left no checkpoint to resume from");
+    }
+
+    @Test
     void cancelOfAQueuedJob_isImmediate_andAFinishedJobCannotBeCancelled() throws Exception {
         Job first = training.jobs().submit(fx.spec(400, Map.of("step_seconds", "0.05")).build());
         Job second = training.jobs().submit(fx.spec(3));

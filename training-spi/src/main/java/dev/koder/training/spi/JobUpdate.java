@@ -85,7 +85,7 @@ public final class JobUpdate {
                 progress != null ? progress : j.progress(),
                 lastCheckpoint != null ? lastCheckpoint : j.lastCheckpoint(),
                 output != null ? output : j.output(),
-                failure != null ? failure : j.failure());
+                failure != null ? failure : j.failure(), j.resumedFrom());
         String exec = clearExecution ? null : executor != null ? executor : current.executor();
         String ref = clearExecution ? null : executionRef != null ? executionRef : current.executionRef();
         long offset = eventsOffset != null ? eventsOffset : current.eventsOffset();

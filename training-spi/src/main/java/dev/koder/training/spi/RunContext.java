@@ -3,6 +3,7 @@ package dev.koder.training.spi;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * Where and how one attempt of a job runs, handed to {@link TrainingRunner#prepare}.
@@ -16,12 +17,15 @@ import java.util.Optional;
  * @param stderr file the launch plan should send standard error to (the service reads its tail on failure)
  * @param resumeFrom checkpoint folder to resume from, if any
  * @param gpus indexes of the GPUs allocated to the job (empty on CPU)
+ * @param progress receives one-line notes about slow preparation (creating a Python environment...), which
+ *     become job events
  */
 public record RunContext(String jobId, int attempt, Path workdir, Path eventsFile, Path outputDir, Path stdout,
-        Path stderr, Optional<Path> resumeFrom, List<Integer> gpus) {
+        Path stderr, Optional<Path> resumeFrom, List<Integer> gpus, Consumer<String> progress) {
 
     /** Copies the GPU list so the record stays immutable. */
     public RunContext {
         gpus = List.copyOf(gpus);
+        progress = progress == null ? message -> { } : progress;
     }
 }

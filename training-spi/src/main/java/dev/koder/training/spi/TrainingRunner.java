@@ -1,9 +1,11 @@
 package dev.koder.training.spi;
 
+import dev.koder.training.api.JobFailure;
 import dev.koder.training.api.JobSpec;
 import dev.koder.training.api.Violation;
 import java.io.IOException;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Knows one trainer (TRL, axolotl, unsloth, ...): what it can do, what it refuses, and how to turn a spec
@@ -34,6 +36,21 @@ public interface TrainingRunner {
      * @param context where and how this attempt runs
      * @return the launch plan
      * @throws IOException when the files cannot be written
+     * @throws dev.koder.training.api.TrainerFailedException when the trainer cannot run here (a missing
+     *     package, no CUDA for a GPU job), with its classified cause
      */
     LaunchPlan prepare(JobSpec spec, RunContext context) throws IOException;
+
+    /**
+     * Names the cause of a failed attempt the trainer did not report itself, from how it exited and what it
+     * wrote to stderr (a Python traceback, a CUDA message). Called only when the trainer wrote no {@code
+     * error} event; the service falls back to a generic classification when this returns empty.
+     *
+     * @param exit how the trainer ended
+     * @param stderrTail the last lines of its stderr, oldest first
+     * @return the failure, or empty to leave it to the service
+     */
+    default Optional<JobFailure> classifyFailure(ExitStatus exit, List<String> stderrTail) {
+        return Optional.empty();
+    }
 }

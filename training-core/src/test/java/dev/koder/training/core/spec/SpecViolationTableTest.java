@@ -199,7 +199,7 @@ class SpecViolationTableTest {
                 row("learning rate 1.5", set("/hyperparameters/learning_rate", "1.5"), hp(h -> h.learningRate(1.5)),
                         "/hyperparameters/learning_rate", "must be greater than 0 and at most 1, got 1.5"),
                 row("warmup ratio 1.5", set("/hyperparameters/warmup_ratio", "1.5"), hp(h -> h.warmupRatio(1.5)),
-                        "/hyperparameters/warmup_ratio", "must be between 0 and 1, got 1.5"),
+                        "/hyperparameters/warmup_ratio", "must be at least 0 and less than 1, got 1.5"),
                 crossField("warmup ratio and steps", all(set("/hyperparameters/warmup_ratio", "0.1"),
                         set("/hyperparameters/warmup_steps", "10")), hp(h -> h.warmupRatio(0.1).warmupSteps(10)),
                         "/hyperparameters/warmup_steps", "set either warmup_ratio or warmup_steps, not both"),

@@ -1,0 +1,301 @@
+package dev.koder.training.python;
+
+import dev.koder.training.api.AdapterType;
+import dev.koder.training.api.FailureCause;
+import dev.koder.training.api.JobFailure;
+import dev.koder.training.api.JobSpec;
+import dev.koder.training.api.TrainerFailedException;
+import dev.koder.training.spi.ExitStatus;
+import dev.koder.training.spi.LaunchPlan;
+import dev.koder.training.spi.PluginConfig;
+import dev.koder.training.spi.RunContext;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+import java.util.stream.Collectors;
+
+/**
+ * What a Python-based runner delegates to: finding or creating its interpreter, checking it can run a job
+ * (preflight), staging the trainer's scripts with the shared events module, writing the job's parameters as
+ * a JSON file, building the launch command, and classifying failures.
+ *
+ * <p>Configuration properties: {@value #PYTHON_PROPERTY} names an existing interpreter (GPU hosts bring their
+ * own CUDA build of torch; then only the preflight runs); otherwise a managed virtualenv is made from the
+ * runner's pinned requirements with {@value #BASE_PROPERTY} (default {@code python3}) in
+ * {@value #CACHE_PROPERTY} (default {@code ~/.cache/koder-training/python}); {@value #PIP_ARGS_PROPERTY}
+ * adds pip arguments, separated by spaces.
+ */
+public final class PythonTrainer {
+
+    /** An existing interpreter to use instead of a managed environment. */
+    public static final String PYTHON_PROPERTY = "training.python";
+    /** The interpreter that creates managed environments. */
+    public static final String BASE_PROPERTY = "training.python.base";
+    /** Where managed environments live. */
+    public static final String CACHE_PROPERTY = "training.python.cache";
+    /** Extra pip install arguments. */
+    public static final String PIP_ARGS_PROPERTY = "training.python.pip-args";
+    /** The events module every trainer imports. */
+    public static final String EVENTS_MODULE = "training_events.py";
+
+    private final String runner;
+    private final Requirements requirements;
+    private final PluginConfig config;
+    private final List<Script> scripts;
+    private volatile PythonEnvironment environment;
+
+    /**
+     * A script a trainer needs, shipped as a resource.
+     *
+     * @param anchor the class whose loader finds it
+     * @param resource resource name relative to the anchor's package
+     */
+    public record Script(Class<?> anchor, String resource) {
+    }
+
+    /**
+     * @param runner the runner's name, for messages
+     * @param requirements the pinned packages of its managed environment
+     * @param config the plugin configuration (properties above)
+     * @param scripts the trainer's scripts; the events module is added
+     */
+    public PythonTrainer(String runner, Requirements requirements, PluginConfig config, List<Script> scripts) {
+        this.runner = runner;
+        this.requirements = requirements;
+        this.config = config;
+        List<Script> all = new ArrayList<>(scripts);
+        all.add(new Script(PythonTrainer.class, EVENTS_MODULE));
+        this.scripts = List.copyOf(all);
+    }
+
+    /** @return the pinned packages */
+    public Requirements requirements() {
+        return requirements;
+    }
+
+    /** @return true when no interpreter is configured, so a managed environment is used */
+    public boolean managed() {
+        return config.get(PYTHON_PROPERTY).filter(s -> !s.isBlank()).isEmpty();
+    }
+
+    /** @return where managed environments live */
+    public Path cacheRoot() {
+        return ManagedEnvironments.cacheRoot(config.get(CACHE_PROPERTY).orElse(null));
+    }
+
+    /**
+     * The interpreter: the configured one, or the managed environment (made now if needed, with progress).
+     *
+     * @param progress one-line notes while an environment is being made
+     * @return the environment
+     * @throws TrainerFailedException when it cannot be had
+     */
+    public PythonEnvironment environment(Consumer<String> progress) {
+        PythonEnvironment env = environment;
+        if (env != null) {
+            return env;
+        }
+        synchronized (this) {
+            if (environment == null) {
+                if (managed()) {
+                    List<String> pipArgs = config.get(PIP_ARGS_PROPERTY).map(s -> Arrays.asList(s.trim().split("\\s+")))
+                            .orElse(List.of()).stream().filter(s -> !s.isEmpty()).collect(Collectors.toList());
+                    environment = ManagedEnvironments.ensure(cacheRoot(), requirements,
+                            config.get(BASE_PROPERTY).orElse("python3"), pipArgs, progress);
+                } else {
+                    environment = PythonEnvironment.external(Path.of(config.get(PYTHON_PROPERTY).orElseThrow()));
+                }
+            }
+            return environment;
+        }
+    }
+
+    /**
+     * What is known about the interpreter without creating anything: a configured interpreter is probed
+     * (once, a few seconds), a managed environment is read from its marker if it was made.
+     *
+     * @return the probe, or empty when the managed environment does not exist yet
+     */
+    public Optional<PythonProbe> knownProbe() {
+        if (managed()) {
+            return ManagedEnvironments.existing(cacheRoot(), requirements).flatMap(PythonEnvironment::knownProbe);
+        }
+        try {
+            return Optional.of(environment(m -> { }).probe(requirements.packages().keySet()));
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Checks the interpreter can run the job: Python 3.10 or newer, every pinned package, CUDA when the job
+     * asks for GPUs, bitsandbytes for QLoRA. Each missing piece is one sentence naming it and how to get it.
+     *
+     * @param spec the job
+     * @param env the interpreter
+     * @return what the interpreter reported
+     * @throws TrainerFailedException with cause missing_dependency or config
+     */
+    public PythonProbe preflight(JobSpec spec, PythonEnvironment env) {
+        List<String> packages = new ArrayList<>(requirements.packages().keySet());
+        if (spec.method().adapter() == AdapterType.QLORA) {
+            packages.add("bitsandbytes");
+        }
+        PythonProbe probe;
+        try {
+            probe = env.probe(packages);
+        } catch (IOException e) {
+            throw new TrainerFailedException(JobFailure.of(FailureCause.MISSING_DEPENDENCY, "cannot run " + env.python()
+                    + ": " + e.getMessage() + "; set the property " + PYTHON_PROPERTY + " to a working interpreter"));
+        }
+        String py = env.python().toString();
+        if (!probe.pythonAtLeast310()) {
+            throw missing("Python " + probe.python() + " at " + py + " is too old; runner '" + runner
+                    + "' needs Python 3.10 or newer");
+        }
+        List<String> absent = new ArrayList<>();
+        for (String dist : packages) {
+            if (probe.version(dist).isEmpty()) {
+                absent.add(dist);
+            }
+        }
+        if (!absent.isEmpty()) {
+            String pins = absent.stream().map(d -> "'" + requirements.pin(d) + "'").collect(Collectors.joining(" "));
+            throw missing("Python package" + (absent.size() > 1 ? "s " : " ") + String.join(", ", absent)
+                    + (absent.size() > 1 ? " are" : " is") + " missing from " + py + "; install with: " + py
+                    + " -m pip install " + pins);
+        }
+        int gpus = spec.resources().gpus();
+        if (gpus > 0 && !probe.cuda()) {
+            throw new TrainerFailedException(JobFailure.of(FailureCause.CONFIG, "the job asks for " + gpus + " GPU"
+                    + (gpus > 1 ? "s" : "") + " but torch " + probe.version("torch").orElse("?") + " at " + py
+                    + " sees no CUDA device" + (probe.torchError() == null ? "" : " (" + probe.torchError() + ")")
+                    + "; set resources.gpus to 0 to train on the CPU, or run it on a GPU host"));
+        }
+        if (gpus > probe.cudaDevices() && probe.cuda()) {
+            throw new TrainerFailedException(JobFailure.of(FailureCause.CONFIG, "the job asks for " + gpus
+                    + " GPUs but this host has " + probe.cudaDevices()));
+        }
+        return probe;
+    }
+
+    private static TrainerFailedException missing(String message) {
+        return new TrainerFailedException(JobFailure.of(FailureCause.MISSING_DEPENDENCY, message));
+    }
+
+    /**
+     * Prepares a launch: the interpreter (made if needed), the preflight, the scripts copied into
+     * {@code <workdir>/python/}, the job's parameters in {@code <workdir>/trainer-args-N.json}.
+     *
+     * @param spec the job
+     * @param ctx the attempt
+     * @param mainScript the script to run, one of this trainer's scripts
+     * @param args parameters the script reads (the spec is added under "spec")
+     * @return the launch plan
+     * @throws IOException when files cannot be written
+     * @throws TrainerFailedException when the preflight fails
+     */
+    public LaunchPlan launch(JobSpec spec, RunContext ctx, String mainScript, Map<String, Object> args)
+            throws IOException {
+        PythonEnvironment env = environment(ctx.progress());
+        PythonProbe probe = preflight(spec, env);
+        Path dir = stage(ctx.workdir().resolve("python"));
+        Map<String, Object> all = new LinkedHashMap<>();
+        all.put("job_id", ctx.jobId());
+        all.put("attempt", ctx.attempt());
+        all.put("workdir", ctx.workdir().toString());
+        all.put("events_file", ctx.eventsFile().toString());
+        all.put("output_dir", ctx.outputDir().toString());
+        all.put("resume_from", ctx.resumeFrom().map(Path::toString).orElse(null));
+        all.put("device", spec.resources().gpus() > 0 ? "cuda" : "cpu");
+        all.put("bf16_supported", probe.bf16());
+        all.putAll(args);
+        all.put("spec", spec);
+        Path argsFile = ctx.workdir().resolve("trainer-args-" + ctx.attempt() + ".json");
+        Files.writeString(argsFile, PythonEnvironment.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(all));
+        Map<String, String> envVars = new LinkedHashMap<>();
+        envVars.put("PYTHONPATH", dir.toString());
+        envVars.put("PYTHONUNBUFFERED", "1");
+        envVars.put("PYTHONDONTWRITEBYTECODE", "1");
+        envVars.put("TOKENIZERS_PARALLELISM", "false");
+        envVars.put("HF_HUB_DISABLE_TELEMETRY", "1");
+        envVars.put("CUDA_VISIBLE_DEVICES", ctx.gpus().stream().map(String::valueOf).collect(Collectors.joining(",")));
+        if (spec.resources().gpus() > 0 && ctx.gpus().isEmpty()) {
+            envVars.remove("CUDA_VISIBLE_DEVICES");
+        }
+        return new LaunchPlan(List.of(env.python().toString(), "-u", dir.resolve(mainScript).toString(),
+                argsFile.toString()), envVars, ctx.workdir(), ctx.stdout(), ctx.stderr());
+    }
+
+    /**
+     * Copies the trainer's scripts into a folder.
+     *
+     * @param dir the folder, created if needed
+     * @return the folder
+     * @throws IOException when a script cannot be copied
+     */
+    public Path stage(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        for (Script s : scripts) {
+            try (InputStream in = s.anchor().getResourceAsStream(s.resource())) {
+                if (in == null) {
+                    throw new UncheckedIOException(new IOException("missing resource " + s.resource() + " beside "
+                            + s.anchor().getName()));
+                }
+                Files.copy(in, dir.resolve(Path.of(s.resource()).getFileName().toString()),
+                        StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+        return dir;
+    }
+
+    /**
+     * Runs one of this trainer's helper scripts to completion (making a test model, scoring one): the scripts
+     * are staged in {@code <dir>/python/}, the arguments written to {@code <dir>/<script>-args.json}.
+     *
+     * @param script the script's file name
+     * @param args what it reads
+     * @param dir a working folder
+     * @param lines receives every line it prints
+     * @throws TrainerFailedException when it fails, with its last output lines
+     */
+    public void runTool(String script, Map<String, Object> args, Path dir, Consumer<String> lines) {
+        PythonEnvironment env = environment(lines);
+        try {
+            Path staged = stage(dir.resolve("python"));
+            Path argsFile = dir.resolve(script.replace(".py", "") + "-args.json");
+            Files.writeString(argsFile, PythonEnvironment.JSON.writeValueAsString(args));
+            Processes.Result r = Processes.run(List.of(env.python().toString(), "-u", staged.resolve(script).toString(),
+                    argsFile.toString()), Map.of("PYTHONPATH", staged.toString(), "TOKENIZERS_PARALLELISM", "false",
+                            "PYTHONDONTWRITEBYTECODE", "1", "HF_HUB_DISABLE_TELEMETRY", "1"), dir,
+                    java.time.Duration.ofMinutes(30), lines);
+            if (r.code() != 0) {
+                throw new TrainerFailedException(classify(new ExitStatus(r.code()), r.tail()).orElse(new JobFailure(
+                        FailureCause.UNKNOWN, script + " exited with code " + r.code(), r.tail())));
+            }
+        } catch (IOException e) {
+            throw new TrainerFailedException(JobFailure.of(FailureCause.LAUNCH_FAILED, "cannot run " + script + ": "
+                    + e.getMessage()));
+        }
+    }
+
+    /**
+     * @param exit how the trainer ended
+     * @param stderr its last stderr lines
+     * @return the failure its Python stderr shows, if any
+     */
+    public Optional<JobFailure> classify(ExitStatus exit, List<String> stderr) {
+        PythonEnvironment env = environment;
+        return PythonFailures.classify(exit, stderr, env == null ? "the trainer's Python" : env.python().toString());
+    }
+}

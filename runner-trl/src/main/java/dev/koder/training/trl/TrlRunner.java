@@ -1,0 +1,110 @@
+package dev.koder.training.trl;
+
+import dev.koder.training.api.AdapterType;
+import dev.koder.training.api.DatasetFormat;
+import dev.koder.training.api.JobFailure;
+import dev.koder.training.api.JobSpec;
+import dev.koder.training.api.Objective;
+import dev.koder.training.api.Violation;
+import dev.koder.training.python.PythonProbe;
+import dev.koder.training.python.PythonTrainer;
+import dev.koder.training.python.Requirements;
+import dev.koder.training.spi.ExitStatus;
+import dev.koder.training.spi.LaunchPlan;
+import dev.koder.training.spi.MethodKind;
+import dev.koder.training.spi.PluginConfig;
+import dev.koder.training.spi.RunContext;
+import dev.koder.training.spi.RunnerCapabilities;
+import dev.koder.training.spi.TrainingRunner;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The default runner: TRL with transformers and peft, which runs anywhere PyTorch runs (here on a CPU with tiny
+ * models, on GPU hosts at full size). Trains SFT (full or LoRA), QLoRA (bitsandbytes 4-bit, CUDA only) and DPO
+ * (LoRA, with the base as reference through the disabled adapter, or full, with a frozen copy as reference).
+ *
+ * <p>Its Python comes from {@link PythonTrainer}: a managed virtualenv with {@code requirements.txt} beside this
+ * class, or the interpreter named by the property {@code training.python}.
+ */
+public final class TrlRunner implements TrainingRunner {
+
+    /** The runner's name. */
+    public static final String NAME = "trl";
+    static final String TRAIN_SCRIPT = "trl_train.py";
+    static final Requirements REQUIREMENTS = Requirements.fromResource(NAME, TrlRunner.class, "requirements.txt");
+
+    private final PythonTrainer python;
+
+    /** @param config plugin configuration: the properties of {@link PythonTrainer} */
+    public TrlRunner(PluginConfig config) {
+        this.python = new PythonTrainer(NAME, REQUIREMENTS, config, List.of(
+                new PythonTrainer.Script(TrlRunner.class, TRAIN_SCRIPT),
+                new PythonTrainer.Script(TrlRunner.class, "tiny_model.py"),
+                new PythonTrainer.Script(TrlRunner.class, "evaluate.py")));
+    }
+
+    /** @return the Python side: environment, preflight, helper scripts */
+    public PythonTrainer python() {
+        return python;
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public RunnerCapabilities capabilities() {
+        Set<MethodKind> methods = new HashSet<>();
+        for (Objective o : Objective.values()) {
+            for (AdapterType a : AdapterType.values()) {
+                methods.add(new MethodKind(o, a));
+            }
+        }
+        return new RunnerCapabilities(methods, EnumSet.allOf(DatasetFormat.class), true, true);
+    }
+
+    /**
+     * QLoRA needs CUDA and bitsandbytes: refused at once when the interpreter is known to lack them (the managed
+     * environment never has bitsandbytes; a configured interpreter is probed once).
+     */
+    @Override
+    public List<Violation> check(JobSpec spec) {
+        List<Violation> problems = new ArrayList<>();
+        if (spec.method().adapter() == AdapterType.QLORA) {
+            if (python.managed()) {
+                problems.add(new Violation("/method/adapter", "qlora needs bitsandbytes and a CUDA GPU, and runner "
+                        + "'trl' has neither in its managed Python environment (CPU torch); set the property "
+                        + PythonTrainer.PYTHON_PROPERTY + " to a CUDA Python with bitsandbytes installed"));
+            } else {
+                Optional<PythonProbe> probe = python.knownProbe();
+                if (probe.isEmpty()) {
+                    problems.add(new Violation("/method/adapter", "qlora needs bitsandbytes and CUDA, and the Python "
+                            + "named by " + PythonTrainer.PYTHON_PROPERTY + " could not be asked whether it has them"));
+                } else if (!probe.get().cuda() || probe.get().version("bitsandbytes").isEmpty()) {
+                    problems.add(new Violation("/method/adapter", "qlora needs bitsandbytes and a CUDA GPU; "
+                            + probe.get().executable() + " has " + (probe.get().cuda() ? "CUDA" : "no CUDA") + " and "
+                            + probe.get().version("bitsandbytes").map(v -> "bitsandbytes " + v).orElse("no bitsandbytes")));
+                }
+            }
+        }
+        return problems;
+    }
+
+    @Override
+    public LaunchPlan prepare(JobSpec spec, RunContext context) throws IOException {
+        return python.launch(spec, context, TRAIN_SCRIPT, Map.of());
+    }
+
+    @Override
+    public Optional<JobFailure> classifyFailure(ExitStatus exit, List<String> stderrTail) {
+        return python.classify(exit, stderrTail);
+    }
+}

@@ -1,0 +1,96 @@
+package dev.koder.training.trl;
+
+import dev.koder.training.python.PythonTrainer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Helpers around the TRL runner's Python for smoke tests and the quickstart: make a tiny model locally, and
+ * score a model on held-out chat data.
+ */
+public final class TrlTools {
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    private final PythonTrainer python;
+
+    /** @param runner the runner whose Python to use */
+    public TrlTools(TrlRunner runner) {
+        this.python = runner.python();
+    }
+
+    /**
+     * Makes a random-initialised Llama with a character-level tokenizer over the given files' text, with no
+     * download.
+     *
+     * @param output the model folder to write
+     * @param corpus JSONL files whose characters become the vocabulary
+     * @param hidden hidden size (layers: 2)
+     * @param work a scratch folder
+     * @param lines receives the script's output
+     * @return the model folder
+     */
+    public Path tinyModel(Path output, List<Path> corpus, int hidden, Path work, Consumer<String> lines) {
+        Map<String, Object> args = new LinkedHashMap<>();
+        args.put("output", output.toAbsolutePath().toString());
+        args.put("corpus", corpus.stream().map(p -> p.toAbsolutePath().toString()).toList());
+        args.put("hidden", hidden);
+        args.put("layers", 2);
+        python.runTool("tiny_model.py", args, work, lines);
+        return output;
+    }
+
+    /**
+     * The scores of a model on held-out chat examples.
+     *
+     * @param loss mean cross-entropy on the assistant tokens
+     * @param exactMatch answers generated exactly right
+     * @param total examples
+     * @param samples a few prompts with expected and generated answers
+     */
+    public record Scores(double loss, int exactMatch, int total, List<Map<String, String>> samples) {
+    }
+
+    /**
+     * Scores a model, optionally with an adapter, and optionally saves the merged model.
+     *
+     * @param model the base model folder
+     * @param adapter a LoRA adapter folder, or null
+     * @param data held-out chat JSONL
+     * @param mergeTo where to save the adapter merged into the base, or null
+     * @param work a scratch folder
+     * @param lines receives the script's output
+     * @return the scores
+     */
+    public Scores evaluate(Path model, Path adapter, Path data, Path mergeTo, Path work, Consumer<String> lines) {
+        try {
+            Files.createDirectories(work);
+            Path report = Files.createTempFile(work, "scores", ".json");
+            Map<String, Object> args = new LinkedHashMap<>();
+            args.put("model", model.toAbsolutePath().toString());
+            args.put("adapter", adapter == null ? null : adapter.toAbsolutePath().toString());
+            args.put("data", data.toAbsolutePath().toString());
+            args.put("report", report.toString());
+            args.put("merge_to", mergeTo == null ? null : mergeTo.toAbsolutePath().toString());
+            python.runTool("evaluate.py", args, work, lines);
+            JsonNode r = JSON.readTree(Files.readString(report));
+            List<Map<String, String>> samples = new java.util.ArrayList<>();
+            for (JsonNode s : r.path("samples")) {
+                samples.add(Map.of("prompt", s.path("prompt").asString(), "expected", s.path("expected").asString(),
+                        "got", s.path("got").asString()));
+            }
+            return new Scores(r.path("loss").asDouble(Double.NaN), r.path("exact_match").asInt(),
+                    r.path("total").asInt(), samples);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

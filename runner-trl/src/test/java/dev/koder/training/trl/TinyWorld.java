@@ -1,0 +1,63 @@
+package dev.koder.training.trl;
+
+import dev.koder.training.api.DatasetFormat;
+import dev.koder.training.api.DatasetRef;
+import dev.koder.training.api.Hyperparameters;
+import dev.koder.training.api.JobSpec;
+import dev.koder.training.api.Resources;
+import dev.koder.training.api.TrainingMethod;
+import dev.koder.training.spi.PluginConfig;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the TRL tests share, made once per JVM: the runner (its managed Python environment, created on first
+ * use in the per-user cache), and a tiny random-initialised Llama over the bundled shout task's characters.
+ */
+final class TinyWorld {
+
+    static final Path DATA = Path.of("../examples/data").toAbsolutePath().normalize();
+    static final Path TRAIN = DATA.resolve("shout-train.jsonl");
+    static final Path TEST = DATA.resolve("shout-test.jsonl");
+    static final Path PREFS = DATA.resolve("shout-prefs.jsonl");
+
+    private static TinyWorld instance;
+
+    final Path dir;
+    final TrlRunner runner;
+    final TrlTools tools;
+    final Path model;
+
+    private TinyWorld() throws IOException {
+        dir = Files.createTempDirectory("tiny-world");
+        runner = new TrlRunner(new PluginConfig(dir, Map.of()));
+        runner.python().environment(line -> System.out.println("[python] " + line));
+        tools = new TrlTools(runner);
+        model = tools.tinyModel(dir.resolve("tiny-llama"), List.of(TRAIN, PREFS), 128, dir.resolve("work"),
+                line -> { });
+    }
+
+    static synchronized TinyWorld get() {
+        if (instance == null) {
+            try {
+                instance = new TinyWorld();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return instance;
+    }
+
+    /** A LoRA SFT job on the tiny model that learns the shout task in a few seconds on a CPU. */
+    JobSpec.Builder sft(int steps) {
+        return JobSpec.builder().name("tiny-sft").tenant("tests").baseModel(model.toString()).runner("trl")
+                .method(TrainingMethod.sftLora())
+                .hyperparameters(Hyperparameters.builder().maxSteps(steps).learningRate(2e-3).microBatchSize(16)
+                        .maxSeqLength(64).gradientCheckpointing(false).warmupRatio(0.05).build())
+                .trainingData(DatasetRef.of(TRAIN, DatasetFormat.CHAT)).resources(Resources.cpu());
+    }
+}

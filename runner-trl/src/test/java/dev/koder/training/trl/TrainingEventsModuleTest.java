@@ -1,0 +1,76 @@
+package dev.koder.training.trl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The shared Python events module (runner-python's training_events.py) with the real transformers
+ * TrainerCallback base class: what each callback writes, a NaN loss, SIGTERM, and error classification.
+ */
+class TrainingEventsModuleTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void theCallback_writesTheProtocol_stopsOnNanAndOnSigterm_andClassifiesErrors() throws Exception {
+        TinyWorld w = TinyWorld.get();
+        Path staged = w.runner.python().stage(dir.resolve("python"));
+        Path events = dir.resolve("events.jsonl");
+        Path script = dir.resolve("check.py");
+        Files.writeString(script, String.join("\n",
+                "import os, signal, sys, types",
+                "from training_events import *",
+                "events = EventWriter(sys.argv[1])",
+                "stop = StopSignal.install(events)",
+                "cb = TrainingEvents(events, stop)",
+                "args = types.SimpleNamespace(world_size=1, output_dir='out')",
+                "state = types.SimpleNamespace(global_step=0, max_steps=10, epoch=0.0, num_input_tokens_seen=0)",
+                "control = types.SimpleNamespace(should_training_stop=False, should_save=False)",
+                "cb.on_train_begin(args, state, control)",
+                "state.global_step = 1; state.num_input_tokens_seen = 64",
+                "cb.on_log(args, state, control, logs={'loss': 2.5, 'learning_rate': 1e-4, 'epoch': 0.1, 'rewards/margins': 0.3})",
+                "cb.on_log(args, state, control, logs={'eval_loss': 2.0, 'epoch': 0.1})",
+                "cb.on_save(args, state, control)",
+                "assert not control.should_training_stop",
+                "state.global_step = 2",
+                "cb.on_log(args, state, control, logs={'loss': float('nan')})",
+                "assert control.should_training_stop and cb.nan_loss is not None",
+                "control.should_training_stop = False",
+                "os.kill(os.getpid(), signal.SIGTERM)",
+                "cb.on_step_end(args, state, control)",
+                "assert control.should_save and control.should_training_stop",
+                "assert classify(ImportError('x')) == 'dependency'",
+                "assert classify(DatasetError('x')) == 'dataset'",
+                "assert classify(RuntimeError('CUDA out of memory. Tried to allocate')) == 'out_of_memory'",
+                "assert classify(RuntimeError('CUDA error: device-side assert')) == 'cuda'",
+                "run_main(events, lambda: (_ for _ in ()).throw(ConfigError('bad setting')))",
+                ""));
+        ProcessBuilder pb = new ProcessBuilder(w.runner.python().environment(m -> { }).python().toString(),
+                script.toString(), events.toString()).directory(dir.toFile()).redirectErrorStream(true);
+        pb.environment().put("PYTHONPATH", staged.toString());
+        Process p = pb.start();
+        p.getOutputStream().close();
+        String output = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(output).isEqualTo(1);
+        List<String> lines = Files.readAllLines(events).stream().map(l -> l.replace(" ", "")).toList();
+        assertThat(lines).hasSize(6).allSatisfy(l -> assertThat(l).contains("\"v\":1").contains("\"time\":"));
+        assertThat(lines.get(0)).contains("\"type\":\"started\"").contains("\"total_steps\":10");
+        assertThat(lines.get(1)).contains("\"type\":\"progress\"").contains("\"loss\":2.5").contains("\"tokens\":64")
+                .contains("\"rewards_margins\":0.3");
+        assertThat(lines.get(2)).contains("\"type\":\"eval\"").contains("\"metrics\":{\"eval_loss\":2.0");
+        assertThat(lines.get(3)).contains("\"type\":\"checkpoint\"").contains("\"path\":\"out/checkpoint-1\"");
+        assertThat(lines.get(4)).contains("\"type\":\"error\"").contains("\"kind\":\"nan_loss\"");
+        assertThat(lines.get(5)).contains("\"type\":\"error\"").contains("\"kind\":\"config\"")
+                .contains("ConfigError:badsetting");
+        assertThat(output).contains("stop requested (signal 15)").contains("Traceback");
+        assertThat(staged.resolve("training_events.py")).exists();
+    }
+}
