@@ -1,7 +1,7 @@
 """Writes the bundled "shout" task: answer with the given word in capital letters.
 
 A task a tiny model learns in a minute on a CPU, and one that shows whether it learned the rule rather than
-the examples: the held-out words never appear in training, but every letter does.
+the examples: the held-out words (shout-test*.jsonl) never appear in training, but every letter does.
 
     python3 make_data.py    # rewrites the .jsonl files beside this script (deterministic)
 """
@@ -65,6 +65,7 @@ def main():
     write("shout-train.jsonl", [chat(w) for w in train])
     write("shout-test.jsonl", [chat(w) for w in test])
     write("shout-prefs.jsonl", [preference(w, rng) for w in train])
+    write("shout-test-prefs.jsonl", [preference(w, rng) for w in test])
 
 
 if __name__ == "__main__":

@@ -117,7 +117,8 @@ class TrainingEvents(_trainer_callback_base()):
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         logs = dict(logs or {})
-        eval_metrics = {k: v for k, v in logs.items() if k.startswith("eval_")}
+        eval_metrics = {k: v for k, v in logs.items() if k.startswith("eval_") and not k.endswith(
+            ("_runtime", "_per_second", "num_tokens", "_entropy"))}
         if eval_metrics:
             self.events.emit("eval", step=state.global_step, metrics=eval_metrics)
             return

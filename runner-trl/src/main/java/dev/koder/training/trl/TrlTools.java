@@ -55,8 +55,11 @@ public final class TrlTools {
      * @param exactMatch answers generated exactly right
      * @param total examples
      * @param samples a few prompts with expected and generated answers
+     * @param preferenceAccuracy share of preference pairs whose chosen answer is more likely, or NaN without pairs
+     * @param preferenceMargin mean log-probability of chosen minus rejected, or NaN without pairs
      */
-    public record Scores(double loss, int exactMatch, int total, List<Map<String, String>> samples) {
+    public record Scores(double loss, int exactMatch, int total, List<Map<String, String>> samples,
+            double preferenceAccuracy, double preferenceMargin) {
     }
 
     /**
@@ -65,12 +68,14 @@ public final class TrlTools {
      * @param model the base model folder
      * @param adapter a LoRA adapter folder, or null
      * @param data held-out chat JSONL
+     * @param preferences held-out preference pairs (OpenAI layout), or null
      * @param mergeTo where to save the adapter merged into the base, or null
      * @param work a scratch folder
      * @param lines receives the script's output
      * @return the scores
      */
-    public Scores evaluate(Path model, Path adapter, Path data, Path mergeTo, Path work, Consumer<String> lines) {
+    public Scores evaluate(Path model, Path adapter, Path data, Path preferences, Path mergeTo, Path work,
+            Consumer<String> lines) {
         try {
             Files.createDirectories(work);
             Path report = Files.createTempFile(work, "scores", ".json");
@@ -79,6 +84,7 @@ public final class TrlTools {
             args.put("adapter", adapter == null ? null : adapter.toAbsolutePath().toString());
             args.put("data", data.toAbsolutePath().toString());
             args.put("report", report.toString());
+            args.put("preferences", preferences == null ? null : preferences.toAbsolutePath().toString());
             args.put("merge_to", mergeTo == null ? null : mergeTo.toAbsolutePath().toString());
             python.runTool("evaluate.py", args, work, lines);
             JsonNode r = JSON.readTree(Files.readString(report));
@@ -88,7 +94,8 @@ public final class TrlTools {
                         "got", s.path("got").asString()));
             }
             return new Scores(r.path("loss").asDouble(Double.NaN), r.path("exact_match").asInt(),
-                    r.path("total").asInt(), samples);
+                    r.path("total").asInt(), samples, r.path("preference_accuracy").asDouble(Double.NaN),
+                    r.path("preference_margin").asDouble(Double.NaN));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -1,15 +1,29 @@
-"""Scores a model (optionally with a LoRA adapter) on held-out chat examples: loss and exact match.
+"""Scores a model (optionally with a LoRA adapter) on held-out data: loss, exact match, preference accuracy.
 
-Loss is the mean cross-entropy on the assistant tokens (the same tokens SFT trains on); exact match greedily
-generates each last assistant answer and compares it with the expected text. Optionally merges the adapter
-into the base and saves the merged model (to continue training from it, for example with DPO).
+Loss is the mean cross-entropy on the assistant tokens of chat examples (the tokens SFT trains on); exact
+match greedily generates each last assistant answer and compares it with the expected text. With preference
+pairs, preference accuracy is the share of pairs whose chosen answer the model finds more likely than the
+rejected one (what DPO trains), with the mean log-probability margin. Optionally merges the adapter into the
+base and saves the merged model (to continue training from it, for example with DPO).
 
     python evaluate.py ARGS.json  # {"model": DIR, "adapter": DIR|null, "data": FILE, "report": FILE,
-                                  #  "max_new_tokens": 32, "merge_to": DIR|null}
+                                  #  "preferences": FILE|null, "max_new_tokens": 32, "merge_to": DIR|null}
 """
 import json
 import math
 import sys
+
+
+def answer_logprob(model, encode, prompt, answer):
+    """Sum of the log-probabilities of an assistant answer's tokens after a prompt."""
+    import torch
+    example = encode({"messages": prompt + [{"role": "assistant", "content": answer}]})
+    ids = torch.tensor([example["input_ids"]])
+    labels = torch.tensor([example["labels"]])[:, 1:]
+    logprobs = torch.log_softmax(model(input_ids=ids).logits[:, :-1].float(), dim=-1)
+    mask = labels != -100
+    picked = logprobs.gather(-1, labels.clamp(min=0).unsqueeze(-1)).squeeze(-1)
+    return float((picked * mask).sum())
 
 
 def main():
@@ -54,6 +68,17 @@ def main():
                 samples.append({"prompt": messages[last - 1]["content"], "expected": expected, "got": got})
     report = {"loss": total_loss / max(1, total_tokens), "exact_match": exact, "total": len(rows),
               "samples": samples}
+    if args.get("preferences"):
+        wins, margins = 0, []
+        with torch.no_grad():
+            for row in read_jsonl(args["preferences"]):
+                prompt = row["input"]["messages"]
+                scores = [answer_logprob(model, encode, prompt, row[key][0]["content"])
+                          for key in ("preferred_output", "non_preferred_output")]
+                wins += scores[0] > scores[1]
+                margins.append(scores[0] - scores[1])
+        report["preference_accuracy"] = wins / max(1, len(margins))
+        report["preference_margin"] = sum(margins) / max(1, len(margins))
     if not math.isfinite(report["loss"]):
         report["loss"] = None
     if args.get("merge_to"):

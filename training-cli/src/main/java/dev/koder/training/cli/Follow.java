@@ -21,6 +21,7 @@ final class Follow {
     private final boolean json;
     private final boolean terminal;
     private boolean quiet;
+    private String indent = "";
     private boolean barShown;
     private Instant firstProgressTime;
     private long firstProgressStep;
@@ -32,6 +33,12 @@ final class Follow {
         this.out = out;
         this.json = json;
         this.terminal = terminal;
+    }
+
+    /** @param prefix put before every line @return this */
+    Follow indent(String prefix) {
+        this.indent = prefix;
+        return this;
     }
 
     /** @param quiet show nothing while following @return this */
@@ -84,6 +91,7 @@ final class Follow {
             return;
         }
         clearBar();
+        out.print(indent);
         Render.event(out, e);
     }
 
@@ -106,7 +114,7 @@ final class Follow {
                 ? String.format(Locale.ROOT, "  %,.0f tok/s", ((Number) e.data().get("tokens_per_second")).doubleValue())
                 : "";
         String bar = total > 0 ? bar(step, total) + " " : "";
-        String line = String.format(Locale.ROOT, "  %s%d/%s steps%s%s%s", bar, step, total > 0 ? total : "?", loss,
+        String line = String.format(Locale.ROOT, "%s  %s%d/%s steps%s%s%s", indent, bar, step, total > 0 ? total : "?", loss,
                 speed, eta);
         if (terminal) {
             out.print("\r" + line + "\033[K");
@@ -117,7 +125,7 @@ final class Follow {
         if (decile != lastPrintedDecile || Duration.between(lastPrinted, e.time()).getSeconds() >= 10) {
             lastPrintedDecile = decile;
             lastPrinted = e.time();
-            out.println(Render.TIME.format(e.time()) + line);
+            out.println(indent + Render.TIME.format(e.time()) + line.substring(indent.length()));
         }
     }
 

@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 @Command(name = "training", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Fine-tune models on your own machines: validate specs and data, submit jobs, follow and "
                 + "cancel them.",
-        subcommands = {ValidateCommand.class, ValidateDataCommand.class, SubmitCommand.class, JobsCommand.class,
+        subcommands = {QuickstartCommand.class, ValidateCommand.class, ValidateDataCommand.class, SubmitCommand.class, JobsCommand.class,
                 StatusCommand.class, EventsCommand.class, CancelCommand.class, ResumeCommand.class, WorkerCommand.class,
                 CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 success, 1 the job failed or was cancelled (or another runtime failure), "

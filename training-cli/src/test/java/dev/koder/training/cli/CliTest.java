@@ -65,6 +65,26 @@ class CliTest {
     }
 
     @Test
+    void validate_withTheTrlRunner_refusesQloraOnAHostWithoutCuda() {
+        String before = System.getProperty("training.runner");
+        System.setProperty("training.runner", "trl");
+        try {
+            Result qlora = run("validate", EXAMPLES.resolve("specs/qlora.json").toString(), "--home", home());
+            assertThat(qlora.code()).isEqualTo(2);
+            assertThat(qlora.out()).contains(": 1 problem").contains("/method/adapter: qlora needs bitsandbytes and "
+                    + "a CUDA GPU");
+            Result lora = run("validate", EXAMPLES.resolve("specs/sft-lora.json").toString(), "--home", home());
+            assertThat(lora.code()).as(lora.out()).isZero();
+        } finally {
+            if (before == null) {
+                System.clearProperty("training.runner");
+            } else {
+                System.setProperty("training.runner", before);
+            }
+        }
+    }
+
+    @Test
     void validate_aBadSpec_listsEveryViolation_andExits2() throws Exception {
         Path bad = spec("bad.json", "{\"name\":\"x y\",\"tenant\":\"acme\",\"base_model\":\"org/m\","
                 + "\"method\":{\"objective\":\"sft\",\"adapter\":\"lora\",\"lora\":{\"rank\":0}},"
@@ -168,6 +188,23 @@ class CliTest {
         Result r = run("submit", failing.toString(), "--home", home());
         assertThat(r.code()).isEqualTo(1);
         assertThat(r.out()).contains("failure     dataset: simulated dataset at step 1");
+
+        Path stoppable = spec("stop.json", Files.readString(s).replace("\"max_steps\": 3", "\"max_steps\": 200")
+                .replace("\"tier\": \"pro\"", "\"tier\": \"pro\", \"metadata\": {\"fake.step_seconds\": \"0.05\"}"));
+        Result started = run("submit", stoppable.toString(), "--home", home(), "--detach", "--json");
+        String running = started.json().get("id").asString();
+        try (dev.koder.training.core.Training worker = dev.koder.training.core.Training.builder()
+                .home(Path.of(home())).build()) {
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            while (worker.jobs().get(running).progress().step() == null && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertThat(run("cancel", running, "--home", home()).out()).contains("cancellation requested");
+            worker.jobs().await(running, java.time.Duration.ofSeconds(60));
+        }
+        Result resumed = run("resume", running, "--home", home(), "--detach", "--json");
+        assertThat(resumed.code()).as(resumed.out() + resumed.err()).isZero();
+        assertThat(resumed.json().get("resumed_from").asString()).isEqualTo(running);
     }
 
     @Test

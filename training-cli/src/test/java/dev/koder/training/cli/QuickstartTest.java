@@ -1,0 +1,42 @@
+package dev.koder.training.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The README's main job, run for real: TRL on the CPU, in the managed Python environment. */
+class QuickstartTest {
+
+    @TempDir
+    Path home;
+
+    @Test
+    void quickstart_trainsATinyModelThatVisiblyLearns() {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Main.run(new String[] {"quickstart", "--home", home.toString()}, new PrintWriter(out, true),
+                new PrintWriter(err, true));
+        String text = out.toString();
+        assertThat(code).as(text + err).isZero();
+        assertThat(text).contains("[6/6] Results on the 40 held-out words").contains("SFT adapter: ")
+                .contains("DPO adapter: ").contains("Done in ");
+        Matcher before = Pattern.compile("before\\s+([0-9.]+)\\s+(\\d+)/40").matcher(text);
+        Matcher sft = Pattern.compile("after SFT\\s+([0-9.]+)\\s+(\\d+)/40").matcher(text);
+        Matcher dpo = Pattern.compile("after DPO\\s+[0-9.]+\\s+\\d+/40\\s+(\\d+)% \\(margin \\+([0-9.]+)\\)")
+                .matcher(text);
+        assertThat(before.find() && sft.find() && dpo.find()).as(text).isTrue();
+        assertThat(Double.parseDouble(sft.group(1))).isLessThan(Double.parseDouble(before.group(1)) * 0.7);
+        assertThat(Integer.parseInt(sft.group(2))).isGreaterThanOrEqualTo(30);
+        assertThat(Integer.parseInt(dpo.group(1))).isGreaterThanOrEqualTo(90);
+        Matcher dpoLoss = Pattern.compile("DPO at its last step: loss ([0-9.]+) \\(ln 2 = 0.693\\), reward margin "
+                + "([0-9.]+)").matcher(text);
+        assertThat(dpoLoss.find()).isTrue();
+        assertThat(Double.parseDouble(dpoLoss.group(1))).isLessThan(Math.log(2));
+    }
+}
