@@ -127,6 +127,9 @@ def main(ARGS, EVENTS, STOP):  # noqa: N803 - the three are this process's globa
     resources = spec["resources"]
     objective, adapter = method["objective"], method["adapter"]
     cuda = ARGS["device"] == "cuda"
+    # Seed before the model and the adapter are made: peft initialises LoRA weights when the trainer wraps
+    # the model, before the Trainer's own seeding, so without this the same spec trains differently each run.
+    transformers.set_seed(hp["seed"])
     if not cuda:
         torch.set_num_threads(max(1, os.cpu_count() or 1))
 

@@ -111,7 +111,7 @@ final class QuickstartCommand implements Callable<Integer> {
                 .build()) {
             JobSpec sft = JobSpec.builder().name("quickstart-shout-sft").tenant("quickstart").tier(Tier.PRO)
                     .baseModel(model.toString()).runner(TrlRunner.NAME)
-                    .method(TrainingMethod.sftLora(LoraConfig.builder().rank(16).alpha(32).dropout(0.0).build()))
+                    .method(TrainingMethod.sftLora(LoraConfig.builder().rank(16).alpha(64).dropout(0.0).build()))
                     .hyperparameters(Hyperparameters.builder().maxSteps(sftSteps).learningRate(2e-3).microBatchSize(16)
                             .maxSeqLength(64).warmupRatio(0.05).gradientCheckpointing(false).build())
                     .trainingData(DatasetRef.of(train, DatasetFormat.CHAT))
