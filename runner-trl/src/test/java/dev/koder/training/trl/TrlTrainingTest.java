@@ -136,6 +136,34 @@ class TrlTrainingTest {
     }
 
     @Test
+    void fullDpo_trainsEveryWeight_withAFrozenCopyAsReference() throws Exception {
+        TinyWorld w = TinyWorld.get();
+        try (Training t = service(w)) {
+            Job job = await(t, t.jobs().submit(w.sft(20).name("tiny-dpo-full")
+                    .method(TrainingMethod.dpo(AdapterType.FULL, DpoConfig.of(0.1, DpoLoss.IPO)))
+                    .trainingData(DatasetRef.of(TinyWorld.PREFS, DatasetFormat.PREFERENCE))
+                    .hyperparameters(Hyperparameters.builder().maxSteps(20).learningRate(1e-4).microBatchSize(8)
+                            .maxSeqLength(64).gradientCheckpointing(false).build()).build()));
+            assertThat(job.status()).as(events(t, job.id()).toString()).isEqualTo(JobStatus.SUCCEEDED);
+            assertThat(Path.of(job.output()).resolve("model.safetensors")).exists();
+            assertThat(progress(events(t, job.id()))).allSatisfy(p -> assertThat(p).containsKey("rewards_margins"));
+        }
+    }
+
+    @Test
+    void packing_trains_andWarnsWithoutFlashAttention() throws Exception {
+        TinyWorld w = TinyWorld.get();
+        try (Training t = service(w)) {
+            Job job = await(t, t.jobs().submit(w.sft(10).hyperparameters(Hyperparameters.builder().maxSteps(10)
+                    .learningRate(2e-3).microBatchSize(4).maxSeqLength(64).gradientCheckpointing(false).packing(true)
+                    .build()).build()));
+            assertThat(job.status()).isEqualTo(JobStatus.SUCCEEDED);
+            assertThat(events(t, job.id())).anySatisfy(e -> assertThat(e.message())
+                    .startsWith("packing without flash attention trains padding-free"));
+        }
+    }
+
+    @Test
     void cancelMidRun_keepsACheckpoint_andResumingContinuesFromThatStep() throws Exception {
         TinyWorld w = TinyWorld.get();
         try (Training t = service(w)) {
