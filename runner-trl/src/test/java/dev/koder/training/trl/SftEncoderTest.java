@@ -2,9 +2,8 @@ package dev.koder.training.trl;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,9 +20,7 @@ class SftEncoderTest {
     @Test
     void lossFallsOnAssistantTurnsOnly_withoutTheirHeader_andNotOnWeightZeroTurns() throws Exception {
         TinyWorld w = TinyWorld.get();
-        Path staged = w.runner.python().stage(dir.resolve("python"));
-        Path script = dir.resolve("check.py");
-        Files.writeString(script, String.join("\n",
+        TinyWorld.Ran ran = w.python(dir, List.of(
                 "import sys",
                 "from transformers import AutoTokenizer",
                 "from trl_train import SftEncoder",
@@ -41,16 +38,10 @@ class SftEncoderTest {
                 "pc = SftEncoder(tok, 'prompt-completion')({'prompt': 'Shout: ef ', 'completion': 'EF'})",
                 "print('COMPLETION', repr(tok.decode([t for t, l in zip(pc['input_ids'], pc['labels']) if l != -100])))",
                 "al = SftEncoder(tok, 'alpaca')({'instruction': 'Shout', 'input': 'gh', 'output': 'GH'})",
-                "print('ALPACA', repr(tok.decode([t for t, l in zip(al['input_ids'], al['labels']) if l != -100])))",
-                ""));
-        ProcessBuilder pb = new ProcessBuilder(w.runner.python().environment(m -> { }).python().toString(),
-                script.toString(), w.model.toString()).directory(dir.toFile()).redirectErrorStream(true);
-        pb.environment().put("PYTHONPATH", staged.toString());
-        Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
-        assertThat(p.exitValue()).as(out).isZero();
-        assertThat(out).contains("TRAINED 'CD<|end|>'").contains("COMPLETION 'EF<|end|>'")
+                "print('ALPACA', repr(tok.decode([t for t, l in zip(al['input_ids'], al['labels']) if l != -100])))"),
+                w.model.toString());
+        assertThat(ran.code()).as(ran.output()).isZero();
+        assertThat(ran.output()).contains("TRAINED 'CD<|end|>'").contains("COMPLETION 'EF<|end|>'")
                 .contains("ALPACA 'GH<|end|>'");
     }
 }

@@ -52,6 +52,37 @@ final class TinyWorld {
         return instance;
     }
 
+    /** What a Python snippet printed and how it exited. */
+    record Ran(int code, String output) {
+    }
+
+    /**
+     * Runs a Python snippet with the runner's interpreter, the trainer's scripts on its path.
+     *
+     * @param dir a scratch folder
+     * @param lines the snippet
+     * @param args its arguments
+     * @return its exit code and output
+     */
+    Ran python(Path dir, List<String> lines, String... args) throws IOException, InterruptedException {
+        Path staged = runner.python().stage(dir.resolve("python"));
+        Path script = dir.resolve("snippet.py");
+        Files.writeString(script, String.join("\n", lines) + "\n");
+        List<String> command = new java.util.ArrayList<>(List.of(
+                runner.python().environment(m -> { }).python().toString(), script.toString()));
+        command.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true);
+        pb.environment().put("PYTHONPATH", staged.toString());
+        Process p = pb.start();
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes());
+        if (!p.waitFor(2, java.util.concurrent.TimeUnit.MINUTES)) {
+            p.destroyForcibly();
+            throw new AssertionError("the snippet ran past 2 minutes: " + out);
+        }
+        return new Ran(p.exitValue(), out);
+    }
+
     /** A LoRA SFT job on the tiny model that learns the shout task in a few seconds on a CPU. */
     JobSpec.Builder sft(int steps) {
         return JobSpec.builder().name("tiny-sft").tenant("tests").baseModel(model.toString()).runner("trl")

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,10 +20,8 @@ class TrainingEventsModuleTest {
     @Test
     void theCallback_writesTheProtocol_stopsOnNanAndOnSigterm_andClassifiesErrors() throws Exception {
         TinyWorld w = TinyWorld.get();
-        Path staged = w.runner.python().stage(dir.resolve("python"));
         Path events = dir.resolve("events.jsonl");
-        Path script = dir.resolve("check.py");
-        Files.writeString(script, String.join("\n",
+        TinyWorld.Ran ran = w.python(dir, List.of(
                 "import os, signal, sys, types",
                 "from training_events import *",
                 "events = EventWriter(sys.argv[1])",
@@ -50,16 +47,8 @@ class TrainingEventsModuleTest {
                 "assert classify(DatasetError('x')) == 'dataset'",
                 "assert classify(RuntimeError('CUDA out of memory. Tried to allocate')) == 'out_of_memory'",
                 "assert classify(RuntimeError('CUDA error: device-side assert')) == 'cuda'",
-                "run_main(events, lambda: (_ for _ in ()).throw(ConfigError('bad setting')))",
-                ""));
-        ProcessBuilder pb = new ProcessBuilder(w.runner.python().environment(m -> { }).python().toString(),
-                script.toString(), events.toString()).directory(dir.toFile()).redirectErrorStream(true);
-        pb.environment().put("PYTHONPATH", staged.toString());
-        Process p = pb.start();
-        p.getOutputStream().close();
-        String output = new String(p.getInputStream().readAllBytes());
-        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
-        assertThat(p.exitValue()).as(output).isEqualTo(1);
+                "run_main(events, lambda: (_ for _ in ()).throw(ConfigError('bad setting')))"), events.toString());
+        assertThat(ran.code()).as(ran.output()).isEqualTo(1);
         List<String> lines = Files.readAllLines(events).stream().map(l -> l.replace(" ", "")).toList();
         assertThat(lines).hasSize(6).allSatisfy(l -> assertThat(l).contains("\"v\":1").contains("\"time\":"));
         assertThat(lines.get(0)).contains("\"type\":\"started\"").contains("\"total_steps\":10");
@@ -70,7 +59,6 @@ class TrainingEventsModuleTest {
         assertThat(lines.get(4)).contains("\"type\":\"error\"").contains("\"kind\":\"nan_loss\"");
         assertThat(lines.get(5)).contains("\"type\":\"error\"").contains("\"kind\":\"config\"")
                 .contains("ConfigError:badsetting");
-        assertThat(output).contains("stop requested (signal 15)").contains("Traceback");
-        assertThat(staged.resolve("training_events.py")).exists();
+        assertThat(ran.output()).contains("stop requested (signal 15)").contains("Traceback");
     }
 }
