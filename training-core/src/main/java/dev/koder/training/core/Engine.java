@@ -62,6 +62,11 @@ final class Engine {
         return new NewEvent(clock.instant(), level, JobEvent.TYPE_NOTE, message, data);
     }
 
+    /** The spec's runner, or the default one (the {@code training.runner} property, else the best installed). */
+    TrainingRunner runnerFor(dev.koder.training.api.JobSpec spec) {
+        return spec.runner().map(runners::named).orElseGet(runners::chosen);
+    }
+
     Path workdir(String jobId) {
         return jobsDir.resolve(jobId);
     }

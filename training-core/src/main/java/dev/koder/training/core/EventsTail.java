@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -205,10 +204,5 @@ final class EventsTail {
                     ? String.format(Locale.ROOT, "%.4g", ((Number) value).doubleValue()) : value));
         }
         return String.join(", ", parts);
-    }
-
-    /** @return whether the events file exists */
-    boolean exists() {
-        return Files.exists(file);
     }
 }

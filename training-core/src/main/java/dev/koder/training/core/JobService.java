@@ -52,7 +52,7 @@ final class JobService implements Jobs {
 
     /** Picks the spec's runner (or the default) and checks it can run the spec. */
     TrainingRunner runnerFor(JobSpec spec) {
-        return spec.runner().map(engine.runners::named).orElseGet(engine.runners::chosen);
+        return engine.runnerFor(spec);
     }
 
     static List<Violation> runnerProblems(TrainingRunner runner, JobSpec spec) {

@@ -115,7 +115,7 @@ final class Supervisor {
     synchronized void launch() {
         attempt++;
         try {
-            TrainingRunner runner = spec.runner().map(engine.runners::named).orElseGet(engine.runners::chosen);
+            TrainingRunner runner = engine.runnerFor(spec);
             executor = engine.executors.chosen();
             Path output = workdir.resolve("output");
             Files.createDirectories(output);
@@ -282,7 +282,7 @@ final class Supervisor {
                                 + "; " + checkpoint, stderrTail)).clearExecution(), EventLevel.ERROR,
                         "failed: ran past its max runtime; " + checkpoint);
             } else if (shuttingDown || (reattached && exit.exitCode().isEmpty() && state.errorKind == null)) {
-                outcome = requeueOrFail(current, shuttingDown ? "the service stopped while the job ran"
+                outcome = requeueOrFail(shuttingDown ? "the service stopped while the job ran"
                         : execution == null ? "the service restarted and the trainer was gone"
                         : "the trainer ended while the service was away");
             } else {
@@ -304,14 +304,14 @@ final class Supervisor {
             return runner;
         }
         try {
-            return spec.runner().map(engine.runners::named).orElseGet(engine.runners::chosen);
+            return engine.runnerFor(spec);
         } catch (RuntimeException e) {
             return null;
         }
     }
 
     /** After losing the trainer (shutdown, host restart): queue again to resume, or fail, by policy. */
-    private JobStatus requeueOrFail(JobRecord current, String reason) {
+    private JobStatus requeueOrFail(String reason) {
         if (shuttingDown || engine.settings.recovery() == RecoveryPolicy.RESUME) {
             String from = state.lastCheckpoint == null ? "it starts over (no checkpoint yet)"
                     : "it resumes from " + state.lastCheckpoint;

@@ -241,11 +241,6 @@ final class Worker implements AutoCloseable {
         }
     }
 
-    /** @return the number of trainers this worker runs now */
-    int activeJobs() {
-        return running.size();
-    }
-
     @Override
     public void close() {
         stopping = true;
