@@ -13,6 +13,8 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  *     about four characters a token
  * @param maxExampleTokens tokens of the longest example
  * @param overLength examples longer than the maximum sequence length (truncated in training)
+ * @param sequences sequences the trainer sees (one per example; two per preference pair)
+ * @param tokensWithinMaxLength tokens of those sequences once each is cut at the maximum sequence length
  */
 public record DatasetStats(
         @JsonProperty("examples") long examples,
@@ -21,5 +23,7 @@ public record DatasetStats(
         @JsonProperty("tokens") long tokens,
         @JsonProperty("tokens_exact") boolean tokensExact,
         @JsonProperty("max_example_tokens") long maxExampleTokens,
-        @JsonProperty("over_length") long overLength) {
+        @JsonProperty("over_length") long overLength,
+        @JsonProperty("sequences") long sequences,
+        @JsonProperty("tokens_within_max_length") long tokensWithinMaxLength) {
 }

@@ -26,6 +26,8 @@ public enum FailureCause implements WireName {
     KILLED,
     /** The job ran past its max runtime. */
     TIMEOUT,
+    /** The job used more GPU-hours than it reserved (beyond the allowed margin); stopped with a checkpoint. */
+    QUOTA_EXCEEDED,
     /** The service restarted while the job ran and the recovery policy is to fail such jobs. */
     HOST_RESTART,
     /** The trainer process could not be started. */

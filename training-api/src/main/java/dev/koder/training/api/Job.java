@@ -23,6 +23,10 @@ import java.util.Optional;
  * @param output path of the final output folder once it succeeded, or null
  * @param failure why it failed, or null
  * @param resumedFrom the id of the job whose checkpoint this one started from ({@link Jobs#resume}), or null
+ * @param estimate what the job was estimated to cost when it was submitted, or null
+ * @param queueReason while queued, why it waits (for example "needs 2 x H100, 1 free; 3 jobs ahead in pro"),
+ *     else null
+ * @param placement while running (and after), the node and GPUs of its latest attempt, or null
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Job(
@@ -40,7 +44,10 @@ public record Job(
         @JsonProperty("last_checkpoint") String lastCheckpoint,
         @JsonProperty("output") String output,
         @JsonProperty("failure") JobFailure failure,
-        @JsonProperty("resumed_from") String resumedFrom) {
+        @JsonProperty("resumed_from") String resumedFrom,
+        @JsonProperty("estimate") CostEstimate estimate,
+        @JsonProperty("queue_reason") String queueReason,
+        @JsonProperty("placement") Placement placement) {
 
     /** @return the failure, when the job failed */
     public Optional<JobFailure> failed() {

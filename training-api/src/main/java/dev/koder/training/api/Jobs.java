@@ -19,13 +19,16 @@ import java.util.concurrent.TimeoutException;
 public interface Jobs {
 
     /**
-     * Checks the spec and its runner at once and queues the job; datasets and model are checked next,
-     * while the job is {@link JobStatus#VALIDATING}. Relative dataset paths are made absolute against the
-     * working directory.
+     * Checks the spec against its runner and the GPU pool, checks the model folder and every dataset line,
+     * estimates the cost and reserves its GPU-hours against the tenant's budget, all in the calling thread; then
+     * records the job. Relative dataset paths are made absolute against the working directory.
      *
      * @param spec a built spec
-     * @return the new job, validating
+     * @return the new job: queued, or failed when its model or data is invalid (the findings are its events)
      * @throws UnsupportedFeatureException when the runner cannot run the spec
+     * @throws InvalidSpecException when no GPU of the pool can ever run it (too many GPUs, too much memory, an
+     *     unknown GPU type)
+     * @throws QuotaExceededException when the tenant's budget cannot cover the estimate; nothing is recorded
      * @throws PluginNotFoundException when the spec names a runner that is not installed
      * @throws StorageException when the job could not be recorded
      */

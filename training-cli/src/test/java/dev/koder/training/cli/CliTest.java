@@ -179,7 +179,7 @@ class CliTest {
         Result detached = run("submit", s.toString(), "--home", home(), "--detach", "--json");
         assertThat(detached.code()).isZero();
         String id = detached.json().get("id").asString();
-        assertThat(detached.json().get("status").asString()).isEqualTo("validating");
+        assertThat(detached.json().get("status").asString()).isEqualTo("queued");
         Result cancel = run("cancel", id, "--home", home(), "--json");
         assertThat(cancel.json().get("status").asString()).isEqualTo("cancelled");
 

@@ -131,6 +131,7 @@ final class EventsTail {
                                 ? " on " + data.get("world_size") + " processes" : ""), data);
             case JobEvent.TYPE_PROGRESS:
                 state.merge(data);
+                state.timing(time.toEpochMilli() / 1000.0, data.get("tokens"));
                 return new NewEvent(time, EventLevel.INFO, type, progressMessage(data), data);
             case JobEvent.TYPE_EVAL:
                 state.merge(data);

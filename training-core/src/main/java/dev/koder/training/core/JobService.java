@@ -2,6 +2,7 @@ package dev.koder.training.core;
 
 import dev.koder.training.api.EventLevel;
 import dev.koder.training.api.IllegalJobStateException;
+import dev.koder.training.api.InvalidSpecException;
 import dev.koder.training.api.Job;
 import dev.koder.training.api.JobEvent;
 import dev.koder.training.api.JobListener;
@@ -37,12 +38,14 @@ final class JobService implements Jobs {
 
     private final Engine engine;
     private final Worker worker;
+    private final Admission admission;
     private final JobIds ids = new JobIds();
     private final Object changes = new Object();
 
-    JobService(Engine engine, Worker worker) {
+    JobService(Engine engine, Worker worker, Admission admission) {
         this.engine = engine;
         this.worker = worker;
+        this.admission = admission;
         engine.bus.add((job, event) -> {
             synchronized (changes) {
                 changes.notifyAll();
@@ -96,27 +99,51 @@ final class JobService implements Jobs {
         return create(old.spec(), old, old.lastCheckpoint());
     }
 
+    /**
+     * Checks, estimates and reserves in the caller's thread, then stores the job: queued, or failed with its
+     * data's findings. An unsupported method, an impossible request or an exhausted budget throws and stores
+     * nothing.
+     */
     private Job create(JobSpec resolved, Job parent, String checkpoint) {
         TrainingRunner runner = runnerFor(resolved);
         List<Violation> problems = runnerProblems(runner, resolved);
         if (!problems.isEmpty()) {
             throw new UnsupportedFeatureException(runner.name(), problems);
         }
+        Admission.Prepared prepared = admission.prepare(resolved, List.of());
         Instant now = engine.clock.instant();
-        Job job = new Job(ids.next(now), resolved, JobStatus.VALIDATING, false, runner.name(), now, now, null, null, 0,
-                JobProgress.NONE, checkpoint, null, null, parent == null ? null : parent.id());
+        String id = ids.next(now);
+        Job job = new Job(id, resolved, JobStatus.VALIDATING, false, runner.name(), now, now, null, null, 0,
+                JobProgress.NONE, checkpoint, null, null, parent == null ? null : parent.id(), prepared.estimate(),
+                null, null);
+        if (prepared.report().valid()) {
+            List<Violation> impossible = engine.scheduler(s -> s.check(Admission.request(JobRecord.of(job))));
+            if (!impossible.isEmpty()) {
+                throw new InvalidSpecException("No GPU in this service's pool can run this job", impossible);
+            }
+        }
+        admission.reserve(resolved, id, prepared);
         String origin = parent == null ? "" : "; resumes job " + parent.id() + " from its checkpoint "
                 + checkpoint + " (step " + parent.progress().step() + ")";
-        List<JobEvent> events = engine.store.insert(JobRecord.of(job), List.of(new dev.koder.training.spi.NewEvent(
-                now, EventLevel.INFO, JobEvent.TYPE_STATUS, "submitted by " + resolved.tenant() + " ("
-                        + resolved.tier().wireName() + "): " + resolved.method().label() + " of " + resolved.baseModel()
-                        + " with runner " + runner.name() + origin + "; checking its data",
-                Map.of("to", JobStatus.VALIDATING.wireName()))));
+        List<JobEvent> events;
+        try {
+            events = engine.store.insert(JobRecord.of(job), List.of(new dev.koder.training.spi.NewEvent(now,
+                    EventLevel.INFO, JobEvent.TYPE_STATUS, "submitted by " + resolved.tenant() + " ("
+                            + resolved.tier().wireName() + "): " + resolved.method().label() + " of "
+                            + resolved.baseModel() + " with runner " + runner.name() + origin,
+                    Map.of("to", JobStatus.VALIDATING.wireName()))));
+        } catch (RuntimeException e) {
+            if (engine.ledger != null) {
+                engine.ledger.settle(id);
+            }
+            throw e;
+        }
         engine.bus.publish(job, events);
+        admission.finish(id, resolved, prepared);
         if (worker != null) {
             worker.wake();
         }
-        return job;
+        return get(id);
     }
 
     @Override
@@ -146,6 +173,9 @@ final class JobService implements Jobs {
                 case QUEUED:
                     u = engine.move(id, status, JobUpdate.to(JobStatus.CANCELLED), EventLevel.INFO,
                             "cancelled before it started");
+                    if (u.isPresent() && engine.ledger != null) {
+                        engine.ledger.settle(id);
+                    }
                     break;
                 case RUNNING:
                     String message = r.cancelRequests() == 0

@@ -12,7 +12,9 @@ import java.time.Duration;
  * @param pollInterval how often events files and cancel requests are looked at
  * @param maxIssues dataset findings listed per file
  * @param runtimeMinute the length of one minute of {@code max_runtime_minutes} (shorter only in tests)
+ * @param quotaMargin how far past its reservation a job may run before it is stopped (0.25: 25% more)
+ * @param poolRefresh how often the GPU inventory is read
  */
 record Settings(int maxConcurrentJobs, RecoveryPolicy recovery, Duration cancelGrace, Duration shutdownGrace,
-        Duration pollInterval, int maxIssues, Duration runtimeMinute) {
+        Duration pollInterval, int maxIssues, Duration runtimeMinute, double quotaMargin, Duration poolRefresh) {
 }

@@ -65,11 +65,16 @@ final class Supervisor {
     private boolean shuttingDown;
     private boolean reattached;
     private boolean done;
+    private final List<Integer> gpus;
+    private String preemptedFor;
+    private boolean overQuota;
+    private int polls;
     private ScheduledFuture<?> poller;
     private ScheduledFuture<?> killTimer;
     private ScheduledFuture<?> deadline;
 
-    private Supervisor(Engine engine, JobRecord record, Runnable onDone) {
+    private Supervisor(Engine engine, JobRecord record, List<Integer> gpus, Runnable onDone) {
+        this.gpus = List.copyOf(gpus);
         this.engine = engine;
         this.id = record.id();
         this.spec = record.job().spec();
@@ -82,18 +87,18 @@ final class Supervisor {
         this.cancelsActedOn = 0;
     }
 
-    /** A supervisor for a job just claimed (now RUNNING, no trainer yet). */
-    static Supervisor forClaimed(Engine engine, JobRecord claimed, Runnable onDone) {
-        return new Supervisor(engine, claimed, onDone);
+    /** A supervisor for a job just claimed (now RUNNING, no trainer yet) on the given GPUs. */
+    static Supervisor forClaimed(Engine engine, JobRecord claimed, List<Integer> gpus, Runnable onDone) {
+        return new Supervisor(engine, claimed, gpus, onDone);
     }
 
     /**
      * A supervisor for a job that was RUNNING when the service started: its trainer kept running (execution
      * given; call {@link #watch()}) or is gone (execution null; call {@link #finish} with an unknown exit).
      */
-    static Supervisor recovered(Engine engine, JobRecord running, Executor executor, Execution execution,
-            Runnable onDone) {
-        Supervisor s = new Supervisor(engine, running, onDone);
+    static Supervisor recovered(Engine engine, JobRecord running, List<Integer> gpus, Executor executor,
+            Execution execution, Runnable onDone) {
+        Supervisor s = new Supervisor(engine, running, gpus, onDone);
         s.executor = executor;
         s.execution = execution;
         s.reattached = true;
@@ -127,7 +132,7 @@ final class Supervisor {
             Optional<Path> resume = Optional.ofNullable(state.lastCheckpoint).map(Path::of).filter(Files::isDirectory);
             stderr = logFile(workdir, attempt, "stderr");
             RunContext context = new RunContext(id, attempt, workdir, workdir.resolve("events.jsonl"), output,
-                    logFile(workdir, attempt, "stdout"), stderr, resume, List.of(),
+                    logFile(workdir, attempt, "stdout"), stderr, resume, gpus,
                     message -> engine.update(id, JobStatus.RUNNING, JobUpdate.builder().build(),
                             List.of(engine.note(EventLevel.INFO, message, Map.of("phase", "prepare")))));
             this.runner = runner;
@@ -183,6 +188,9 @@ final class Supervisor {
         }
         try {
             drain();
+            if (++polls % 20 == 0) {
+                checkQuota();
+            }
             JobRecord current = engine.store.find(id).orElse(null);
             if (current != null && current.cancelRequests() > cancelsActedOn) {
                 int before = cancelsActedOn;
@@ -221,6 +229,43 @@ final class Supervisor {
         execution.kill();
         engine.update(id, JobStatus.RUNNING, JobUpdate.builder().build(), List.of(engine.note(EventLevel.WARN,
                 "the trainer did not stop within the grace period; killed (SIGKILL to its process group)", Map.of())));
+    }
+
+    /** Stops a job that used more GPU-hours than it reserved, beyond the allowed margin. */
+    private void checkQuota() {
+        if (engine.ledger == null || spec.resources().gpus() == 0 || overQuota) {
+            return;
+        }
+        engine.ledger.entry(id).ifPresent(entry -> {
+            double used = entry.usedGpuHours() + attemptGpuHours();
+            double limit = entry.reservedGpuHours() * (1 + engine.settings.quotaMargin());
+            if (used > limit) {
+                overQuota = true;
+                stopGently(String.format(java.util.Locale.ROOT, "used %.3f GPU-h of the %.3f reserved (limit %.3f with "
+                        + "the %.0f%% margin)", used, entry.reservedGpuHours(), limit,
+                        100 * engine.settings.quotaMargin()));
+            }
+        });
+    }
+
+    private double attemptGpuHours() {
+        if (attemptStart == null) {
+            return 0;
+        }
+        double hours = Duration.between(attemptStart, engine.clock.instant()).toMillis() / 3_600_000.0;
+        return spec.resources().gpus() * hours;
+    }
+
+    /** Stops the trainer with a checkpoint so that a job of a higher tier can have its GPUs; the job is requeued. */
+    synchronized void preempt(String forJobId) {
+        if (done || preemptedFor != null) {
+            return;
+        }
+        preemptedFor = forJobId;
+        if (execution == null) {
+            return;
+        }
+        stopGently("preempted for job " + forJobId);
     }
 
     private synchronized void timeout() {
@@ -265,17 +310,30 @@ final class Supervisor {
         }
         try {
             drain();
+            if (engine.ledger != null && spec.resources().gpus() > 0) {
+                engine.ledger.charge(id, attemptGpuHours());
+            }
             JobRecord current = engine.store.find(id).orElseThrow();
             List<String> stderrTail = stderrTail(stderr, STDERR_TAIL_LINES);
             String checkpoint = state.lastCheckpoint == null ? "no checkpoint was written"
                     : "checkpoint kept at " + state.lastCheckpoint;
             JobStatus outcome;
             if (state.completed && (exit.success() || exit.exitCode().isEmpty())) {
-                outcome = end(JobStatus.SUCCEEDED, JobUpdate.to(JobStatus.SUCCEEDED).output(state.output).clearExecution(),
-                        EventLevel.INFO, "succeeded: output in " + state.output);
+                outcome = end(JobStatus.SUCCEEDED, JobUpdate.to(JobStatus.SUCCEEDED).output(state.output)
+                        .progress(state.withAverageThroughput()).clearExecution(), EventLevel.INFO,
+                        "succeeded: output in " + state.output);
             } else if (current.cancelRequests() > 0) {
                 outcome = end(JobStatus.CANCELLED, JobUpdate.to(JobStatus.CANCELLED).clearExecution(), EventLevel.INFO,
                         "cancelled at step " + step() + "; " + checkpoint);
+            } else if (overQuota) {
+                outcome = end(JobStatus.FAILED, JobUpdate.to(JobStatus.FAILED).failure(new JobFailure(
+                        FailureCause.QUOTA_EXCEEDED, "used more GPU-hours than it reserved; " + checkpoint
+                                + "; resume it once the estimate or the budget allows", stderrTail)).clearExecution(),
+                        EventLevel.ERROR, "failed: used more GPU-hours than it reserved; " + checkpoint);
+            } else if (preemptedFor != null) {
+                String from = state.lastCheckpoint == null ? "it starts over" : "it resumes from " + state.lastCheckpoint;
+                outcome = end(JobStatus.QUEUED, JobUpdate.to(JobStatus.QUEUED).clearExecution(), EventLevel.WARN,
+                        "preempted for job " + preemptedFor + "; queued again: " + from);
             } else if (timedOut) {
                 outcome = end(JobStatus.FAILED, JobUpdate.to(JobStatus.FAILED).failure(new JobFailure(
                         FailureCause.TIMEOUT, "ran past max_runtime_minutes " + spec.resources().maxRuntimeMinutes()
@@ -325,6 +383,9 @@ final class Supervisor {
 
     private JobStatus end(JobStatus to, JobUpdate.Builder update, EventLevel level, String message) {
         engine.move(id, JobStatus.RUNNING, update, level, message);
+        if (to.isTerminal() && engine.ledger != null) {
+            engine.ledger.settle(id);
+        }
         if (!done) {
             done = true;
             finished.complete(null);

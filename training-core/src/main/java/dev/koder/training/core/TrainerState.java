@@ -15,10 +15,38 @@ final class TrainerState {
     String errorKind;
     String errorMessage;
     boolean warnedVersion;
+    private double firstTime = -1;
+    private long firstTokens;
+    private double lastTime = -1;
+    private long lastTokens;
 
     TrainerState(JobProgress progress, String lastCheckpoint) {
         this.progress = progress == null ? JobProgress.NONE : progress;
         this.lastCheckpoint = lastCheckpoint;
+    }
+
+    /** Notes when progress events carried token counts, to work out the average throughput. */
+    void timing(double time, Object tokens) {
+        if (!(tokens instanceof Number)) {
+            return;
+        }
+        long t = ((Number) tokens).longValue();
+        if (firstTime < 0) {
+            firstTime = time;
+            firstTokens = t;
+        }
+        lastTime = time;
+        lastTokens = t;
+    }
+
+    /** @return the progress with tokens/s averaged over the whole run, when two reports allow it */
+    JobProgress withAverageThroughput() {
+        if (firstTime < 0 || lastTime <= firstTime || lastTokens <= firstTokens) {
+            return progress;
+        }
+        JobProgress p = progress;
+        return new JobProgress(p.step(), p.totalSteps(), p.epoch(), p.loss(), p.learningRate(), p.gradNorm(),
+                p.tokens(), (lastTokens - firstTokens) / (lastTime - firstTime), p.gpuMemoryGib(), p.evalMetrics());
     }
 
     void merge(Map<String, Object> e) {

@@ -1,12 +1,22 @@
 package dev.koder.training.core;
 
+import dev.koder.training.api.CostEstimate;
+import dev.koder.training.api.InvalidSpecException;
 import dev.koder.training.api.JobSpec;
 import dev.koder.training.api.Jobs;
 import dev.koder.training.api.StorageException;
 import dev.koder.training.api.ValidationReport;
 import dev.koder.training.api.Violation;
 import dev.koder.training.core.spec.JobSpecJson;
+import dev.koder.training.core.estimate.Estimator;
 import dev.koder.training.spi.Executor;
+import dev.koder.training.spi.GpuInventory;
+import dev.koder.training.spi.GpuInventoryProvider;
+import dev.koder.training.spi.GpuNode;
+import dev.koder.training.spi.JobScheduler;
+import dev.koder.training.spi.JobSchedulerProvider;
+import dev.koder.training.spi.QuotaLedger;
+import dev.koder.training.spi.QuotaLedgerProvider;
 import dev.koder.training.spi.ExecutorProvider;
 import dev.koder.training.spi.JobStore;
 import dev.koder.training.spi.JobStoreProvider;
@@ -63,6 +73,16 @@ public final class Training implements AutoCloseable {
     public static final String EXECUTOR_PROPERTY = "training.executor";
     /** Property naming the job store. */
     public static final String STORE_PROPERTY = "training.store";
+    /** Property naming the quota ledger. */
+    public static final String QUOTA_PROPERTY = "training.quota";
+    /** Property naming the job scheduler. */
+    public static final String SCHEDULER_PROPERTY = "training.scheduler";
+    /** Property naming the GPU inventory. */
+    public static final String INVENTORY_PROPERTY = "training.gpu.inventory";
+    /** Default price of a GPU-hour (a number); {@code training.price.gpu-hour.<type>} prices one GPU type. */
+    public static final String PRICE_PROPERTY = "training.price.gpu-hour";
+    /** Currency of prices, default USD. */
+    public static final String CURRENCY_PROPERTY = "training.price.currency";
 
     private final Path home;
     private final JobStore store;
@@ -74,6 +94,9 @@ public final class Training implements AutoCloseable {
     private final FileLock lock;
     private final Plugins<Executor> executors;
     private final ScheduledExecutorService scheduler;
+    private final QuotaLedger ledger;
+    private final GpuInventory inventory;
+    private final Admission admission;
     private final Thread hook;
     private boolean closed;
 
@@ -105,10 +128,20 @@ public final class Training implements AutoCloseable {
         }
         this.bus = new EventBus(tracking, usage);
         this.scheduler = Executors.newScheduledThreadPool(4, Worker.daemon("training-supervisor"));
+        this.ledger = new Plugins<>("quota ledger", "dev.koder.training:training-core", QUOTA_PROPERTY,
+                QuotaLedgerProvider.class, b.ledgers, l -> "explicit", config, b.discover).chosen();
+        Plugins<GpuInventory> inventories = new Plugins<>("GPU inventory", "dev.koder.training:scheduler-gpu",
+                INVENTORY_PROPERTY, GpuInventoryProvider.class, b.inventories, GpuInventory::name, config, b.discover);
+        this.inventory = inventories.names().isEmpty() ? null : inventories.chosen();
+        JobScheduler jobScheduler = new Plugins<>("job scheduler", "dev.koder.training:scheduler-gpu",
+                SCHEDULER_PROPERTY, JobSchedulerProvider.class, b.schedulers, JobScheduler::name, config, b.discover)
+                .chosen();
         Settings settings = new Settings(b.maxConcurrentJobs, b.recovery, b.cancelGrace, b.shutdownGrace,
-                b.pollInterval, b.maxIssues, b.runtimeMinute);
+                b.pollInterval, b.maxIssues, b.runtimeMinute, b.quotaMargin, b.poolRefresh);
         Path jobsDir = home.resolve("jobs");
-        this.engine = new Engine(store, bus, b.clock, settings, runners, executors, jobsDir, scheduler);
+        this.engine = new Engine(store, bus, b.clock, settings, runners, executors, jobsDir, scheduler, ledger,
+                new Estimator(pricing(properties)), jobScheduler, inventory);
+        this.admission = new Admission(engine);
         FileChannel channel = null;
         FileLock held = null;
         if (b.runJobs) {
@@ -128,14 +161,41 @@ public final class Training implements AutoCloseable {
         }
         this.lockChannel = channel;
         this.lock = held;
-        this.worker = held != null ? new Worker(engine) : null;
-        this.jobs = new JobService(engine, worker);
+        this.worker = held != null ? new Worker(engine, admission) : null;
+        this.jobs = new JobService(engine, worker, admission);
         if (worker != null) {
             worker.start();
             this.hook = new Thread(this::close, "training-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
         } else {
             this.hook = null;
+        }
+    }
+
+    private static Estimator.Pricing pricing(Map<String, String> properties) {
+        Double price = null;
+        Map<String, Double> byType = new LinkedHashMap<>();
+        for (Map.Entry<String, String> e : properties.entrySet()) {
+            if (e.getKey().equals(PRICE_PROPERTY)) {
+                price = parsePrice(e.getKey(), e.getValue());
+            } else if (e.getKey().startsWith(PRICE_PROPERTY + ".")) {
+                byType.put(e.getKey().substring(PRICE_PROPERTY.length() + 1).toLowerCase(java.util.Locale.ROOT),
+                        parsePrice(e.getKey(), e.getValue()));
+            }
+        }
+        return new Estimator.Pricing(price, byType, properties.getOrDefault(CURRENCY_PROPERTY, "USD"));
+    }
+
+    private static double parsePrice(String key, String value) {
+        try {
+            double d = Double.parseDouble(value.trim());
+            if (d < 0 || Double.isNaN(d) || Double.isInfinite(d)) {
+                throw new NumberFormatException();
+            }
+            return d;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("property " + key + " must be a price of 0 or more, got \"" + value
+                    + "\"");
         }
     }
 
@@ -214,6 +274,42 @@ public final class Training implements AutoCloseable {
     }
 
     /**
+     * Estimates what a job would cost, without submitting it: tokens from a scan of its data (exact with the
+     * model's tokenizer.json), FLOPs, wall time, GPU-hours and money, and its peak memory per GPU against the
+     * GPU it would get, each term explained.
+     *
+     * @param spec a built spec; relative paths are resolved against the working directory
+     * @return the estimate
+     * @throws InvalidSpecException when the data is invalid or the model's size cannot be found on this machine
+     */
+    public CostEstimate estimate(JobSpec spec) {
+        JobSpec resolved = JobSpecJson.resolvePaths(spec, Path.of("").toAbsolutePath());
+        Admission.Prepared prepared = admission.prepare(resolved, List.of());
+        if (!prepared.report().valid()) {
+            List<Violation> problems = new java.util.ArrayList<>(prepared.report().violations());
+            prepared.report().datasets().forEach(d -> d.issues().stream()
+                    .filter(i -> i.severity() == dev.koder.training.api.Severity.ERROR).limit(5)
+                    .forEach(i -> problems.add(new Violation("", i.toString()))));
+            throw new InvalidSpecException("Cannot estimate: the job would fail validation", problems);
+        }
+        if (prepared.estimate() == null) {
+            throw new InvalidSpecException("Cannot estimate", List.of(new Violation("/base_model",
+                    String.join("; ", prepared.notes()))));
+        }
+        return prepared.estimate();
+    }
+
+    /** @return the GPU-hour budgets and reservations of this service's tenants */
+    public QuotaLedger quotas() {
+        return ledger;
+    }
+
+    /** @return the GPU pool this service schedules on (empty without a GPU inventory) */
+    public List<GpuNode> gpuPool() {
+        return engine.pool();
+    }
+
+    /**
      * Stops running trainers gently (SIGTERM, a checkpoint, SIGKILL after the shutdown grace period), queues
      * their jobs to resume, and releases the home directory.
      */
@@ -237,6 +333,10 @@ public final class Training implements AutoCloseable {
         }
         bus.close();
         store.close();
+        ledger.close();
+        if (inventory != null) {
+            inventory.close();
+        }
         try {
             if (lock != null) {
                 lock.release();
@@ -264,6 +364,11 @@ public final class Training implements AutoCloseable {
         private final List<JobStore> stores = new ArrayList<>();
         private final List<TrackingSink> tracking = new ArrayList<>();
         private final List<UsageSink> usage = new ArrayList<>();
+        private final List<QuotaLedger> ledgers = new ArrayList<>();
+        private final List<GpuInventory> inventories = new ArrayList<>();
+        private final List<JobScheduler> schedulers = new ArrayList<>();
+        private double quotaMargin = 0.25;
+        private Duration poolRefresh = Duration.ofSeconds(10);
         private final Map<String, String> properties = new LinkedHashMap<>();
         private Clock clock = Clock.systemUTC();
         private int maxConcurrentJobs = 1;
@@ -312,6 +417,43 @@ public final class Training implements AutoCloseable {
         /** @param sink receives a usage record per trainer attempt @return this */
         public Builder usageSink(UsageSink sink) {
             this.usage.add(sink);
+            return this;
+        }
+
+        /** @param ledger the quota ledger to use instead of the embedded SQLite one @return this */
+        public Builder quotaLedger(QuotaLedger ledger) {
+            this.ledgers.add(ledger);
+            return this;
+        }
+
+        /** @param inventory the GPUs to schedule on, instead of a discovered inventory @return this */
+        public Builder gpuInventory(GpuInventory inventory) {
+            this.inventories.add(inventory);
+            return this;
+        }
+
+        /** @param scheduler the job scheduler to use instead of a discovered one @return this */
+        public Builder jobScheduler(JobScheduler scheduler) {
+            this.schedulers.add(scheduler);
+            return this;
+        }
+
+        /**
+         * @param margin how far past its reservation a job may run before it is stopped with a checkpoint, at
+         *     least 0; default 0.25 (25% more)
+         * @return this
+         */
+        public Builder quotaMargin(double margin) {
+            if (!(margin >= 0)) {
+                throw new IllegalArgumentException("quotaMargin must be 0 or more, got " + margin);
+            }
+            this.quotaMargin = margin;
+            return this;
+        }
+
+        /** @param interval how often the GPU inventory is read; default 10 s @return this */
+        public Builder poolRefresh(Duration interval) {
+            this.poolRefresh = interval;
             return this;
         }
 

@@ -1,27 +1,23 @@
 package dev.koder.training.core;
 
-import dev.koder.training.api.DatasetIssue;
-import dev.koder.training.api.DatasetReport;
 import dev.koder.training.api.EventLevel;
 import dev.koder.training.api.FailureCause;
-import dev.koder.training.api.JobEvent;
 import dev.koder.training.api.JobFailure;
 import dev.koder.training.api.JobSpec;
 import dev.koder.training.api.JobStatus;
-import dev.koder.training.api.Severity;
+import dev.koder.training.api.Placement;
+import dev.koder.training.api.QuotaExceededException;
 import dev.koder.training.api.TrainingException;
-import dev.koder.training.api.ValidationReport;
-import dev.koder.training.api.Violation;
 import dev.koder.training.spi.Execution;
 import dev.koder.training.spi.Executor;
 import dev.koder.training.spi.JobRecord;
+import dev.koder.training.spi.JobScheduler;
 import dev.koder.training.spi.JobUpdate;
-import dev.koder.training.spi.NewEvent;
 import java.util.ArrayList;
 import java.util.EnumSet;
-import java.util.LinkedHashMap;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -33,16 +29,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs the jobs of one home: validates submitted jobs, admits queued ones while a slot is free (one trainer
- * per slot, oldest first), and on start picks up jobs left RUNNING by a previous process. Only one process
- * per home is the worker; others only submit and watch, and the worker finds their jobs in the store.
+ * Runs the jobs of one home: keeps the job scheduler's queue in step with the store, starts what it decides on
+ * the GPUs it picks, preempts what it asks to, records why queued jobs wait, and on start picks up jobs left
+ * RUNNING (or VALIDATING) by a previous process. Only one process per home is the worker; others only submit
+ * and watch, and the worker finds their jobs in the store.
  */
 final class Worker implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Worker.class);
 
     private final Engine engine;
+    private final Admission admission;
     private final Map<String, Supervisor> running = new ConcurrentHashMap<>();
+    private final Set<String> enqueued = new HashSet<>();
+    private final Map<String, String> reasons = new HashMap<>();
     private final Set<String> validating = ConcurrentHashMap.newKeySet();
     private final ExecutorService validation = Executors.newSingleThreadExecutor(daemon("training-validation"));
     private final Object signal = new Object();
@@ -50,8 +50,9 @@ final class Worker implements AutoCloseable {
     private volatile boolean stopping;
     private boolean woken;
 
-    Worker(Engine engine) {
+    Worker(Engine engine, Admission admission) {
         this.engine = engine;
+        this.admission = admission;
         this.loop = daemon("training-worker").newThread(this::run);
     }
 
@@ -102,117 +103,124 @@ final class Worker implements AutoCloseable {
             if (validating.add(r.id())) {
                 validation.execute(() -> {
                     try {
-                        validate(r);
+                        revalidate(r);
                     } finally {
                         validating.remove(r.id());
                     }
                 });
             }
         }
-        if (running.size() >= engine.settings.maxConcurrentJobs() || stopping) {
+        if (stopping) {
             return;
         }
+        Map<String, JobRecord> queued = new HashMap<>();
         for (JobRecord r : engine.store.findByStatus(EnumSet.of(JobStatus.QUEUED))) {
-            if (running.size() >= engine.settings.maxConcurrentJobs() || stopping) {
-                return;
-            }
-            admit(r);
+            queued.put(r.id(), r);
         }
+        JobScheduler.Decision decision = engine.scheduler(s -> {
+            for (String id : List.copyOf(enqueued)) {
+                if (!queued.containsKey(id)) {
+                    s.dequeue(id);
+                    enqueued.remove(id);
+                    reasons.remove(id);
+                }
+            }
+            for (JobRecord r : queued.values()) {
+                if (!enqueued.contains(r.id()) && !running.containsKey(r.id())) {
+                    s.enqueue(Admission.request(r));
+                    enqueued.add(r.id());
+                }
+            }
+            return s.schedule(engine.clock.instant());
+        });
+        for (JobScheduler.Start start : decision.starts()) {
+            enqueued.remove(start.jobId());
+            reasons.remove(start.jobId());
+            admit(queued.get(start.jobId()), start);
+        }
+        for (JobScheduler.Preemption p : decision.preemptions()) {
+            Supervisor s = running.get(p.jobId());
+            if (s != null) {
+                s.preempt(p.forJobId());
+            }
+        }
+        recordReasons(queued);
     }
 
-    private void admit(JobRecord queued) {
-        String resume = queued.job().lastCheckpoint() == null ? "" : "; resuming from " + queued.job().lastCheckpoint();
-        Optional<JobRecord> claimed = engine.move(queued.id(), JobStatus.QUEUED, JobUpdate.to(JobStatus.RUNNING),
-                EventLevel.INFO, "running: a slot is free, starting the trainer" + resume)
-                .map(u -> u.record());
-        if (claimed.isEmpty()) {
+    private void admit(JobRecord queued, JobScheduler.Start start) {
+        if (queued == null) {
+            engine.scheduler(s -> {
+                s.release(start.jobId());
+                return null;
+            });
             return;
         }
-        Supervisor s = Supervisor.forClaimed(engine, claimed.get(), () -> done(queued.id()));
+        JobScheduler.Allocation a = start.allocation();
+        Placement placement = new Placement(a.node(), a.gpus());
+        String where = a.gpus().isEmpty() ? "" : " on " + a.node() + " GPU" + (a.gpus().size() > 1 ? "s " : " ")
+                + a.gpus().toString().replaceAll("[\\[\\] ]", "");
+        String resume = queued.job().lastCheckpoint() == null ? "" : "; resuming from " + queued.job().lastCheckpoint();
+        Optional<JobRecord> claimed = engine.move(queued.id(), JobStatus.QUEUED, JobUpdate.to(JobStatus.RUNNING)
+                .placement(placement), EventLevel.INFO, "running" + where + ": starting the trainer" + resume)
+                .map(u -> u.record());
+        if (claimed.isEmpty()) {
+            engine.scheduler(s -> {
+                s.release(queued.id());
+                return null;
+            });
+            return;
+        }
+        Supervisor s = Supervisor.forClaimed(engine, claimed.get(), a.gpus(), () -> done(queued.id()));
         running.put(queued.id(), s);
         engine.scheduler.execute(s::launch);
     }
 
     private void done(String jobId) {
         running.remove(jobId);
+        engine.scheduler(s -> {
+            s.release(jobId);
+            return null;
+        });
         wake();
     }
 
-    private void validate(JobRecord r) {
+    /** Stores why queued jobs wait, when it changed, so every process can show it. */
+    private void recordReasons(Map<String, JobRecord> queued) {
+        Map<String, String> now = engine.scheduler(s -> {
+            Map<String, String> m = new HashMap<>();
+            for (String id : enqueued) {
+                s.reason(id).ifPresent(r -> m.put(id, r));
+            }
+            return m;
+        });
+        for (Map.Entry<String, String> e : now.entrySet()) {
+            JobRecord r = queued.get(e.getKey());
+            if (r != null && !e.getValue().equals(r.job().queueReason()) && !e.getValue().equals(reasons.get(e.getKey()))) {
+                reasons.put(e.getKey(), e.getValue());
+                engine.update(e.getKey(), JobStatus.QUEUED, JobUpdate.builder().queueReason(e.getValue()).build(),
+                        List.of());
+            }
+        }
+    }
+
+    /** A job left VALIDATING by a process that died while submitting it: check, estimate, reserve again. */
+    private void revalidate(JobRecord r) {
         JobSpec spec = r.job().spec();
-        ValidationReport report;
         try {
-            report = JobValidation.validate(spec, List.of(), List.of(), engine.settings.maxIssues());
+            Admission.Prepared prepared = admission.prepare(spec, List.of());
+            if (engine.ledger != null && engine.ledger.entry(r.id()).isEmpty()) {
+                admission.reserve(spec, r.id(), prepared);
+            }
+            admission.finish(r.id(), spec, prepared);
+        } catch (QuotaExceededException e) {
+            engine.move(r.id(), JobStatus.VALIDATING, JobUpdate.to(JobStatus.FAILED).failure(JobFailure.of(
+                    FailureCause.QUOTA_EXCEEDED, e.getMessage())), EventLevel.ERROR, "failed: " + e.getMessage());
         } catch (TrainingException | java.io.UncheckedIOException e) {
             engine.move(r.id(), JobStatus.VALIDATING, JobUpdate.to(JobStatus.FAILED).failure(JobFailure.of(
                     FailureCause.INVALID_DATASET, e.getMessage())), EventLevel.ERROR, "failed validation: "
                             + e.getMessage());
-            return;
         }
-        List<NewEvent> events = new ArrayList<>();
-        for (Violation v : report.violations()) {
-            events.add(new NewEvent(engine.clock.instant(), EventLevel.ERROR, JobEvent.TYPE_VALIDATION, v.toString(),
-                    Map.of("pointer", v.pointer(), "message", v.message())));
-        }
-        for (DatasetReport d : report.datasets()) {
-            for (DatasetIssue i : d.issues()) {
-                Map<String, Object> data = new LinkedHashMap<>();
-                data.put("file", i.file());
-                data.put("line", i.line());
-                data.put("pointer", i.pointer());
-                data.put("severity", i.severity().wireName());
-                data.put("message", i.message());
-                events.add(new NewEvent(engine.clock.instant(), i.severity() == Severity.ERROR ? EventLevel.ERROR
-                        : EventLevel.WARN, JobEvent.TYPE_VALIDATION, i.toString(), data));
-            }
-            if (d.omitted() > 0) {
-                events.add(new NewEvent(engine.clock.instant(), EventLevel.WARN, JobEvent.TYPE_VALIDATION,
-                        d.file() + ": and " + d.omitted() + " more findings", Map.of("file", d.file(),
-                                "omitted", d.omitted())));
-            }
-            events.add(new NewEvent(engine.clock.instant(), EventLevel.INFO, JobEvent.TYPE_VALIDATION,
-                    summary(d), statsData(d)));
-        }
-        if (report.valid()) {
-            long warnings = report.datasets().stream().mapToLong(DatasetReport::warnings).sum();
-            events.add(engine.status(JobStatus.VALIDATING, JobStatus.QUEUED, EventLevel.INFO,
-                    "queued: model and data passed validation" + (warnings == 0 ? ""
-                            : " with " + warnings + (warnings == 1 ? " warning" : " warnings"))));
-            engine.update(r.id(), JobStatus.VALIDATING, JobUpdate.to(JobStatus.QUEUED).build(), events);
-            wake();
-            return;
-        }
-        boolean modelProblem = report.violations().stream().anyMatch(v -> v.pointer().equals("/base_model"));
-        String first = !report.violations().isEmpty() ? report.violations().get(0).toString()
-                : report.datasets().stream().flatMap(d -> d.issues().stream())
-                        .filter(i -> i.severity() == Severity.ERROR).map(DatasetIssue::toString).findFirst().orElse("");
-        long errors = report.violations().size() + report.datasets().stream().mapToLong(DatasetReport::errors).sum();
-        String message = errors + (errors == 1 ? " problem" : " problems") + " found before training; first: " + first;
-        events.add(engine.status(JobStatus.VALIDATING, JobStatus.FAILED, EventLevel.ERROR, "failed validation: "
-                + message));
-        engine.update(r.id(), JobStatus.VALIDATING, JobUpdate.to(JobStatus.FAILED).failure(JobFailure.of(
-                modelProblem ? FailureCause.INVALID_MODEL : FailureCause.INVALID_DATASET, message)).build(), events);
-    }
-
-    static String summary(DatasetReport d) {
-        return String.format(Locale.ROOT, "%s: %,d examples, %,d messages, %,d tokens (%s)", d.file(),
-                d.stats().examples(), d.stats().messages(), d.stats().tokens(),
-                d.stats().tokensExact() ? "exact" : "approximate");
-    }
-
-    static Map<String, Object> statsData(DatasetReport d) {
-        Map<String, Object> data = new LinkedHashMap<>();
-        data.put("file", d.file());
-        data.put("examples", d.stats().examples());
-        data.put("messages", d.stats().messages());
-        data.put("characters", d.stats().characters());
-        data.put("tokens", d.stats().tokens());
-        data.put("tokens_exact", d.stats().tokensExact());
-        data.put("max_example_tokens", d.stats().maxExampleTokens());
-        data.put("over_length", d.stats().overLength());
-        data.put("errors", d.errors());
-        data.put("warnings", d.warnings());
-        return data;
+        wake();
     }
 
     /** Jobs left RUNNING: re-attach to a trainer still alive, else settle them from their events and policy. */
@@ -228,9 +236,17 @@ final class Worker implements AutoCloseable {
                     LOG.warn("job {}: its executor '{}' is not available: {}", r.id(), r.executor(), e.getMessage());
                 }
             }
-            Supervisor s = Supervisor.recovered(engine, r, executor, alive, () -> done(r.id()));
+            Placement placement = r.job().placement();
+            List<Integer> gpus = placement == null ? List.of() : placement.gpus();
+            Supervisor s = Supervisor.recovered(engine, r, gpus, executor, alive, () -> done(r.id()));
             running.put(r.id(), s);
             if (alive != null) {
+                engine.scheduler(sch -> {
+                    sch.running(Admission.request(r), new JobScheduler.Allocation(placement == null ? "local"
+                            : placement.node(), gpus), r.job().startedAt() == null ? engine.clock.instant()
+                            : r.job().startedAt());
+                    return null;
+                });
                 engine.update(r.id(), JobStatus.RUNNING, JobUpdate.builder().build(), List.of(engine.note(EventLevel.INFO,
                         "the service restarted; the trainer (" + alive + ") is still running and is watched again",
                         Map.of("execution", alive.ref()))));

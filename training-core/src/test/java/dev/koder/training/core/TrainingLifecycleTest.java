@@ -69,7 +69,8 @@ class TrainingLifecycleTest {
     @Test
     void aJob_goesValidatingQueuedRunningSucceeded_andRecordsEveryTrainerEvent() throws Exception {
         Job submitted = training.jobs().submit(fx.spec(6, Map.of("eval", "true")).build());
-        assertThat(submitted.status()).isEqualTo(JobStatus.VALIDATING);
+        assertThat(submitted.status()).as("validated, estimated and queued in the submitting thread")
+                .isEqualTo(JobStatus.QUEUED);
         assertThat(submitted.id()).startsWith("ftjob-");
 
         Job done = training.jobs().await(submitted.id(), WAIT);

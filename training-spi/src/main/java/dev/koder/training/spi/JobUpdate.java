@@ -1,9 +1,11 @@
 package dev.koder.training.spi;
 
+import dev.koder.training.api.CostEstimate;
 import dev.koder.training.api.Job;
 import dev.koder.training.api.JobFailure;
 import dev.koder.training.api.JobProgress;
 import dev.koder.training.api.JobStatus;
+import dev.koder.training.api.Placement;
 import java.time.Instant;
 
 /**
@@ -24,6 +26,9 @@ public final class JobUpdate {
     private final String executionRef;
     private final boolean clearExecution;
     private final Long eventsOffset;
+    private final CostEstimate estimate;
+    private final String queueReason;
+    private final Placement placement;
 
     private JobUpdate(Builder b) {
         this.status = b.status;
@@ -38,6 +43,9 @@ public final class JobUpdate {
         this.executionRef = b.executionRef;
         this.clearExecution = b.clearExecution;
         this.eventsOffset = b.eventsOffset;
+        this.estimate = b.estimate;
+        this.queueReason = b.queueReason;
+        this.placement = b.placement;
     }
 
     /** @return a builder that changes nothing yet */
@@ -85,11 +93,18 @@ public final class JobUpdate {
                 progress != null ? progress : j.progress(),
                 lastCheckpoint != null ? lastCheckpoint : j.lastCheckpoint(),
                 output != null ? output : j.output(),
-                failure != null ? failure : j.failure(), j.resumedFrom());
+                failure != null ? failure : j.failure(), j.resumedFrom(),
+                estimate != null ? estimate : j.estimate(),
+                next != JobStatus.QUEUED ? null : queueReason != null ? emptyToNull(queueReason) : j.queueReason(),
+                placement != null ? placement : j.placement());
         String exec = clearExecution ? null : executor != null ? executor : current.executor();
         String ref = clearExecution ? null : executionRef != null ? executionRef : current.executionRef();
         long offset = eventsOffset != null ? eventsOffset : current.eventsOffset();
         return new JobRecord(changed, exec, ref, offset, cancels);
+    }
+
+    private static String emptyToNull(String s) {
+        return s.isEmpty() ? null : s;
     }
 
     /** Builder of {@link JobUpdate}. */
@@ -106,6 +121,9 @@ public final class JobUpdate {
         private String executionRef;
         private boolean clearExecution;
         private Long eventsOffset;
+        private CostEstimate estimate;
+        private String queueReason;
+        private Placement placement;
 
         private Builder() {
         }
@@ -177,6 +195,24 @@ public final class JobUpdate {
         /** @param offset bytes of the events file consumed @return this */
         public Builder eventsOffset(long offset) {
             this.eventsOffset = offset;
+            return this;
+        }
+
+        /** @param estimate the job's cost estimate @return this */
+        public Builder estimate(CostEstimate estimate) {
+            this.estimate = estimate;
+            return this;
+        }
+
+        /** @param reason why the queued job waits; empty clears it (it is cleared anyway when the job leaves the queue) @return this */
+        public Builder queueReason(String reason) {
+            this.queueReason = reason;
+            return this;
+        }
+
+        /** @param placement where the job's attempt runs @return this */
+        public Builder placement(Placement placement) {
+            this.placement = placement;
             return this;
         }
 

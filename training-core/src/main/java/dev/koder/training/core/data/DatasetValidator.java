@@ -94,6 +94,8 @@ public final class DatasetValidator {
         long tokenTotal;
         long longest;
         long overLength;
+        long sequences;
+        long withinLimit;
         boolean fileFailed;
 
         Scan(String file, DatasetFormat format) {
@@ -150,11 +152,21 @@ public final class DatasetValidator {
             }
             long total = sharedTokens;
             long longestBranch = 0;
+            if (example.branches().size() < 2) {
+                sequences++;
+            }
             for (String s : example.branches()) {
                 characters += s.codePointCount(0, s.length());
                 long t = tokens.count(s);
                 total += t;
                 longestBranch = Math.max(longestBranch, t);
+                if (example.branches().size() > 1) {
+                    sequences++;
+                    withinLimit += Math.min(maxSeqLength, sharedTokens + t);
+                }
+            }
+            if (example.branches().size() < 2) {
+                withinLimit += Math.min(maxSeqLength, total);
             }
             tokenTotal += total;
             long sequence = sharedTokens + longestBranch;
@@ -183,7 +195,7 @@ public final class DatasetValidator {
                 issue(Severity.ERROR, 0, "", lines == 0 ? "the file is empty" : "the file holds no examples");
             }
             DatasetStats stats = new DatasetStats(examples, messages, characters, tokenTotal, tokens.exact(), longest,
-                    overLength);
+                    overLength, sequences, withinLimit);
             return new DatasetReport(file, format, stats, issues, errors, warnings);
         }
     }

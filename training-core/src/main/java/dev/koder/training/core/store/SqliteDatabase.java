@@ -49,7 +49,18 @@ public final class SqliteDatabase {
                     + " type TEXT NOT NULL,"
                     + " message TEXT NOT NULL,"
                     + " data_json TEXT NOT NULL,"
-                    + " PRIMARY KEY (job_id, seq)) WITHOUT ROWID;");
+                    + " PRIMARY KEY (job_id, seq)) WITHOUT ROWID;",
+            "CREATE TABLE quota_budgets ("
+                    + " tenant TEXT PRIMARY KEY,"
+                    + " gpu_hours REAL NOT NULL);"
+                    + "CREATE TABLE quota_entries ("
+                    + " job_id TEXT PRIMARY KEY,"
+                    + " tenant TEXT NOT NULL,"
+                    + " period TEXT NOT NULL,"
+                    + " reserved REAL NOT NULL,"
+                    + " used REAL NOT NULL DEFAULT 0,"
+                    + " settled INTEGER NOT NULL DEFAULT 0);"
+                    + "CREATE INDEX quota_by_tenant ON quota_entries(tenant, period);");
 
     private static final byte[] SQLITE_HEADER = "SQLite format 3\0".getBytes(StandardCharsets.US_ASCII);
 

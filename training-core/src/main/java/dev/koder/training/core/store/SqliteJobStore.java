@@ -26,7 +26,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Collectors;
 
 /**
@@ -40,13 +39,12 @@ public final class SqliteJobStore implements JobStore {
 
     private final Path file;
     private final Clock clock;
-    private final Connection connection;
-    private final ReentrantLock lock = new ReentrantLock();
+    private final SqliteSession session;
 
-    private SqliteJobStore(Path file, Clock clock, Connection connection) {
+    private SqliteJobStore(Path file, Clock clock) {
         this.file = file;
         this.clock = clock;
-        this.connection = connection;
+        this.session = new SqliteSession(file);
     }
 
     /**
@@ -56,64 +54,13 @@ public final class SqliteJobStore implements JobStore {
      * @throws StorageException when the file is not a usable job database
      */
     public static SqliteJobStore open(Path file, Clock clock) {
-        return new SqliteJobStore(file, clock, SqliteDatabase.open(file));
-    }
-
-    @FunctionalInterface
-    private interface Work<T> {
-        T run() throws SQLException;
-    }
-
-    /**
-     * Runs a change in one immediate transaction: the write lock is taken at the start, so two processes never
-     * deadlock upgrading a read, and released at the end. Outside of changes the connection is in auto-commit
-     * mode and holds no lock, so other processes can write.
-     */
-    private <T> T inTransaction(Work<T> work) {
-        lock.lock();
-        try {
-            connection.setAutoCommit(false);
-            try {
-                T result = work.run();
-                connection.commit();
-                return result;
-            } catch (SQLException | RuntimeException e) {
-                rollback(e);
-                throw e;
-            } finally {
-                connection.setAutoCommit(true);
-            }
-        } catch (SQLException e) {
-            throw SqliteDatabase.translate(file, e);
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** Runs reads in auto-commit mode: each statement sees a consistent snapshot and takes no write lock. */
-    private <T> T reading(Work<T> work) {
-        lock.lock();
-        try {
-            return work.run();
-        } catch (SQLException e) {
-            throw SqliteDatabase.translate(file, e);
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    private void rollback(Exception cause) {
-        try {
-            connection.rollback();
-        } catch (SQLException e) {
-            cause.addSuppressed(e);
-        }
+        return new SqliteJobStore(file, clock);
     }
 
     @Override
     public List<JobEvent> insert(JobRecord job, List<NewEvent> events) {
-        return inTransaction(() -> {
-            if (read(job.id()).isPresent()) {
+        return session.write(connection -> {
+            if (read(connection, job.id()).isPresent()) {
                 throw new IllegalArgumentException("a job with id " + job.id() + " is already stored");
             }
             try (PreparedStatement s = connection.prepareStatement("INSERT INTO jobs (id, tenant, status, created_at, "
@@ -126,18 +73,18 @@ public final class SqliteJobStore implements JobStore {
                 bindRecord(s, 5, job);
                 s.executeUpdate();
             }
-            return append(job.id(), 0, events);
+            return append(connection, job.id(), 0, events);
         });
     }
 
     @Override
     public Optional<JobRecord> find(String id) {
-        return reading(() -> read(id));
+        return session.read(connection -> read(connection, id));
     }
 
     @Override
     public Page<JobRecord> list(JobQuery query) {
-        return reading(() -> {
+        return session.read(connection -> {
             StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM jobs WHERE 1=1");
             List<String> args = new ArrayList<>();
             if (query.tenant() != null) {
@@ -176,7 +123,7 @@ public final class SqliteJobStore implements JobStore {
         if (statuses.isEmpty()) {
             return List.of();
         }
-        return reading(() -> {
+        return session.read(connection -> {
             String marks = statuses.stream().map(s -> "?").collect(Collectors.joining(","));
             List<JobRecord> rows = new ArrayList<>();
             try (PreparedStatement s = connection.prepareStatement(
@@ -197,8 +144,8 @@ public final class SqliteJobStore implements JobStore {
 
     @Override
     public Optional<Updated> update(String id, JobStatus expected, JobUpdate update, List<NewEvent> events) {
-        return inTransaction(() -> {
-            JobRecord current = read(id).orElseThrow(() -> new JobNotFoundException(id));
+        return session.write(connection -> {
+            JobRecord current = read(connection, id).orElseThrow(() -> new JobNotFoundException(id));
             if (current.status() != expected) {
                 return Optional.<Updated>empty();
             }
@@ -218,7 +165,7 @@ public final class SqliteJobStore implements JobStore {
                     lastSeq = rs.getLong(1);
                 }
             }
-            return Optional.of(new Updated(changed, append(id, lastSeq, events)));
+            return Optional.of(new Updated(changed, append(connection, id, lastSeq, events)));
         });
     }
 
@@ -227,7 +174,7 @@ public final class SqliteJobStore implements JobStore {
         if (limit < 1 || limit > 1000) {
             throw new IllegalArgumentException("limit must be between 1 and 1000, got " + limit);
         }
-        return reading(() -> {
+        return session.read(connection -> {
             List<JobEvent> events = new ArrayList<>();
             try (PreparedStatement s = connection.prepareStatement("SELECT seq, time, level, type, message, data_json "
                     + "FROM job_events WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT ?")) {
@@ -242,7 +189,7 @@ public final class SqliteJobStore implements JobStore {
                     }
                 }
             }
-            if (events.isEmpty() && read(id).isEmpty()) {
+            if (events.isEmpty() && read(connection, id).isEmpty()) {
                 throw new JobNotFoundException(id);
             }
             boolean more = events.size() > limit;
@@ -251,7 +198,8 @@ public final class SqliteJobStore implements JobStore {
         });
     }
 
-    private List<JobEvent> append(String id, long lastSeq, List<NewEvent> events) throws SQLException {
+    private List<JobEvent> append(Connection connection, String id, long lastSeq, List<NewEvent> events)
+            throws SQLException {
         if (events.isEmpty()) {
             return List.of();
         }
@@ -281,7 +229,7 @@ public final class SqliteJobStore implements JobStore {
         return stored;
     }
 
-    private Optional<JobRecord> read(String id) throws SQLException {
+    private Optional<JobRecord> read(Connection connection, String id) throws SQLException {
         try (PreparedStatement s = connection.prepareStatement("SELECT " + COLUMNS + " FROM jobs WHERE id = ?")) {
             s.setString(1, id);
             try (ResultSet rs = s.executeQuery()) {
@@ -310,13 +258,6 @@ public final class SqliteJobStore implements JobStore {
 
     @Override
     public void close() {
-        lock.lock();
-        try {
-            connection.close();
-        } catch (SQLException e) {
-            throw SqliteDatabase.translate(file, e);
-        } finally {
-            lock.unlock();
-        }
+        session.close();
     }
 }

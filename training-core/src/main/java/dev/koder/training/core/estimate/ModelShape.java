@@ -1,0 +1,164 @@
+package dev.koder.training.core.estimate;
+
+import dev.koder.training.core.artifact.SafetensorsHeader;
+import dev.koder.training.core.internal.Json;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The size and shape of a decoder-only transformer, read from its config.json, with the parameter count
+ * taken from its safetensors headers when they are there (exact) or computed from the config (Llama-style
+ * layers: attention q/k/v/o, gated MLP gate/up/down, norms, embeddings, output head).
+ *
+ * @param parameters all parameters
+ * @param exact whether the count comes from the weights' headers
+ * @param hidden hidden size
+ * @param layers decoder layers
+ * @param heads attention heads
+ * @param kvHeads key/value heads
+ * @param intermediate MLP width
+ * @param vocab vocabulary size
+ * @param tied whether the output head shares the embedding
+ * @param source where it was read
+ */
+public record ModelShape(long parameters, boolean exact, int hidden, int layers, int heads, int kvHeads,
+        int intermediate, int vocab, boolean tied, String source) {
+
+    /** The projection modules of a Llama-style layer, with their input and output width. */
+    public Map<String, long[]> linears() {
+        long headDim = hidden / Math.max(1, heads);
+        long kv = kvHeads * headDim;
+        return Map.of("q_proj", new long[] {hidden, hidden}, "k_proj", new long[] {hidden, kv},
+                "v_proj", new long[] {hidden, kv}, "o_proj", new long[] {hidden, hidden},
+                "gate_proj", new long[] {hidden, intermediate}, "up_proj", new long[] {hidden, intermediate},
+                "down_proj", new long[] {intermediate, hidden});
+    }
+
+    /**
+     * @param rank LoRA rank
+     * @param targets target module names, or {@code all-linear}
+     * @return parameters of the adapter
+     */
+    public long loraParameters(int rank, List<String> targets) {
+        Map<String, long[]> all = linears();
+        Set<String> names = targets.contains("all-linear") ? all.keySet() : new LinkedHashSet<>(targets);
+        long total = 0;
+        for (String name : names) {
+            long[] io = all.get(name);
+            if (io != null) {
+                total += (long) rank * (io[0] + io[1]) * layers;
+            }
+        }
+        return total;
+    }
+
+    /** @return parameters of the embedding and output head (kept in 16 bits by QLoRA) */
+    public long embeddingParameters() {
+        return (long) vocab * hidden * (tied ? 1 : 2);
+    }
+
+    /**
+     * Finds a model's config: a local folder, or the Hugging Face cache for a hub id.
+     *
+     * @param baseModel a spec's base model
+     * @return its shape, if its config.json is on this machine
+     * @throws IOException when the config is there but cannot be read
+     */
+    public static Optional<ModelShape> find(String baseModel) throws IOException {
+        if (baseModel.startsWith("/")) {
+            Path dir = Path.of(baseModel);
+            return Files.isRegularFile(dir.resolve("config.json")) ? Optional.of(read(dir)) : Optional.empty();
+        }
+        for (Path snapshot : hubSnapshots(baseModel)) {
+            if (Files.isRegularFile(snapshot.resolve("config.json"))) {
+                return Optional.of(read(snapshot));
+            }
+        }
+        return Optional.empty();
+    }
+
+    static List<Path> hubSnapshots(String id) throws IOException {
+        String home = System.getenv("HF_HOME");
+        Path hub = home != null ? Path.of(home, "hub") : Path.of(System.getProperty("user.home"), ".cache",
+                "huggingface", "hub");
+        Path snapshots = hub.resolve("models--" + id.replace("/", "--")).resolve("snapshots");
+        List<Path> out = new ArrayList<>();
+        if (Files.isDirectory(snapshots)) {
+            try (DirectoryStream<Path> s = Files.newDirectoryStream(snapshots)) {
+                s.forEach(out::add);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * @param dir a model folder with config.json
+     * @return its shape
+     * @throws IOException when config.json or the weights' headers cannot be read
+     */
+    public static ModelShape read(Path dir) throws IOException {
+        JsonNode c = Json.MAPPER.readTree(Files.readString(dir.resolve("config.json")));
+        JsonNode text = c.has("text_config") ? c.get("text_config") : c;
+        int hidden = intOf(text, "hidden_size", "n_embd", "d_model");
+        int layers = intOf(text, "num_hidden_layers", "n_layer", "num_layers");
+        int heads = intOf(text, "num_attention_heads", "n_head");
+        int kvHeads = text.has("num_key_value_heads") ? text.get("num_key_value_heads").asInt() : heads;
+        int intermediate = text.has("intermediate_size") ? text.get("intermediate_size").asInt() : 4 * hidden;
+        int vocab = intOf(text, "vocab_size");
+        boolean tied = c.path("tie_word_embeddings").asBoolean(text.path("tie_word_embeddings").asBoolean(false));
+        long fromWeights = weightParameters(dir);
+        ModelShape formula = new ModelShape(0, false, hidden, layers, heads, kvHeads, intermediate, vocab, tied,
+                dir.toString());
+        long computed = formula.embeddingParameters() + (long) layers * (formula.linears().values().stream()
+                .mapToLong(io -> io[0] * io[1]).sum() + 2L * hidden) + hidden;
+        boolean exact = fromWeights > 0;
+        return new ModelShape(exact ? fromWeights : computed, exact, hidden, layers, heads, kvHeads, intermediate,
+                vocab, tied, dir.toString());
+    }
+
+    private static int intOf(JsonNode c, String... names) throws IOException {
+        for (String n : names) {
+            if (c.has(n) && c.get(n).canConvertToInt()) {
+                return c.get(n).asInt();
+            }
+        }
+        throw new IOException("config.json has none of " + String.join(", ", names) + "; cannot size the model");
+    }
+
+    private static long weightParameters(Path dir) throws IOException {
+        List<Path> files = new ArrayList<>();
+        Path index = dir.resolve("model.safetensors.index.json");
+        if (Files.isRegularFile(index)) {
+            JsonNode map = Json.MAPPER.readTree(Files.readString(index)).path("weight_map");
+            Set<String> shards = new LinkedHashSet<>();
+            map.properties().forEach(e -> shards.add(e.getValue().asString()));
+            shards.forEach(s -> files.add(dir.resolve(s)));
+        } else if (Files.isRegularFile(dir.resolve("model.safetensors"))) {
+            files.add(dir.resolve("model.safetensors"));
+        }
+        long total = 0;
+        for (Path f : files) {
+            if (!Files.isRegularFile(f)) {
+                return 0;
+            }
+            total += SafetensorsHeader.read(f).parameters();
+        }
+        return total;
+    }
+
+    /** @return for example {@code 852,983,808 (counted from the weights)} */
+    public String describe() {
+        return String.format(Locale.ROOT, "%,d (%s)", parameters, exact ? "counted from the weights"
+                : "computed from config.json");
+    }
+}

@@ -1,0 +1,85 @@
+package dev.koder.training.core.store;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * One connection to the embedded database, shared by a store's threads behind a lock. Changes run in one
+ * immediate transaction each: the write lock is taken at the start, so two processes never deadlock upgrading
+ * a read, and released at the end. Outside of changes the connection is in auto-commit mode and holds no lock,
+ * so other processes can write.
+ */
+final class SqliteSession implements AutoCloseable {
+
+    @FunctionalInterface
+    interface Work<T> {
+        T run(Connection c) throws SQLException;
+    }
+
+    private final Path file;
+    private final Connection connection;
+    private final ReentrantLock lock = new ReentrantLock();
+
+    SqliteSession(Path file) {
+        this.file = file;
+        this.connection = SqliteDatabase.open(file);
+    }
+
+    Path file() {
+        return file;
+    }
+
+    <T> T write(Work<T> work) {
+        lock.lock();
+        try {
+            connection.setAutoCommit(false);
+            try {
+                T result = work.run(connection);
+                connection.commit();
+                return result;
+            } catch (SQLException | RuntimeException e) {
+                rollback(e);
+                throw e;
+            } finally {
+                connection.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            throw SqliteDatabase.translate(file, e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    <T> T read(Work<T> work) {
+        lock.lock();
+        try {
+            return work.run(connection);
+        } catch (SQLException e) {
+            throw SqliteDatabase.translate(file, e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void rollback(Exception cause) {
+        try {
+            connection.rollback();
+        } catch (SQLException e) {
+            cause.addSuppressed(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            connection.close();
+        } catch (SQLException e) {
+            throw SqliteDatabase.translate(file, e);
+        } finally {
+            lock.unlock();
+        }
+    }
+}

@@ -1,0 +1,98 @@
+package dev.koder.training.spi;
+
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * GPU-hour budgets per tenant per calendar month (UTC), and what jobs reserve and use against them. Every
+ * method is atomic, also across processes sharing the ledger: concurrent reservations never overspend.
+ * A tenant without a budget is not limited. The compatibility kit {@code QuotaLedgerCompatibilityKit} in
+ * training-tck checks an implementation.
+ */
+public interface QuotaLedger extends AutoCloseable {
+
+    /**
+     * Sets a tenant's monthly budget.
+     *
+     * @param tenant the tenant
+     * @param gpuHours GPU-hours per month, at least 0
+     * @throws IllegalArgumentException for a negative or non-finite budget
+     */
+    void setBudget(String tenant, double gpuHours);
+
+    /** @param tenant the tenant @return its monthly budget, if it has one */
+    Optional<Double> budget(String tenant);
+
+    /**
+     * Reserves a job's estimated GPU-hours in the month of {@code now}, or refuses.
+     *
+     * @param tenant who pays
+     * @param jobId the job (one reservation per job)
+     * @param gpuHours the estimate
+     * @param now when
+     * @throws dev.koder.training.api.QuotaExceededException with the numbers when the budget cannot cover it
+     */
+    void reserve(String tenant, String jobId, double gpuHours, Instant now);
+
+    /**
+     * Records GPU-hours a job used (one call per trainer attempt; they add up).
+     *
+     * @param jobId the job
+     * @param gpuHours used by the attempt
+     */
+    void charge(String jobId, double gpuHours);
+
+    /**
+     * Ends a job's reservation: what it used stays counted, the rest of the reservation is released.
+     *
+     * @param jobId the job
+     */
+    void settle(String jobId);
+
+    /** @param jobId a job @return its reservation, if it has one */
+    Optional<QuotaEntry> entry(String jobId);
+
+    /**
+     * @param tenant the tenant
+     * @param now a moment of the month
+     * @return the month's budget, reserved (open reservations) and used (charged) GPU-hours
+     */
+    QuotaUsage usage(String tenant, Instant now);
+
+    /** Releases resources. */
+    @Override
+    void close();
+
+    /**
+     * A job's reservation.
+     *
+     * @param jobId the job
+     * @param tenant who pays
+     * @param period the month, for example 2026-11
+     * @param reservedGpuHours what was reserved
+     * @param usedGpuHours what was charged so far
+     * @param settled whether the job ended
+     */
+    record QuotaEntry(String jobId, String tenant, String period, double reservedGpuHours, double usedGpuHours,
+            boolean settled) {
+    }
+
+    /**
+     * A tenant's month.
+     *
+     * @param tenant the tenant
+     * @param period the month, for example 2026-11
+     * @param budgetGpuHours its budget, or null when unlimited
+     * @param reservedGpuHours held by jobs that have not ended, beyond what they used
+     * @param usedGpuHours charged
+     */
+    record QuotaUsage(String tenant, String period, Double budgetGpuHours, double reservedGpuHours,
+            double usedGpuHours) {
+
+        /** @return GPU-hours still free, or +infinity when unlimited */
+        public double remaining() {
+            return budgetGpuHours == null ? Double.POSITIVE_INFINITY
+                    : budgetGpuHours - reservedGpuHours - usedGpuHours;
+        }
+    }
+}
