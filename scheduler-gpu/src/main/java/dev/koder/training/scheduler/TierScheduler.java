@@ -1,0 +1,687 @@
+package dev.koder.training.scheduler;
+
+import dev.koder.training.api.Tier;
+import dev.koder.training.api.Violation;
+import dev.koder.training.spi.GpuDevice;
+import dev.koder.training.spi.GpuNode;
+import dev.koder.training.spi.JobScheduler;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+
+/**
+ * Shares a GPU pool among tenants in three tiers.
+ *
+ * <ul>
+ *   <li>Enterprise jobs before pro before free. Within a tier, tenants take turns (round-robin), and each
+ *       tenant's jobs go first come, first served, so one tenant's thousand jobs do not block another tenant's
+ *       first.
+ *   <li>A job gets all its GPUs on one node (gang), of its type, each with at least the memory it needs, or
+ *       waits. Among the nodes that fit, the one with the fewest free GPUs is taken (best fit).
+ *   <li>Tenants can be limited to a number of running jobs.
+ *   <li>When the next job in line cannot start, its GPUs are reserved for the earliest time they free up, and
+ *       later jobs start now only if they do not delay that reservation (backfill): they end before it, or use
+ *       other GPUs. Runtimes come from the jobs' estimates.
+ *   <li>A job that waited longer than its tier's maximum wait is promoted above every tier (a starvation bound).
+ *   <li>Optionally, an enterprise job that cannot start preempts free-tier jobs (they checkpoint, stop and
+ *       queue again).
+ *   <li>CPU jobs use CPU slots, first come first served by the same order, without touching GPUs.
+ * </ul>
+ *
+ * Not thread-safe: the service calls it from one thread at a time.
+ */
+public final class TierScheduler implements JobScheduler {
+
+    private static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("HH:mm").withZone(ZoneOffset.UTC);
+
+    /** The scheduler's settings. */
+    public record Config(Map<Tier, Duration> maxWait, Map<String, Integer> tenantLimits, int defaultTenantLimit,
+            int backfillDepth, boolean preemption) {
+
+        /** Copies the maps so the record stays immutable. */
+        public Config {
+            maxWait = Map.copyOf(maxWait);
+            tenantLimits = Map.copyOf(tenantLimits);
+        }
+
+        /** @return free jobs promoted after 24 h, pro after 12 h; no tenant limit; backfill depth 100; no preemption */
+        public static Config defaults() {
+            return new Config(Map.of(Tier.FREE, Duration.ofHours(24), Tier.PRO, Duration.ofHours(12)), Map.of(),
+                    Integer.MAX_VALUE, 100, false);
+        }
+
+        int limit(String tenant) {
+            return tenantLimits.getOrDefault(tenant, defaultTenantLimit);
+        }
+    }
+
+    /** Queue levels, highest first. */
+    enum Level {
+        PROMOTED, ENTERPRISE, PRO, FREE;
+
+        static Level of(Tier tier) {
+            return switch (tier) {
+                case ENTERPRISE -> ENTERPRISE;
+                case PRO -> PRO;
+                case FREE -> FREE;
+            };
+        }
+
+        String label() {
+            return this == PROMOTED ? "the promoted queue" : name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    static final Comparator<Pending> AGE = Comparator.comparing((Pending p) -> p.request.queuedAt())
+            .thenComparing(p -> p.request.jobId());
+
+    /** A queued job. */
+    static final class Pending {
+        final Request request;
+        Level level;
+
+        Pending(Request request) {
+            this.request = request;
+            this.level = Level.of(request.tier());
+        }
+    }
+
+    /** A running job and the GPUs it holds. */
+    record Running(Request request, Allocation allocation, Instant expectedEnd) {
+    }
+
+    /** A node: its GPUs and which are free. */
+    static final class NodeState {
+        final String name;
+        final List<GpuDevice> devices;
+        final String[] holder;
+        int free;
+
+        NodeState(GpuNode node) {
+            this.name = node.name();
+            this.devices = node.gpus();
+            this.holder = new String[devices.size()];
+            this.free = devices.size();
+        }
+
+        boolean fits(int i, Request r) {
+            GpuDevice d = devices.get(i);
+            return d.isType(r.gpuType()) && d.memoryGib() + 1e-9 >= r.memoryGib();
+        }
+    }
+
+    /** One tier: tenants in rotation, each tenant's jobs oldest first. */
+    static final class TierQueue {
+        final Map<String, TreeSet<Pending>> byTenant = new LinkedHashMap<>();
+        int size;
+
+        void add(Pending p) {
+            byTenant.computeIfAbsent(p.request.tenant(), t -> new TreeSet<>(AGE)).add(p);
+            size++;
+        }
+
+        void remove(Pending p) {
+            TreeSet<Pending> q = byTenant.get(p.request.tenant());
+            if (q != null && q.remove(p)) {
+                size--;
+                if (q.isEmpty()) {
+                    byTenant.remove(p.request.tenant());
+                }
+            }
+        }
+
+        /** Moves a tenant to the end of the rotation after it got a start. */
+        void rotate(String tenant) {
+            TreeSet<Pending> q = byTenant.remove(tenant);
+            if (q != null) {
+                byTenant.put(tenant, q);
+            }
+        }
+    }
+
+    private final Config config;
+    private final List<NodeState> nodes = new ArrayList<>();
+    private final Map<String, NodeState> nodesByName = new HashMap<>();
+    private int cpuSlots = 1;
+    private int cpuRunning;
+    private final Map<Level, TierQueue> queues = new EnumMap<>(Level.class);
+    private final TreeSet<Pending> promotedQueue = new TreeSet<>(AGE);
+    private final Map<Tier, TreeSet<Pending>> waitingByAge = new EnumMap<>(Tier.class);
+    private int totalFree;
+    private final Map<String, Pending> pending = new HashMap<>();
+    private final Map<String, Running> running = new HashMap<>();
+    private final Map<String, Integer> runningPerTenant = new HashMap<>();
+    private final Set<String> preempting = new HashSet<>();
+    private final Map<String, String> reasons = new HashMap<>();
+    private long decisions;
+
+    /** @param config the settings */
+    public TierScheduler(Config config) {
+        this.config = config;
+        for (Level l : Level.values()) {
+            if (l != Level.PROMOTED) {
+                queues.put(l, new TierQueue());
+            }
+        }
+        for (Tier t : Tier.values()) {
+            waitingByAge.put(t, new TreeSet<>(AGE));
+        }
+    }
+
+    @Override
+    public String name() {
+        return "tiers";
+    }
+
+    /** @return how many times {@link #schedule} ran, for benchmarks */
+    public long decisions() {
+        return decisions;
+    }
+
+    @Override
+    public void pool(List<GpuNode> pool, int slots) {
+        this.cpuSlots = Math.max(1, slots);
+        this.totalFree = 0;
+        Map<String, NodeState> old = new HashMap<>(nodesByName);
+        nodes.clear();
+        nodesByName.clear();
+        for (GpuNode n : pool) {
+            NodeState s = new NodeState(n);
+            NodeState before = old.get(n.name());
+            if (before != null) {
+                for (int i = 0; i < s.holder.length && i < before.holder.length; i++) {
+                    s.holder[i] = before.holder[i];
+                }
+            }
+            s.free = 0;
+            for (String h : s.holder) {
+                s.free += h == null ? 1 : 0;
+            }
+            nodes.add(s);
+            nodesByName.put(s.name, s);
+            totalFree += s.free;
+        }
+    }
+
+    @Override
+    public List<Violation> check(Request r) {
+        if (r.gpus() == 0) {
+            return List.of();
+        }
+        List<Violation> out = new ArrayList<>();
+        if (nodes.isEmpty()) {
+            out.add(new Violation("/resources/gpus", "needs " + gpus(r.gpus()) + ", and this service's GPU pool is "
+                    + "empty (no NVIDIA GPU found on this host; configure a pool with the property training.gpus, or "
+                    + "set gpus to 0 to train on the CPU)"));
+            return out;
+        }
+        boolean typeKnown = nodes.stream().anyMatch(n -> n.devices.stream().anyMatch(d -> d.isType(r.gpuType())));
+        if (!typeKnown) {
+            out.add(new Violation("/resources/gpu_type", "no GPU of the pool is a " + r.gpuType() + "; it has "
+                    + describePool()));
+            return out;
+        }
+        int most = nodes.stream().mapToInt(n -> (int) n.devices.stream().filter(d -> d.isType(r.gpuType())).count())
+                .max().orElse(0);
+        if (r.gpus() > most) {
+            out.add(new Violation("/resources/gpus", "needs " + r.gpus() + " GPUs" + of(r) + " on one node, and the "
+                    + "largest node has " + most));
+        }
+        double biggest = nodes.stream().flatMap(n -> n.devices.stream()).filter(d -> d.isType(r.gpuType()))
+                .mapToDouble(GpuDevice::memoryGib).max().orElse(0);
+        if (r.memoryGib() > biggest + 1e-9) {
+            out.add(new Violation("/resources", String.format(Locale.ROOT, "needs %.1f GiB on each GPU (its "
+                    + "min_gpu_memory_gib or its estimated peak), and the largest GPU%s of the pool has %.0f GiB", r.memoryGib(),
+                    of(r), biggest)));
+        } else if (r.gpus() <= most) {
+            int fitting = nodes.stream().mapToInt(n -> {
+                int c = 0;
+                for (int i = 0; i < n.devices.size(); i++) {
+                    c += n.fits(i, r) ? 1 : 0;
+                }
+                return c;
+            }).max().orElse(0);
+            if (fitting < r.gpus()) {
+                out.add(new Violation("/resources", String.format(Locale.ROOT, "needs %s with %.1f GiB each on one "
+                        + "node, and no node has that many", gpus(r.gpus()), r.memoryGib())));
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public void enqueue(Request r) {
+        if (pending.containsKey(r.jobId()) || running.containsKey(r.jobId())) {
+            return;
+        }
+        Pending p = new Pending(r);
+        pending.put(r.jobId(), p);
+        queues.get(p.level).add(p);
+        waitingByAge.get(r.tier()).add(p);
+    }
+
+    @Override
+    public void dequeue(String jobId) {
+        Pending p = pending.remove(jobId);
+        if (p != null) {
+            remove(p);
+        }
+        reasons.remove(jobId);
+    }
+
+    private void remove(Pending p) {
+        if (p.level == Level.PROMOTED) {
+            promotedQueue.remove(p);
+        } else {
+            queues.get(p.level).remove(p);
+            waitingByAge.get(p.request.tier()).remove(p);
+        }
+    }
+
+    @Override
+    public void release(String jobId) {
+        Running r = running.remove(jobId);
+        preempting.remove(jobId);
+        if (r == null) {
+            return;
+        }
+        runningPerTenant.merge(r.request().tenant(), -1, Integer::sum);
+        if (r.request().gpus() == 0) {
+            cpuRunning--;
+            return;
+        }
+        NodeState n = nodesByName.get(r.allocation().node());
+        if (n != null) {
+            for (int i : r.allocation().gpus()) {
+                if (i < n.holder.length && jobId.equals(n.holder[i])) {
+                    n.holder[i] = null;
+                    n.free++;
+                    totalFree++;
+                }
+            }
+        }
+    }
+
+    @Override
+    public void running(Request request, Allocation allocation, Instant startedAt) {
+        dequeue(request.jobId());
+        take(request, allocation, startedAt.plus(request.expectedRuntime()));
+    }
+
+    private void take(Request r, Allocation a, Instant expectedEnd) {
+        running.put(r.jobId(), new Running(r, a, expectedEnd));
+        runningPerTenant.merge(r.tenant(), 1, Integer::sum);
+        if (r.gpus() == 0) {
+            cpuRunning++;
+            return;
+        }
+        NodeState n = nodesByName.get(a.node());
+        if (n != null) {
+            for (int i : a.gpus()) {
+                if (i < n.holder.length && n.holder[i] == null) {
+                    n.holder[i] = r.jobId();
+                    n.free--;
+                    totalFree--;
+                }
+            }
+        }
+    }
+
+    /** A reservation for the first job that cannot start: GPUs on a node from a time on. */
+    private record Reservation(String jobId, NodeState node, Set<Integer> gpus, Instant at) {
+    }
+
+    @Override
+    public Decision schedule(Instant now) {
+        decisions++;
+        promote(now);
+        List<Start> starts = new ArrayList<>();
+        List<Pending> started = new ArrayList<>();
+        List<Preemption> preemptions = new ArrayList<>();
+        Reservation reservation = null;
+        boolean cpuBlocked = false;
+        int examined = 0;
+        int visited = 0;
+        int cap = Math.max(1000, 4 * config.backfillDepth);
+        Map<Level, Integer> aheadInLevel = new EnumMap<>(Level.class);
+        Iterator<Pending> order = inOrder();
+        while (order.hasNext() && visited++ < cap) {
+            Pending p = order.next();
+            Request r = p.request;
+            int ahead = aheadInLevel.merge(p.level, 1, Integer::sum) - 1 + higherThan(p.level);
+            if (runningPerTenant.getOrDefault(r.tenant(), 0) >= config.limit(r.tenant())) {
+                reasons.put(r.jobId(), "tenant " + r.tenant() + " already runs " + config.limit(r.tenant())
+                        + " jobs, its limit");
+                continue;
+            }
+            if (r.gpus() == 0) {
+                if (!cpuBlocked && cpuRunning < cpuSlots) {
+                    start(p, new Allocation("local", List.of()), now, starts, started);
+                } else {
+                    cpuBlocked = true;
+                    reasons.put(r.jobId(), "all " + cpuSlots + " CPU slot" + (cpuSlots == 1 ? " is" : "s are")
+                            + " busy; " + ahead + " job" + (ahead == 1 ? "" : "s") + " ahead in " + p.level.label()
+                            + (p.level == Level.PROMOTED ? "" : " or higher tiers"));
+                }
+                continue;
+            }
+            Allocation a = totalFree >= r.gpus() ? place(r, reservation, now) : null;
+            if (a != null) {
+                start(p, a, now, starts, started);
+                continue;
+            }
+            if (reservation == null) {
+                reservation = reserve(r, now);
+                if (config.preemption && (p.level == Level.ENTERPRISE || p.level == Level.PROMOTED)) {
+                    preemptFor(r, preemptions);
+                }
+                reasons.put(r.jobId(), waitReason(r, ahead, p.level, reservation));
+            } else {
+                reasons.put(r.jobId(), waitReason(r, ahead, p.level, null) + "; GPUs are held for job "
+                        + reservation.jobId() + (reservation.at() == null ? "" : " from " + CLOCK.format(reservation.at())
+                                + " UTC"));
+            }
+            if (++examined >= config.backfillDepth) {
+                break;
+            }
+        }
+        for (Pending p : started) {
+            remove(p);
+            if (p.level != Level.PROMOTED) {
+                queues.get(p.level).rotate(p.request.tenant());
+            }
+        }
+        return starts.isEmpty() && preemptions.isEmpty() ? Decision.NONE : new Decision(starts, preemptions);
+    }
+
+    private int higherThan(Level level) {
+        int n = 0;
+        for (Level l : Level.values()) {
+            if (l.ordinal() >= level.ordinal()) {
+                break;
+            }
+            n += l == Level.PROMOTED ? promotedQueue.size() : queues.get(l).size;
+        }
+        return n;
+    }
+
+    /** Takes the GPUs now; the job leaves the queue after the pass, so the pass's iterators stay valid. */
+    private void start(Pending p, Allocation a, Instant now, List<Start> starts, List<Pending> started) {
+        pending.remove(p.request.jobId());
+        reasons.remove(p.request.jobId());
+        started.add(p);
+        take(p.request, a, now.plus(p.request.expectedRuntime()));
+        starts.add(new Start(p.request.jobId(), a));
+    }
+
+    /** Jobs that waited longer than their tier's maximum go above every tier. */
+    private void promote(Instant now) {
+        for (Map.Entry<Tier, Duration> limit : config.maxWait.entrySet()) {
+            TreeSet<Pending> tier = waitingByAge.get(limit.getKey());
+            while (!tier.isEmpty()
+                    && Duration.between(tier.first().request.queuedAt(), now).compareTo(limit.getValue()) >= 0) {
+                Pending due = tier.pollFirst();
+                queues.get(due.level).remove(due);
+                due.level = Level.PROMOTED;
+                promotedQueue.add(due);
+            }
+        }
+    }
+
+    /** Pending jobs in the order they are offered GPUs: promoted oldest first, then each tier round-robin. */
+    private Iterator<Pending> inOrder() {
+        List<Iterator<Pending>> levels = new ArrayList<>();
+        levels.add(promotedQueue.iterator());
+        for (Level l : List.of(Level.ENTERPRISE, Level.PRO, Level.FREE)) {
+            levels.add(roundRobin(queues.get(l)));
+        }
+        return new Iterator<>() {
+            int i;
+
+            @Override
+            public boolean hasNext() {
+                while (i < levels.size() && !levels.get(i).hasNext()) {
+                    i++;
+                }
+                return i < levels.size();
+            }
+
+            @Override
+            public Pending next() {
+                hasNext();
+                return levels.get(i).next();
+            }
+        };
+    }
+
+    /** A tier's jobs: each tenant's first, then each tenant's second, and so on, in rotation order. */
+    private static Iterator<Pending> roundRobin(TierQueue q) {
+        List<Iterator<Pending>> tenants = new ArrayList<>();
+        for (TreeSet<Pending> s : q.byTenant.values()) {
+            tenants.add(limit(s.iterator(), 64));
+        }
+        return new Iterator<>() {
+            int t;
+            Pending ready;
+
+            @Override
+            public boolean hasNext() {
+                int tried = 0;
+                while (ready == null && tried < tenants.size()) {
+                    Iterator<Pending> it = tenants.get(t);
+                    t = (t + 1) % tenants.size();
+                    if (it.hasNext()) {
+                        ready = it.next();
+                        tried = 0;
+                    } else {
+                        tried++;
+                    }
+                }
+                return ready != null;
+            }
+
+            @Override
+            public Pending next() {
+                hasNext();
+                Pending p = ready;
+                ready = null;
+                return p;
+            }
+        };
+    }
+
+    /** At most n items of an iterator: a tenant's 65th job is not looked at in one pass. */
+    private static <T> Iterator<T> limit(Iterator<T> it, int n) {
+        return new Iterator<>() {
+            int left = n;
+
+            @Override
+            public boolean hasNext() {
+                return left > 0 && it.hasNext();
+            }
+
+            @Override
+            public T next() {
+                left--;
+                return it.next();
+            }
+        };
+    }
+
+    /**
+     * GPUs for a job now: the best-fitting node with enough free GPUs of its type and memory. With a
+     * reservation, GPUs it holds are used only by jobs that end before it starts.
+     */
+    private Allocation place(Request r, Reservation reservation, Instant now) {
+        boolean endsInTime = reservation != null && reservation.at() != null
+                && !now.plus(r.expectedRuntime()).isAfter(reservation.at());
+        NodeState best = null;
+        List<Integer> bestGpus = null;
+        int bestFree = Integer.MAX_VALUE;
+        for (NodeState n : nodes) {
+            if (n.free < r.gpus()) {
+                continue;
+            }
+            List<Integer> usable = new ArrayList<>(r.gpus());
+            int available = 0;
+            for (int i = 0; i < n.devices.size(); i++) {
+                if (n.holder[i] != null || !n.fits(i, r)) {
+                    continue;
+                }
+                boolean held = reservation != null && reservation.node() == n && reservation.gpus().contains(i);
+                if (held && !endsInTime) {
+                    continue;
+                }
+                available++;
+                if (usable.size() < r.gpus()) {
+                    usable.add(i);
+                }
+            }
+            if (available >= r.gpus() && available < bestFree) {
+                best = n;
+                bestGpus = usable;
+                bestFree = available;
+            }
+        }
+        return best == null ? null : new Allocation(best.name, bestGpus);
+    }
+
+    /** The earliest time a job's GPUs free up, from the running jobs' expected ends. */
+    private Reservation reserve(Request r, Instant now) {
+        Reservation best = null;
+        for (NodeState n : nodes) {
+            List<Integer> free = new ArrayList<>();
+            Map<String, List<Integer>> byJob = new LinkedHashMap<>();
+            for (int i = 0; i < n.devices.size(); i++) {
+                if (!n.fits(i, r)) {
+                    continue;
+                }
+                if (n.holder[i] == null) {
+                    free.add(i);
+                } else {
+                    byJob.computeIfAbsent(n.holder[i], k -> new ArrayList<>()).add(i);
+                }
+            }
+            if (free.size() + byJob.values().stream().mapToInt(List::size).sum() < r.gpus()) {
+                continue;
+            }
+            List<Running> ending = byJob.keySet().stream().map(running::get).filter(x -> x != null)
+                    .sorted(Comparator.comparing(Running::expectedEnd)).collect(Collectors.toList());
+            Set<Integer> gpus = new HashSet<>(free);
+            Instant at = now;
+            for (Running x : ending) {
+                if (gpus.size() >= r.gpus()) {
+                    break;
+                }
+                gpus.addAll(byJob.get(x.request().jobId()));
+                at = x.expectedEnd().isAfter(now) ? x.expectedEnd() : now;
+            }
+            if (gpus.size() >= r.gpus() && (best == null || at.isBefore(best.at()))) {
+                best = new Reservation(r.jobId(), n, gpus, at);
+            }
+        }
+        return best == null ? new Reservation(r.jobId(), null, Set.of(), null) : best;
+    }
+
+    /** Free-tier jobs whose GPUs, with the free ones, let an enterprise job start on some node. */
+    private void preemptFor(Request r, List<Preemption> out) {
+        for (NodeState n : nodes) {
+            int free = 0;
+            Map<String, Integer> victims = new LinkedHashMap<>();
+            for (int i = 0; i < n.devices.size(); i++) {
+                if (!n.fits(i, r)) {
+                    continue;
+                }
+                String h = n.holder[i];
+                if (h == null) {
+                    free++;
+                } else if (!preempting.contains(h) && running.get(h) != null
+                        && running.get(h).request().tier() == Tier.FREE) {
+                    victims.merge(h, 1, Integer::sum);
+                }
+            }
+            if (free >= r.gpus() || free + victims.values().stream().mapToInt(Integer::intValue).sum() < r.gpus()) {
+                continue;
+            }
+            List<String> newestFirst = victims.keySet().stream().sorted(Comparator.comparing(
+                    (String id) -> running.get(id).expectedEnd()).reversed()).collect(Collectors.toList());
+            int gained = free;
+            for (String id : newestFirst) {
+                if (gained >= r.gpus()) {
+                    break;
+                }
+                gained += victims.get(id);
+                preempting.add(id);
+                out.add(new Preemption(id, r.jobId()));
+            }
+            return;
+        }
+    }
+
+    private String waitReason(Request r, int ahead, Level level, Reservation reservation) {
+        int bestFree = 0;
+        for (NodeState n : nodes) {
+            int f = 0;
+            for (int i = 0; i < n.devices.size(); i++) {
+                f += n.holder[i] == null && n.fits(i, r) ? 1 : 0;
+            }
+            bestFree = Math.max(bestFree, f);
+        }
+        String need = "needs " + r.gpus() + " x " + (r.gpuType() == null ? "GPU" : r.gpuType())
+                + (r.memoryGib() > 0 ? String.format(Locale.ROOT, " (%.0f GiB each)", r.memoryGib()) : "")
+                + ", " + bestFree + " free on one node";
+        String queue = ahead + " job" + (ahead == 1 ? "" : "s") + " ahead in " + level.label()
+                + (level == Level.PROMOTED || level == Level.ENTERPRISE ? "" : " or higher tiers");
+        String when = reservation == null || reservation.at() == null ? ""
+                : "; expected to start by " + CLOCK.format(reservation.at()) + " UTC";
+        return need + "; " + queue + when;
+    }
+
+    @Override
+    public Optional<String> reason(String jobId) {
+        String r = reasons.get(jobId);
+        if (r != null) {
+            return Optional.of(r);
+        }
+        Pending p = pending.get(jobId);
+        if (p == null) {
+            return Optional.empty();
+        }
+        int ahead = higherThan(p.level) + (p.level == Level.PROMOTED ? promotedQueue.headSet(p).size()
+                : queues.get(p.level).size - 1);
+        return Optional.of("queued in " + p.level.label() + " behind " + ahead + " job" + (ahead == 1 ? "" : "s"));
+    }
+
+    private String describePool() {
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        for (NodeState n : nodes) {
+            for (GpuDevice d : n.devices) {
+                counts.merge(d.name(), 1, Integer::sum);
+            }
+        }
+        return counts.entrySet().stream().map(e -> e.getValue() + " x " + e.getKey()).collect(Collectors.joining(", "));
+    }
+
+    private static String gpus(int n) {
+        return n + " GPU" + (n == 1 ? "" : "s");
+    }
+
+    private static String of(Request r) {
+        return r.gpuType() == null ? "" : " of type " + r.gpuType();
+    }
+}
