@@ -229,10 +229,6 @@ public final class PythonTrainer {
         envVars.put("PYTHONDONTWRITEBYTECODE", "1");
         envVars.put("TOKENIZERS_PARALLELISM", "false");
         envVars.put("HF_HUB_DISABLE_TELEMETRY", "1");
-        envVars.put("CUDA_VISIBLE_DEVICES", ctx.gpus().stream().map(String::valueOf).collect(Collectors.joining(",")));
-        if (spec.resources().gpus() > 0 && ctx.gpus().isEmpty()) {
-            envVars.remove("CUDA_VISIBLE_DEVICES");
-        }
         return new LaunchPlan(List.of(env.python().toString(), "-u", dir.resolve(mainScript).toString(),
                 argsFile.toString()), envVars, ctx.workdir(), ctx.stdout(), ctx.stderr());
     }

@@ -24,13 +24,18 @@ public class QuotaExceededException extends TrainingException {
      * @param period the period, for example {@code 2026-11}
      */
     public QuotaExceededException(String tenant, double needed, double remaining, double budget, String period) {
-        super(String.format(Locale.ROOT, "Tenant %s's GPU-hour budget is exceeded: the job needs %.2f GPU-h; "
-                + "%.2f of %.2f left in %s.", tenant, needed, Math.max(0, remaining), budget, period), true);
+        super("Tenant " + tenant + "'s GPU-hour budget is exceeded: the job needs " + hours(needed) + " GPU-h; "
+                + hours(Math.max(0, remaining)) + " of " + hours(budget) + " left in " + period + ".", true);
         this.tenant = tenant;
         this.needed = needed;
         this.remaining = remaining;
         this.budget = budget;
         this.period = period;
+    }
+
+    /** Hours with enough digits to tell small figures apart: 3.20, 0.056, 0.0056. */
+    static String hours(double h) {
+        return String.format(Locale.ROOT, h >= 1 || h == 0 ? "%.2f" : h >= 0.01 ? "%.3f" : "%.4f", h);
     }
 
     /** @return the tenant */

@@ -136,7 +136,7 @@ final class Supervisor {
                     message -> engine.update(id, JobStatus.RUNNING, JobUpdate.builder().build(),
                             List.of(engine.note(EventLevel.INFO, message, Map.of("phase", "prepare")))));
             this.runner = runner;
-            LaunchPlan plan = runner.prepare(spec, context);
+            LaunchPlan plan = withDevices(runner.prepare(spec, context));
             if (!plan.stderr().equals(stderr)) {
                 stderr = plan.stderr();
             }
@@ -167,6 +167,24 @@ final class Supervisor {
             return;
         }
         watch();
+    }
+
+    /**
+     * Sets CUDA_VISIBLE_DEVICES from the allocation, for every runner: the GPUs the scheduler gave the job, or none
+     * for a CPU job (so it cannot touch the GPUs of other jobs). Left as it is when no GPUs were allocated to a GPU
+     * job (no GPU scheduler installed).
+     */
+    private LaunchPlan withDevices(LaunchPlan plan) {
+        Map<String, String> env = new java.util.LinkedHashMap<>(plan.env());
+        if (!gpus.isEmpty()) {
+            env.put("CUDA_VISIBLE_DEVICES", gpus.stream().map(String::valueOf)
+                    .collect(java.util.stream.Collectors.joining(",")));
+        } else if (spec.resources().gpus() == 0) {
+            env.put("CUDA_VISIBLE_DEVICES", "");
+        } else {
+            return plan;
+        }
+        return new LaunchPlan(plan.command(), env, plan.workdir(), plan.stdout(), plan.stderr());
     }
 
     /** Starts polling and waits for the trainer's exit. */

@@ -32,7 +32,8 @@ import java.util.Set;
  * SIGTERM by saving a checkpoint, and resumes from one, without training anything. What it does comes from
  * the spec's metadata keys starting with {@code fake.}: {@code fake.step_seconds}, {@code fake.fail_at_step},
  * {@code fake.error_kind}, {@code fake.exit_code}, {@code fake.ignore_sigterm}, {@code fake.spawn_child},
- * {@code fake.eval}, {@code fake.refuse}. Steps default to the spec's max_steps (10 when unset). Needs
+ * {@code fake.eval}, {@code fake.refuse}, {@code fake.record_env} (writes CUDA_VISIBLE_DEVICES to
+ * cuda-visible-devices.txt in the job folder). Steps default to the spec's max_steps (10 when unset). Needs
  * {@code python3} on the PATH.
  */
 public final class ScriptedRunner implements TrainingRunner {

@@ -46,6 +46,10 @@ signal.signal(signal.SIGTERM, on_term)
 if behaviour.get("ignore_sigterm") == "true":
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
+if behaviour.get("record_env") == "true":
+    with open(os.path.join(args["workdir"], "cuda-visible-devices.txt"), "w") as f:
+        f.write(os.environ.get("CUDA_VISIBLE_DEVICES", "<unset>"))
+
 if behaviour.get("spawn_child") == "true":
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)"])
     with open(os.path.join(args["workdir"], "child.pid"), "w") as f:
