@@ -1,0 +1,178 @@
+package dev.koder.training.core.estimate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.withinPercentage;
+
+import dev.koder.training.api.AdapterType;
+import dev.koder.training.api.CostEstimate;
+import dev.koder.training.api.DatasetFormat;
+import dev.koder.training.api.DatasetRef;
+import dev.koder.training.api.DatasetStats;
+import dev.koder.training.api.DpoConfig;
+import dev.koder.training.api.Hyperparameters;
+import dev.koder.training.api.JobSpec;
+import dev.koder.training.api.LoraConfig;
+import dev.koder.training.api.Resources;
+import dev.koder.training.api.TrainingMethod;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The estimator against what was measured: the H100 calibration runs (random-init Llama, seq 2048, micro-batch 4,
+ * gradient checkpointing, bf16) and the reference model written by transformers.
+ */
+class EstimatorTest {
+
+    @TempDir
+    Path dir;
+
+    /** The 0.85B model of the calibration: hidden 2048, 16 layers, 32 heads, 8 kv heads, vocab 32000. */
+    ModelShape llama1b() throws IOException {
+        return shape("1b", 2048, 16, 32, 8, 5632, 32000);
+    }
+
+    /** The 3B model of the calibration. */
+    ModelShape llama3b() throws IOException {
+        return shape("3b", 3072, 28, 24, 8, 8192, 32000);
+    }
+
+    ModelShape shape(String name, int hidden, int layers, int heads, int kv, int intermediate, int vocab)
+            throws IOException {
+        Path d = dir.resolve(name);
+        Files.createDirectories(d);
+        Files.writeString(d.resolve("config.json"), String.format("{\"model_type\":\"llama\",\"hidden_size\":%d,"
+                + "\"num_hidden_layers\":%d,\"num_attention_heads\":%d,\"num_key_value_heads\":%d,"
+                + "\"intermediate_size\":%d,\"vocab_size\":%d,\"tie_word_embeddings\":false}", hidden, layers, heads, kv,
+                intermediate, vocab));
+        return ModelShape.read(d);
+    }
+
+    static JobSpec spec(TrainingMethod method, int epochs) {
+        return JobSpec.builder().name("e").tenant("t").baseModel("/m").method(method)
+                .hyperparameters(Hyperparameters.builder().epochs(epochs).microBatchSize(4).maxSeqLength(2048).build())
+                .trainingData(DatasetRef.of("/d.jsonl", method.objective() == dev.koder.training.api.Objective.DPO
+                        ? DatasetFormat.PREFERENCE : DatasetFormat.CHAT))
+                .resources(Resources.builder().gpus(1).gpuType("H100").build()).build();
+    }
+
+    static DatasetStats stats(long examples, long tokensPerSequence, long sequences) {
+        return new DatasetStats(examples, examples * 2, examples * 400, sequences * tokensPerSequence, true,
+                tokensPerSequence, 0, sequences, sequences * tokensPerSequence);
+    }
+
+    CostEstimate estimate(JobSpec spec, ModelShape shape, DatasetStats stats) {
+        return new Estimator(new Estimator.Pricing(2.5, Map.of("a100", 1.2), "USD")).estimate(spec, stats, shape,
+                "NVIDIA H100 80GB HBM3", 79.6, List.of());
+    }
+
+    @Test
+    void theCalibrationModelsHaveTheirSizes() throws IOException {
+        assertThat(llama1b().parameters()).isCloseTo(853_000_000L, withinPercentage(1));
+        assertThat(llama3b().parameters()).isCloseTo(3_015_000_000L, withinPercentage(2));
+    }
+
+    @Test
+    void loraSftThroughput_isTheMeasuredTrlFigure() throws IOException {
+        CostEstimate e = estimate(spec(TrainingMethod.sftLora(), 1), llama1b(), stats(10_000, 512, 10_000));
+        assertThat(e.tokensPerSecond()).as("TRL SFT LoRA at 0.85B measured 24,721 tokens/s on an H100")
+                .isCloseTo(24_721, withinPercentage(2));
+        assertThat(e.tokens()).isEqualTo(5_120_000);
+        assertThat(e.wallSeconds()).isCloseTo(5_120_000 / 24_721.0 + 20 + 8.53, withinPercentage(2));
+        assertThat(e.gpuHours()).isCloseTo(e.wallSeconds() / 3600, withinPercentage(0.01));
+        assertThat(e.price()).isCloseTo(e.gpuHours() * 2.5, withinPercentage(0.01));
+        assertThat(e.trainableParameters()).isEqualTo(llama1b().loraParameters(16, List.of("all-linear")));
+        assertThat(e.breakdown()).anySatisfy(l -> assertThat(l).startsWith("throughput: 24,7").contains("calibration"));
+    }
+
+    @Test
+    void peakMemory_isWithinAQuarterOfWhatTheH100Measured() throws IOException {
+        record Case(TrainingMethod method, ModelShape shape, double measured) {
+        }
+        for (Case c : List.of(new Case(TrainingMethod.sftLora(), llama1b(), 5.25),
+                new Case(TrainingMethod.sftFull(), llama1b(), 8.39),
+                new Case(TrainingMethod.dpo(AdapterType.LORA, DpoConfig.defaults()), llama1b(), 8.74),
+                new Case(TrainingMethod.sftLora(), llama3b(), 10.29),
+                new Case(TrainingMethod.sftFull(), llama3b(), 23.55),
+                new Case(TrainingMethod.dpo(AdapterType.LORA, DpoConfig.defaults()), llama3b(), 14.62))) {
+            CostEstimate e = estimate(spec(c.method(), 1), c.shape(), stats(100, 2048, 100));
+            assertThat(e.memory().total()).as("%s at %d params", c.method().label(), c.shape().parameters())
+                    .isCloseTo(c.measured(), withinPercentage(25));
+            assertThat(e.fits()).isTrue();
+        }
+    }
+
+    @Test
+    void aModelTooBigForTheGpu_doesNotFit_andTheBreakdownSaysSo() throws IOException {
+        ModelShape eight = shape("8b", 4096, 32, 32, 8, 14336, 128256);
+        JobSpec fp32 = JobSpec.builder().name("e").tenant("t").baseModel("/m").method(TrainingMethod.sftFull())
+                .hyperparameters(Hyperparameters.builder().epochs(1).microBatchSize(4).maxSeqLength(2048)
+                        .precision(dev.koder.training.api.Precision.FP32).build())
+                .trainingData(DatasetRef.of("/d.jsonl", DatasetFormat.CHAT))
+                .resources(Resources.builder().gpus(1).gpuType("H100").build()).build();
+        CostEstimate e = estimate(fp32, eight, stats(100, 2048, 100));
+        assertThat(e.parameters()).isCloseTo(8_030_000_000L, withinPercentage(1));
+        assertThat(e.fits()).isFalse();
+        assertThat(e.breakdown()).anySatisfy(l -> assertThat(l).contains("DOES NOT FIT"));
+        CostEstimate q = estimate(spec(TrainingMethod.qlora(), 1), eight, stats(100, 2048, 100));
+        assertThat(q.memory().weights()).isLessThan(e.memory().weights() / 2.5);
+        assertThat(q.fits()).isTrue();
+    }
+
+    @Test
+    void dpo_countsBothAnswers_andTheReferenceForward() throws IOException {
+        CostEstimate sft = estimate(spec(TrainingMethod.sftLora(), 1), llama1b(), stats(1000, 1000, 1000));
+        CostEstimate dpo = estimate(spec(TrainingMethod.dpo(AdapterType.LORA, DpoConfig.defaults()), 1), llama1b(),
+                stats(1000, 1000, 2000));
+        assertThat(dpo.tokens()).isEqualTo(2 * sft.tokens());
+        assertThat(dpo.flops() / dpo.tokens()).isGreaterThan(sft.flops() / sft.tokens());
+    }
+
+    @Test
+    void otherGpus_areScaledByTheirBf16Throughput_andPricedByType() throws IOException {
+        JobSpec a100 = JobSpec.builder().name("e").tenant("t").baseModel("/m").method(TrainingMethod.sftLora())
+                .hyperparameters(Hyperparameters.builder().epochs(1).microBatchSize(4).maxSeqLength(2048).build())
+                .trainingData(DatasetRef.of("/d.jsonl", DatasetFormat.CHAT))
+                .resources(Resources.builder().gpus(2).gpuType("A100").build()).build();
+        CostEstimate h = estimate(spec(TrainingMethod.sftLora(), 1), llama1b(), stats(1000, 512, 1000));
+        CostEstimate a = new Estimator(new Estimator.Pricing(2.5, Map.of("a100", 1.2), "USD")).estimate(a100,
+                stats(1000, 512, 1000), llama1b(), "A100", 40.0, List.of());
+        assertThat(a.device()).isEqualTo("A100");
+        assertThat(a.tokensPerSecond()).isCloseTo(h.tokensPerSecond() * 312 / 989 * 2 * 0.9, withinPercentage(1));
+        assertThat(a.price()).isCloseTo(a.gpuHours() * 1.2, withinPercentage(0.01));
+    }
+
+    @Test
+    void finishedJobsOfTheSameKind_calibrateTheThroughput() throws IOException {
+        ModelShape m = llama1b();
+        CostEstimate measured = new Estimator(Estimator.Pricing.NONE).estimate(spec(TrainingMethod.sftLora(), 1),
+                stats(1000, 512, 1000), m, "NVIDIA H100 80GB HBM3", 80.0, List.of(
+                        new Estimator.Measured("H100", "sft+lora", m.parameters(), 30_000),
+                        new Estimator.Measured("H100", "sft+lora", m.parameters(), 31_000),
+                        new Estimator.Measured("A100", "sft+lora", m.parameters(), 5_000),
+                        new Estimator.Measured("H100", "dpo+lora", m.parameters(), 1_000)));
+        assertThat(measured.tokensPerSecond()).isEqualTo(31_000);
+        assertThat(measured.basis()).startsWith("measured: median of 2 finished sft+lora jobs on H100");
+        assertThat(measured.price()).isNull();
+    }
+
+    @Test
+    void theReferenceModelsParameterCount_comesFromItsWeights_andMatchesTheConfigFormula() throws IOException {
+        ModelShape ref = ModelShape.read(Path.of("src/test/resources/hf-artifacts/tiny-llama"));
+        assertThat(ref.exact()).isTrue();
+        assertThat(ref.parameters()).isEqualTo(106_816);
+        Path configOnly = dir.resolve("config-only");
+        Files.createDirectories(configOnly);
+        Files.copy(Path.of("src/test/resources/hf-artifacts/tiny-llama/config.json"), configOnly.resolve("config.json"));
+        ModelShape formula = ModelShape.read(configOnly);
+        assertThat(formula.exact()).isFalse();
+        assertThat(formula.parameters()).isEqualTo(106_816);
+        assertThat(ref.loraParameters(4, List.of("all-linear"))).as("what peft's adapter file holds").isEqualTo(8_192);
+        assertThat(ref.loraParameters(4, List.of("q_proj", "v_proj"))).isEqualTo(2 * (4 * 128 + 4 * 96));
+        assertThat(LoraConfig.defaults().rank()).isEqualTo(16);
+    }
+}
