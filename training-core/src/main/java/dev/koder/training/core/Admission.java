@@ -20,10 +20,13 @@ import dev.koder.training.core.internal.Json;
 import dev.koder.training.spi.GpuDevice;
 import dev.koder.training.spi.GpuNode;
 import dev.koder.training.spi.JobRecord;
+import dev.koder.training.spi.JobScheduler;
 import dev.koder.training.spi.JobUpdate;
 import dev.koder.training.spi.NewEvent;
 import dev.koder.training.spi.QuotaLedger;
 import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -244,16 +247,20 @@ final class Admission {
     }
 
     /** @return the request the scheduler sees for a queued job */
-    static dev.koder.training.spi.JobScheduler.Request request(JobRecord r) {
+    static JobScheduler.Request request(JobRecord r) {
         var j = r.job();
-        JobSpec spec = j.spec();
+        return request(j.id(), j.spec(), j.createdAt(), j.estimate());
+    }
+
+    /** @return the request the scheduler would see for a job with this spec and estimate */
+    static JobScheduler.Request request(String jobId, JobSpec spec, Instant queuedAt, CostEstimate estimate) {
         double memory = spec.resources().minGpuMemoryGib() == null ? 0 : spec.resources().minGpuMemoryGib();
-        if (j.estimate() != null && spec.resources().gpus() > 0) {
-            memory = Math.max(memory, j.estimate().memory().total());
+        if (estimate != null && spec.resources().gpus() > 0) {
+            memory = Math.max(memory, estimate.memory().total());
         }
-        java.time.Duration runtime = j.estimate() == null ? java.time.Duration.ofHours(1)
-                : java.time.Duration.ofSeconds(Math.max(1, Math.round(j.estimate().wallSeconds())));
-        return new dev.koder.training.spi.JobScheduler.Request(j.id(), spec.tenant(), spec.tier(), j.createdAt(),
+        Duration runtime = estimate == null ? Duration.ofHours(1)
+                : Duration.ofSeconds(Math.max(1, Math.round(estimate.wallSeconds())));
+        return new JobScheduler.Request(jobId, spec.tenant(), spec.tier(), queuedAt,
                 spec.resources().gpus(), spec.resources().gpuType(), memory, runtime);
     }
 

@@ -20,6 +20,7 @@ import dev.koder.training.core.spec.JobSpecJson;
 import dev.koder.training.spi.JobRecord;
 import dev.koder.training.spi.JobUpdate;
 import dev.koder.training.spi.MethodKind;
+import dev.koder.training.spi.NewEvent;
 import dev.koder.training.spi.RunnerCapabilities;
 import dev.koder.training.spi.TrainingRunner;
 import dev.koder.training.spi.Updated;
@@ -127,7 +128,7 @@ final class JobService implements Jobs {
                 + checkpoint + " (step " + parent.progress().step() + ")";
         List<JobEvent> events;
         try {
-            events = engine.store.insert(JobRecord.of(job), List.of(new dev.koder.training.spi.NewEvent(now,
+            events = engine.store.insert(JobRecord.of(job), List.of(new NewEvent(now,
                     EventLevel.INFO, JobEvent.TYPE_STATUS, "submitted by " + resolved.tenant() + " ("
                             + resolved.tier().wireName() + "): " + resolved.method().label() + " of "
                             + resolved.baseModel() + " with runner " + runner.name() + origin,

@@ -4,6 +4,7 @@ import dev.koder.training.api.DatasetReport;
 import dev.koder.training.api.JobSpec;
 import dev.koder.training.api.ValidationReport;
 import dev.koder.training.api.Violation;
+import dev.koder.training.core.data.ApproximateTokenCounter;
 import dev.koder.training.core.data.DatasetValidator;
 import dev.koder.training.core.data.HfTokenCounter;
 import dev.koder.training.core.data.TokenCounter;
@@ -35,7 +36,7 @@ final class JobValidation {
             tokens = HfTokenCounter.forModel(spec.baseModel());
         } catch (UncheckedIOException e) {
             violations.add(new Violation("/base_model", "its tokenizer.json cannot be loaded: " + e.getMessage()));
-            tokens = new dev.koder.training.core.data.ApproximateTokenCounter();
+            tokens = new ApproximateTokenCounter();
         }
         try (TokenCounter counter = tokens) {
             DatasetValidator validator = DatasetValidator.builder().tokens(counter).maxIssues(maxIssues)

@@ -8,6 +8,7 @@ import dev.koder.training.spi.PluginConfig;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -27,7 +28,7 @@ final class SlotScheduler implements JobScheduler {
 
     private final TreeMap<Key, Request> queue = new TreeMap<>(Comparator.comparing(Key::queuedAt)
             .thenComparing(Key::jobId));
-    private final Map<String, Key> keys = new java.util.HashMap<>();
+    private final Map<String, Key> keys = new HashMap<>();
     private final Set<String> running = new HashSet<>();
     private int slots = 1;
 

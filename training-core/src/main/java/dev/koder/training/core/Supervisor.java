@@ -5,6 +5,8 @@ import dev.koder.training.api.FailureCause;
 import dev.koder.training.api.JobFailure;
 import dev.koder.training.api.JobSpec;
 import dev.koder.training.api.JobStatus;
+import dev.koder.training.api.PluginNotFoundException;
+import dev.koder.training.api.TrainerFailedException;
 import dev.koder.training.core.internal.Json;
 import dev.koder.training.spi.Execution;
 import dev.koder.training.spi.Executor;
@@ -24,13 +26,17 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -152,14 +158,14 @@ final class Supervisor {
                     .execution(executor.name(), execution.ref()).build(), List.of(engine.note(EventLevel.INFO,
                             "trainer started (attempt " + attempt + ", " + execution + ")"
                                     + resume.map(p -> ", resuming from " + p).orElse(""), data)));
-        } catch (dev.koder.training.api.TrainerFailedException e) {
+        } catch (TrainerFailedException e) {
             JobFailure failure = e.failure();
             end(JobStatus.FAILED, JobUpdate.to(JobStatus.FAILED).failure(failure).clearExecution(), EventLevel.ERROR,
                     "failed (" + failure.cause().wireName() + "): " + failure.message());
             return;
         } catch (IOException | RuntimeException e) {
             LOG.warn("job {}: cannot start its trainer", id, e);
-            FailureCause cause = e instanceof dev.koder.training.api.PluginNotFoundException
+            FailureCause cause = e instanceof PluginNotFoundException
                     ? FailureCause.PLUGIN_MISSING : FailureCause.LAUNCH_FAILED;
             end(JobStatus.FAILED, JobUpdate.to(JobStatus.FAILED).failure(JobFailure.of(cause,
                     "could not start the trainer: " + e.getMessage())).clearExecution(), EventLevel.ERROR,
@@ -175,10 +181,10 @@ final class Supervisor {
      * job (no GPU scheduler installed).
      */
     private LaunchPlan withDevices(LaunchPlan plan) {
-        Map<String, String> env = new java.util.LinkedHashMap<>(plan.env());
+        Map<String, String> env = new LinkedHashMap<>(plan.env());
         if (!gpus.isEmpty()) {
             env.put("CUDA_VISIBLE_DEVICES", gpus.stream().map(String::valueOf)
-                    .collect(java.util.stream.Collectors.joining(",")));
+                    .collect(Collectors.joining(",")));
         } else if (spec.resources().gpus() == 0) {
             env.put("CUDA_VISIBLE_DEVICES", "");
         } else {
@@ -259,7 +265,7 @@ final class Supervisor {
             double limit = entry.reservedGpuHours() * (1 + engine.settings.quotaMargin());
             if (used > limit) {
                 overQuota = true;
-                stopGently(String.format(java.util.Locale.ROOT, "used %.3f GPU-h of the %.3f reserved (limit %.3f with "
+                stopGently(String.format(Locale.ROOT, "used %.3f GPU-h of the %.3f reserved (limit %.3f with "
                         + "the %.0f%% margin)", used, entry.reservedGpuHours(), limit,
                         100 * engine.settings.quotaMargin()));
             }
@@ -400,10 +406,11 @@ final class Supervisor {
     }
 
     private JobStatus end(JobStatus to, JobUpdate.Builder update, EventLevel level, String message) {
-        engine.move(id, JobStatus.RUNNING, update, level, message);
         if (to.isTerminal() && engine.ledger != null) {
+            // settled first, so whoever sees the job end also sees what it was charged
             engine.ledger.settle(id);
         }
+        engine.move(id, JobStatus.RUNNING, update, level, message);
         if (!done) {
             done = true;
             finished.complete(null);
@@ -447,7 +454,7 @@ final class Supervisor {
             LOG.warn("job {}: trainer did not stop within {} s of shutdown; killing it", id, grace.toSeconds());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             return;
         }
         synchronized (this) {
@@ -457,7 +464,7 @@ final class Supervisor {
         }
         try {
             finished.get(10, TimeUnit.SECONDS);
-        } catch (TimeoutException | java.util.concurrent.ExecutionException e) {
+        } catch (TimeoutException | ExecutionException e) {
             LOG.warn("job {}: trainer still not gone after SIGKILL", id);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

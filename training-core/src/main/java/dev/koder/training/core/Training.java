@@ -4,23 +4,24 @@ import dev.koder.training.api.CostEstimate;
 import dev.koder.training.api.InvalidSpecException;
 import dev.koder.training.api.JobSpec;
 import dev.koder.training.api.Jobs;
+import dev.koder.training.api.Severity;
 import dev.koder.training.api.StorageException;
 import dev.koder.training.api.ValidationReport;
 import dev.koder.training.api.Violation;
-import dev.koder.training.core.spec.JobSpecJson;
 import dev.koder.training.core.estimate.Estimator;
+import dev.koder.training.core.spec.JobSpecJson;
 import dev.koder.training.spi.Executor;
+import dev.koder.training.spi.ExecutorProvider;
 import dev.koder.training.spi.GpuInventory;
 import dev.koder.training.spi.GpuInventoryProvider;
 import dev.koder.training.spi.GpuNode;
 import dev.koder.training.spi.JobScheduler;
 import dev.koder.training.spi.JobSchedulerProvider;
-import dev.koder.training.spi.QuotaLedger;
-import dev.koder.training.spi.QuotaLedgerProvider;
-import dev.koder.training.spi.ExecutorProvider;
 import dev.koder.training.spi.JobStore;
 import dev.koder.training.spi.JobStoreProvider;
 import dev.koder.training.spi.PluginConfig;
+import dev.koder.training.spi.QuotaLedger;
+import dev.koder.training.spi.QuotaLedgerProvider;
 import dev.koder.training.spi.TrackingSink;
 import dev.koder.training.spi.TrackingSinkProvider;
 import dev.koder.training.spi.TrainingRunner;
@@ -37,9 +38,11 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -179,7 +182,7 @@ public final class Training implements AutoCloseable {
             if (e.getKey().equals(PRICE_PROPERTY)) {
                 price = parsePrice(e.getKey(), e.getValue());
             } else if (e.getKey().startsWith(PRICE_PROPERTY + ".")) {
-                byType.put(e.getKey().substring(PRICE_PROPERTY.length() + 1).toLowerCase(java.util.Locale.ROOT),
+                byType.put(e.getKey().substring(PRICE_PROPERTY.length() + 1).toLowerCase(Locale.ROOT),
                         parsePrice(e.getKey(), e.getValue()));
             }
         }
@@ -269,8 +272,11 @@ public final class Training implements AutoCloseable {
                     + "none is installed (add dev.koder.training:runner-trl)"), engine.settings.maxIssues());
         }
         TrainingRunner runner = jobs.runnerFor(resolved);
-        List<Violation> problems = JobService.runnerProblems(runner, resolved);
-        return JobValidation.validate(resolved, problems, List.of(), engine.settings.maxIssues());
+        List<Violation> problems = new ArrayList<>(JobService.runnerProblems(runner, resolved));
+        Admission.Prepared prepared = admission.prepare(resolved, problems);
+        problems.addAll(engine.scheduler(s -> s.check(
+                Admission.request("ftjob-validate", resolved, Instant.now(), prepared.estimate()))));
+        return JobValidation.validate(resolved, problems, prepared.notes(), engine.settings.maxIssues());
     }
 
     /**
@@ -286,9 +292,9 @@ public final class Training implements AutoCloseable {
         JobSpec resolved = JobSpecJson.resolvePaths(spec, Path.of("").toAbsolutePath());
         Admission.Prepared prepared = admission.prepare(resolved, List.of());
         if (!prepared.report().valid()) {
-            List<Violation> problems = new java.util.ArrayList<>(prepared.report().violations());
+            List<Violation> problems = new ArrayList<>(prepared.report().violations());
             prepared.report().datasets().forEach(d -> d.issues().stream()
-                    .filter(i -> i.severity() == dev.koder.training.api.Severity.ERROR).limit(5)
+                    .filter(i -> i.severity() == Severity.ERROR).limit(5)
                     .forEach(i -> problems.add(new Violation("", i.toString()))));
             throw new InvalidSpecException("Cannot estimate: the job would fail validation", problems);
         }

@@ -10,6 +10,7 @@ import dev.koder.training.api.QuotaExceededException;
 import dev.koder.training.api.TrainingException;
 import dev.koder.training.spi.Execution;
 import dev.koder.training.spi.Executor;
+import dev.koder.training.spi.ExitStatus;
 import dev.koder.training.spi.JobRecord;
 import dev.koder.training.spi.JobScheduler;
 import dev.koder.training.spi.JobUpdate;
@@ -24,6 +25,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,7 +58,7 @@ final class Worker implements AutoCloseable {
         this.loop = daemon("training-worker").newThread(this::run);
     }
 
-    static java.util.concurrent.ThreadFactory daemon(String name) {
+    static ThreadFactory daemon(String name) {
         return r -> {
             Thread t = new Thread(r, name);
             t.setDaemon(true);
@@ -252,7 +254,7 @@ final class Worker implements AutoCloseable {
                         Map.of("execution", alive.ref()))));
                 s.watch();
             } else {
-                s.finish(dev.koder.training.spi.ExitStatus.UNKNOWN);
+                s.finish(ExitStatus.UNKNOWN);
             }
         }
     }

@@ -20,10 +20,12 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import tools.jackson.core.JacksonException;
@@ -230,7 +232,7 @@ public final class JobSpecJson {
 
     /** Sorts violations by where their value (or, for a missing value, its parent) appears in the document. */
     private static List<Violation> inDocumentOrder(JsonNode tree, List<Violation> violations) {
-        java.util.Map<String, Integer> order = new java.util.HashMap<>();
+        Map<String, Integer> order = new HashMap<>();
         walk(tree, "", order);
         violations.sort(Comparator.comparingInt(v -> {
             for (String p = v.pointer(); ; p = p.substring(0, p.lastIndexOf('/'))) {
@@ -243,7 +245,7 @@ public final class JobSpecJson {
         return List.copyOf(violations);
     }
 
-    private static void walk(JsonNode node, String pointer, java.util.Map<String, Integer> order) {
+    private static void walk(JsonNode node, String pointer, Map<String, Integer> order) {
         order.put(pointer, order.size());
         if (node.isObject()) {
             for (var e : node.properties()) {
