@@ -102,6 +102,28 @@ class GpuPoolServiceTest {
     }
 
     @Test
+    void theHomesPropertiesFile_describesThePool_forEveryProcessOnIt() throws Exception {
+        Path home = dir.resolve("home");
+        Files.createDirectories(home);
+        Files.writeString(home.resolve(Training.PROPERTIES_FILE), "# shared by the worker and its clients\n"
+                + "training.gpus = a=2xNVIDIA H100 80GB HBM3@80; b=1xNVIDIA A100-SXM4-40GB@40\n"
+                + "training.price.gpu-hour = 2.5\n");
+        training = Training.builder().home(home).runner(new ScriptedRunner()).runJobs(false).build();
+        assertThat(training.gpuPool()).extracting(n -> n.name() + ":" + n.gpus().size()).containsExactly("a:2", "b:1");
+        assertThat(training.estimate(job("acme", Tier.PRO, 1, 2, Map.of()).build()).price()).isPositive();
+        training.close();
+        training = Training.builder().home(home).runner(new ScriptedRunner()).runJobs(false)
+                .property("training.gpus", "c=1xNVIDIA L4@24").build();
+        assertThat(training.gpuPool()).as("the builder overrides the file").extracting(n -> n.name())
+                .containsExactly("c");
+        training.close();
+        Files.writeString(home.resolve(Training.PROPERTIES_FILE), "training.gpus = \\u00zz\n");
+        assertThatThrownBy(() -> Training.builder().home(home).runner(new ScriptedRunner()).build())
+                .hasMessageContaining("training.properties");
+        training = null;
+    }
+
+    @Test
     void jobsGetTheirOwnGpus_andAThirdWaitsWithAReason() throws Exception {
         training = service(POOL).build();
         Map<String, String> slow = Map.of("step_seconds", "0.05", "record_env", "true");
@@ -165,14 +187,18 @@ class GpuPoolServiceTest {
         double need = first.estimate().gpuHours();
         assertThat(need).isPositive();
         training.jobs().await(first.id(), WAIT);
-        training.quotas().setBudget("acme", need * 1.5);
-        Job second = training.jobs().submit(job("acme", Tier.PRO, 1, 400, Map.of("step_seconds", "0.05")).build());
+        double used = training.quotas().entry(first.id()).orElseThrow().usedGpuHours();
+        JobSpec long400 = job("acme", Tier.PRO, 1, 400, Map.of("step_seconds", "0.05")).build();
+        double budget = used + training.estimate(long400).gpuHours() + need / 2;
+        training.quotas().setBudget("acme", budget);
+        Job second = training.jobs().submit(long400);
         assertThatThrownBy(() -> training.jobs().submit(job("acme", Tier.PRO, 1, 2, Map.of()).build()))
                 .isInstanceOfSatisfying(QuotaExceededException.class, e -> {
                     assertThat(e.tenant()).isEqualTo("acme");
                     assertThat(e.needed()).as("estimated again, now calibrated by the first job's measured speed")
                             .isCloseTo(need, org.assertj.core.api.Assertions.withinPercentage(5));
-                    assertThat(e.budget()).isEqualTo(need * 1.5);
+                    assertThat(e.budget()).isEqualTo(budget);
+                    assertThat(e.remaining()).isCloseTo(need / 2, org.assertj.core.api.Assertions.withinPercentage(5));
                 }).hasMessageStartingWith("Tenant acme's GPU-hour budget is exceeded: the job needs ");
         assertThat(training.jobs().list(JobQuery.all()).items()).hasSize(2);
         training.jobs().cancel(second.id());

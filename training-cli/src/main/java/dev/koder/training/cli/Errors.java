@@ -5,6 +5,7 @@ import dev.koder.training.api.IllegalJobStateException;
 import dev.koder.training.api.InvalidSpecException;
 import dev.koder.training.api.JobNotFoundException;
 import dev.koder.training.api.PluginNotFoundException;
+import dev.koder.training.api.QuotaExceededException;
 import dev.koder.training.api.StorageException;
 import dev.koder.training.api.TrainingException;
 import dev.koder.training.api.UnsupportedFeatureException;
@@ -53,6 +54,9 @@ final class Errors implements CommandLine.IExecutionExceptionHandler {
     }
 
     static int codeOf(Exception ex) {
+        if (ex instanceof QuotaExceededException) {
+            return ExitCodes.QUOTA;
+        }
         if (ex instanceof InvalidSpecException || ex instanceof PluginNotFoundException
                 || ex instanceof AmbiguousPluginException || ex instanceof JobNotFoundException
                 || ex instanceof IllegalJobStateException || ex instanceof CommandLine.ParameterException) {
@@ -64,6 +68,7 @@ final class Errors implements CommandLine.IExecutionExceptionHandler {
     static String typeOf(Exception ex) {
         for (Map.Entry<Class<?>, String> e : List.<Map.Entry<Class<?>, String>>of(
                 Map.entry(UnsupportedFeatureException.class, "unsupported_feature"),
+                Map.entry(QuotaExceededException.class, "quota_exceeded"),
                 Map.entry(InvalidSpecException.class, "invalid_spec"),
                 Map.entry(PluginNotFoundException.class, "plugin_not_found"),
                 Map.entry(AmbiguousPluginException.class, "ambiguous_plugin"),

@@ -9,6 +9,8 @@ final class ExitCodes {
     static final int FAILED = 1;
     /** The input was invalid: a spec, a dataset, an option, an unknown job. */
     static final int INVALID = 2;
+    /** Refused: the tenant's GPU-hour budget does not cover the job (retry next month or raise the budget). */
+    static final int QUOTA = 3;
 
     private ExitCodes() {
     }

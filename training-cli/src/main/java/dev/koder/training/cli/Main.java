@@ -6,13 +6,14 @@ import picocli.CommandLine.Command;
 
 /** The {@code training} command. Human output by default, {@code --json} for scripts. */
 @Command(name = "training", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = "Fine-tune models on your own machines: validate specs and data, submit jobs, follow and "
-                + "cancel them.",
-        subcommands = {QuickstartCommand.class, ValidateCommand.class, ValidateDataCommand.class, SubmitCommand.class, JobsCommand.class,
-                StatusCommand.class, EventsCommand.class, CancelCommand.class, ResumeCommand.class, WorkerCommand.class,
+        description = "Fine-tune models on your own machines: validate and estimate specs, submit jobs, follow and "
+                + "cancel them, set GPU-hour budgets, see the GPU pool.",
+        subcommands = {QuickstartCommand.class, ValidateCommand.class, ValidateDataCommand.class,
+                EstimateCommand.class, SubmitCommand.class, JobsCommand.class, StatusCommand.class, EventsCommand.class,
+                CancelCommand.class, ResumeCommand.class, WorkerCommand.class, QuotaCommand.class, PoolCommand.class,
                 CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 success, 1 the job failed or was cancelled (or another runtime failure), "
-                + "2 invalid input.", "Docs: README.md and docs/ in the repository."})
+                + "2 invalid input, 3 refused: the tenant's GPU-hour budget does not cover the job.", "Docs: README.md and docs/ in the repository."})
 public final class Main implements Runnable {
 
     @CommandLine.Spec

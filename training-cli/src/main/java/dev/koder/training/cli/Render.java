@@ -1,19 +1,27 @@
 package dev.koder.training.cli;
 
+import dev.koder.training.api.CostEstimate;
 import dev.koder.training.api.DatasetIssue;
 import dev.koder.training.api.DatasetReport;
 import dev.koder.training.api.Job;
 import dev.koder.training.api.JobEvent;
 import dev.koder.training.api.JobProgress;
+import dev.koder.training.api.JobStatus;
 import dev.koder.training.api.ValidationReport;
 import dev.koder.training.api.Violation;
+import dev.koder.training.spi.GpuDevice;
+import dev.koder.training.spi.GpuNode;
+import dev.koder.training.spi.QuotaLedger.QuotaUsage;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Collectors;
 
 /** Text for people: reports, job tables, job details, event lines. */
 final class Render {
@@ -109,6 +117,20 @@ final class Render {
         if (j.progress().evalMetrics() != null) {
             row(out, "eval", j.progress().evalMetrics().toString());
         }
+        if (j.estimate() != null) {
+            CostEstimate e = j.estimate();
+            row(out, "estimate", wall(e.wallSeconds()) + ", " + gpuHours(e.gpuHours()) + " GPU-h"
+                    + (e.price() == null ? "" : String.format(Locale.ROOT, ", %.2f %s", e.price(), e.currency()))
+                    + String.format(Locale.ROOT, ", %,d tokens", e.tokens()));
+        }
+        if (j.queueReason() != null && j.status() == JobStatus.QUEUED) {
+            row(out, "waiting", j.queueReason());
+        }
+        if (j.placement() != null) {
+            row(out, "placement", j.placement().gpus().isEmpty() ? j.placement().node() + " (CPU)"
+                    : j.placement().node() + ", GPU " + j.placement().gpus().stream().map(String::valueOf)
+                            .collect(Collectors.joining(",")));
+        }
         if (j.lastCheckpoint() != null) {
             row(out, "checkpoint", j.lastCheckpoint());
         }
@@ -120,6 +142,71 @@ final class Render {
             if (!j.failure().logTail().isEmpty()) {
                 out.println("  stderr (last lines):");
                 j.failure().logTail().forEach(l -> out.println("    " + l));
+            }
+        }
+    }
+
+    static void estimate(PrintWriter out, String what, CostEstimate e) {
+        String device = e.gpus() == 0 ? "CPU" : e.gpus() + " x " + e.device();
+        out.println(what + ": " + wall(e.wallSeconds()) + " on " + device + ", " + gpuHours(e.gpuHours()) + " GPU-h"
+                + (e.price() == null ? "" : String.format(Locale.ROOT, ", %.2f %s", e.price(), e.currency()))
+                + (e.gpus() == 0 ? "" : String.format(Locale.ROOT, ", peak memory %.1f GiB per GPU%s",
+                        e.memory().total(), e.memoryLimitGib() == null ? ""
+                                : String.format(Locale.ROOT, " of %.0f GiB%s", e.memoryLimitGib(),
+                                        e.fits() ? "" : ": DOES NOT FIT"))));
+        e.breakdown().forEach(line -> out.println("  " + line));
+    }
+
+    /** @return "1:02:03"-style or "40 s"-style wall time */
+    static String wall(double seconds) {
+        return seconds < 60 ? Math.round(seconds) + " s" : duration(Duration.ofSeconds(Math.round(seconds)));
+    }
+
+    static String gpuHours(double hours) {
+        return hours == 0 ? "0" : hours < 0.01 ? String.format(Locale.ROOT, "%.4f", hours)
+                : String.format(Locale.ROOT, "%.2f", hours);
+    }
+
+    static void quotas(PrintWriter out, List<QuotaUsage> usages) {
+        if (usages.isEmpty()) {
+            out.println("No budgets and no reservations yet: every tenant is unlimited.");
+            return;
+        }
+        String format = "%-20s %-8s %10s %10s %10s %10s%n";
+        out.printf(Locale.ROOT, format, "TENANT", "MONTH", "BUDGET", "RESERVED", "USED", "LEFT");
+        for (QuotaUsage u : usages) {
+            boolean limited = u.budgetGpuHours() != null;
+            out.printf(Locale.ROOT, format, cut(u.tenant(), 20), u.period(),
+                    limited ? gpuHours(u.budgetGpuHours()) : "none", gpuHours(u.reservedGpuHours()),
+                    gpuHours(u.usedGpuHours()), limited ? gpuHours(u.remaining()) : "unlimited");
+        }
+        out.println("GPU-hours this month (UTC). Reserved: what running and queued jobs may still use.");
+    }
+
+    /** @return running jobs by "node/gpu-index" */
+    static Map<String, Job> jobsByGpu(List<Job> running) {
+        Map<String, Job> byGpu = new HashMap<>();
+        for (Job j : running) {
+            if (j.placement() != null) {
+                j.placement().gpus().forEach(g -> byGpu.put(j.placement().node() + "/" + g, j));
+            }
+        }
+        return byGpu;
+    }
+
+    static void pool(PrintWriter out, List<GpuNode> nodes, Map<String, Job> byGpu) {
+        if (nodes.isEmpty()) {
+            out.println("No GPUs: jobs with resources.gpus 0 run on the CPU; others are refused. Set training.gpus "
+                    + "in the home's training.properties to describe a pool, or run on a machine with NVIDIA GPUs.");
+            return;
+        }
+        for (GpuNode n : nodes) {
+            long busy = n.gpus().stream().filter(g -> byGpu.containsKey(n.name() + "/" + g.index())).count();
+            out.println(n.name() + ": " + n.gpus().size() + " GPUs, " + busy + " in use");
+            for (GpuDevice g : n.gpus()) {
+                Job job = byGpu.get(n.name() + "/" + g.index());
+                out.printf(Locale.ROOT, "  %2d  %-28s %5.0f GiB  %s%n", g.index(), cut(g.name(), 28), g.memoryGib(),
+                        job == null ? "free" : job.id() + " (" + job.spec().tenant() + ")");
             }
         }
     }

@@ -1,6 +1,7 @@
 package dev.koder.training.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import dev.koder.training.core.internal.Json;
 import java.io.PrintWriter;
@@ -51,8 +52,8 @@ class CliTest {
     void help_listsEveryCommand() {
         Result r = run("--help");
         assertThat(r.code()).isZero();
-        assertThat(r.out()).contains("validate ", "validate-data", "submit", "jobs", "status", "events", "cancel",
-                "worker");
+        assertThat(r.out()).contains("validate ", "validate-data", "estimate", "submit", "jobs", "status", "events",
+                "cancel", "worker", "quota", "pool");
     }
 
     @Test
@@ -199,12 +200,57 @@ class CliTest {
             while (worker.jobs().get(running).progress().step() == null && System.nanoTime() < deadline) {
                 Thread.sleep(50);
             }
+            assertThat(run("pool", "--home", home()).out()).contains("local: 1 GPUs, 1 in use")
+                    .contains(running + " (examples)");
+            assertThat(run("status", running, "--home", home()).out()).contains("placement   local, GPU 0");
+            assertThat(run("pool", "--home", home(), "--json").json().at("/nodes/0/gpus/0/job").asString())
+                    .isEqualTo(running);
             assertThat(run("cancel", running, "--home", home()).out()).contains("cancellation requested");
             worker.jobs().await(running, java.time.Duration.ofSeconds(60));
         }
         Result resumed = run("resume", running, "--home", home(), "--detach", "--json");
         assertThat(resumed.code()).as(resumed.out() + resumed.err()).isZero();
         assertThat(resumed.json().get("resumed_from").asString()).isEqualTo(running);
+    }
+
+    @Test
+    void estimate_explainsTheCost_andQuotasRefuseWhatTheBudgetCannotCover() throws Exception {
+        Path s = spec("job.json", Files.readString(EXAMPLES.resolve("specs/sft-lora.json"))
+                .replace("../data/", EXAMPLES.resolve("data") + "/"));
+        Result estimate = run("estimate", s.toString(), "--home", home());
+        assertThat(estimate.code()).as(estimate.out() + estimate.err()).isZero();
+        assertThat(estimate.out()).contains(s + ": ").contains("on 1 x H100, ")
+                .contains("tokens: 460 examples").contains("parameters: 134,5").contains("published config")
+                .contains("GPU-hours: 1 GPU x").contains("= 2.1").contains("GiB of 80 GiB (H100): fits");
+        JsonNode json = run("estimate", s.toString(), "--home", home(), "--json").json();
+        double hours = json.get("gpu_hours").asDouble();
+        assertThat(hours).isPositive();
+        assertThat(json.get("fits").asBoolean()).isTrue();
+
+        Result negative = run("quota", "set", "examples", "-1", "--home", home());
+        assertThat(negative.code()).isEqualTo(2);
+        assertThat(negative.err()).contains("GPU_HOURS must be a number of 0 or more, got '-1'");
+        assertThat(run("quota", "set", "examples", String.valueOf(hours / 2), "--home", home()).code()).isZero();
+        Result refused = run("submit", s.toString(), "--home", home(), "--detach");
+        assertThat(refused.code()).as(refused.out() + refused.err()).isEqualTo(3);
+        assertThat(refused.err()).contains("error: Tenant examples's GPU-hour budget is exceeded: the job needs ");
+        assertThat(run("submit", s.toString(), "--home", home(), "--detach", "--json").json().at("/error/type")
+                .asString()).isEqualTo("quota_exceeded");
+        assertThat(run("jobs", "--home", home()).out()).isEqualTo("No jobs." + System.lineSeparator());
+
+        assertThat(run("quota", "set", "examples", String.valueOf(hours * 3), "--home", home()).code()).isZero();
+        Result queued = run("submit", s.toString(), "--home", home(), "--detach", "--json");
+        assertThat(queued.code()).isZero();
+        String id = queued.json().get("id").asString();
+        assertThat(queued.json().at("/estimate/gpu_hours").asDouble()).isCloseTo(hours, within(hours * 0.01));
+        assertThat(run("status", id, "--home", home()).out()).contains("estimate ").contains("GPU-h");
+        Result show = run("quota", "show", "--home", home(), "--json");
+        assertThat(show.json().at("/0/tenant").asString()).isEqualTo("examples");
+        assertThat(show.json().at("/0/reserved_gpu_hours").asDouble()).isCloseTo(hours, within(hours * 0.01));
+        assertThat(show.json().at("/0/remaining_gpu_hours").asDouble()).isCloseTo(2 * hours, within(hours * 0.02));
+        assertThat(run("quota", "show", "--home", home()).out()).contains("TENANT").contains("examples");
+        assertThat(run("quota", "clear", "examples", "--home", home()).out()).contains("not limited");
+        assertThat(run("quota", "show", "examples", "--home", home()).out()).contains("unlimited");
     }
 
     @Test

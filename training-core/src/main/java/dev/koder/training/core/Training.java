@@ -29,9 +29,11 @@ import dev.koder.training.spi.TrainingRunnerProvider;
 import dev.koder.training.spi.UsageSink;
 import dev.koder.training.spi.UsageSinkProvider;
 import java.io.IOException;
+import java.io.Reader;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,6 +46,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -84,6 +87,8 @@ public final class Training implements AutoCloseable {
     public static final String INVENTORY_PROPERTY = "training.gpu.inventory";
     /** Default price of a GPU-hour (a number); {@code training.price.gpu-hour.<type>} prices one GPU type. */
     public static final String PRICE_PROPERTY = "training.price.gpu-hour";
+    /** The file in the home directory with settings every process on it shares, in java.util.Properties form. */
+    public static final String PROPERTIES_FILE = "training.properties";
     /** Currency of prices, default USD. */
     public static final String CURRENCY_PROPERTY = "training.price.currency";
 
@@ -105,7 +110,7 @@ public final class Training implements AutoCloseable {
 
     private Training(Builder b) {
         this.home = prepareHome(b.home.toAbsolutePath().normalize());
-        Map<String, String> properties = new LinkedHashMap<>();
+        Map<String, String> properties = homeProperties(home);
         System.getProperties().forEach((k, v) -> {
             if (String.valueOf(k).startsWith("training.")) {
                 properties.put(String.valueOf(k), String.valueOf(v));
@@ -200,6 +205,25 @@ public final class Training implements AutoCloseable {
             throw new IllegalArgumentException("property " + key + " must be a price of 0 or more, got \"" + value
                     + "\"");
         }
+    }
+
+    /**
+     * Reads {@code <home>/training.properties}, the settings every process on a home shares (GPU pool, prices,
+     * scheduler): system properties and the builder's override it.
+     */
+    private static Map<String, String> homeProperties(Path home) {
+        Map<String, String> properties = new LinkedHashMap<>();
+        Path file = home.resolve(PROPERTIES_FILE);
+        if (Files.isRegularFile(file)) {
+            Properties read = new Properties();
+            try (Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+                read.load(in);
+            } catch (IOException | IllegalArgumentException e) {
+                throw new StorageException("Cannot read " + file + ": " + e.getMessage(), false, e);
+            }
+            read.stringPropertyNames().stream().sorted().forEach(k -> properties.put(k, read.getProperty(k).strip()));
+        }
+        return properties;
     }
 
     private static Path prepareHome(Path home) {

@@ -1,6 +1,7 @@
 package dev.koder.training.spi;
 
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -20,8 +21,19 @@ public interface QuotaLedger extends AutoCloseable {
      */
     void setBudget(String tenant, double gpuHours);
 
+    /**
+     * Removes a tenant's budget: it is no longer limited. What its jobs reserved and used stays recorded.
+     *
+     * @param tenant the tenant
+     * @return whether it had a budget
+     */
+    boolean clearBudget(String tenant);
+
     /** @param tenant the tenant @return its monthly budget, if it has one */
     Optional<Double> budget(String tenant);
+
+    /** @return every tenant with a budget or with a reservation in any month, sorted */
+    List<String> tenants();
 
     /**
      * Reserves a job's estimated GPU-hours in the month of {@code now}, or refuses.

@@ -102,6 +102,21 @@ public abstract class QuotaLedgerCompatibilityKit {
     }
 
     @Test
+    void clearingABudget_liftsTheLimit_andKeepsTheRecord() {
+        ledger.setBudget("zeta", 1);
+        ledger.setBudget("acme", 2);
+        ledger.reserve("acme", "j1", 2, NOV);
+        ledger.reserve("beta", "j2", 1, NOV);
+        assertThat(ledger.tenants()).containsExactly("acme", "beta", "zeta");
+        assertThat(ledger.clearBudget("acme")).isTrue();
+        assertThat(ledger.clearBudget("acme")).isFalse();
+        assertThat(ledger.budget("acme")).isEmpty();
+        ledger.reserve("acme", "j3", 100, NOV);
+        assertThat(ledger.usage("acme", NOV).reservedGpuHours()).isEqualTo(102.0);
+        assertThat(ledger.tenants()).containsExactly("acme", "beta", "zeta");
+    }
+
+    @Test
     void aNegativeBudget_isRefused() {
         assertThatThrownBy(() -> ledger.setBudget("acme", -1)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("0 or more");

@@ -27,6 +27,9 @@ import tools.jackson.databind.JsonNode;
  */
 public final class Estimator {
 
+    /** Tokens a chat template adds to each message (role header, end marker), beyond its content. */
+    static final int TEMPLATE_TOKENS_PER_MESSAGE = 5;
+
     /** Seconds to start a trainer and load a model of one billion parameters (plus a fixed 20 s). */
     static final double LOAD_SECONDS_PER_BILLION = 10;
     static final double GIB = 1024.0 * 1024 * 1024;
@@ -94,8 +97,11 @@ public final class Estimator {
         boolean cpu = gpus == 0;
 
         // Tokens.
-        long perEpoch = training.tokensWithinMaxLength();
         long sequences = Math.max(1, training.sequences());
+        // Chat templates add role headers and end markers the content count does not see; DPO formats the prompt
+        // into both of its sequences.
+        long template = TEMPLATE_TOKENS_PER_MESSAGE * (training.messages() + (dpo ? training.examples() : 0));
+        long perEpoch = Math.min(training.tokensWithinMaxLength() + template, sequences * (long) h.maxSeqLength());
         double perSequence = (double) perEpoch / sequences;
         long tokens;
         String count = training.tokensExact() ? "exact, model tokenizer" : "approximate, ~4 characters a token";
@@ -106,9 +112,10 @@ public final class Estimator {
                     + "%,d", h.maxSteps(), seqPerStep, perSequence, count, tokens));
         } else {
             tokens = perEpoch * h.epochs();
-            lines.add(String.format(Locale.ROOT, "tokens: %,d %s, %,d tokens within max_seq_length %d (%s); x %d "
-                    + "epochs = %,d", training.examples(), dpo ? "pairs (chosen and rejected each a sequence)"
-                    : "examples", perEpoch, h.maxSeqLength(), count, h.epochs(), tokens));
+            lines.add(String.format(Locale.ROOT, "tokens: %,d %s, %,d tokens within max_seq_length %d (%s, with ~%d "
+                    + "chat-template tokens a message); x %d epochs = %,d", training.examples(),
+                    dpo ? "pairs (chosen and rejected each a sequence)" : "examples", perEpoch, h.maxSeqLength(), count,
+                    TEMPLATE_TOKENS_PER_MESSAGE, h.epochs(), tokens));
         }
 
         // Parameters.

@@ -68,10 +68,11 @@ public record ModelShape(long parameters, boolean exact, int hidden, int layers,
     }
 
     /**
-     * Finds a model's config: a local folder, or the Hugging Face cache for a hub id.
+     * Finds a model's config: a local folder, the Hugging Face cache for a hub id, else the built-in catalogue of
+     * well-known public models ({@code known-models.json}).
      *
      * @param baseModel a spec's base model
-     * @return its shape, if its config.json is on this machine
+     * @return its shape, if its config.json is on this machine or the model is in the catalogue
      * @throws IOException when the config is there but cannot be read
      */
     public static Optional<ModelShape> find(String baseModel) throws IOException {
@@ -82,6 +83,23 @@ public record ModelShape(long parameters, boolean exact, int hidden, int layers,
         for (Path snapshot : hubSnapshots(baseModel)) {
             if (Files.isRegularFile(snapshot.resolve("config.json"))) {
                 return Optional.of(read(snapshot));
+            }
+        }
+        return known(baseModel);
+    }
+
+    /**
+     * @param id a hub id, matched without regard to case
+     * @return its shape from the built-in catalogue, computed from its published config
+     */
+    public static Optional<ModelShape> known(String id) {
+        for (var e : Catalogue.MODELS.properties()) {
+            if (e.getKey().equalsIgnoreCase(id)) {
+                try {
+                    return Optional.of(of(e.getValue(), 0, CATALOGUE));
+                } catch (IOException bad) {
+                    throw new IllegalStateException("known-models.json: " + e.getKey() + ": " + bad.getMessage(), bad);
+                }
             }
         }
         return Optional.empty();
@@ -108,6 +126,10 @@ public record ModelShape(long parameters, boolean exact, int hidden, int layers,
      */
     public static ModelShape read(Path dir) throws IOException {
         JsonNode c = Json.MAPPER.readTree(Files.readString(dir.resolve("config.json")));
+        return of(c, weightParameters(dir), dir.toString());
+    }
+
+    private static ModelShape of(JsonNode c, long fromWeights, String source) throws IOException {
         JsonNode text = c.has("text_config") ? c.get("text_config") : c;
         int hidden = intOf(text, "hidden_size", "n_embd", "d_model");
         int layers = intOf(text, "num_hidden_layers", "n_layer", "num_layers");
@@ -116,14 +138,13 @@ public record ModelShape(long parameters, boolean exact, int hidden, int layers,
         int intermediate = text.has("intermediate_size") ? text.get("intermediate_size").asInt() : 4 * hidden;
         int vocab = intOf(text, "vocab_size");
         boolean tied = c.path("tie_word_embeddings").asBoolean(text.path("tie_word_embeddings").asBoolean(false));
-        long fromWeights = weightParameters(dir);
         ModelShape formula = new ModelShape(0, false, hidden, layers, heads, kvHeads, intermediate, vocab, tied,
-                dir.toString());
+                source);
         long computed = formula.embeddingParameters() + (long) layers * (formula.linears().values().stream()
                 .mapToLong(io -> io[0] * io[1]).sum() + 2L * hidden) + hidden;
         boolean exact = fromWeights > 0;
         return new ModelShape(exact ? fromWeights : computed, exact, hidden, layers, heads, kvHeads, intermediate,
-                vocab, tied, dir.toString());
+                vocab, tied, source);
     }
 
     private static int intOf(JsonNode c, String... names) throws IOException {
@@ -159,6 +180,22 @@ public record ModelShape(long parameters, boolean exact, int hidden, int layers,
     /** @return for example {@code 852,983,808 (counted from the weights)} */
     public String describe() {
         return String.format(Locale.ROOT, "%,d (%s)", parameters, exact ? "counted from the weights"
+                : CATALOGUE.equals(source) ? "computed from the published config; the model is not on this machine"
                 : "computed from config.json");
+    }
+
+    /** Where shapes from the built-in catalogue say they come from. */
+    public static final String CATALOGUE = "built-in catalogue";
+
+    private static final class Catalogue {
+        static final JsonNode MODELS = load();
+
+        private static JsonNode load() {
+            try (var in = ModelShape.class.getResourceAsStream("known-models.json")) {
+                return Json.MAPPER.readTree(in).get("models");
+            } catch (IOException | RuntimeException e) {
+                throw new IllegalStateException("cannot read known-models.json from the jar", e);
+            }
+        }
     }
 }

@@ -10,6 +10,8 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -52,6 +54,31 @@ public final class SqliteQuotaLedger implements QuotaLedger {
                 s.setDouble(2, gpuHours);
                 return s.executeUpdate();
             }
+        });
+    }
+
+    @Override
+    public boolean clearBudget(String tenant) {
+        return session.write(c -> {
+            try (PreparedStatement s = c.prepareStatement("DELETE FROM quota_budgets WHERE tenant = ?")) {
+                s.setString(1, tenant);
+                return s.executeUpdate();
+            }
+        }) > 0;
+    }
+
+    @Override
+    public List<String> tenants() {
+        return session.read(c -> {
+            List<String> tenants = new ArrayList<>();
+            try (PreparedStatement s = c.prepareStatement("SELECT tenant FROM quota_budgets UNION "
+                    + "SELECT tenant FROM quota_entries ORDER BY tenant");
+                    ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    tenants.add(rs.getString(1));
+                }
+            }
+            return tenants;
         });
     }
 

@@ -77,12 +77,29 @@ class EstimatorTest {
     }
 
     @Test
+    void wellKnownModels_areSizedWithoutBeingDownloaded_asTheirModelCardsSay() {
+        record Known(String id, long parameters) {
+        }
+        for (Known k : List.of(new Known("HuggingFaceTB/SmolLM2-135M-Instruct", 134_500_000L),
+                new Known("meta-llama/Llama-3.2-1B-Instruct", 1_236_000_000L),
+                new Known("meta-llama/Llama-3.1-8B", 8_030_000_000L),
+                new Known("qwen/qwen2.5-7b-instruct", 7_610_000_000L),
+                new Known("meta-llama/Llama-3.3-70B-Instruct", 70_550_000_000L))) {
+            ModelShape shape = ModelShape.known(k.id()).orElseThrow(() -> new AssertionError(k.id() + " unknown"));
+            assertThat(shape.parameters()).as(k.id()).isCloseTo(k.parameters(), withinPercentage(1));
+            assertThat(shape.describe()).contains("published config");
+        }
+        assertThat(ModelShape.known("acme/unknown-7b")).isEmpty();
+    }
+
+    @Test
     void loraSftThroughput_isTheMeasuredTrlFigure() throws IOException {
         CostEstimate e = estimate(spec(TrainingMethod.sftLora(), 1), llama1b(), stats(10_000, 512, 10_000));
         assertThat(e.tokensPerSecond()).as("TRL SFT LoRA at 0.85B measured 24,721 tokens/s on an H100")
                 .isCloseTo(24_721, withinPercentage(2));
-        assertThat(e.tokens()).isEqualTo(5_120_000);
-        assertThat(e.wallSeconds()).isCloseTo(5_120_000 / 24_721.0 + 20 + 8.53, withinPercentage(2));
+        long template = Estimator.TEMPLATE_TOKENS_PER_MESSAGE * 20_000L;
+        assertThat(e.tokens()).as("content plus chat-template tokens of 2 messages each").isEqualTo(5_120_000 + template);
+        assertThat(e.wallSeconds()).isCloseTo(e.tokens() / 24_721.0 + 20 + 8.53, withinPercentage(2));
         assertThat(e.gpuHours()).isCloseTo(e.wallSeconds() / 3600, withinPercentage(0.01));
         assertThat(e.price()).isCloseTo(e.gpuHours() * 2.5, withinPercentage(0.01));
         assertThat(e.trainableParameters()).isEqualTo(llama1b().loraParameters(16, List.of("all-linear")));
@@ -128,7 +145,9 @@ class EstimatorTest {
         CostEstimate sft = estimate(spec(TrainingMethod.sftLora(), 1), llama1b(), stats(1000, 1000, 1000));
         CostEstimate dpo = estimate(spec(TrainingMethod.dpo(AdapterType.LORA, DpoConfig.defaults()), 1), llama1b(),
                 stats(1000, 1000, 2000));
-        assertThat(dpo.tokens()).isEqualTo(2 * sft.tokens());
+        int t = Estimator.TEMPLATE_TOKENS_PER_MESSAGE;
+        assertThat(sft.tokens()).isEqualTo(1_000_000 + t * 2000L);
+        assertThat(dpo.tokens()).as("both answers, the prompt's template in each").isEqualTo(2_000_000 + t * 3000L);
         assertThat(dpo.flops() / dpo.tokens()).isGreaterThan(sft.flops() / sft.tokens());
     }
 
