@@ -19,6 +19,7 @@ import dev.koder.training.api.Resources;
 import dev.koder.training.api.Tier;
 import dev.koder.training.api.TrainingMethod;
 import dev.koder.training.core.Training;
+import dev.koder.training.spi.UsageRecord;
 import dev.koder.training.tck.ScriptedRunner;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,7 +28,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -125,7 +128,8 @@ class GpuPoolServiceTest {
 
     @Test
     void jobsGetTheirOwnGpus_andAThirdWaitsWithAReason() throws Exception {
-        training = service(POOL).build();
+        List<UsageRecord> usage = new CopyOnWriteArrayList<>();
+        training = service(POOL).usageSink(usage::add).build();
         Map<String, String> slow = Map.of("step_seconds", "0.05", "record_env", "true");
         Job a = training.jobs().submit(job("acme", Tier.PRO, 1, 400, slow).build());
         Job b = training.jobs().submit(job("acme", Tier.PRO, 1, 400, slow).build());
@@ -144,6 +148,17 @@ class GpuPoolServiceTest {
         assertThat(done.status()).isEqualTo(JobStatus.SUCCEEDED);
         assertThat(cudaOf(done)).isEqualTo("0,1");
         assertThat(done.queueReason()).isNull();
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (usage.stream().noneMatch(u -> u.jobId().equals(c.id())) && System.nanoTime() < deadline) {
+            Thread.sleep(20); // usage sinks are called on the listener thread, after the job ends
+        }
+        assertThat(usage).filteredOn(u -> u.jobId().equals(c.id())).singleElement().satisfies(u -> {
+            assertThat(u.tenant()).isEqualTo("globex");
+            assertThat(u.gpuType()).as("the GPU the job ran on").isEqualTo("NVIDIA H100 80GB HBM3");
+            assertThat(u.gpus()).isEqualTo(2);
+            assertThat(u.gpuSeconds()).isEqualTo(2 * u.wallSeconds());
+            assertThat(u.tokens()).isPositive();
+        });
     }
 
     @Test

@@ -10,6 +10,7 @@ import dev.koder.training.api.TrainerFailedException;
 import dev.koder.training.core.internal.Json;
 import dev.koder.training.spi.Execution;
 import dev.koder.training.spi.Executor;
+import dev.koder.training.spi.GpuDevice;
 import dev.koder.training.spi.ExitStatus;
 import dev.koder.training.spi.JobRecord;
 import dev.koder.training.spi.JobUpdate;
@@ -423,12 +424,24 @@ final class Supervisor {
         return state.progress.step() == null ? 0 : state.progress.step();
     }
 
+    /** @return the model name of the first GPU the job was given, as the pool reports it */
+    private Optional<String> gpuName(JobRecord record) {
+        if (this.gpus.isEmpty()) {
+            return Optional.empty();
+        }
+        String node = record.job().placement() == null ? null : record.job().placement().node();
+        return engine.pool().stream().filter(n -> node == null || n.name().equals(node))
+                .flatMap(n -> n.gpus().stream()).filter(g -> g.index() == this.gpus.get(0))
+                .map(GpuDevice::name).findFirst();
+    }
+
     private UsageRecord usage(JobRecord record, JobStatus outcome) {
         Instant end = engine.clock.instant();
         Instant start = attemptStart == null ? end : attemptStart;
         double wall = Duration.between(start, end).toMillis() / 1000.0;
         int gpus = spec.resources().gpus();
-        String type = gpus == 0 ? "cpu" : spec.resources().gpuType() == null ? "gpu" : spec.resources().gpuType();
+        String type = gpus == 0 ? "cpu" : gpuName(record).orElse(spec.resources().gpuType() == null ? "gpu"
+                : spec.resources().gpuType());
         long tokens = state.progress.tokens() == null ? 0 : state.progress.tokens();
         return new UsageRecord(spec.tenant(), id, attempt, type, gpus, gpus * wall, wall, tokens, start, end, outcome);
     }
