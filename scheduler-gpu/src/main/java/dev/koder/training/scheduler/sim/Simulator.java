@@ -15,8 +15,8 @@ import java.util.PriorityQueue;
 /**
  * Replays a trace of jobs through a {@link JobScheduler} in simulated time: arrivals and completions are events;
  * after each, the scheduler decides, and started jobs complete after their true runtime (which may differ from
- * the estimate the scheduler sees). Deterministic for a given trace. Used by the starvation test and the trace
- * benchmark.
+ * the estimate the scheduler sees). A preempted job goes back to the queue with what it had left plus a restart
+ * cost. Deterministic for a given trace. Used by the starvation test and the trace benchmark.
  */
 public final class Simulator {
 
@@ -54,7 +54,22 @@ public final class Simulator {
     private record Event(Instant at, int order, Runnable action) {
     }
 
+    /** A job's run in progress: when this attempt started, and a flag that voids its end event if preempted. */
+    private static final class Attempt {
+        final Instant start;
+        final Duration left;
+        boolean voided;
+
+        Attempt(Instant start, Duration left) {
+            this.start = start;
+            this.left = left;
+        }
+    }
+
     private final JobScheduler scheduler;
+    private final int totalGpus;
+    private final Duration restart;
+    private double busyGpuSeconds;
 
     /**
      * @param scheduler the scheduler under test
@@ -62,8 +77,30 @@ public final class Simulator {
      * @param cpuSlots its CPU slots
      */
     public Simulator(JobScheduler scheduler, List<GpuNode> pool, int cpuSlots) {
+        this(scheduler, pool, cpuSlots, Duration.ofMinutes(2));
+    }
+
+    /**
+     * @param scheduler the scheduler under test
+     * @param pool its GPUs
+     * @param cpuSlots its CPU slots
+     * @param restart what a preempted job loses: the time to load again and the work since its last checkpoint
+     */
+    public Simulator(JobScheduler scheduler, List<GpuNode> pool, int cpuSlots, Duration restart) {
         this.scheduler = scheduler;
+        this.totalGpus = pool.stream().mapToInt(n -> n.gpus().size()).sum();
+        this.restart = restart;
         scheduler.pool(pool, cpuSlots);
+    }
+
+    /** @return GPU-seconds jobs held GPUs in the last run, up to its horizon */
+    public double busyGpuSeconds() {
+        return busyGpuSeconds;
+    }
+
+    /** @param horizon the length of the last run @return the share of the pool's GPU time jobs held */
+    public double utilisation(Duration horizon) {
+        return totalGpus == 0 ? 0 : busyGpuSeconds / (totalGpus * (double) horizon.toSeconds());
     }
 
     /**
@@ -73,39 +110,75 @@ public final class Simulator {
      */
     public List<Outcome> run(List<Job> trace, Instant horizon) {
         PriorityQueue<Event> events = new PriorityQueue<>(Comparator.comparing(Event::at).thenComparing(Event::order));
-        Map<String, Instant> starts = new HashMap<>();
+        Map<String, Instant> firstStarts = new HashMap<>();
         Map<String, Instant> ends = new HashMap<>();
+        Map<String, Attempt> running = new HashMap<>();
+        Map<String, Integer> preempted = new HashMap<>();
+        Map<String, Duration> leftAfterPreemption = new HashMap<>();
         Map<String, Job> byId = new HashMap<>();
         int[] order = {0};
+        busyGpuSeconds = 0;
         for (Job j : trace) {
             byId.put(j.id(), j);
-            events.add(new Event(j.arrival(), order[0]++, () -> scheduler.enqueue(request(j))));
+            events.add(new Event(j.arrival(), order[0]++, () -> scheduler.enqueue(request(j, j.estimate()))));
         }
         while (!events.isEmpty() && !events.peek().at().isAfter(horizon)) {
             Event e = events.poll();
+            Instant now = e.at();
             e.action().run();
-            while (!events.isEmpty() && events.peek().at().equals(e.at())) {
+            while (!events.isEmpty() && events.peek().at().equals(now)) {
                 events.poll().action().run();
             }
-            JobScheduler.Decision d = scheduler.schedule(e.at());
-            for (JobScheduler.Start s : d.starts()) {
-                Job j = byId.get(s.jobId());
-                starts.put(j.id(), e.at());
-                Instant end = e.at().plus(j.runtime());
-                events.add(new Event(end, order[0]++, () -> {
-                    ends.put(j.id(), end);
+            // Preempted jobs give their GPUs back at once, so decide again until nothing more is preempted.
+            JobScheduler.Decision d;
+            int rounds = 0;
+            do {
+                d = scheduler.schedule(now);
+                for (JobScheduler.Preemption p : d.preemptions()) {
+                    Attempt a = running.remove(p.jobId());
+                    if (a == null) {
+                        continue;
+                    }
+                    a.voided = true;
+                    Job j = byId.get(p.jobId());
+                    busyGpuSeconds += j.gpus() * (double) Duration.between(a.start, now).toSeconds();
                     scheduler.release(j.id());
-                }));
-            }
+                    preempted.merge(j.id(), 1, Integer::sum);
+                    Duration left = a.left.minus(Duration.between(a.start, now)).plus(restart);
+                    leftAfterPreemption.put(j.id(), left);
+                    Duration estimate = j.estimate().minus(j.runtime().minus(left));
+                    scheduler.enqueue(request(j, estimate.isNegative() || estimate.isZero() ? left : estimate));
+                }
+                for (JobScheduler.Start s : d.starts()) {
+                    Job j = byId.get(s.jobId());
+                    firstStarts.putIfAbsent(j.id(), now);
+                    Duration left = leftAfterPreemption.getOrDefault(j.id(), j.runtime());
+                    Attempt a = new Attempt(now, left);
+                    running.put(j.id(), a);
+                    Instant end = now.plus(left);
+                    events.add(new Event(end, order[0]++, () -> {
+                        if (!a.voided) {
+                            running.remove(j.id());
+                            ends.put(j.id(), end);
+                            busyGpuSeconds += j.gpus() * (double) left.toSeconds();
+                            scheduler.release(j.id());
+                        }
+                    }));
+                }
+            } while (!d.preemptions().isEmpty() && ++rounds < 8);
+        }
+        for (Map.Entry<String, Attempt> r : running.entrySet()) {
+            busyGpuSeconds += byId.get(r.getKey()).gpus() * (double) Duration.between(r.getValue().start, horizon)
+                    .toSeconds();
         }
         List<Outcome> out = new ArrayList<>();
         for (Job j : trace) {
-            out.add(new Outcome(j, starts.get(j.id()), ends.get(j.id()), 0));
+            out.add(new Outcome(j, firstStarts.get(j.id()), ends.get(j.id()), preempted.getOrDefault(j.id(), 0)));
         }
         return out;
     }
 
-    static JobScheduler.Request request(Job j) {
-        return new JobScheduler.Request(j.id(), j.tenant(), j.tier(), j.arrival(), j.gpus(), null, 0, j.estimate());
+    static JobScheduler.Request request(Job j, Duration estimate) {
+        return new JobScheduler.Request(j.id(), j.tenant(), j.tier(), j.arrival(), j.gpus(), null, 0, estimate);
     }
 }
