@@ -10,6 +10,8 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
 import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.HashMap;
@@ -19,9 +21,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.NoSuchElementException;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 /**
@@ -94,6 +98,8 @@ public final class TierScheduler implements JobScheduler {
     static final class Pending {
         final Request request;
         Level level;
+        /** Why it did not start in the last pass that looked at it; null before any did. */
+        Wait wait;
 
         Pending(Request request) {
             this.request = request;
@@ -112,11 +118,19 @@ public final class TierScheduler implements JobScheduler {
         final String[] holder;
         int free;
 
+        /** Whether every GPU of the node is the same model with the same memory. */
+        final boolean uniform;
+        /** Its place in the pool's node list. */
+        int index;
+        /** When each GPU frees up (free ones: {@link Instant#MIN}), sorted; null after the node changed. */
+        Instant[] freeAt;
+
         NodeState(GpuNode node) {
             this.name = node.name();
             this.devices = node.gpus();
             this.holder = new String[devices.size()];
             this.free = devices.size();
+            this.uniform = devices.stream().map(d -> d.name() + "@" + d.memoryTotalMib()).distinct().count() <= 1;
         }
 
         boolean fits(int i, Request r) {
@@ -163,11 +177,12 @@ public final class TierScheduler implements JobScheduler {
     private final TreeSet<Pending> promotedQueue = new TreeSet<>(AGE);
     private final Map<Tier, TreeSet<Pending>> waitingByAge = new EnumMap<>(Tier.class);
     private int totalFree;
+    /** Nodes with at least one free GPU, by index: a full pool is searched in a handful of steps. */
+    private final BitSet withFree = new BitSet();
     private final Map<String, Pending> pending = new HashMap<>();
     private final Map<String, Running> running = new HashMap<>();
     private final Map<String, Integer> runningPerTenant = new HashMap<>();
     private final Set<String> preempting = new HashSet<>();
-    private final Map<String, String> reasons = new HashMap<>();
     private long decisions;
 
     /** @param config the settings */
@@ -198,6 +213,7 @@ public final class TierScheduler implements JobScheduler {
         this.cpuSlots = Math.max(1, slots);
         this.totalFree = 0;
         Map<String, NodeState> old = new HashMap<>(nodesByName);
+        withFree.clear();
         nodes.clear();
         nodesByName.clear();
         for (GpuNode n : pool) {
@@ -212,9 +228,11 @@ public final class TierScheduler implements JobScheduler {
             for (String h : s.holder) {
                 s.free += h == null ? 1 : 0;
             }
+            s.index = nodes.size();
             nodes.add(s);
             nodesByName.put(s.name, s);
             totalFree += s.free;
+            withFree.set(s.index, s.free > 0);
         }
     }
 
@@ -281,7 +299,6 @@ public final class TierScheduler implements JobScheduler {
         if (p != null) {
             remove(p);
         }
-        reasons.remove(jobId);
     }
 
     private void remove(Pending p) {
@@ -307,6 +324,7 @@ public final class TierScheduler implements JobScheduler {
         }
         NodeState n = nodesByName.get(r.allocation().node());
         if (n != null) {
+            n.freeAt = null;
             for (int i : r.allocation().gpus()) {
                 if (i < n.holder.length && jobId.equals(n.holder[i])) {
                     n.holder[i] = null;
@@ -314,6 +332,7 @@ public final class TierScheduler implements JobScheduler {
                     totalFree++;
                 }
             }
+            withFree.set(n.index, n.free > 0);
         }
     }
 
@@ -332,6 +351,7 @@ public final class TierScheduler implements JobScheduler {
         }
         NodeState n = nodesByName.get(a.node());
         if (n != null) {
+            n.freeAt = null;
             for (int i : a.gpus()) {
                 if (i < n.holder.length && n.holder[i] == null) {
                     n.holder[i] = r.jobId();
@@ -339,7 +359,16 @@ public final class TierScheduler implements JobScheduler {
                     totalFree--;
                 }
             }
+            withFree.set(n.index, n.free > 0);
         }
+    }
+
+    /** Why a job did not start in the last pass; the words are made only when someone asks. */
+    private record Wait(WaitKind kind, int ahead, Level level, String heldFor, Instant at) {
+    }
+
+    private enum WaitKind {
+        TENANT_LIMIT, CPU_BUSY, GPUS, HELD
     }
 
     /** A reservation for the first job that cannot start: GPUs on a node from a time on. */
@@ -358,15 +387,23 @@ public final class TierScheduler implements JobScheduler {
         int examined = 0;
         int visited = 0;
         int cap = Math.max(1000, 4 * config.backfillDepth);
-        Map<Level, Integer> aheadInLevel = new EnumMap<>(Level.class);
+        int[] aheadInLevel = new int[Level.values().length];
+        int[] higher = new int[Level.values().length];
+        for (Level l : Level.values()) {
+            higher[l.ordinal()] = higherThan(l);
+        }
+        int maxFree = maxFree();
+        int reservedFree = 0;
         Iterator<Pending> order = inOrder();
         while (order.hasNext() && visited++ < cap) {
+            if (totalFree == 0 && reservation != null && (cpuBlocked || cpuRunning >= cpuSlots)) {
+                break; // nothing more can start in this pass; later jobs keep the reasons they had
+            }
             Pending p = order.next();
             Request r = p.request;
-            int ahead = aheadInLevel.merge(p.level, 1, Integer::sum) - 1 + higherThan(p.level);
+            int ahead = aheadInLevel[p.level.ordinal()]++ + higher[p.level.ordinal()];
             if (runningPerTenant.getOrDefault(r.tenant(), 0) >= config.limit(r.tenant())) {
-                reasons.put(r.jobId(), "tenant " + r.tenant() + " already runs " + config.limit(r.tenant())
-                        + " jobs, its limit");
+                p.wait = new Wait(WaitKind.TENANT_LIMIT, ahead, p.level, null, null);
                 continue;
             }
             if (r.gpus() == 0) {
@@ -374,27 +411,29 @@ public final class TierScheduler implements JobScheduler {
                     start(p, new Allocation("local", List.of()), now, starts, started);
                 } else {
                     cpuBlocked = true;
-                    reasons.put(r.jobId(), "all " + cpuSlots + " CPU slot" + (cpuSlots == 1 ? " is" : "s are")
-                            + " busy; " + ahead + " job" + (ahead == 1 ? "" : "s") + " ahead in " + p.level.label()
-                            + (p.level == Level.PROMOTED ? "" : " or higher tiers"));
+                    p.wait = new Wait(WaitKind.CPU_BUSY, ahead, p.level, null, null);
                 }
                 continue;
             }
-            Allocation a = totalFree >= r.gpus() ? place(r, reservation, now) : null;
+            // Cheap tests first: most of a deep queue cannot start, and place() looks at nodes.
+            boolean mayFit = r.gpus() <= maxFree && (reservation == null || r.gpus() <= totalFree - reservedFree
+                    || endsBefore(r, now, reservation));
+            Allocation a = mayFit ? place(r, reservation, now) : null;
             if (a != null) {
                 start(p, a, now, starts, started);
+                maxFree = maxFree();
+                reservedFree = reservedFree(reservation);
                 continue;
             }
             if (reservation == null) {
                 reservation = reserve(r, now);
+                reservedFree = reservedFree(reservation);
                 if (config.preemption && (p.level == Level.ENTERPRISE || p.level == Level.PROMOTED)) {
                     preemptFor(r, preemptions);
                 }
-                reasons.put(r.jobId(), waitReason(r, ahead, p.level, reservation));
+                p.wait = new Wait(WaitKind.GPUS, ahead, p.level, null, reservation.at());
             } else {
-                reasons.put(r.jobId(), waitReason(r, ahead, p.level, null) + "; GPUs are held for job "
-                        + reservation.jobId() + (reservation.at() == null ? "" : " from " + CLOCK.format(reservation.at())
-                                + " UTC"));
+                p.wait = new Wait(WaitKind.HELD, ahead, p.level, reservation.jobId(), reservation.at());
             }
             if (++examined >= config.backfillDepth) {
                 break;
@@ -407,6 +446,31 @@ public final class TierScheduler implements JobScheduler {
             }
         }
         return starts.isEmpty() && preemptions.isEmpty() ? Decision.NONE : new Decision(starts, preemptions);
+    }
+
+    /** @return the most free GPUs on one node */
+    private int maxFree() {
+        int most = 0;
+        for (int k = withFree.nextSetBit(0); k >= 0; k = withFree.nextSetBit(k + 1)) {
+            most = Math.max(most, nodes.get(k).free);
+        }
+        return most;
+    }
+
+    /** @return free GPUs a reservation holds */
+    private static int reservedFree(Reservation reservation) {
+        if (reservation == null || reservation.node() == null) {
+            return 0;
+        }
+        int n = 0;
+        for (int i : reservation.gpus()) {
+            n += reservation.node().holder[i] == null ? 1 : 0;
+        }
+        return n;
+    }
+
+    private static boolean endsBefore(Request r, Instant now, Reservation reservation) {
+        return reservation.at() != null && !now.plus(r.expectedRuntime()).isAfter(reservation.at());
     }
 
     private int higherThan(Level level) {
@@ -423,7 +487,6 @@ public final class TierScheduler implements JobScheduler {
     /** Takes the GPUs now; the job leaves the queue after the pass, so the pass's iterators stay valid. */
     private void start(Pending p, Allocation a, Instant now, List<Start> starts, List<Pending> started) {
         pending.remove(p.request.jobId());
-        reasons.remove(p.request.jobId());
         started.add(p);
         take(p.request, a, now.plus(p.request.expectedRuntime()));
         starts.add(new Start(p.request.jobId(), a));
@@ -445,36 +508,35 @@ public final class TierScheduler implements JobScheduler {
 
     /** Pending jobs in the order they are offered GPUs: promoted oldest first, then each tier round-robin. */
     private Iterator<Pending> inOrder() {
-        List<Iterator<Pending>> levels = new ArrayList<>();
-        levels.add(promotedQueue.iterator());
-        for (Level l : List.of(Level.ENTERPRISE, Level.PRO, Level.FREE)) {
-            levels.add(roundRobin(queues.get(l)));
-        }
+        List<Supplier<Iterator<Pending>>> levels = List.of(promotedQueue::iterator,
+                () -> roundRobin(queues.get(Level.ENTERPRISE)), () -> roundRobin(queues.get(Level.PRO)),
+                () -> roundRobin(queues.get(Level.FREE)));
         return new Iterator<>() {
             int i;
+            Iterator<Pending> current = levels.get(0).get();
 
             @Override
             public boolean hasNext() {
-                while (i < levels.size() && !levels.get(i).hasNext()) {
-                    i++;
+                while (!current.hasNext() && i + 1 < levels.size()) {
+                    current = levels.get(++i).get(); // a level's iterators are made only when the pass gets there
                 }
-                return i < levels.size();
+                return current.hasNext();
             }
 
             @Override
             public Pending next() {
-                hasNext();
-                return levels.get(i).next();
+                if (!hasNext()) {
+                    throw new NoSuchElementException();
+                }
+                return current.next();
             }
         };
     }
 
     /** A tier's jobs: each tenant's first, then each tenant's second, and so on, in rotation order. */
     private static Iterator<Pending> roundRobin(TierQueue q) {
-        List<Iterator<Pending>> tenants = new ArrayList<>();
-        for (TreeSet<Pending> s : q.byTenant.values()) {
-            tenants.add(limit(s.iterator(), 64));
-        }
+        List<TreeSet<Pending>> sets = new ArrayList<>(q.byTenant.values());
+        List<Iterator<Pending>> tenants = new ArrayList<>(sets.size());
         return new Iterator<>() {
             int t;
             Pending ready;
@@ -482,9 +544,12 @@ public final class TierScheduler implements JobScheduler {
             @Override
             public boolean hasNext() {
                 int tried = 0;
-                while (ready == null && tried < tenants.size()) {
+                while (ready == null && tried < sets.size()) {
+                    if (t == tenants.size()) {
+                        tenants.add(limit(sets.get(t).iterator(), 64)); // made when the rotation first reaches it
+                    }
                     Iterator<Pending> it = tenants.get(t);
-                    t = (t + 1) % tenants.size();
+                    t = (t + 1) % sets.size();
                     if (it.hasNext()) {
                         ready = it.next();
                         tried = 0;
@@ -497,7 +562,9 @@ public final class TierScheduler implements JobScheduler {
 
             @Override
             public Pending next() {
-                hasNext();
+                if (!hasNext()) {
+                    throw new NoSuchElementException();
+                }
                 Pending p = ready;
                 ready = null;
                 return p;
@@ -528,74 +595,138 @@ public final class TierScheduler implements JobScheduler {
      * reservation, GPUs it holds are used only by jobs that end before it starts.
      */
     private Allocation place(Request r, Reservation reservation, Instant now) {
-        boolean endsInTime = reservation != null && reservation.at() != null
-                && !now.plus(r.expectedRuntime()).isAfter(reservation.at());
+        boolean endsInTime = reservation != null && endsBefore(r, now, reservation);
         NodeState best = null;
-        List<Integer> bestGpus = null;
         int bestFree = Integer.MAX_VALUE;
-        for (NodeState n : nodes) {
-            if (n.free < r.gpus()) {
+        for (int k = withFree.nextSetBit(0); k >= 0; k = withFree.nextSetBit(k + 1)) {
+            NodeState n = nodes.get(k);
+            if (n.free < r.gpus() || n.free >= bestFree) {
                 continue;
             }
-            List<Integer> usable = new ArrayList<>(r.gpus());
-            int available = 0;
-            for (int i = 0; i < n.devices.size(); i++) {
-                if (n.holder[i] != null || !n.fits(i, r)) {
-                    continue;
-                }
-                boolean held = reservation != null && reservation.node() == n && reservation.gpus().contains(i);
-                if (held && !endsInTime) {
-                    continue;
-                }
-                available++;
-                if (usable.size() < r.gpus()) {
-                    usable.add(i);
-                }
-            }
+            int available = usable(n, r, reservation, endsInTime, null);
             if (available >= r.gpus() && available < bestFree) {
                 best = n;
-                bestGpus = usable;
                 bestFree = available;
+                if (available == r.gpus()) {
+                    break; // an exact fit leaves no fragment; no node can do better
+                }
             }
         }
-        return best == null ? null : new Allocation(best.name, bestGpus);
+        if (best == null) {
+            return null;
+        }
+        List<Integer> gpus = new ArrayList<>(r.gpus());
+        usable(best, r, reservation, endsInTime, gpus);
+        return new Allocation(best.name, gpus);
+    }
+
+    /** Counts the GPUs of a node a job may take now, and collects as many as it needs into {@code into}. */
+    private static int usable(NodeState n, Request r, Reservation reservation, boolean endsInTime,
+            List<Integer> into) {
+        int available = 0;
+        for (int i = 0; i < n.holder.length; i++) {
+            if (n.holder[i] != null || !n.fits(i, r)) {
+                continue;
+            }
+            if (!endsInTime && reservation != null && reservation.node() == n && reservation.gpus().contains(i)) {
+                continue;
+            }
+            available++;
+            if (into != null && into.size() < r.gpus()) {
+                into.add(i);
+            }
+        }
+        return available;
     }
 
     /** The earliest time a job's GPUs free up, from the running jobs' expected ends. */
     private Reservation reserve(Request r, Instant now) {
-        Reservation best = null;
+        NodeState bestNode = null;
+        Instant bestAt = null;
         for (NodeState n : nodes) {
-            List<Integer> free = new ArrayList<>();
-            Map<String, List<Integer>> byJob = new LinkedHashMap<>();
-            for (int i = 0; i < n.devices.size(); i++) {
-                if (!n.fits(i, r)) {
-                    continue;
-                }
-                if (n.holder[i] == null) {
-                    free.add(i);
-                } else {
-                    byJob.computeIfAbsent(n.holder[i], k -> new ArrayList<>()).add(i);
-                }
-            }
-            if (free.size() + byJob.values().stream().mapToInt(List::size).sum() < r.gpus()) {
-                continue;
-            }
-            List<Running> ending = byJob.keySet().stream().map(running::get).filter(x -> x != null)
-                    .sorted(Comparator.comparing(Running::expectedEnd)).collect(Collectors.toList());
-            Set<Integer> gpus = new HashSet<>(free);
-            Instant at = now;
-            for (Running x : ending) {
-                if (gpus.size() >= r.gpus()) {
-                    break;
-                }
-                gpus.addAll(byJob.get(x.request().jobId()));
-                at = x.expectedEnd().isAfter(now) ? x.expectedEnd() : now;
-            }
-            if (gpus.size() >= r.gpus() && (best == null || at.isBefore(best.at()))) {
-                best = new Reservation(r.jobId(), n, gpus, at);
+            Instant at = readyAt(n, r, now, bestAt, null);
+            if (at != null && (bestAt == null || at.isBefore(bestAt))) {
+                bestNode = n;
+                bestAt = at;
             }
         }
-        return best == null ? new Reservation(r.jobId(), null, Set.of(), null) : best;
+        if (bestNode == null) {
+            return new Reservation(r.jobId(), null, Set.of(), null);
+        }
+        Set<Integer> gpus = new HashSet<>();
+        readyAt(bestNode, r, now, null, gpus);
+        return new Reservation(r.jobId(), bestNode, gpus, bestAt);
+    }
+
+    /**
+     * When enough of a node's fitting GPUs are free for a job, freeing the soonest-ending jobs first; null when
+     * the node can never hold it or not before {@code notAfter}. Collects the GPUs into {@code into}.
+     */
+    private Instant readyAt(NodeState n, Request r, Instant now, Instant notAfter, Set<Integer> into) {
+        int count = n.holder.length;
+        if (into == null && n.uniform && count > 0) {
+            // The common case, asked once per node per pass: every GPU fits or none does, and when the node's GPUs
+            // free up is cached until a job starts or ends there.
+            if (count < r.gpus() || !n.fits(0, r)) {
+                return null;
+            }
+            if (n.freeAt == null) {
+                n.freeAt = new Instant[count];
+                for (int i = 0; i < count; i++) {
+                    Running x = n.holder[i] == null ? null : running.get(n.holder[i]);
+                    n.freeAt[i] = x == null ? Instant.MIN : x.expectedEnd();
+                }
+                Arrays.sort(n.freeAt);
+            }
+            Instant at = n.freeAt[r.gpus() - 1];
+            if (!at.isAfter(now)) {
+                return now;
+            }
+            return notAfter != null && !at.isBefore(notAfter) ? null : at;
+        }
+        Instant[] ends = new Instant[count];
+        int fitting = 0;
+        int free = 0;
+        for (int i = 0; i < count; i++) {
+            if (!n.fits(i, r)) {
+                continue;
+            }
+            fitting++;
+            if (n.holder[i] == null) {
+                free++;
+                ends[i] = now;
+            } else {
+                Running x = running.get(n.holder[i]);
+                ends[i] = x == null || x.expectedEnd().isBefore(now) ? now : x.expectedEnd();
+            }
+        }
+        if (fitting < r.gpus()) {
+            return null;
+        }
+        Instant at = now;
+        if (free < r.gpus()) {
+            Instant[] sorted = new Instant[fitting];
+            int k = 0;
+            for (Instant e : ends) {
+                if (e != null) {
+                    sorted[k++] = e;
+                }
+            }
+            Arrays.sort(sorted);
+            at = sorted[r.gpus() - 1];
+            if (notAfter != null && !at.isBefore(notAfter)) {
+                return null;
+            }
+        }
+        if (into != null) {
+            // A job's GPUs free together, so take every GPU that is free by then.
+            for (int i = 0; i < count; i++) {
+                if (ends[i] != null && !ends[i].isAfter(at)) {
+                    into.add(i);
+                }
+            }
+        }
+        return at;
     }
 
     /** Free-tier jobs whose GPUs, with the free ones, let an enterprise job start on some node. */
@@ -633,7 +764,17 @@ public final class TierScheduler implements JobScheduler {
         }
     }
 
-    private String waitReason(Request r, int ahead, Level level, Reservation reservation) {
+    private String waitReason(Request r, Wait w) {
+        String queue = w.ahead() + " job" + (w.ahead() == 1 ? "" : "s") + " ahead in " + w.level().label()
+                + (w.level() == Level.PROMOTED || w.level() == Level.ENTERPRISE ? "" : " or higher tiers");
+        switch (w.kind()) {
+            case TENANT_LIMIT:
+                return "tenant " + r.tenant() + " already runs " + config.limit(r.tenant()) + " jobs, its limit";
+            case CPU_BUSY:
+                return "all " + cpuSlots + " CPU slot" + (cpuSlots == 1 ? " is" : "s are") + " busy; " + queue;
+            default:
+                break;
+        }
         int bestFree = 0;
         for (NodeState n : nodes) {
             int f = 0;
@@ -645,22 +786,22 @@ public final class TierScheduler implements JobScheduler {
         String need = "needs " + r.gpus() + " x " + (r.gpuType() == null ? "GPU" : r.gpuType())
                 + (r.memoryGib() > 0 ? String.format(Locale.ROOT, " (%.0f GiB each)", r.memoryGib()) : "")
                 + ", " + bestFree + " free on one node";
-        String queue = ahead + " job" + (ahead == 1 ? "" : "s") + " ahead in " + level.label()
-                + (level == Level.PROMOTED || level == Level.ENTERPRISE ? "" : " or higher tiers");
-        String when = reservation == null || reservation.at() == null ? ""
-                : "; expected to start by " + CLOCK.format(reservation.at()) + " UTC";
-        return need + "; " + queue + when;
+        if (w.kind() == WaitKind.HELD) {
+            return need + "; " + queue + "; GPUs are held for job " + w.heldFor()
+                    + (w.at() == null ? "" : " from " + CLOCK.format(w.at()) + " UTC");
+        }
+        return need + "; " + queue + (w.at() == null ? "" : "; expected to start by " + CLOCK.format(w.at()) + " UTC");
     }
 
     @Override
     public Optional<String> reason(String jobId) {
-        String r = reasons.get(jobId);
-        if (r != null) {
-            return Optional.of(r);
-        }
         Pending p = pending.get(jobId);
         if (p == null) {
             return Optional.empty();
+        }
+        Wait w = p.wait;
+        if (w != null) {
+            return Optional.of(waitReason(p.request, w));
         }
         int ahead = higherThan(p.level) + (p.level == Level.PROMOTED ? promotedQueue.headSet(p).size()
                 : queues.get(p.level).size - 1);
