@@ -137,7 +137,8 @@ public class SchedulerThroughput {
     /** Prints the queue and pool after a run, so a reader can see the benchmark held what it claims. */
     @org.openjdk.jmh.annotations.TearDown(Level.Trial)
     public void report() {
-        System.out.printf(java.util.Locale.ROOT, "%nqueued at the end: %,d; running: %,d jobs; decisions: %,d%n",
-                countQueued(), running.size(), scheduler.decisions());
+        System.out.printf(java.util.Locale.ROOT, "%nqueued at the end: %,d; running: %,d jobs; decisions: %,d; "
+                + "queued jobs looked at per decision: %.1f%n", countQueued(), running.size(), scheduler.decisions(),
+                (double) scheduler.looked() / scheduler.decisions());
     }
 }

@@ -38,9 +38,11 @@ import java.util.stream.Collectors;
  *   <li>A job gets all its GPUs on one node (gang), of its type, each with at least the memory it needs, or
  *       waits. Among the nodes that fit, the one with the fewest free GPUs is taken (best fit).
  *   <li>Tenants can be limited to a number of running jobs.
- *   <li>When the next job in line cannot start, its GPUs are reserved for the earliest time they free up, and
- *       later jobs start now only if they do not delay that reservation (backfill): they end before it, or use
- *       other GPUs. Runtimes come from the jobs' estimates.
+ *   <li>When the next job in line of a level (promoted, enterprise, pro, free) cannot start, GPUs are reserved
+ *       for it on a node for the earliest time they free up, and later jobs start now only if they delay none
+ *       of the reservations (backfill): they end before them, or use other GPUs. Runtimes come from the jobs'
+ *       estimates. One reservation per level keeps a large job of a high tier from waiting behind a stream of
+ *       small promoted ones.
  *   <li>A job that waited longer than its tier's maximum wait is promoted above every tier (a starvation bound).
  *   <li>Optionally, an enterprise job that cannot start preempts free-tier jobs (they checkpoint, stop and
  *       queue again).
@@ -141,19 +143,19 @@ public final class TierScheduler implements JobScheduler {
 
     /** One tier: tenants in rotation, each tenant's jobs oldest first. */
     static final class TierQueue {
-        final Map<String, TreeSet<Pending>> byTenant = new LinkedHashMap<>();
+        final Map<String, TenantQueue> byTenant = new LinkedHashMap<>();
         int size;
 
         void add(Pending p) {
-            byTenant.computeIfAbsent(p.request.tenant(), t -> new TreeSet<>(AGE)).add(p);
+            byTenant.computeIfAbsent(p.request.tenant(), t -> new TenantQueue()).add(p);
             size++;
         }
 
         void remove(Pending p) {
-            TreeSet<Pending> q = byTenant.get(p.request.tenant());
+            TenantQueue q = byTenant.get(p.request.tenant());
             if (q != null && q.remove(p)) {
                 size--;
-                if (q.isEmpty()) {
+                if (q.jobs.isEmpty()) {
                     byTenant.remove(p.request.tenant());
                 }
             }
@@ -161,10 +163,31 @@ public final class TierScheduler implements JobScheduler {
 
         /** Moves a tenant to the end of the rotation after it got a start. */
         void rotate(String tenant) {
-            TreeSet<Pending> q = byTenant.remove(tenant);
+            TenantQueue q = byTenant.remove(tenant);
             if (q != null) {
                 byTenant.put(tenant, q);
             }
+        }
+    }
+
+    /** One tenant's queued jobs of a tier, oldest first, with the oldest at hand. */
+    static final class TenantQueue {
+        final TreeSet<Pending> jobs = new TreeSet<>(AGE);
+        Pending head;
+
+        void add(Pending p) {
+            jobs.add(p);
+            if (head == null || AGE.compare(p, head) < 0) {
+                head = p;
+            }
+        }
+
+        boolean remove(Pending p) {
+            boolean removed = jobs.remove(p);
+            if (removed && p == head) {
+                head = jobs.isEmpty() ? null : jobs.first();
+            }
+            return removed;
         }
     }
 
@@ -177,6 +200,8 @@ public final class TierScheduler implements JobScheduler {
     private final TreeSet<Pending> promotedQueue = new TreeSet<>(AGE);
     private final Map<Tier, TreeSet<Pending>> waitingByAge = new EnumMap<>(Tier.class);
     private int totalFree;
+    /** Each level's head that could not start, and the GPUs held for it, kept from pass to pass. */
+    private final Map<Level, Reservation> standing = new EnumMap<>(Level.class);
     /** Nodes with at least one free GPU, by index: a full pool is searched in a handful of steps. */
     private final BitSet withFree = new BitSet();
     private final Map<String, Pending> pending = new HashMap<>();
@@ -184,10 +209,17 @@ public final class TierScheduler implements JobScheduler {
     private final Map<String, Integer> runningPerTenant = new HashMap<>();
     private final Set<String> preempting = new HashSet<>();
     private long decisions;
+    private long looked;
+    /** Sizes of queued jobs counted per level: jobs needing 0 .. 64 or more GPUs. */
+    private static final int SIZES = 65;
+    private final int[][] bySize = new int[Level.values().length][SIZES];
+    /** Whether any tenant is limited, so passes skip the lookup when none is. */
+    private final boolean limited;
 
     /** @param config the settings */
     public TierScheduler(Config config) {
         this.config = config;
+        this.limited = config.defaultTenantLimit() != Integer.MAX_VALUE || !config.tenantLimits().isEmpty();
         for (Level l : Level.values()) {
             if (l != Level.PROMOTED) {
                 queues.put(l, new TierQueue());
@@ -206,6 +238,11 @@ public final class TierScheduler implements JobScheduler {
     /** @return how many times {@link #schedule} ran, for benchmarks */
     public long decisions() {
         return decisions;
+    }
+
+    /** @return how many queued jobs the passes looked at in all, for benchmarks */
+    public long looked() {
+        return looked;
     }
 
     @Override
@@ -291,6 +328,7 @@ public final class TierScheduler implements JobScheduler {
         pending.put(r.jobId(), p);
         queues.get(p.level).add(p);
         waitingByAge.get(r.tier()).add(p);
+        count(p, 1);
     }
 
     @Override
@@ -302,6 +340,7 @@ public final class TierScheduler implements JobScheduler {
     }
 
     private void remove(Pending p) {
+        count(p, -1);
         if (p.level == Level.PROMOTED) {
             promotedQueue.remove(p);
         } else {
@@ -371,81 +410,230 @@ public final class TierScheduler implements JobScheduler {
         TENANT_LIMIT, CPU_BUSY, GPUS, HELD
     }
 
-    /** A reservation for the first job that cannot start: GPUs on a node from a time on. */
-    private record Reservation(String jobId, NodeState node, Set<Integer> gpus, Instant at) {
+    /** A reservation for the first job of a level that cannot start: GPUs on a node from a time on. */
+    private record Reservation(String jobId, Level level, NodeState node, Set<Integer> gpus, Instant at) {
     }
 
     @Override
     public Decision schedule(Instant now) {
         decisions++;
         promote(now);
-        List<Start> starts = new ArrayList<>();
-        List<Pending> started = new ArrayList<>();
-        List<Preemption> preemptions = new ArrayList<>();
-        Reservation reservation = null;
-        boolean cpuBlocked = false;
-        int examined = 0;
-        int visited = 0;
-        int cap = Math.max(1000, 4 * config.backfillDepth);
-        int[] aheadInLevel = new int[Level.values().length];
-        int[] higher = new int[Level.values().length];
-        for (Level l : Level.values()) {
-            higher[l.ordinal()] = higherThan(l);
-        }
-        int maxFree = maxFree();
-        int reservedFree = 0;
-        Iterator<Pending> order = inOrder();
-        while (order.hasNext() && visited++ < cap) {
-            if (totalFree == 0 && reservation != null && (cpuBlocked || cpuRunning >= cpuSlots)) {
-                break; // nothing more can start in this pass; later jobs keep the reasons they had
-            }
-            Pending p = order.next();
-            Request r = p.request;
-            int ahead = aheadInLevel[p.level.ordinal()]++ + higher[p.level.ordinal()];
-            if (runningPerTenant.getOrDefault(r.tenant(), 0) >= config.limit(r.tenant())) {
-                p.wait = new Wait(WaitKind.TENANT_LIMIT, ahead, p.level, null, null);
-                continue;
-            }
-            if (r.gpus() == 0) {
-                if (!cpuBlocked && cpuRunning < cpuSlots) {
-                    start(p, new Allocation("local", List.of()), now, starts, started);
-                } else {
-                    cpuBlocked = true;
-                    p.wait = new Wait(WaitKind.CPU_BUSY, ahead, p.level, null, null);
-                }
-                continue;
-            }
-            // Cheap tests first: most of a deep queue cannot start, and place() looks at nodes.
-            boolean mayFit = r.gpus() <= maxFree && (reservation == null || r.gpus() <= totalFree - reservedFree
-                    || endsBefore(r, now, reservation));
-            Allocation a = mayFit ? place(r, reservation, now) : null;
-            if (a != null) {
-                start(p, a, now, starts, started);
-                maxFree = maxFree();
-                reservedFree = reservedFree(reservation);
-                continue;
-            }
-            if (reservation == null) {
-                reservation = reserve(r, now);
-                reservedFree = reservedFree(reservation);
-                if (config.preemption && (p.level == Level.ENTERPRISE || p.level == Level.PROMOTED)) {
-                    preemptFor(r, preemptions);
-                }
-                p.wait = new Wait(WaitKind.GPUS, ahead, p.level, null, reservation.at());
-            } else {
-                p.wait = new Wait(WaitKind.HELD, ahead, p.level, reservation.jobId(), reservation.at());
-            }
-            if (++examined >= config.backfillDepth) {
+        Pass pass = new Pass(now);
+        for (Level level : Level.values()) {
+            if (!pass.level(level)) {
                 break;
             }
         }
-        for (Pending p : started) {
+        for (Pending p : pass.started) {
             remove(p);
             if (p.level != Level.PROMOTED) {
                 queues.get(p.level).rotate(p.request.tenant());
             }
         }
-        return starts.isEmpty() && preemptions.isEmpty() ? Decision.NONE : new Decision(starts, preemptions);
+        return pass.starts.isEmpty() && pass.preemptions.isEmpty() ? Decision.NONE
+                : new Decision(pass.starts, pass.preemptions);
+    }
+
+    /**
+     * One scheduling pass. Levels are looked at highest first; in each, the first job that cannot start reserves
+     * GPUs (on a node no higher level reserved), so every level's head makes progress, and a job starts now only
+     * where it delays none of the reservations made so far.
+     */
+    private final class Pass {
+        final Instant now;
+        final List<Start> starts = new ArrayList<>();
+        final List<Pending> started = new ArrayList<>();
+        final List<Preemption> preemptions = new ArrayList<>();
+        final List<Reservation> reservations = new ArrayList<>(Level.values().length);
+        final int[] higher = new int[Level.values().length];
+        boolean cpuBlocked;
+        int maxFree = maxFree();
+
+        Pass(Instant now) {
+            this.now = now;
+            for (Level l : Level.values()) {
+                higher[l.ordinal()] = higherThan(l);
+            }
+            // Reservations stand from pass to pass while their job waits: a node being drained for a big job is
+            // not handed to whichever head comes next. Their times are brought up to date.
+            for (Iterator<Map.Entry<Level, Reservation>> it = standing.entrySet().iterator(); it.hasNext();) {
+                Map.Entry<Level, Reservation> e = it.next();
+                Pending waiting = pending.get(e.getValue().jobId());
+                Reservation renewed = waiting == null || waiting.level != e.getKey() ? null
+                        : renew(e.getValue(), waiting.request, now);
+                if (renewed == null) {
+                    it.remove();
+                } else {
+                    e.setValue(renewed);
+                    reservations.add(renewed);
+                }
+            }
+        }
+
+        /** @return false when nothing more can start in this pass, so lower levels need no look */
+        boolean level(Level level) {
+            Iterator<Pending> order = level == Level.PROMOTED ? promotedQueue.iterator()
+                    : roundRobin(queues.get(level));
+            Reservation mine = null;
+            int examined = 0;
+            int visited = 0;
+            int cap = Math.max(1000, 4 * config.backfillDepth);
+            int ahead = higher[level.ordinal()];
+            while (order.hasNext() && visited++ < cap) {
+                if (totalFree == 0 && (cpuBlocked || cpuRunning >= cpuSlots)) {
+                    return false; // later jobs keep the reasons they had
+                }
+                Pending p = order.next();
+                looked++;
+                Request r = p.request;
+                int before = ahead++;
+                if (limited && runningPerTenant.getOrDefault(r.tenant(), 0) >= config.limit(r.tenant())) {
+                    p.wait = new Wait(WaitKind.TENANT_LIMIT, before, level, null, null);
+                    continue;
+                }
+                if (r.gpus() == 0) {
+                    if (!cpuBlocked && cpuRunning < cpuSlots) {
+                        start(p, new Allocation("local", List.of()), now, starts, started);
+                    } else {
+                        cpuBlocked = true;
+                        p.wait = new Wait(WaitKind.CPU_BUSY, before, level, null, null);
+                    }
+                    continue;
+                }
+                // Cheap tests first: most of a deep queue cannot start, and place() looks at nodes.
+                Allocation a = r.gpus() <= maxFree && r.gpus() <= totalFree - heldFrom(r) ? place(r) : null;
+                if (a != null) {
+                    start(p, a, now, starts, started);
+                    maxFree = maxFree();
+                    continue;
+                }
+                if (mine == null) {
+                    Reservation standingOne = standing.get(level);
+                    if (standingOne != null && standingOne.jobId().equals(r.jobId())) {
+                        mine = standingOne;
+                    } else {
+                        if (standingOne != null) {
+                            reservations.remove(standingOne); // the level has a new head
+                            standing.remove(level);
+                        }
+                        mine = reserve(r, now, level, reservations);
+                        if (mine.node() == null) {
+                            // Only a node held for a lower level could ever hold it: the higher level takes it.
+                            List<Reservation> higherOnes = reservations.stream()
+                                    .filter(x -> x.level().ordinal() <= level.ordinal()).toList();
+                            mine = reserve(r, now, level, higherOnes);
+                            NodeState node = mine.node();
+                            if (node != null) {
+                                reservations.removeIf(x -> x.node() == node);
+                                standing.values().removeIf(x -> x.node() == node);
+                            }
+                        }
+                        if (mine.node() != null) {
+                            reservations.add(mine);
+                            standing.put(level, mine);
+                            if (!mine.at().isAfter(now) && (a = place(r)) != null) {
+                                // It took over GPUs that are free now: it starts at once.
+                                reservations.remove(mine);
+                                standing.remove(level);
+                                mine = null;
+                                start(p, a, now, starts, started);
+                                maxFree = maxFree();
+                                continue;
+                            }
+                        }
+                    }
+                    if (config.preemption && (level == Level.ENTERPRISE || level == Level.PROMOTED)) {
+                        preemptFor(r, preemptions);
+                    }
+                    p.wait = mine.node() == null && !reservations.isEmpty()
+                            ? new Wait(WaitKind.HELD, before, level, reservations.get(0).jobId(),
+                                    reservations.get(0).at())
+                            : new Wait(WaitKind.GPUS, before, level, null, mine.at());
+                } else if (mine.node() == null && !reservations.isEmpty()) {
+                    p.wait = new Wait(WaitKind.HELD, before, level, reservations.get(0).jobId(),
+                            reservations.get(0).at());
+                } else {
+                    p.wait = new Wait(WaitKind.HELD, before, level, mine.jobId(), mine.at());
+                }
+                if (++examined >= config.backfillDepth) {
+                    break;
+                }
+                if (smallest(level) > Math.min(maxFree, totalFree)) {
+                    break; // no job left in this level is small enough for the GPUs still free
+                }
+            }
+            return true;
+        }
+
+        /** @return free GPUs that reservations hold against this job (it does not end before them) */
+        int heldFrom(Request r) {
+            int held = 0;
+            for (Reservation x : reservations) {
+                if (!x.jobId().equals(r.jobId()) && !endsBefore(r, now, x)) {
+                    held += reservedFree(x);
+                }
+            }
+            return held;
+        }
+
+        /**
+         * GPUs for a job now: the best-fitting node with enough free GPUs of its type and memory, leaving alone
+         * the GPUs of every reservation it does not end before.
+         */
+        Allocation place(Request r) {
+            NodeState best = null;
+            int bestFree = Integer.MAX_VALUE;
+            for (int k = withFree.nextSetBit(0); k >= 0; k = withFree.nextSetBit(k + 1)) {
+                NodeState n = nodes.get(k);
+                if (n.free < r.gpus() || n.free >= bestFree) {
+                    continue;
+                }
+                int available = usable(n, r, null);
+                if (available >= r.gpus() && available < bestFree) {
+                    best = n;
+                    bestFree = available;
+                    if (available == r.gpus()) {
+                        break; // an exact fit leaves no fragment; no node can do better
+                    }
+                }
+            }
+            if (best == null) {
+                return null;
+            }
+            List<Integer> gpus = new ArrayList<>(r.gpus());
+            usable(best, r, gpus);
+            return new Allocation(best.name, gpus);
+        }
+
+        /** Counts the GPUs of a node a job may take now, and collects as many as it needs into {@code into}. */
+        int usable(NodeState n, Request r, List<Integer> into) {
+            Reservation blocking = null;
+            for (Reservation x : reservations) {
+                if (x.node() == n && !x.jobId().equals(r.jobId()) && !endsBefore(r, now, x)) {
+                    blocking = x; // reservations are on distinct nodes
+                }
+            }
+            int available = 0;
+            for (int i = 0; i < n.holder.length; i++) {
+                if (n.holder[i] != null || !n.fits(i, r) || blocking != null && blocking.gpus().contains(i)) {
+                    continue;
+                }
+                available++;
+                if (into != null && into.size() < r.gpus()) {
+                    into.add(i);
+                }
+            }
+            return available;
+        }
+    }
+
+    private static boolean reservedBy(NodeState n, List<Reservation> taken) {
+        for (Reservation x : taken) {
+            if (x.node() == n) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** @return the most free GPUs on one node */
@@ -493,6 +681,22 @@ public final class TierScheduler implements JobScheduler {
     }
 
     /** Jobs that waited longer than their tier's maximum go above every tier. */
+    /** Keeps count of each level's queued jobs by GPUs needed. */
+    private void count(Pending p, int delta) {
+        bySize[p.level.ordinal()][Math.min(p.request.gpus(), SIZES - 1)] += delta;
+    }
+
+    /** @return the fewest GPUs a queued job of the level needs ({@link #SIZES} - 1 stands for that many or more) */
+    private int smallest(Level level) {
+        int[] counts = bySize[level.ordinal()];
+        for (int g = 0; g < SIZES; g++) {
+            if (counts[g] > 0) {
+                return g;
+            }
+        }
+        return Integer.MAX_VALUE;
+    }
+
     private void promote(Instant now) {
         for (Map.Entry<Tier, Duration> limit : config.maxWait.entrySet()) {
             TreeSet<Pending> tier = waitingByAge.get(limit.getKey());
@@ -500,56 +704,45 @@ public final class TierScheduler implements JobScheduler {
                     && Duration.between(tier.first().request.queuedAt(), now).compareTo(limit.getValue()) >= 0) {
                 Pending due = tier.pollFirst();
                 queues.get(due.level).remove(due);
+                count(due, -1);
                 due.level = Level.PROMOTED;
+                count(due, 1);
                 promotedQueue.add(due);
             }
         }
     }
 
-    /** Pending jobs in the order they are offered GPUs: promoted oldest first, then each tier round-robin. */
-    private Iterator<Pending> inOrder() {
-        List<Supplier<Iterator<Pending>>> levels = List.of(promotedQueue::iterator,
-                () -> roundRobin(queues.get(Level.ENTERPRISE)), () -> roundRobin(queues.get(Level.PRO)),
-                () -> roundRobin(queues.get(Level.FREE)));
-        return new Iterator<>() {
-            int i;
-            Iterator<Pending> current = levels.get(0).get();
-
-            @Override
-            public boolean hasNext() {
-                while (!current.hasNext() && i + 1 < levels.size()) {
-                    current = levels.get(++i).get(); // a level's iterators are made only when the pass gets there
-                }
-                return current.hasNext();
-            }
-
-            @Override
-            public Pending next() {
-                if (!hasNext()) {
-                    throw new NoSuchElementException();
-                }
-                return current.next();
-            }
-        };
-    }
-
     /** A tier's jobs: each tenant's first, then each tenant's second, and so on, in rotation order. */
     private static Iterator<Pending> roundRobin(TierQueue q) {
-        List<TreeSet<Pending>> sets = new ArrayList<>(q.byTenant.values());
-        List<Iterator<Pending>> tenants = new ArrayList<>(sets.size());
+        List<TenantQueue> tenants = new ArrayList<>(q.byTenant.values());
+        List<Iterator<Pending>> rest = new ArrayList<>(tenants.size());
         return new Iterator<>() {
             int t;
+            boolean firstRound = true;
             Pending ready;
 
             @Override
             public boolean hasNext() {
-                int tried = 0;
-                while (ready == null && tried < sets.size()) {
-                    if (t == tenants.size()) {
-                        tenants.add(limit(sets.get(t).iterator(), 64)); // made when the rotation first reaches it
+                if (ready != null) {
+                    return true;
+                }
+                if (firstRound) {
+                    // Each tenant's oldest job is at hand: the first round makes no iterators.
+                    if (t < tenants.size()) {
+                        ready = tenants.get(t++).head;
+                        return true;
                     }
-                    Iterator<Pending> it = tenants.get(t);
-                    t = (t + 1) % sets.size();
+                    firstRound = false;
+                    t = 0;
+                }
+                int tried = 0;
+                while (ready == null && tried < tenants.size()) {
+                    if (t == rest.size()) {
+                        TenantQueue tq = tenants.get(t);
+                        rest.add(limit(tq.jobs.tailSet(tq.head, false).iterator(), 63));
+                    }
+                    Iterator<Pending> it = rest.get(t);
+                    t = (t + 1) % tenants.size();
                     if (it.hasNext()) {
                         ready = it.next();
                         tried = 0;
@@ -590,60 +783,21 @@ public final class TierScheduler implements JobScheduler {
         };
     }
 
-    /**
-     * GPUs for a job now: the best-fitting node with enough free GPUs of its type and memory. With a
-     * reservation, GPUs it holds are used only by jobs that end before it starts.
-     */
-    private Allocation place(Request r, Reservation reservation, Instant now) {
-        boolean endsInTime = reservation != null && endsBefore(r, now, reservation);
-        NodeState best = null;
-        int bestFree = Integer.MAX_VALUE;
-        for (int k = withFree.nextSetBit(0); k >= 0; k = withFree.nextSetBit(k + 1)) {
-            NodeState n = nodes.get(k);
-            if (n.free < r.gpus() || n.free >= bestFree) {
-                continue;
-            }
-            int available = usable(n, r, reservation, endsInTime, null);
-            if (available >= r.gpus() && available < bestFree) {
-                best = n;
-                bestFree = available;
-                if (available == r.gpus()) {
-                    break; // an exact fit leaves no fragment; no node can do better
-                }
-            }
-        }
-        if (best == null) {
-            return null;
-        }
-        List<Integer> gpus = new ArrayList<>(r.gpus());
-        usable(best, r, reservation, endsInTime, gpus);
-        return new Allocation(best.name, gpus);
-    }
-
-    /** Counts the GPUs of a node a job may take now, and collects as many as it needs into {@code into}. */
-    private static int usable(NodeState n, Request r, Reservation reservation, boolean endsInTime,
-            List<Integer> into) {
-        int available = 0;
-        for (int i = 0; i < n.holder.length; i++) {
-            if (n.holder[i] != null || !n.fits(i, r)) {
-                continue;
-            }
-            if (!endsInTime && reservation != null && reservation.node() == n && reservation.gpus().contains(i)) {
-                continue;
-            }
-            available++;
-            if (into != null && into.size() < r.gpus()) {
-                into.add(i);
-            }
-        }
-        return available;
-    }
-
     /** The earliest time a job's GPUs free up, from the running jobs' expected ends. */
-    private Reservation reserve(Request r, Instant now) {
+    /** @return the reservation with its time brought up to date, or null when its node can no longer hold it */
+    private Reservation renew(Reservation x, Request r, Instant now) {
+        Set<Integer> gpus = new HashSet<>();
+        Instant at = readyAt(x.node(), r, now, null, gpus);
+        return at == null ? null : new Reservation(x.jobId(), x.level(), x.node(), gpus, at);
+    }
+
+    private Reservation reserve(Request r, Instant now, Level level, List<Reservation> taken) {
         NodeState bestNode = null;
         Instant bestAt = null;
         for (NodeState n : nodes) {
+            if (reservedBy(n, taken)) {
+                continue;
+            }
             Instant at = readyAt(n, r, now, bestAt, null);
             if (at != null && (bestAt == null || at.isBefore(bestAt))) {
                 bestNode = n;
@@ -651,11 +805,11 @@ public final class TierScheduler implements JobScheduler {
             }
         }
         if (bestNode == null) {
-            return new Reservation(r.jobId(), null, Set.of(), null);
+            return new Reservation(r.jobId(), level, null, Set.of(), null);
         }
         Set<Integer> gpus = new HashSet<>();
         readyAt(bestNode, r, now, null, gpus);
-        return new Reservation(r.jobId(), bestNode, gpus, bestAt);
+        return new Reservation(r.jobId(), level, bestNode, gpus, bestAt);
     }
 
     /**

@@ -43,6 +43,27 @@ class SimulatorTest {
     }
 
     @Test
+    void aWholeNodeEnterpriseJob_isNotStarvedByAStreamOfPromotedJobs() {
+        // Promoted 4-GPU jobs keep both nodes busy; each new promoted head would like the node being drained for
+        // the enterprise job. The enterprise job's reservation stands, so it starts once its node drains.
+        List<Simulator.Job> trace = new java.util.ArrayList<>();
+        for (int i = 0; i < 60; i++) {
+            trace.add(job("f" + i, "free-" + i % 3, Tier.FREE, i * 15, 4, 60));
+        }
+        trace.add(job("big", "ent", Tier.ENTERPRISE, 120, 8, 60));
+        trace.sort(java.util.Comparator.comparing(Simulator.Job::arrival));
+        TierScheduler scheduler = new TierScheduler(new TierScheduler.Config(Map.of(Tier.FREE, Duration.ofMinutes(1)),
+                Map.of(), Integer.MAX_VALUE, 100, false));
+        List<Simulator.Outcome> out = new Simulator(scheduler, StaticGpuInventory.parse(
+                "a=8xNVIDIA H100 80GB HBM3@80;b=8xNVIDIA H100 80GB HBM3@80").nodes(), 1)
+                .run(trace, T0.plus(Duration.ofDays(1)));
+        Simulator.Outcome big = out.stream().filter(o -> o.job().id().equals("big")).findFirst().orElseThrow();
+        assertThat(big.start()).as("started").isNotNull();
+        assertThat(big.waited(T0.plus(Duration.ofDays(1)))).as("within one runtime of the jobs ahead")
+                .isLessThanOrEqualTo(Duration.ofMinutes(60));
+    }
+
+    @Test
     void withoutPreemption_andUnderGlobalFifo_theHeadBlocksTheQueue() {
         List<Simulator.Job> trace = List.of(job("a", "x", Tier.FREE, 0, 2, 60), job("big", "y", Tier.FREE, 1, 4, 10),
                 job("small", "z", Tier.FREE, 2, 1, 10));
