@@ -24,6 +24,7 @@ import dev.koder.training.spi.NewEvent;
 import dev.koder.training.spi.RunnerCapabilities;
 import dev.koder.training.spi.TrainingRunner;
 import dev.koder.training.spi.Updated;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -93,7 +94,7 @@ final class JobService implements Jobs {
             throw new IllegalJobStateException("Job " + id + " is " + old.status().wireName() + "; only a cancelled "
                     + "or failed job can be resumed.");
         }
-        if (old.lastCheckpoint() == null || !java.nio.file.Files.isDirectory(Path.of(old.lastCheckpoint()))) {
+        if (old.lastCheckpoint() == null || !Files.isDirectory(Path.of(old.lastCheckpoint()))) {
             throw new IllegalJobStateException("Job " + id + " left no checkpoint to resume from; submit its spec "
                     + "again to start over.");
         }

@@ -47,24 +47,13 @@ public final class SqliteQuotaLedger implements QuotaLedger {
         if (!(gpuHours >= 0) || Double.isInfinite(gpuHours)) {
             throw new IllegalArgumentException("a GPU-hour budget must be 0 or more, got " + gpuHours);
         }
-        session.write(c -> {
-            try (PreparedStatement s = c.prepareStatement("INSERT INTO quota_budgets (tenant, gpu_hours) VALUES (?, ?) "
-                    + "ON CONFLICT(tenant) DO UPDATE SET gpu_hours = excluded.gpu_hours")) {
-                s.setString(1, tenant);
-                s.setDouble(2, gpuHours);
-                return s.executeUpdate();
-            }
-        });
+        session.update("INSERT INTO quota_budgets (tenant, gpu_hours) VALUES (?, ?) "
+                + "ON CONFLICT(tenant) DO UPDATE SET gpu_hours = excluded.gpu_hours", tenant, gpuHours);
     }
 
     @Override
     public boolean clearBudget(String tenant) {
-        return session.write(c -> {
-            try (PreparedStatement s = c.prepareStatement("DELETE FROM quota_budgets WHERE tenant = ?")) {
-                s.setString(1, tenant);
-                return s.executeUpdate();
-            }
-        }) > 0;
+        return session.update("DELETE FROM quota_budgets WHERE tenant = ?", tenant) > 0;
     }
 
     @Override
@@ -126,24 +115,12 @@ public final class SqliteQuotaLedger implements QuotaLedger {
 
     @Override
     public void charge(String jobId, double gpuHours) {
-        session.write(c -> {
-            try (PreparedStatement s = c.prepareStatement("UPDATE quota_entries SET used = used + ? WHERE job_id = ? "
-                    + "AND settled = 0")) {
-                s.setDouble(1, gpuHours);
-                s.setString(2, jobId);
-                return s.executeUpdate();
-            }
-        });
+        session.update("UPDATE quota_entries SET used = used + ? WHERE job_id = ? AND settled = 0", gpuHours, jobId);
     }
 
     @Override
     public void settle(String jobId) {
-        session.write(c -> {
-            try (PreparedStatement s = c.prepareStatement("UPDATE quota_entries SET settled = 1 WHERE job_id = ?")) {
-                s.setString(1, jobId);
-                return s.executeUpdate();
-            }
-        });
+        session.update("UPDATE quota_entries SET settled = 1 WHERE job_id = ?", jobId);
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.koder.training.core.store;
 
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -50,6 +51,24 @@ final class SqliteSession implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * One statement in its own change.
+     *
+     * @param sql the statement, with {@code ?} for each parameter
+     * @param params its parameters, in order (strings, numbers)
+     * @return the rows it changed
+     */
+    int update(String sql, Object... params) {
+        return write(c -> {
+            try (PreparedStatement s = c.prepareStatement(sql)) {
+                for (int i = 0; i < params.length; i++) {
+                    s.setObject(i + 1, params[i]);
+                }
+                return s.executeUpdate();
+            }
+        });
     }
 
     <T> T read(Work<T> work) {
