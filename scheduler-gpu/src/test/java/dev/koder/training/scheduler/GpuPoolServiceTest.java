@@ -2,6 +2,8 @@ package dev.koder.training.scheduler;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+import static org.assertj.core.api.Assertions.withinPercentage;
 
 import dev.koder.training.api.CheckpointPolicy;
 import dev.koder.training.api.DatasetFormat;
@@ -28,9 +30,16 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -139,7 +148,7 @@ class GpuPoolServiceTest {
         Job waiting = waitFor(c.id(), j -> j.queueReason() != null);
         assertThat(waiting.status()).isEqualTo(JobStatus.QUEUED);
         assertThat(waiting.queueReason()).startsWith("needs 2 x GPU").contains("0 free on one node");
-        assertThat(java.util.Set.of(cudaOf(training.jobs().get(a.id())), cudaOf(training.jobs().get(b.id()))))
+        assertThat(Set.of(cudaOf(training.jobs().get(a.id())), cudaOf(training.jobs().get(b.id()))))
                 .containsExactlyInAnyOrder("0", "1");
         assertThat(training.jobs().get(a.id()).placement().gpus()).hasSize(1);
         training.jobs().cancel(a.id());
@@ -211,9 +220,9 @@ class GpuPoolServiceTest {
                 .isInstanceOfSatisfying(QuotaExceededException.class, e -> {
                     assertThat(e.tenant()).isEqualTo("acme");
                     assertThat(e.needed()).as("estimated again, now calibrated by the first job's measured speed")
-                            .isCloseTo(need, org.assertj.core.api.Assertions.withinPercentage(5));
+                            .isCloseTo(need, withinPercentage(5));
                     assertThat(e.budget()).isEqualTo(budget);
-                    assertThat(e.remaining()).isCloseTo(need / 2, org.assertj.core.api.Assertions.withinPercentage(5));
+                    assertThat(e.remaining()).isCloseTo(need / 2, withinPercentage(5));
                 }).hasMessageStartingWith("Tenant acme's GPU-hour budget is exceeded: the job needs ");
         assertThat(training.jobs().list(JobQuery.all()).items()).hasSize(2);
         training.jobs().cancel(second.id());
@@ -223,6 +232,43 @@ class GpuPoolServiceTest {
         assertThat(entry.usedGpuHours()).isPositive().isLessThan(entry.reservedGpuHours());
         assertThat(training.jobs().events(second.id(), 0, 100).items()).anySatisfy(e -> assertThat(e.message())
                 .startsWith("reserved ").contains("GPU-h for tenant acme"));
+    }
+
+    @Test
+    void sixtyFourThreadsSubmittingAtOnce_neverOverspendTheBudget() throws Exception {
+        training = service(POOL).runJobs(false).build();
+        JobSpec spec = job("acme", Tier.PRO, 1, 2, Map.of()).build();
+        double each = training.estimate(spec).gpuHours();
+        training.quotas().setBudget("acme", each * 10.5);
+        ExecutorService pool = Executors.newFixedThreadPool(64);
+        CountDownLatch go = new CountDownLatch(1);
+        List<Future<Boolean>> all = new ArrayList<>();
+        try {
+            for (int i = 0; i < 64; i++) {
+                all.add(pool.submit(() -> {
+                    go.await();
+                    try {
+                        training.jobs().submit(spec);
+                        return true;
+                    } catch (QuotaExceededException e) {
+                        return false;
+                    }
+                }));
+            }
+            go.countDown();
+            int accepted = 0;
+            for (var f : all) {
+                accepted += f.get(120, TimeUnit.SECONDS) ? 1 : 0;
+            }
+            assertThat(accepted).isEqualTo(10);
+        } finally {
+            pool.shutdown();
+        }
+        assertThat(training.jobs().list(JobQuery.builder().limit(100).build()).items()).hasSize(10)
+                .allSatisfy(j -> assertThat(j.status()).isEqualTo(JobStatus.QUEUED));
+        var usage = training.quotas().usage("acme", Instant.now());
+        assertThat(usage.reservedGpuHours()).isCloseTo(each * 10, within(1e-9))
+                .isLessThanOrEqualTo(usage.budgetGpuHours());
     }
 
     @Test
