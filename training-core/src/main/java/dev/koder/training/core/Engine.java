@@ -1,13 +1,18 @@
 package dev.koder.training.core;
 
+import dev.koder.training.api.Checkpoint;
 import dev.koder.training.api.EventLevel;
+import dev.koder.training.api.Job;
 import dev.koder.training.api.JobEvent;
+import dev.koder.training.api.JobQuery;
 import dev.koder.training.api.JobSpec;
 import dev.koder.training.api.JobStatus;
 import dev.koder.training.core.estimate.Estimator;
+import dev.koder.training.core.registry.CheckpointRegistry;
 import dev.koder.training.spi.Executor;
 import dev.koder.training.spi.GpuInventory;
 import dev.koder.training.spi.GpuNode;
+import dev.koder.training.spi.JobRecord;
 import dev.koder.training.spi.JobScheduler;
 import dev.koder.training.spi.JobStore;
 import dev.koder.training.spi.JobUpdate;
@@ -15,18 +20,29 @@ import dev.koder.training.spi.NewEvent;
 import dev.koder.training.spi.QuotaLedger;
 import dev.koder.training.spi.TrainingRunner;
 import dev.koder.training.spi.Updated;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** What the parts of the running service share: the store, the clock, the plugins, the threads. */
 final class Engine {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
+    private static final Pattern CHECKPOINT_STEP = Pattern.compile("checkpoint-(\\d+)");
 
     final JobStore store;
     final EventBus bus;
@@ -41,12 +57,16 @@ final class Engine {
     private final JobScheduler jobScheduler;
     private final GpuInventory inventory;
     private final Object schedulerLock = new Object();
+    /** The checkpoint registry; null when the service has none. */
+    final CheckpointRegistry registry;
+    private final ExecutorService registrations;
     private List<GpuNode> pool = List.of();
     private Instant poolReadAt = Instant.EPOCH;
 
     Engine(JobStore store, EventBus bus, Clock clock, Settings settings, Plugins<TrainingRunner> runners,
             Plugins<Executor> executors, Path jobsDir, ScheduledExecutorService scheduler, QuotaLedger ledger,
-            Estimator estimator, JobScheduler jobScheduler, GpuInventory inventory) {
+            Estimator estimator, JobScheduler jobScheduler, GpuInventory inventory, CheckpointRegistry registry,
+            ExecutorService registrations) {
         this.store = store;
         this.bus = bus;
         this.clock = clock;
@@ -59,6 +79,78 @@ final class Engine {
         this.estimator = estimator;
         this.jobScheduler = jobScheduler;
         this.inventory = inventory;
+        this.registry = registry;
+        this.registrations = registrations;
+    }
+
+    /** Registers a checkpoint the trainer reported, in the background (it may be large). */
+    void registerLater(Job job, TrainerState.Written w) {
+        if (registry != null && w.path() != null) {
+            registrations.execute(() -> register(job, w.path(), w.step(), false, w.metrics()));
+        }
+    }
+
+    /** Registers a job's final output before the job is seen to succeed. */
+    void registerOutput(Job job, String output, Map<String, Double> metrics) {
+        if (registry != null && output != null) {
+            long step = job.progress().step() == null ? 0 : job.progress().step();
+            register(job, output, step, true, metrics);
+        }
+    }
+
+    private void register(Job job, String path, long step, boolean last, Map<String, Double> metrics) {
+        String what = last ? "the output" : "the checkpoint at step " + step;
+        try {
+            long t0 = System.nanoTime();
+            Checkpoint c = registry.register(job, Path.of(path), step, last, metrics, n -> { });
+            note(job.id(), note(EventLevel.INFO, String.format(Locale.ROOT, "%s is registered as %s (%s, %d files, "
+                    + "%.1f MiB, in %.1f s)", what, c.id(), c.stage().wireName(), c.files().size(),
+                    c.size() / 1048576.0, (System.nanoTime() - t0) / 1e9), Map.of("checkpoint_id", c.id(),
+                    "path", path)));
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("job {}: {} in {} was not registered", job.id(), what, path, e);
+            note(job.id(), note(EventLevel.WARN, what + " in " + path + " was not registered: " + e.getMessage()
+                    + "; it is registered when the worker starts again", Map.of("path", path)));
+        }
+    }
+
+    /**
+     * Registers what a crash may have left unregistered: the output of recently succeeded jobs and the last
+     * checkpoint of recent jobs, when their folders are still there. Runs when the worker starts.
+     */
+    void reconcileRegistry() {
+        if (registry == null) {
+            return;
+        }
+        Instant since = clock.instant().minus(Duration.ofDays(7));
+        for (JobRecord r : store.list(JobQuery.builder().limit(200).build()).items()) {
+            Job j = r.job();
+            if (j.createdAt().isBefore(since)) {
+                break;
+            }
+            if (j.lastCheckpoint() != null && Files.isDirectory(Path.of(j.lastCheckpoint()))
+                    && !registry.registered(j.id(), j.lastCheckpoint())) {
+                Matcher m = CHECKPOINT_STEP.matcher(Path.of(j.lastCheckpoint()).getFileName().toString());
+                long step = m.matches() ? Long.parseLong(m.group(1))
+                        : j.progress().step() == null ? 0 : j.progress().step();
+                register(j, j.lastCheckpoint(), step, false, Map.of());
+            }
+            if (j.status() == JobStatus.SUCCEEDED && j.output() != null && Files.isDirectory(Path.of(j.output()))
+                    && !registry.registered(j.id(), j.output())) {
+                register(j, j.output(), j.progress().step() == null ? 0 : j.progress().step(), true, Map.of());
+            }
+        }
+    }
+
+    /** Adds an event to a job whatever its status. */
+    void note(String id, NewEvent event) {
+        for (int attempt = 0; attempt < 10; attempt++) {
+            Optional<JobRecord> r = store.find(id);
+            if (r.isEmpty() || update(id, r.get().status(), JobUpdate.builder().build(), List.of(event)).isPresent()) {
+                return;
+            }
+        }
+        LOG.warn("job {}: could not record the event: {}", id, event.message());
     }
 
     /** Changes a job in the store and hands the new events to listeners and sinks. */

@@ -145,6 +145,9 @@ final class EventsTail {
                     state.lastCheckpoint = path;
                     state.lastCheckpointStep = step;
                 }
+                if (path != null) {
+                    state.written.add(new TrainerState.Written(path, step, state.metrics()));
+                }
                 return new NewEvent(time, EventLevel.INFO, type, "checkpoint at step " + data.get("step") + ": " + path,
                         data);
             }

@@ -16,6 +16,7 @@ import dev.koder.training.api.Page;
 import dev.koder.training.api.Subscription;
 import dev.koder.training.api.UnsupportedFeatureException;
 import dev.koder.training.api.Violation;
+import dev.koder.training.core.internal.SortableIds;
 import dev.koder.training.core.spec.JobSpecJson;
 import dev.koder.training.spi.JobRecord;
 import dev.koder.training.spi.JobUpdate;
@@ -41,7 +42,7 @@ final class JobService implements Jobs {
     private final Engine engine;
     private final Worker worker;
     private final Admission admission;
-    private final JobIds ids = new JobIds();
+    private final SortableIds ids = new SortableIds("ftjob-");
     private final Object changes = new Object();
 
     JobService(Engine engine, Worker worker, Admission admission) {

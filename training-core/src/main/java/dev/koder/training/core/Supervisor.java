@@ -10,13 +10,14 @@ import dev.koder.training.api.TrainerFailedException;
 import dev.koder.training.core.internal.Json;
 import dev.koder.training.spi.Execution;
 import dev.koder.training.spi.Executor;
-import dev.koder.training.spi.GpuDevice;
 import dev.koder.training.spi.ExitStatus;
+import dev.koder.training.spi.GpuDevice;
 import dev.koder.training.spi.JobRecord;
 import dev.koder.training.spi.JobUpdate;
 import dev.koder.training.spi.LaunchPlan;
 import dev.koder.training.spi.RunContext;
 import dev.koder.training.spi.TrainingRunner;
+import dev.koder.training.spi.Updated;
 import dev.koder.training.spi.UsageRecord;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -317,9 +318,14 @@ final class Supervisor {
         if (state.lastCheckpoint != null) {
             u.lastCheckpoint(state.lastCheckpoint);
         }
-        if (engine.update(id, JobStatus.RUNNING, u.build(), read.events()).isPresent()) {
+        Optional<Updated> stored = engine.update(id, JobStatus.RUNNING, u.build(), read.events());
+        if (stored.isPresent()) {
             offset = read.offset();
+            for (TrainerState.Written w : state.written) {
+                engine.registerLater(stored.get().record().job(), w);
+            }
         }
+        state.written.clear();
     }
 
     /** Decides how the attempt ended. */
@@ -344,6 +350,7 @@ final class Supervisor {
                     : "checkpoint kept at " + state.lastCheckpoint;
             JobStatus outcome;
             if (state.completed && (exit.success() || exit.exitCode().isEmpty())) {
+                engine.registerOutput(current.job(), state.output, state.metrics());
                 outcome = end(JobStatus.SUCCEEDED, JobUpdate.to(JobStatus.SUCCEEDED).output(state.output)
                         .progress(state.withAverageThroughput()).clearExecution(), EventLevel.INFO,
                         "succeeded: output in " + state.output);

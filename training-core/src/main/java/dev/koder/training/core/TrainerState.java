@@ -1,7 +1,9 @@
 package dev.koder.training.core;
 
 import dev.koder.training.api.JobProgress;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /** What the trainer of one job has reported so far, built up from its events file. */
@@ -10,6 +12,8 @@ final class TrainerState {
     JobProgress progress = JobProgress.NONE;
     String lastCheckpoint;
     long lastCheckpointStep = -1;
+    /** Checkpoints reported since the supervisor last handed them to the registry. */
+    final List<Written> written = new ArrayList<>();
     String output;
     boolean completed;
     String errorKind;
@@ -23,6 +27,38 @@ final class TrainerState {
     TrainerState(JobProgress progress, String lastCheckpoint) {
         this.progress = progress == null ? JobProgress.NONE : progress;
         this.lastCheckpoint = lastCheckpoint;
+    }
+
+    /**
+     * A checkpoint the trainer reported.
+     *
+     * @param path its folder
+     * @param step the step
+     * @param metrics the figures at that step
+     */
+    record Written(String path, long step, Map<String, Double> metrics) {
+    }
+
+    /** @return the latest figures: loss, learning rate, gradient norm, epoch, and the last evaluation's */
+    Map<String, Double> metrics() {
+        Map<String, Double> m = new LinkedHashMap<>();
+        JobProgress p = progress;
+        if (p.loss() != null) {
+            m.put("loss", p.loss());
+        }
+        if (p.learningRate() != null) {
+            m.put("learning_rate", p.learningRate());
+        }
+        if (p.gradNorm() != null) {
+            m.put("grad_norm", p.gradNorm());
+        }
+        if (p.epoch() != null) {
+            m.put("epoch", p.epoch());
+        }
+        if (p.evalMetrics() != null) {
+            m.putAll(p.evalMetrics());
+        }
+        return m;
     }
 
     /** Notes when progress events carried token counts, to work out the average throughput. */

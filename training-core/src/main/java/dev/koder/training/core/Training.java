@@ -9,12 +9,18 @@ import dev.koder.training.api.StorageException;
 import dev.koder.training.api.ValidationReport;
 import dev.koder.training.api.Violation;
 import dev.koder.training.core.estimate.Estimator;
+import dev.koder.training.core.registry.CheckpointRegistry;
 import dev.koder.training.core.spec.JobSpecJson;
+import dev.koder.training.core.store.SqliteCheckpoints;
+import dev.koder.training.core.store.SqliteJobStoreProvider;
+import dev.koder.training.spi.BlobStore;
+import dev.koder.training.spi.BlobStoreProvider;
 import dev.koder.training.spi.Executor;
 import dev.koder.training.spi.ExecutorProvider;
 import dev.koder.training.spi.GpuInventory;
 import dev.koder.training.spi.GpuInventoryProvider;
 import dev.koder.training.spi.GpuNode;
+import dev.koder.training.spi.JobRecord;
 import dev.koder.training.spi.JobScheduler;
 import dev.koder.training.spi.JobSchedulerProvider;
 import dev.koder.training.spi.JobStore;
@@ -47,6 +53,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -89,6 +96,8 @@ public final class Training implements AutoCloseable {
     public static final String PRICE_PROPERTY = "training.price.gpu-hour";
     /** The file in the home directory with settings every process on it shares, in java.util.Properties form. */
     public static final String PROPERTIES_FILE = "training.properties";
+    /** Property naming the blob store of checkpoints ({@code fs}, the default, or {@code s3}). */
+    public static final String BLOB_PROPERTY = "training.blob";
     /** Currency of prices, default USD. */
     public static final String CURRENCY_PROPERTY = "training.price.currency";
 
@@ -105,6 +114,8 @@ public final class Training implements AutoCloseable {
     private final QuotaLedger ledger;
     private final GpuInventory inventory;
     private final Admission admission;
+    private final CheckpointRegistry registry;
+    private final ExecutorService registrations;
     private final Thread hook;
     private boolean closed;
 
@@ -147,8 +158,13 @@ public final class Training implements AutoCloseable {
         Settings settings = new Settings(b.maxConcurrentJobs, b.recovery, b.cancelGrace, b.shutdownGrace,
                 b.pollInterval, b.maxIssues, b.runtimeMinute, b.quotaMargin, b.poolRefresh);
         Path jobsDir = home.resolve("jobs");
+        BlobStore blobs = new Plugins<>("blob store", "dev.koder.training:training-core", BLOB_PROPERTY,
+                BlobStoreProvider.class, b.blobStores, BlobStore::location, config, b.discover).chosen();
+        this.registry = new CheckpointRegistry(SqliteCheckpoints.open(home.resolve(SqliteJobStoreProvider.FILE)), blobs,
+                b.clock, id -> store.find(id).map(JobRecord::job), b.approvedCacheFor);
+        this.registrations = Executors.newSingleThreadExecutor(Worker.daemon("training-registry"));
         this.engine = new Engine(store, bus, b.clock, settings, runners, executors, jobsDir, scheduler, ledger,
-                new Estimator(pricing(properties)), jobScheduler, inventory);
+                new Estimator(pricing(properties)), jobScheduler, inventory, registry, registrations);
         this.admission = new Admission(engine);
         FileChannel channel = null;
         FileLock held = null;
@@ -173,6 +189,7 @@ public final class Training implements AutoCloseable {
         this.jobs = new JobService(engine, worker, admission);
         if (worker != null) {
             worker.start();
+            registrations.execute(engine::reconcileRegistry);
             this.hook = new Thread(this::close, "training-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
         } else {
@@ -334,6 +351,11 @@ public final class Training implements AutoCloseable {
         return ledger;
     }
 
+    /** @return the checkpoint registry: every checkpoint jobs wrote, their lifecycle, downloads */
+    public CheckpointRegistry checkpoints() {
+        return registry;
+    }
+
     /** @return the GPU pool this service schedules on (empty without a GPU inventory) */
     public List<GpuNode> gpuPool() {
         return engine.pool();
@@ -353,8 +375,14 @@ public final class Training implements AutoCloseable {
             worker.close();
         }
         scheduler.shutdown();
+        registrations.shutdown();
         try {
             scheduler.awaitTermination(10, TimeUnit.SECONDS);
+            if (!registrations.awaitTermination(60, TimeUnit.SECONDS)) {
+                LOG.warn("checkpoint registrations still running after 60 s are stopped; the worker registers a "
+                        + "job's last checkpoint when it starts again");
+                registrations.shutdownNow();
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -364,6 +392,7 @@ public final class Training implements AutoCloseable {
         bus.close();
         store.close();
         ledger.close();
+        registry.close();
         if (inventory != null) {
             inventory.close();
         }
@@ -395,6 +424,8 @@ public final class Training implements AutoCloseable {
         private final List<TrackingSink> tracking = new ArrayList<>();
         private final List<UsageSink> usage = new ArrayList<>();
         private final List<QuotaLedger> ledgers = new ArrayList<>();
+        private final List<BlobStore> blobStores = new ArrayList<>();
+        private Duration approvedCacheFor = Duration.ofSeconds(2);
         private final List<GpuInventory> inventories = new ArrayList<>();
         private final List<JobScheduler> schedulers = new ArrayList<>();
         private double quotaMargin = 0.25;
@@ -441,6 +472,22 @@ public final class Training implements AutoCloseable {
         /** @param sink receives every job event @return this */
         public Builder trackingSink(TrackingSink sink) {
             this.tracking.add(sink);
+            return this;
+        }
+
+        /** @param store where checkpoint files go instead of {@code <home>/blobs} @return this */
+        public Builder blobStore(BlobStore store) {
+            this.blobStores.add(store);
+            return this;
+        }
+
+        /**
+         * @param d how long "the approved checkpoint of a model" is cached; other processes' approvals are seen
+         *     after at most this long (default 2 s)
+         * @return this
+         */
+        public Builder approvedCacheFor(Duration d) {
+            this.approvedCacheFor = d;
             return this;
         }
 

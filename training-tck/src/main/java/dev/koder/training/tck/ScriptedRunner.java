@@ -33,8 +33,10 @@ import java.util.Set;
  * the spec's metadata keys starting with {@code fake.}: {@code fake.step_seconds}, {@code fake.fail_at_step},
  * {@code fake.error_kind}, {@code fake.exit_code}, {@code fake.ignore_sigterm}, {@code fake.spawn_child},
  * {@code fake.eval}, {@code fake.refuse}, {@code fake.record_env} (writes CUDA_VISIBLE_DEVICES to
- * cuda-visible-devices.txt in the job folder). Steps default to the spec's max_steps (10 when unset). Needs
- * {@code python3} on the PATH.
+ * cuda-visible-devices.txt in the job folder), {@code fake.artifacts} ({@code false}: checkpoints and the output
+ * hold no adapter; by default each holds a small real PEFT LoRA adapter, adapter_config.json and a safetensors
+ * file that differs per step), {@code fake.adapter_kib} (makes the adapter that much larger). Steps default to
+ * the spec's max_steps (10 when unset). Needs {@code python3} on the PATH.
  */
 public final class ScriptedRunner implements TrainingRunner {
 

@@ -8,6 +8,7 @@ under "behaviour" (set by the tests through the spec's metadata).
 import json
 import os
 import signal
+import struct
 import subprocess
 import sys
 import time
@@ -28,11 +29,39 @@ def emit(event_type, **fields):
         f.flush()
 
 
+def write_adapter(path, step):
+    """A small but real PEFT LoRA adapter: adapter_config.json and a safetensors file, different per step."""
+    if behaviour.get("artifacts", "true") != "true":
+        return
+    rank = 4
+    extra = int(float(behaviour.get("adapter_kib", "0")) * 1024 / 4)
+    shapes = {"base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight": (rank, 16),
+              "base_model.model.model.layers.0.self_attn.q_proj.lora_B.weight": (16, rank)}
+    if extra:
+        shapes["base_model.model.model.layers.0.self_attn.v_proj.lora_A.weight"] = (1, extra)
+    header, data = {}, b""
+    for name, (rows, cols) in shapes.items():
+        count = rows * cols
+        values = struct.pack("<%df" % count, *[((step * 7919 + i) % 1000) / 1000.0 for i in range(count)])
+        header[name] = {"dtype": "F32", "shape": [rows, cols], "data_offsets": [len(data), len(data) + len(values)]}
+        data += values
+    header["__metadata__"] = {"format": "pt"}
+    encoded = json.dumps(header).encode("utf-8")
+    encoded += b" " * (-len(encoded) % 8)
+    with open(os.path.join(path, "adapter_model.safetensors"), "wb") as f:
+        f.write(struct.pack("<Q", len(encoded)))
+        f.write(encoded)
+        f.write(data)
+    with open(os.path.join(path, "adapter_config.json"), "w") as f:
+        json.dump({"peft_type": "LORA", "r": rank, "lora_alpha": 8, "target_modules": ["q_proj", "v_proj"]}, f)
+
+
 def save(step):
     path = os.path.join(output_dir, "checkpoint-%d" % step)
     os.makedirs(path, exist_ok=True)
     with open(os.path.join(path, "state.json"), "w") as f:
         json.dump({"step": step}, f)
+    write_adapter(path, step)
     emit("checkpoint", step=step, path=os.path.relpath(path, args["workdir"]))
 
 
@@ -88,4 +117,5 @@ for step in range(start + 1, total + 1):
 
 final = os.path.join(output_dir, "final")
 os.makedirs(final, exist_ok=True)
+write_adapter(final, total)
 emit("completed", output=os.path.relpath(final, args["workdir"]))

@@ -1,0 +1,68 @@
+package dev.koder.training.api;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.LongConsumer;
+
+/**
+ * The checkpoint registry: every checkpoint jobs write, registered as DRAFT with its files stored as blobs,
+ * then approved or deprecated by people. Reached through {@code Training.checkpoints()}.
+ */
+public interface Checkpoints {
+
+    /** @param query which ones @return a page of checkpoints, newest first */
+    Page<Checkpoint> list(CheckpointQuery query);
+
+    /**
+     * @param id a checkpoint id
+     * @return the checkpoint
+     * @throws CheckpointNotFoundException when there is none with this id
+     */
+    Checkpoint get(String id);
+
+    /**
+     * Approves a draft.
+     *
+     * @param id the checkpoint
+     * @param actor who approves it
+     * @param reason why (required)
+     * @return the checkpoint, approved
+     * @throws IllegalCheckpointStateException when it is not a draft, or another transition of it won the race
+     */
+    Checkpoint approve(String id, String actor, String reason);
+
+    /**
+     * Deprecates a draft or an approved checkpoint.
+     *
+     * @param id the checkpoint
+     * @param actor who deprecates it
+     * @param reason why (required)
+     * @return the checkpoint, deprecated
+     * @throws IllegalCheckpointStateException when it is already deprecated, or another transition won the race
+     */
+    Checkpoint deprecate(String id, String actor, String reason);
+
+    /** @param id a checkpoint @return its registration and every stage move, oldest first */
+    List<Checkpoint.Transition> history(String id);
+
+    /**
+     * The checkpoint to use for a base model: the most recently approved one (cached; every transition clears
+     * the cache in this process, and other processes' transitions are seen within a few seconds).
+     *
+     * @param baseModel a base model, as specs name it
+     * @return its approved checkpoint, if one is approved
+     */
+    Optional<Checkpoint> approved(String baseModel);
+
+    /**
+     * Copies a checkpoint's files into a folder, verifying every file's size and SHA-256.
+     *
+     * @param id the checkpoint
+     * @param dir the folder (created if needed); files keep their paths inside the checkpoint
+     * @param progress told the bytes copied so far
+     * @return the folder
+     * @throws StorageException when a blob is missing or corrupt; no partly written file is left
+     */
+    Path download(String id, Path dir, LongConsumer progress);
+}

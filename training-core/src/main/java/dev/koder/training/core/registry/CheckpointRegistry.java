@@ -1,0 +1,318 @@
+package dev.koder.training.core.registry;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.koder.training.api.Checkpoint;
+import dev.koder.training.api.CheckpointNotFoundException;
+import dev.koder.training.api.CheckpointQuery;
+import dev.koder.training.api.CheckpointStage;
+import dev.koder.training.api.Checkpoints;
+import dev.koder.training.api.Job;
+import dev.koder.training.api.JobSpec;
+import dev.koder.training.api.Page;
+import dev.koder.training.api.StorageException;
+import dev.koder.training.core.blob.Digests;
+import dev.koder.training.core.internal.Json;
+import dev.koder.training.core.internal.SortableIds;
+import dev.koder.training.core.store.SqliteCheckpoints;
+import dev.koder.training.spi.BlobStore;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import java.util.function.LongConsumer;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The checkpoint registry: registers what jobs write (files hashed, stored as blobs and verified before the
+ * row that points at them is written), moves checkpoints through their lifecycle, answers queries, keeps a
+ * job's last intermediate checkpoints, and deletes blobs nothing refers to.
+ */
+public final class CheckpointRegistry implements Checkpoints, AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(CheckpointRegistry.class);
+    /** Written into a downloaded checkpoint's folder: a job that starts from that folder records it as parent. */
+    public static final String MARKER = ".training-checkpoint";
+    private static final int ATTEMPTS = 3;
+
+    private final SqliteCheckpoints rows;
+    private final BlobStore blobs;
+    private final Clock clock;
+    private final Function<String, Optional<Job>> jobs;
+    private final SortableIds ids = new SortableIds("ckpt-");
+    private final Cache<String, Optional<Checkpoint>> approved;
+    private final Map<String, Map<String, String>> datasetHashes = new ConcurrentHashMap<>();
+
+    /**
+     * @param rows the registry's tables
+     * @param blobs where files go
+     * @param clock the time
+     * @param jobs looks up a job (for a resumed job's parent)
+     * @param cacheFor how long "the approved checkpoint of a model" is cached (transitions in this process
+     *     clear it at once)
+     */
+    public CheckpointRegistry(SqliteCheckpoints rows, BlobStore blobs, Clock clock,
+            Function<String, Optional<Job>> jobs, Duration cacheFor) {
+        this.rows = rows;
+        this.blobs = blobs;
+        this.clock = clock;
+        this.jobs = jobs;
+        this.approved = Caffeine.newBuilder().expireAfterWrite(cacheFor).maximumSize(10_000).build();
+    }
+
+    /** @return the blob store */
+    public BlobStore blobs() {
+        return blobs;
+    }
+
+    /**
+     * Registers a checkpoint folder a job wrote, as DRAFT. Registering the same folder of the same job again
+     * returns the first registration.
+     *
+     * @param job the job
+     * @param folder the checkpoint folder
+     * @param step the step it was written at
+     * @param last whether it is the job's final output
+     * @param metrics the job's figures at that step
+     * @param progress told the bytes stored so far
+     * @return the checkpoint
+     * @throws IOException when the folder cannot be read or is not a checkpoint, or the blobs cannot be stored
+     */
+    public Checkpoint register(Job job, Path folder, long step, boolean last, Map<String, Double> metrics,
+            LongConsumer progress) throws IOException {
+        Path dir = folder.toAbsolutePath().normalize();
+        String source = dir.toString();
+        Optional<Checkpoint> earlier = rows.bySource(job.id(), source);
+        if (earlier.isPresent()) {
+            return earlier.get();
+        }
+        ArtifactInspector.Inspection inspection = ArtifactInspector.inspect(dir);
+        List<Path> paths;
+        try (Stream<Path> walk = Files.walk(dir)) {
+            paths = walk.filter(Files::isRegularFile).filter(p -> !p.getFileName().toString().equals(MARKER))
+                    .sorted().toList();
+        }
+        List<Checkpoint.File> files = new ArrayList<>();
+        for (Path p : paths) {
+            files.add(new Checkpoint.File(dir.relativize(p).toString().replace('\\', '/'), Files.size(p),
+                    Digests.sha256(p)));
+        }
+        Checkpoint.Lineage lineage = lineage(job);
+        JobSpec spec = job.spec();
+        for (int attempt = 1;; attempt++) {
+            long done = 0;
+            for (int i = 0; i < paths.size(); i++) {
+                long before = done;
+                blobs.put(paths.get(i), files.get(i).sha256(), n -> progress.accept(before + n));
+                done += files.get(i).size();
+            }
+            Checkpoint c = new Checkpoint(ids.next(clock.instant()), job.id(), spec.tenant(), spec.baseModel(),
+                    spec.method().label(), step, last, metrics, inspection.format(), inspection.artifact(), files,
+                    lineage, CheckpointStage.DRAFT, clock.instant(), blobs.location());
+            try {
+                Checkpoint stored = rows.register(c, source, sha -> blobs.stat(sha).isPresent(), "training",
+                        (last ? "final output" : "checkpoint at step " + step) + " of job " + job.id());
+                if (!last) {
+                    Integer keep = spec.checkpoints() == null ? null : spec.checkpoints().keepLast();
+                    List<String> deleted = rows.retain(job.id(), keep == null ? 2 : keep);
+                    if (!deleted.isEmpty()) {
+                        LOG.info("job {}: kept its last {} intermediate checkpoints, deleted {}", job.id(), keep,
+                                deleted);
+                        try {
+                            collectGarbage();
+                        } catch (StorageException e) {
+                            // the checkpoint is registered; unused blobs wait for the next collection
+                            LOG.warn("job {}: {}", job.id(), e.getMessage());
+                        }
+                    }
+                }
+                return stored;
+            } catch (SqliteCheckpoints.BlobMissingException e) {
+                if (attempt == ATTEMPTS) {
+                    throw new IOException("registering " + dir + ": " + e.getMessage() + " again and again", e);
+                }
+                LOG.info("registering {}: {}; storing it again", dir, e.getMessage());
+            } catch (UncheckedIOException e) {
+                throw e.getCause();
+            }
+        }
+    }
+
+    /** @param jobId a job @param folder a folder it wrote @return whether that folder is registered for the job */
+    public boolean registered(String jobId, String folder) {
+        return rows.bySource(jobId, Path.of(folder).toAbsolutePath().normalize().toString()).isPresent();
+    }
+
+    /**
+     * Deletes blobs no checkpoint refers to; safe while checkpoints are being registered.
+     *
+     * @return how many were deleted
+     */
+    public int collectGarbage() {
+        try {
+            return rows.collectGarbage(blobs::delete);
+        } catch (UncheckedIOException e) {
+            throw new StorageException("Cannot delete unused blobs from " + blobs.location() + ": "
+                    + e.getCause().getMessage(), true, e.getCause());
+        }
+    }
+
+    private Checkpoint.Lineage lineage(Job job) throws IOException {
+        JobSpec spec = job.spec();
+        String specHash = Digests.hex(Digests.sha256().digest(Json.write(spec).getBytes(StandardCharsets.UTF_8)));
+        Map<String, String> data = datasetHashes.get(job.id());
+        if (data == null) {
+            data = new LinkedHashMap<>();
+            data.put(spec.trainingData().path(), hashIfFile(Path.of(spec.trainingData().path())));
+            if (spec.validationData().isPresent()) {
+                String v = spec.validationData().get().path();
+                data.put(v, hashIfFile(Path.of(v)));
+            }
+            datasetHashes.put(job.id(), data);
+        }
+        return new Checkpoint.Lineage(specHash, data, BaseModels.revision(spec.baseModel()), parent(job));
+    }
+
+    private static String hashIfFile(Path p) throws IOException {
+        return Files.isRegularFile(p) ? Digests.sha256(p) : "missing";
+    }
+
+    /** The checkpoint a job continues: its parent job's last one, or the registry folder it starts from. */
+    private String parent(Job job) throws IOException {
+        if (job.resumedFrom() != null) {
+            Optional<Job> parent = jobs.apply(job.resumedFrom());
+            if (parent.isPresent() && parent.get().lastCheckpoint() != null) {
+                Optional<Checkpoint> c = rows.bySource(parent.get().id(),
+                        Path.of(parent.get().lastCheckpoint()).toAbsolutePath().normalize().toString());
+                if (c.isPresent()) {
+                    return c.get().id();
+                }
+            }
+        }
+        Path marker = Path.of(job.spec().baseModel()).resolve(MARKER);
+        if (job.spec().baseModel().startsWith("/") && Files.isRegularFile(marker)) {
+            String id = Files.readString(marker).trim();
+            return rows.find(id).isPresent() ? id : null;
+        }
+        return null;
+    }
+
+    @Override
+    public Page<Checkpoint> list(CheckpointQuery query) {
+        return rows.list(query);
+    }
+
+    @Override
+    public Checkpoint get(String id) {
+        return rows.find(id).orElseThrow(() -> new CheckpointNotFoundException(id));
+    }
+
+    @Override
+    public Checkpoint approve(String id, String actor, String reason) {
+        return move(id, CheckpointStage.APPROVED, actor, reason);
+    }
+
+    @Override
+    public Checkpoint deprecate(String id, String actor, String reason) {
+        return move(id, CheckpointStage.DEPRECATED, actor, reason);
+    }
+
+    private Checkpoint move(String id, CheckpointStage to, String actor, String reason) {
+        return transition(id, get(id).stage(), to, actor, reason);
+    }
+
+    /**
+     * Moves a checkpoint from the stage the caller saw to another: of concurrent moves from the same stage
+     * exactly one wins, the others get an {@link IllegalCheckpointStateException} with
+     * {@link IllegalCheckpointStateException#conflict()} true.
+     *
+     * @param id the checkpoint
+     * @param from the stage the caller saw
+     * @param to the new stage
+     * @param actor who (required)
+     * @param reason why (required)
+     * @return the checkpoint after the move
+     */
+    public Checkpoint transition(String id, CheckpointStage from, CheckpointStage to, String actor, String reason) {
+        if (reason == null || reason.isBlank()) {
+            throw new IllegalArgumentException("a reason is required to make a checkpoint " + to.wireName());
+        }
+        if (actor == null || actor.isBlank()) {
+            throw new IllegalArgumentException("an actor is required to make a checkpoint " + to.wireName());
+        }
+        try {
+            return rows.transition(id, from, to, actor.strip(), reason.strip(), clock.instant());
+        } finally {
+            approved.invalidateAll();
+        }
+    }
+
+    @Override
+    public List<Checkpoint.Transition> history(String id) {
+        get(id);
+        return rows.history(id);
+    }
+
+    @Override
+    public Optional<Checkpoint> approved(String baseModel) {
+        return approved.get(baseModel, rows::approved);
+    }
+
+    /** @param baseModel a base model @return its approved checkpoint, read from the database (no cache) */
+    public Optional<Checkpoint> approvedUncached(String baseModel) {
+        return rows.approved(baseModel);
+    }
+
+    @Override
+    public Path download(String id, Path dir, LongConsumer progress) {
+        Checkpoint c = get(id);
+        Path root = dir.toAbsolutePath().normalize();
+        long done = 0;
+        for (Checkpoint.File f : c.files()) {
+            Path target = root.resolve(f.path()).normalize();
+            if (!target.startsWith(root)) {
+                throw new StorageException("Checkpoint " + id + " has a file outside its folder: " + f.path(), false,
+                        null);
+            }
+            long before = done;
+            try {
+                Files.createDirectories(target.getParent());
+                blobs.get(f.sha256(), target, n -> progress.accept(before + n));
+                long size = Files.size(target);
+                if (size != f.size()) {
+                    Files.deleteIfExists(target);
+                    throw new BlobStore.BlobIntegrityException(f.path() + " has " + size + " bytes, the registry says "
+                            + f.size());
+                }
+            } catch (IOException e) {
+                throw new StorageException("Download of checkpoint " + id + " failed at " + f.path() + ": "
+                        + e.getMessage(), !(e instanceof BlobStore.BlobIntegrityException), e);
+            }
+            done += f.size();
+        }
+        try {
+            Files.writeString(root.resolve(MARKER), id + "\n");
+        } catch (IOException e) {
+            throw new StorageException("Cannot write " + root.resolve(MARKER) + ": " + e.getMessage(), false, e);
+        }
+        return root;
+    }
+
+    @Override
+    public void close() {
+        rows.close();
+        blobs.close();
+    }
+}

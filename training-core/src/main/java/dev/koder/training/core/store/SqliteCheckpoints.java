@@ -1,0 +1,409 @@
+package dev.koder.training.core.store;
+
+import dev.koder.training.api.Checkpoint;
+import dev.koder.training.api.CheckpointNotFoundException;
+import dev.koder.training.api.CheckpointQuery;
+import dev.koder.training.api.CheckpointStage;
+import dev.koder.training.api.IllegalCheckpointStateException;
+import dev.koder.training.api.Page;
+import dev.koder.training.api.WireName;
+import dev.koder.training.core.internal.Json;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The checkpoint registry's rows in the embedded database ({@code <home>/training.db}): checkpoints, their
+ * files, the blobs they use, and every stage move. A registration, a transition and a garbage collection are
+ * each one immediate transaction.
+ */
+public final class SqliteCheckpoints implements AutoCloseable {
+
+    /** Checks, inside a registration's transaction, that a blob is (still) stored. */
+    @FunctionalInterface
+    public interface BlobCheck {
+        /** @param sha256 a blob @return whether it is stored */
+        boolean stored(String sha256) throws IOException;
+    }
+
+    /** Deletes a blob, inside a garbage collection's transaction. */
+    @FunctionalInterface
+    public interface BlobDelete {
+        /** @param sha256 a blob nothing refers to */
+        void delete(String sha256) throws IOException;
+    }
+
+    /** A blob went missing between its upload and the registration (a garbage collection took it). */
+    public static final class BlobMissingException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        BlobMissingException(String sha256) {
+            super("blob " + sha256 + " is no longer stored");
+        }
+    }
+
+    private final SqliteSession session;
+
+    private SqliteCheckpoints(Path file) {
+        this.session = new SqliteSession(file);
+    }
+
+    /** @param file the database file @return the open registry tables */
+    public static SqliteCheckpoints open(Path file) {
+        return new SqliteCheckpoints(file);
+    }
+
+    /**
+     * Registers a checkpoint as DRAFT, unless the job already registered this folder.
+     *
+     * @param c the checkpoint (its stage is ignored: it starts as a draft)
+     * @param source the folder it was registered from
+     * @param blobs checks under the write lock that every blob is stored
+     * @param actor who registers it
+     * @param reason why, for its history
+     * @return the checkpoint as stored, or the one registered earlier from the same folder
+     * @throws BlobMissingException when a blob was collected meanwhile: upload again and retry
+     */
+    public Checkpoint register(Checkpoint c, String source, BlobCheck blobs, String actor, String reason) {
+        return session.write(conn -> {
+            Optional<Checkpoint> earlier = bySource(conn, c.jobId(), source);
+            if (earlier.isPresent()) {
+                return earlier.get();
+            }
+            for (Checkpoint.File f : c.files()) {
+                try {
+                    if (!blobs.stored(f.sha256())) {
+                        throw new BlobMissingException(f.sha256());
+                    }
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+            Checkpoint draft = withStage(c, CheckpointStage.DRAFT);
+            try (PreparedStatement s = conn.prepareStatement("INSERT INTO checkpoints (id, job_id, tenant, base_model, "
+                    + "step, final, source, stage, created_at, approved_at, checkpoint_json) VALUES (?, ?, ?, ?, ?, ?, ?, "
+                    + "?, ?, NULL, ?)")) {
+                s.setString(1, c.id());
+                s.setString(2, c.jobId());
+                s.setString(3, c.tenant());
+                s.setString(4, c.baseModel());
+                s.setLong(5, c.step());
+                s.setInt(6, c.last() ? 1 : 0);
+                s.setString(7, source);
+                s.setString(8, CheckpointStage.DRAFT.wireName());
+                s.setLong(9, c.createdAt().toEpochMilli());
+                s.setString(10, Json.write(draft));
+                s.executeUpdate();
+            }
+            try (PreparedStatement blob = conn.prepareStatement("INSERT OR IGNORE INTO blobs (sha256, size, stored_at) "
+                    + "VALUES (?, ?, ?)");
+                    PreparedStatement file = conn.prepareStatement("INSERT INTO checkpoint_files (checkpoint_id, path, "
+                            + "sha256, size) VALUES (?, ?, ?, ?)")) {
+                for (Checkpoint.File f : c.files()) {
+                    blob.setString(1, f.sha256());
+                    blob.setLong(2, f.size());
+                    blob.setLong(3, c.createdAt().toEpochMilli());
+                    blob.executeUpdate();
+                    file.setString(1, c.id());
+                    file.setString(2, f.path());
+                    file.setString(3, f.sha256());
+                    file.setLong(4, f.size());
+                    file.executeUpdate();
+                }
+            }
+            insertTransition(conn, new Checkpoint.Transition(c.id(), null, CheckpointStage.DRAFT, actor,
+                    c.createdAt(), reason));
+            return draft;
+        });
+    }
+
+    /**
+     * Moves a checkpoint's stage if it is still in the stage the caller saw: of two concurrent moves from the
+     * same stage exactly one wins.
+     *
+     * @param id the checkpoint
+     * @param from the stage the caller saw
+     * @param to the new stage
+     * @param actor who
+     * @param reason why
+     * @param now when
+     * @return the checkpoint after the move
+     * @throws CheckpointNotFoundException when there is no such checkpoint
+     * @throws IllegalCheckpointStateException when the move is not allowed, or the stage is no longer {@code from}
+     */
+    public Checkpoint transition(String id, CheckpointStage from, CheckpointStage to, String actor, String reason,
+            Instant now) {
+        if (!from.canBecome(to)) {
+            throw new IllegalCheckpointStateException("Checkpoint " + id + " is " + from.wireName() + "; it cannot "
+                    + "become " + to.wireName() + " (draft -> approved -> deprecated, or draft -> deprecated; "
+                    + "nothing goes back).", false);
+        }
+        return session.write(conn -> {
+            Checkpoint c = find(conn, id).orElseThrow(() -> new CheckpointNotFoundException(id));
+            if (c.stage() != from) {
+                throw new IllegalCheckpointStateException("Checkpoint " + id + " was made " + c.stage().wireName()
+                        + " by someone else while it was being made " + to.wireName() + " (it was " + from.wireName()
+                        + " when read); look at its history and try again if it still applies.", true);
+            }
+            try (PreparedStatement s = conn.prepareStatement("UPDATE checkpoints SET stage = ?, approved_at = "
+                    + "CASE WHEN ? = 'approved' THEN ? ELSE approved_at END WHERE id = ? AND stage = ?")) {
+                s.setString(1, to.wireName());
+                s.setString(2, to.wireName());
+                s.setLong(3, now.toEpochMilli());
+                s.setString(4, id);
+                s.setString(5, from.wireName());
+                s.executeUpdate();
+            }
+            insertTransition(conn, new Checkpoint.Transition(id, from, to, actor, now, reason));
+            return withStage(c, to);
+        });
+    }
+
+    private static void insertTransition(Connection conn, Checkpoint.Transition t) throws SQLException {
+        try (PreparedStatement s = conn.prepareStatement("INSERT INTO checkpoint_transitions (checkpoint_id, seq, "
+                + "from_stage, to_stage, actor, time, reason) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM "
+                + "checkpoint_transitions WHERE checkpoint_id = ?), ?, ?, ?, ?, ?)")) {
+            s.setString(1, t.checkpointId());
+            s.setString(2, t.checkpointId());
+            if (t.from() == null) {
+                s.setNull(3, Types.VARCHAR);
+            } else {
+                s.setString(3, t.from().wireName());
+            }
+            s.setString(4, t.to().wireName());
+            s.setString(5, t.actor());
+            s.setLong(6, t.time().toEpochMilli());
+            s.setString(7, t.reason());
+            s.executeUpdate();
+        }
+    }
+
+    /** @param id a checkpoint @return it, if registered */
+    public Optional<Checkpoint> find(String id) {
+        return session.read(conn -> find(conn, id));
+    }
+
+    private static Optional<Checkpoint> find(Connection conn, String id) throws SQLException {
+        try (PreparedStatement s = conn.prepareStatement("SELECT stage, checkpoint_json FROM checkpoints WHERE id = ?")) {
+            s.setString(1, id);
+            try (ResultSet rs = s.executeQuery()) {
+                return rs.next() ? Optional.of(row(rs)) : Optional.empty();
+            }
+        }
+    }
+
+    private static Optional<Checkpoint> bySource(Connection conn, String jobId, String source) throws SQLException {
+        try (PreparedStatement s = conn.prepareStatement("SELECT stage, checkpoint_json FROM checkpoints WHERE job_id = ? "
+                + "AND source = ?")) {
+            s.setString(1, jobId);
+            s.setString(2, source);
+            try (ResultSet rs = s.executeQuery()) {
+                return rs.next() ? Optional.of(row(rs)) : Optional.empty();
+            }
+        }
+    }
+
+    /** @param jobId a job @param source a folder @return the checkpoint the job registered from it, if any */
+    public Optional<Checkpoint> bySource(String jobId, String source) {
+        return session.read(conn -> bySource(conn, jobId, source));
+    }
+
+    private static Checkpoint row(ResultSet rs) throws SQLException {
+        Checkpoint c = Json.MAPPER.readValue(rs.getString(2), Checkpoint.class);
+        return withStage(c, WireName.parse(CheckpointStage.class, rs.getString(1)));
+    }
+
+    static Checkpoint withStage(Checkpoint c, CheckpointStage stage) {
+        return new Checkpoint(c.id(), c.jobId(), c.tenant(), c.baseModel(), c.method(), c.step(), c.last(), c.metrics(),
+                c.format(), c.artifact(), c.files(), c.lineage(), stage, c.createdAt(), c.blobStore());
+    }
+
+    /** @param q which ones @return a page, newest first */
+    public Page<Checkpoint> list(CheckpointQuery q) {
+        return session.read(conn -> {
+            StringBuilder sql = new StringBuilder("SELECT stage, checkpoint_json, created_at, id FROM checkpoints WHERE 1 = 1");
+            List<Object> args = new ArrayList<>();
+            if (q.tenant() != null) {
+                sql.append(" AND tenant = ?");
+                args.add(q.tenant());
+            }
+            if (q.baseModel() != null) {
+                sql.append(" AND base_model = ?");
+                args.add(q.baseModel());
+            }
+            if (q.stage() != null) {
+                sql.append(" AND stage = ?");
+                args.add(q.stage().wireName());
+            }
+            if (q.jobId() != null) {
+                sql.append(" AND job_id = ?");
+                args.add(q.jobId());
+            }
+            if (q.after() != null) {
+                String[] cursor = q.after().split(":", 2);
+                if (cursor.length != 2) {
+                    throw new IllegalArgumentException("not a checkpoint list cursor: " + q.after());
+                }
+                sql.append(" AND (created_at < ? OR created_at = ? AND id < ?)");
+                long t = Long.parseLong(cursor[0]);
+                args.add(t);
+                args.add(t);
+                args.add(cursor[1]);
+            }
+            sql.append(" ORDER BY created_at DESC, id DESC LIMIT ?");
+            args.add(q.limit() + 1);
+            List<Checkpoint> items = new ArrayList<>();
+            String next = null;
+            try (PreparedStatement s = conn.prepareStatement(sql.toString())) {
+                for (int i = 0; i < args.size(); i++) {
+                    s.setObject(i + 1, args.get(i));
+                }
+                try (ResultSet rs = s.executeQuery()) {
+                    while (rs.next()) {
+                        if (items.size() == q.limit()) {
+                            Checkpoint last = items.get(items.size() - 1);
+                            next = last.createdAt().toEpochMilli() + ":" + last.id();
+                            break;
+                        }
+                        items.add(row(rs));
+                    }
+                }
+            }
+            return new Page<>(items, next);
+        });
+    }
+
+    /** @param baseModel a base model @return its most recently approved checkpoint */
+    public Optional<Checkpoint> approved(String baseModel) {
+        return session.read(conn -> {
+            try (PreparedStatement s = conn.prepareStatement("SELECT stage, checkpoint_json FROM checkpoints WHERE "
+                    + "base_model = ? AND stage = 'approved' ORDER BY approved_at DESC, id DESC LIMIT 1")) {
+                s.setString(1, baseModel);
+                try (ResultSet rs = s.executeQuery()) {
+                    return rs.next() ? Optional.of(row(rs)) : Optional.empty();
+                }
+            }
+        });
+    }
+
+    /** @param id a checkpoint @return its registration and stage moves, oldest first */
+    public List<Checkpoint.Transition> history(String id) {
+        return session.read(conn -> {
+            List<Checkpoint.Transition> out = new ArrayList<>();
+            try (PreparedStatement s = conn.prepareStatement("SELECT from_stage, to_stage, actor, time, reason FROM "
+                    + "checkpoint_transitions WHERE checkpoint_id = ? ORDER BY seq")) {
+                s.setString(1, id);
+                try (ResultSet rs = s.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(new Checkpoint.Transition(id, rs.getString(1) == null ? null
+                                : WireName.parse(CheckpointStage.class, rs.getString(1)),
+                                WireName.parse(CheckpointStage.class, rs.getString(2)), rs.getString(3),
+                                Instant.ofEpochMilli(rs.getLong(4)), rs.getString(5)));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    /**
+     * Deletes a job's intermediate checkpoints beyond the newest {@code keep}, never an approved one.
+     *
+     * @param jobId the job
+     * @param keep how many intermediate checkpoints to keep
+     * @return the ids deleted
+     */
+    public List<String> retain(String jobId, int keep) {
+        return session.write(conn -> {
+            List<String> doomed = new ArrayList<>();
+            try (PreparedStatement s = conn.prepareStatement("SELECT id FROM checkpoints WHERE job_id = ? AND final = 0 "
+                    + "ORDER BY step DESC, created_at DESC")) {
+                s.setString(1, jobId);
+                try (ResultSet rs = s.executeQuery()) {
+                    int seen = 0;
+                    while (rs.next()) {
+                        if (++seen > keep) {
+                            doomed.add(rs.getString(1));
+                        }
+                    }
+                }
+            }
+            List<String> deleted = new ArrayList<>();
+            for (String id : doomed) {
+                try (PreparedStatement d = conn.prepareStatement("DELETE FROM checkpoints WHERE id = ? AND stage != "
+                        + "'approved'")) {
+                    d.setString(1, id);
+                    if (d.executeUpdate() == 1) {
+                        deleted.add(id);
+                        for (String table : new String[] {"checkpoint_files", "checkpoint_transitions"}) {
+                            try (PreparedStatement f = conn.prepareStatement("DELETE FROM " + table
+                                    + " WHERE checkpoint_id = ?")) {
+                                f.setString(1, id);
+                                f.executeUpdate();
+                            }
+                        }
+                    }
+                }
+            }
+            return deleted;
+        });
+    }
+
+    /**
+     * Deletes every blob no checkpoint refers to, holding the database's write lock throughout, so a
+     * registration (which checks its blobs under the same lock) never ends up pointing at a deleted blob.
+     *
+     * @param delete removes a blob from the store
+     * @return how many blobs were deleted
+     */
+    public int collectGarbage(BlobDelete delete) {
+        return session.write(conn -> {
+            List<String> unreferenced = new ArrayList<>();
+            try (PreparedStatement s = conn.prepareStatement("SELECT sha256 FROM blobs b WHERE NOT EXISTS (SELECT 1 FROM "
+                    + "checkpoint_files f WHERE f.sha256 = b.sha256)");
+                    ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    unreferenced.add(rs.getString(1));
+                }
+            }
+            for (String sha : unreferenced) {
+                try {
+                    delete.delete(sha);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+                try (PreparedStatement d = conn.prepareStatement("DELETE FROM blobs WHERE sha256 = ?")) {
+                    d.setString(1, sha);
+                    d.executeUpdate();
+                }
+            }
+            return unreferenced.size();
+        });
+    }
+
+    /** @param sha256 a blob @return whether a checkpoint refers to it */
+    public boolean referenced(String sha256) {
+        return session.read(conn -> {
+            try (PreparedStatement s = conn.prepareStatement("SELECT 1 FROM checkpoint_files WHERE sha256 = ? LIMIT 1")) {
+                s.setString(1, sha256);
+                try (ResultSet rs = s.executeQuery()) {
+                    return rs.next();
+                }
+            }
+        });
+    }
+
+    @Override
+    public void close() {
+        session.close();
+    }
+}
