@@ -104,9 +104,8 @@ final class Engine {
             long t0 = System.nanoTime();
             Checkpoint c = registry.register(job, Path.of(path), step, last, metrics, n -> { });
             note(job.id(), note(EventLevel.INFO, String.format(Locale.ROOT, "%s is registered as %s (%s, %d files, "
-                    + "%.1f MiB, in %.1f s)", what, c.id(), c.stage().wireName(), c.files().size(),
-                    c.size() / 1048576.0, (System.nanoTime() - t0) / 1e9), Map.of("checkpoint_id", c.id(),
-                    "path", path)));
+                    + "%s, in %.1f s)", what, c.id(), c.stage().wireName(), c.files().size(), bytes(c.size()),
+                    (System.nanoTime() - t0) / 1e9), Map.of("checkpoint_id", c.id(), "path", path)));
         } catch (IOException | RuntimeException e) {
             LOG.warn("job {}: {} in {} was not registered", job.id(), what, path, e);
             note(job.id(), note(EventLevel.WARN, what + " in " + path + " was not registered: " + e.getMessage()
@@ -140,6 +139,18 @@ final class Engine {
                 register(j, j.output(), j.progress().step() == null ? 0 : j.progress().step(), true, Map.of());
             }
         }
+    }
+
+    /** @return for example {@code 812 B}, {@code 68.4 KiB}, {@code 1.2 GiB} */
+    static String bytes(long n) {
+        String[] units = {"B", "KiB", "MiB", "GiB", "TiB"};
+        double v = n;
+        int u = 0;
+        while (v >= 1024 && u < units.length - 1) {
+            v /= 1024;
+            u++;
+        }
+        return u == 0 ? n + " B" : String.format(Locale.ROOT, "%.1f %s", v, units[u]);
     }
 
     /** Adds an event to a job whatever its status. */

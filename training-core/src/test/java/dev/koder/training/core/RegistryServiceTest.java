@@ -1,0 +1,185 @@
+package dev.koder.training.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.koder.training.api.Checkpoint;
+import dev.koder.training.api.CheckpointPolicy;
+import dev.koder.training.api.CheckpointQuery;
+import dev.koder.training.api.CheckpointStage;
+import dev.koder.training.api.EventLevel;
+import dev.koder.training.api.Job;
+import dev.koder.training.api.JobEvent;
+import dev.koder.training.api.JobSpec;
+import dev.koder.training.api.JobStatus;
+import dev.koder.training.core.blob.Digests;
+import dev.koder.training.core.blob.FilesystemBlobStore;
+import dev.koder.training.spi.BlobStore;
+import dev.koder.training.tck.ScriptedRunner;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.LongConsumer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Checkpoints registered by the running service, from a real trainer process (the scripted runner). */
+class RegistryServiceTest {
+
+    static final Duration WAIT = Duration.ofSeconds(60);
+
+    @TempDir
+    Path dir;
+
+    Fixtures fx;
+    Training training;
+
+    @BeforeEach
+    void setUp() {
+        fx = new Fixtures(dir);
+    }
+
+    @AfterEach
+    void tearDown() {
+        if (training != null) {
+            training.close();
+        }
+    }
+
+    Training.Builder service() {
+        return Training.builder().home(dir.resolve("home")).runner(new ScriptedRunner())
+                .pollInterval(Duration.ofMillis(50)).cancelGracePeriod(Duration.ofSeconds(5));
+    }
+
+    List<Checkpoint> of(String jobId) {
+        return training.checkpoints().list(new CheckpointQuery(null, null, null, jobId, null, 100)).items();
+    }
+
+    @Test
+    void aJobsCheckpointsAndOutput_areRegisteredAsDrafts_keepingTheLastIntermediates() throws Exception {
+        training = service().build();
+        JobSpec spec = fx.spec(10, Map.of("step_seconds", "0.05")).checkpoints(CheckpointPolicy.everySteps(2, 2))
+                .build();
+        Job done = training.jobs().await(training.jobs().submit(spec).id(), WAIT);
+        assertThat(done.status()).isEqualTo(JobStatus.SUCCEEDED);
+        List<Checkpoint> all = of(done.id());
+        Checkpoint last = all.stream().filter(Checkpoint::last).findFirst().orElseThrow(
+                () -> new AssertionError("the output is registered before the job is seen to succeed: " + all));
+        assertThat(last.stage()).isEqualTo(CheckpointStage.DRAFT);
+        assertThat(last.step()).isEqualTo(10);
+        assertThat(last.artifact().rank()).isEqualTo(4);
+        assertThat(last.metrics()).containsKey("loss");
+        assertThat(last.lineage().datasets()).containsEntry(fx.data.toString(), Digests.sha256(fx.data));
+        assertThat(last.lineage().baseModelRevision()).isEqualTo("config.json sha256:"
+                + Digests.sha256(fx.model.resolve("config.json")));
+        assertThat(Fixtures.events(training.jobs(), done.id())).anySatisfy(e -> assertThat(e.message())
+                .startsWith("the output is registered as " + last.id() + " (draft, 2 files, "));
+        // Intermediate checkpoints register in the background; the job kept its last two.
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (of(done.id()).stream().noneMatch(c -> !c.last() && c.step() == 10) && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(of(done.id())).filteredOn(c -> !c.last()).extracting(Checkpoint::step).containsExactly(10L, 8L);
+        Checkpoint ten = of(done.id()).stream().filter(c -> !c.last() && c.step() == 10).findFirst().orElseThrow();
+        assertThat(ten.files()).extracting(Checkpoint.File::path).containsExactly("adapter_config.json",
+                "adapter_model.safetensors", "state.json");
+
+        training.checkpoints().approve(last.id(), "alice", "the holdout looks right");
+        assertThat(training.checkpoints().approved(fx.model.toString())).get().extracting(Checkpoint::id)
+                .isEqualTo(last.id());
+        Path out = training.checkpoints().download(last.id(), dir.resolve("deploy"), n -> { });
+        assertThat(Files.mismatch(out.resolve("adapter_model.safetensors"),
+                Path.of(done.output()).resolve("adapter_model.safetensors"))).isEqualTo(-1L);
+    }
+
+    @Test
+    void aResumedJob_recordsTheCheckpointItContinues() throws Exception {
+        training = service().build();
+        JobSpec spec = fx.spec(400, Map.of("step_seconds", "0.05")).checkpoints(CheckpointPolicy.everySteps(1000, 2))
+                .build();
+        Job first = training.jobs().submit(spec);
+        Fixtures.waitFor(training.jobs(), first.id(), j -> j.progress().step() != null && j.progress().step() > 2,
+                WAIT);
+        training.jobs().cancel(first.id());
+        Job cancelled = training.jobs().await(first.id(), WAIT);
+        assertThat(cancelled.lastCheckpoint()).isNotNull();
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (of(first.id()).isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        Checkpoint saved = of(first.id()).get(0);
+        Job resumed = training.jobs().resume(first.id());
+        Fixtures.waitFor(training.jobs(), resumed.id(), j -> j.progress().step() != null
+                && j.progress().step() > cancelled.progress().step(), WAIT);
+        training.jobs().cancel(resumed.id());
+        training.jobs().await(resumed.id(), WAIT);
+        deadline = System.nanoTime() + WAIT.toNanos();
+        while (of(resumed.id()).isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(of(resumed.id())).isNotEmpty().allSatisfy(c -> assertThat(c.lineage().parent())
+                .isEqualTo(saved.id()));
+    }
+
+    /** A blob store that cannot store anything, as when the disk or the bucket is gone. */
+    static final class Broken implements BlobStore {
+        @Override
+        public String location() {
+            return "nowhere";
+        }
+
+        @Override
+        public Blob put(Path file, String sha256, LongConsumer progress) throws IOException {
+            throw new IOException("the store is unreachable");
+        }
+
+        @Override
+        public Optional<Blob> stat(String sha256) throws IOException {
+            throw new IOException("the store is unreachable");
+        }
+
+        @Override
+        public void get(String sha256, Path target, LongConsumer progress) throws IOException {
+            throw new IOException("the store is unreachable");
+        }
+
+        @Override
+        public boolean delete(String sha256) throws IOException {
+            throw new IOException("the store is unreachable");
+        }
+
+        @Override
+        public List<String> keys() throws IOException {
+            throw new IOException("the store is unreachable");
+        }
+    }
+
+    @Test
+    void whatCouldNotBeRegistered_isSaid_andRegisteredWhenTheWorkerStartsAgain() throws Exception {
+        training = service().blobStore(new Broken()).build();
+        Job done = training.jobs().await(training.jobs().submit(fx.spec(4)).id(), WAIT);
+        assertThat(done.status()).as("the output is still in the job folder").isEqualTo(JobStatus.SUCCEEDED);
+        assertThat(Fixtures.events(training.jobs(), done.id())).anySatisfy(e -> {
+            assertThat(e.level()).isEqualTo(EventLevel.WARN);
+            assertThat(e.message()).startsWith("the output in " + done.output() + " was not registered: ")
+                    .contains("the store is unreachable").endsWith("it is registered when the worker starts again");
+        });
+        training.close();
+        training = service().blobStore(new FilesystemBlobStore(dir.resolve("home/blobs"))).build();
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (of(done.id()).isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(of(done.id())).singleElement().satisfies(c -> {
+            assertThat(c.last()).isTrue();
+            assertThat(c.step()).isEqualTo(4);
+        });
+        List<JobEvent> events = Fixtures.events(training.jobs(), done.id());
+        assertThat(events.get(events.size() - 1).message()).startsWith("the output is registered as ckpt-");
+    }
+}
