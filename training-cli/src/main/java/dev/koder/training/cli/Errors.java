@@ -1,6 +1,8 @@
 package dev.koder.training.cli;
 
 import dev.koder.training.api.AmbiguousPluginException;
+import dev.koder.training.api.CheckpointNotFoundException;
+import dev.koder.training.api.IllegalCheckpointStateException;
 import dev.koder.training.api.IllegalJobStateException;
 import dev.koder.training.api.InvalidSpecException;
 import dev.koder.training.api.JobNotFoundException;
@@ -59,7 +61,8 @@ final class Errors implements CommandLine.IExecutionExceptionHandler {
         }
         if (ex instanceof InvalidSpecException || ex instanceof PluginNotFoundException
                 || ex instanceof AmbiguousPluginException || ex instanceof JobNotFoundException
-                || ex instanceof IllegalJobStateException || ex instanceof CommandLine.ParameterException) {
+                || ex instanceof IllegalJobStateException || ex instanceof CommandLine.ParameterException
+                || ex instanceof CheckpointNotFoundException || ex instanceof IllegalCheckpointStateException) {
             return ExitCodes.INVALID;
         }
         return ExitCodes.FAILED;
@@ -73,6 +76,8 @@ final class Errors implements CommandLine.IExecutionExceptionHandler {
                 Map.entry(PluginNotFoundException.class, "plugin_not_found"),
                 Map.entry(AmbiguousPluginException.class, "ambiguous_plugin"),
                 Map.entry(JobNotFoundException.class, "job_not_found"),
+                Map.entry(CheckpointNotFoundException.class, "checkpoint_not_found"),
+                Map.entry(IllegalCheckpointStateException.class, "illegal_checkpoint_state"),
                 Map.entry(IllegalJobStateException.class, "illegal_job_state"),
                 Map.entry(StorageException.class, "storage"),
                 Map.entry(TrainingException.class, "training"))) {

@@ -1,5 +1,6 @@
 package dev.koder.training.cli;
 
+import dev.koder.training.api.Checkpoint;
 import dev.koder.training.api.CostEstimate;
 import dev.koder.training.api.DatasetIssue;
 import dev.koder.training.api.DatasetReport;
@@ -9,6 +10,7 @@ import dev.koder.training.api.JobProgress;
 import dev.koder.training.api.JobStatus;
 import dev.koder.training.api.ValidationReport;
 import dev.koder.training.api.Violation;
+import dev.koder.training.core.internal.Bytes;
 import dev.koder.training.spi.GpuDevice;
 import dev.koder.training.spi.GpuNode;
 import dev.koder.training.spi.QuotaLedger.QuotaUsage;
@@ -208,6 +210,59 @@ final class Render {
                 out.printf(Locale.ROOT, "  %2d  %-28s %5.0f GiB  %s%n", g.index(), cut(g.name(), 28), g.memoryGib(),
                         job == null ? "free" : job.id() + " (" + job.spec().tenant() + ")");
             }
+        }
+    }
+
+    static void checkpoints(PrintWriter out, List<Checkpoint> items, String cursor) {
+        if (items.isEmpty()) {
+            out.println("No checkpoints.");
+            return;
+        }
+        String format = "%-25s %-10s %-26s %-8s %-10s %-12s %-10s %s%n";
+        out.printf(Locale.ROOT, format, "ID", "STAGE", "JOB", "STEP", "KIND", "TENANT", "SIZE", "BASE MODEL");
+        for (Checkpoint c : items) {
+            out.printf(Locale.ROOT, format, c.id(), c.stage().wireName(), c.jobId(), c.step(),
+                    c.last() ? "final" : "checkpoint", cut(c.tenant(), 12), Bytes.human(c.size()), c.baseModel());
+        }
+        if (cursor != null) {
+            out.println("More: --after " + cursor);
+        }
+    }
+
+    static void checkpoint(PrintWriter out, Checkpoint c, List<Checkpoint.Transition> history) {
+        out.println(c.id() + "  " + c.stage().wireName());
+        row(out, "job", c.jobId() + ", step " + c.step() + (c.last() ? " (final output)" : ""));
+        row(out, "tenant", c.tenant());
+        row(out, "model", c.method() + " on " + c.baseModel());
+        Checkpoint.Artifact a = c.artifact();
+        row(out, "format", c.format().wireName() + (a.peftType() == null ? "" : ", " + a.peftType()
+                + (a.rank() == null ? "" : " rank " + a.rank()) + (a.alpha() == null ? ""
+                        : String.format(Locale.ROOT, " alpha %.0f", a.alpha()))
+                + (a.targetModules() == null ? "" : " on " + String.join(", ", a.targetModules())))
+                + String.format(Locale.ROOT, "; %,d tensors, %s", a.tensors(), Bytes.human(a.tensorBytes())));
+        if (!c.metrics().isEmpty()) {
+            row(out, "metrics", c.metrics().entrySet().stream().map(e -> String.format(Locale.ROOT, "%s %.4g",
+                    e.getKey(), e.getValue())).collect(Collectors.joining(", ")));
+        }
+        row(out, "created", DATE_TIME.format(c.createdAt()));
+        row(out, "stored in", c.blobStore());
+        out.println("  files:");
+        for (Checkpoint.File f : c.files()) {
+            out.printf(Locale.ROOT, "    %-40s %10s  sha256 %s%n", f.path(), Bytes.human(f.size()), f.sha256());
+        }
+        Checkpoint.Lineage l = c.lineage();
+        out.println("  lineage:");
+        out.println("    spec sha256 " + l.specHash());
+        l.datasets().forEach((path, sha) -> out.println("    data " + path + " sha256 " + sha));
+        out.println("    base model revision " + (l.baseModelRevision() == null ? "unknown (not on this machine)"
+                : l.baseModelRevision()));
+        if (l.parent() != null) {
+            out.println("    continues " + l.parent());
+        }
+        out.println("  history:");
+        for (Checkpoint.Transition t : history) {
+            out.println("    " + DATE_TIME.format(t.time()) + "  " + (t.from() == null ? "" : t.from().wireName()
+                    + " -> ") + t.to().wireName() + "  by " + t.actor() + ": " + t.reason());
         }
     }
 

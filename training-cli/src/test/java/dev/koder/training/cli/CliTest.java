@@ -53,7 +53,7 @@ class CliTest {
         Result r = run("--help");
         assertThat(r.code()).isZero();
         assertThat(r.out()).contains("validate ", "validate-data", "estimate", "submit", "jobs", "status", "events",
-                "cancel", "worker", "quota", "pool");
+                "cancel", "worker", "checkpoints", "quota", "pool");
     }
 
     @Test
@@ -251,6 +251,68 @@ class CliTest {
         assertThat(run("quota", "show", "--home", home()).out()).contains("TENANT").contains("examples");
         assertThat(run("quota", "clear", "examples", "--home", home()).out()).contains("not limited");
         assertThat(run("quota", "show", "examples", "--home", home()).out()).contains("unlimited");
+    }
+
+    @Test
+    void checkpoints_listShowApproveDeprecateDownload() throws Exception {
+        Path s = spec("job.json", Files.readString(EXAMPLES.resolve("specs/sft-lora.json"))
+                .replace("../data/", EXAMPLES.resolve("data") + "/")
+                .replace("\"epochs\": 3", "\"max_steps\": 4"));
+        Result r = run("submit", s.toString(), "--home", home());
+        assertThat(r.code()).as(r.out() + r.err()).isZero();
+        Result list = run("checkpoints", "list", "--home", home(), "--stage", "draft");
+        assertThat(list.out()).contains("ID").contains("draft").contains("final").contains("examples")
+                .contains("HuggingFaceTB/SmolLM2-135M-Instruct");
+        JsonNode page = run("checkpoints", "list", "--home", home(), "--json").json();
+        String id = null;
+        for (JsonNode c : page.get("items")) {
+            if (c.get("final").asBoolean()) {
+                id = c.get("id").asString();
+            }
+        }
+        assertThat(id).startsWith("ckpt-");
+
+        Result show = run("checkpoints", "show", id, "--home", home());
+        assertThat(show.out()).contains(id + "  draft").contains("peft_adapter, LORA rank 4 alpha 8 on q_proj, v_proj")
+                .contains("adapter_model.safetensors").contains("sha256 ").contains("spec sha256 ")
+                .contains("data " + EXAMPLES.resolve("data/shout-train.jsonl")).contains("  draft  by training: final output");
+
+        Result noReason = run("checkpoints", "approve", id, "--home", home());
+        assertThat(noReason.code()).isEqualTo(2);
+        assertThat(noReason.err()).contains("Missing required option: '--reason=TEXT'");
+        Result approve = run("checkpoints", "approve", id, "--reason", "looks right", "--actor", "alice", "--home", home());
+        assertThat(approve.out()).isEqualTo("Checkpoint " + id + " is approved (alice: looks right)."
+                + System.lineSeparator());
+        Result again = run("checkpoints", "approve", id, "--reason", "twice", "--home", home(), "--json");
+        assertThat(again.code()).isEqualTo(2);
+        assertThat(again.json().at("/error/type").asString()).isEqualTo("illegal_checkpoint_state");
+        assertThat(run("checkpoints", "show", id, "--home", home(), "--json").json().at("/history/1/actor").asString())
+                .isEqualTo("alice");
+
+        Path to = dir.resolve("deploy");
+        Result download = run("checkpoints", "download", id, "--to", to.toString(), "--home", home());
+        assertThat(download.code()).as(download.err()).isZero();
+        assertThat(download.out()).contains("Downloaded " + id + " to " + to + ": 2 files")
+                .contains("every size and SHA-256 verified");
+        assertThat(to.resolve("adapter_model.safetensors")).exists();
+
+        JsonNode files = run("checkpoints", "show", id, "--home", home(), "--json").json().at("/checkpoint/files");
+        String sha = files.get(1).get("sha256").asString();
+        Path blob = dir.resolve("home/blobs").resolve(sha.substring(0, 2)).resolve(sha);
+        byte[] b = Files.readAllBytes(blob);
+        b[b.length - 1] ^= 1;
+        Files.write(blob, b);
+        Result corrupt = run("checkpoints", "download", id, "--to", dir.resolve("again").toString(), "--home", home());
+        assertThat(corrupt.code()).isEqualTo(1);
+        assertThat(corrupt.err()).contains("Download of checkpoint " + id + " failed at adapter_model.safetensors")
+                .contains("is corrupt");
+        assertThat(dir.resolve("again/adapter_model.safetensors")).doesNotExist();
+
+        Result deprecate = run("checkpoints", "deprecate", id, "--reason", "superseded", "--home", home());
+        assertThat(deprecate.out()).contains("is deprecated");
+        Result unknown = run("checkpoints", "show", "ckpt-nope", "--home", home());
+        assertThat(unknown.code()).isEqualTo(2);
+        assertThat(unknown.err()).contains("No checkpoint with id 'ckpt-nope'");
     }
 
     @Test

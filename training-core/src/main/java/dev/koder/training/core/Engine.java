@@ -8,6 +8,7 @@ import dev.koder.training.api.JobQuery;
 import dev.koder.training.api.JobSpec;
 import dev.koder.training.api.JobStatus;
 import dev.koder.training.core.estimate.Estimator;
+import dev.koder.training.core.internal.Bytes;
 import dev.koder.training.core.registry.CheckpointRegistry;
 import dev.koder.training.spi.Executor;
 import dev.koder.training.spi.GpuInventory;
@@ -104,7 +105,7 @@ final class Engine {
             long t0 = System.nanoTime();
             Checkpoint c = registry.register(job, Path.of(path), step, last, metrics, n -> { });
             note(job.id(), note(EventLevel.INFO, String.format(Locale.ROOT, "%s is registered as %s (%s, %d files, "
-                    + "%s, in %.1f s)", what, c.id(), c.stage().wireName(), c.files().size(), bytes(c.size()),
+                    + "%s, in %.1f s)", what, c.id(), c.stage().wireName(), c.files().size(), Bytes.human(c.size()),
                     (System.nanoTime() - t0) / 1e9), Map.of("checkpoint_id", c.id(), "path", path)));
         } catch (IOException | RuntimeException e) {
             LOG.warn("job {}: {} in {} was not registered", job.id(), what, path, e);
@@ -139,18 +140,6 @@ final class Engine {
                 register(j, j.output(), j.progress().step() == null ? 0 : j.progress().step(), true, Map.of());
             }
         }
-    }
-
-    /** @return for example {@code 812 B}, {@code 68.4 KiB}, {@code 1.2 GiB} */
-    static String bytes(long n) {
-        String[] units = {"B", "KiB", "MiB", "GiB", "TiB"};
-        double v = n;
-        int u = 0;
-        while (v >= 1024 && u < units.length - 1) {
-            v /= 1024;
-            u++;
-        }
-        return u == 0 ? n + " B" : String.format(Locale.ROOT, "%.1f %s", v, units[u]);
     }
 
     /** Adds an event to a job whatever its status. */
