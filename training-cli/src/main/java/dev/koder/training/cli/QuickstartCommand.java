@@ -1,7 +1,9 @@
 package dev.koder.training.cli;
 
 import dev.koder.training.api.AdapterType;
+import dev.koder.training.api.Checkpoint;
 import dev.koder.training.api.CheckpointPolicy;
+import dev.koder.training.api.CheckpointQuery;
 import dev.koder.training.api.DatasetFormat;
 import dev.koder.training.api.DatasetRef;
 import dev.koder.training.api.DpoConfig;
@@ -16,6 +18,7 @@ import dev.koder.training.api.Resources;
 import dev.koder.training.api.Tier;
 import dev.koder.training.api.TrainingMethod;
 import dev.koder.training.core.Training;
+import dev.koder.training.core.internal.Bytes;
 import dev.koder.training.core.spec.JobSpecJson;
 import dev.koder.training.python.PythonEnvironment;
 import dev.koder.training.spi.PluginConfig;
@@ -30,14 +33,15 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 @Command(name = "quickstart", description = {"Fine-tune a tiny model end to end on this machine, in about a minute.",
         "Makes a Python environment (first run only), a tiny Llama, trains it with LoRA SFT and then DPO",
@@ -164,6 +168,20 @@ final class QuickstartCommand implements Callable<Integer> {
                     + home + ")");
             out.println("  Jobs:        ./training jobs --home " + home + "   ./training status " + dpoJob.id()
                     + " --home " + home);
+            List<Checkpoint> registered = new ArrayList<>();
+            for (Job j : List.of(sftJob, dpoJob)) {
+                registered.addAll(training.checkpoints().list(new CheckpointQuery(null, null, null, j.id(), null,
+                        100)).items());
+            }
+            out.println();
+            out.println("  Registered checkpoints (drafts; files in " + training.checkpoints().blobs().location() + "):");
+            for (Checkpoint c : registered) {
+                out.printf(Locale.ROOT, "      %s  %-9s step %-4d %-10s %s%n", c.id(), c.method(), c.step(),
+                        c.last() ? "final" : "checkpoint", Bytes.human(c.size()));
+            }
+            registered.stream().filter(c -> c.last() && c.jobId().equals(dpoJob.id())).findFirst().ifPresent(c ->
+                    out.println("  Approve the DPO adapter:  ./training checkpoints approve " + c.id()
+                            + " --reason \"100% preference accuracy on the held-out words\" --home " + home));
             out.printf(Locale.ROOT, "Done in %s.%n", Render.duration(Duration.ofNanos(System.nanoTime() - started)));
             boolean learned = afterSft.exactMatch() > before.exactMatch() && afterSft.loss() < before.loss() * 0.7;
             if (!learned) {

@@ -25,7 +25,10 @@ class QuickstartTest {
         String text = out.toString();
         assertThat(code).as(text + err).isZero();
         assertThat(text).contains("[6/6] Results on the 40 held-out words").contains("SFT adapter: ")
-                .contains("DPO adapter: ").contains("Done in ");
+                .contains("DPO adapter: ").contains("Done in ").contains("Registered checkpoints (drafts; files in ")
+                .contains("Approve the DPO adapter:  ./training checkpoints approve ckpt-");
+        Matcher registered = Pattern.compile("ckpt-\\w+\\s+(sft\\+lora|dpo\\+lora)\\s+step \\d+\\s+final").matcher(text);
+        assertThat(registered.results().count()).as("both jobs' outputs are registered: " + text).isEqualTo(2);
         Matcher before = Pattern.compile("before\\s+([0-9.]+)\\s+(\\d+)/40").matcher(text);
         Matcher sft = Pattern.compile("after SFT\\s+([0-9.]+)\\s+(\\d+)/40").matcher(text);
         Matcher dpo = Pattern.compile("after DPO\\s+[0-9.]+\\s+\\d+/40\\s+(\\d+)% \\(margin \\+([0-9.]+)\\)")
