@@ -46,10 +46,12 @@ import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.http.apache5.Apache5HttpClient;
+import software.amazon.awssdk.http.auth.aws.signer.AwsV4FamilyHttpSigner;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
 import software.amazon.awssdk.services.s3.S3Configuration;
+import software.amazon.awssdk.services.s3.auth.scheme.S3AuthSchemeProvider;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
@@ -80,6 +82,7 @@ public final class S3BlobStore implements BlobStore {
     private static final String SHA_METADATA = "sha256";
     private static final Duration BACKOFF_BASE = Duration.ofMillis(200);
     private static final Duration BACKOFF_MAX = Duration.ofSeconds(5);
+    private static final S3AuthSchemeProvider DEFAULT_AUTH = S3AuthSchemeProvider.defaultProvider();
 
     private final S3Settings settings;
     private final S3Client s3;
@@ -99,7 +102,14 @@ public final class S3BlobStore implements BlobStore {
                 // newer trailing checksums are not understood by all of them.
                 .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
                 .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
-                .serviceConfiguration(S3Configuration.builder().expectContinueEnabled(false).build())
+                .serviceConfiguration(S3Configuration.builder().expectContinueEnabled(false)
+                        .chunkedEncodingEnabled(false).build())
+                // Every part carries its Content-MD5, so signing the payload too (a second hash of every byte on
+                // each side) or framing it in signed chunks adds nothing but time.
+                .authSchemeProvider(params -> DEFAULT_AUTH.resolveAuthScheme(params).stream()
+                        .map(o -> o.toBuilder().putSignerProperty(AwsV4FamilyHttpSigner.PAYLOAD_SIGNING_ENABLED, false)
+                                .putSignerProperty(AwsV4FamilyHttpSigner.CHUNK_ENCODING_ENABLED, false).build())
+                        .toList())
                 .httpClientBuilder(Apache5HttpClient.builder().maxConnections(settings.concurrency() * 2)
                         .connectionTimeout(settings.timeout()).socketTimeout(settings.timeout()))
                 .overrideConfiguration(o -> o.retryStrategy(r -> r.maxAttempts(Math.min(3, settings.maxAttempts()))));

@@ -100,6 +100,12 @@ public record S3Settings(String bucket, String prefix, URI endpoint, String regi
                 maxAttempts, timeout, stateDir);
     }
 
+    /** @return a copy that moves that many parts at once */
+    public S3Settings withConcurrency(int value) {
+        return new S3Settings(bucket, prefix, endpoint, region, pathStyle, accessKey, secretKey, partSize, value,
+                maxAttempts, timeout, stateDir);
+    }
+
     /** @return a copy with another timeout */
     public S3Settings withTimeout(Duration value) {
         return new S3Settings(bucket, prefix, endpoint, region, pathStyle, accessKey, secretKey, partSize,
