@@ -1,8 +1,8 @@
 package dev.koder.training.blob;
 
+import dev.koder.training.spi.BlobFiles;
 import dev.koder.training.spi.BlobStore;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -24,6 +24,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
@@ -83,6 +84,8 @@ public final class S3BlobStore implements BlobStore {
     private static final Duration BACKOFF_BASE = Duration.ofMillis(200);
     private static final Duration BACKOFF_MAX = Duration.ofSeconds(5);
     private static final S3AuthSchemeProvider DEFAULT_AUTH = S3AuthSchemeProvider.defaultProvider();
+    private static final Set<String> CHANGED_ON_THE_WAY = Set.of("BadDigest",
+            "XAmzContentSHA256Mismatch");
 
     private final S3Settings settings;
     private final S3Client s3;
@@ -104,8 +107,8 @@ public final class S3BlobStore implements BlobStore {
                 .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
                 .serviceConfiguration(S3Configuration.builder().expectContinueEnabled(false)
                         .chunkedEncodingEnabled(false).build())
-                // Every part carries its Content-MD5, so signing the payload too (a second hash of every byte on
-                // each side) or framing it in signed chunks adds nothing but time.
+                // Every part carries its Content-MD5, so framing the payload in signed chunks, or signing it
+                // (the SDK still does over plain HTTP), adds nothing but time.
                 .authSchemeProvider(params -> DEFAULT_AUTH.resolveAuthScheme(params).stream()
                         .map(o -> o.toBuilder().putSignerProperty(AwsV4FamilyHttpSigner.PAYLOAD_SIGNING_ENABLED, false)
                                 .putSignerProperty(AwsV4FamilyHttpSigner.CHUNK_ENCODING_ENABLED, false).build())
@@ -226,16 +229,7 @@ public final class S3BlobStore implements BlobStore {
             UploadState.write(statePath(sha256), new UploadState(uploadId, partSize, size));
         }
         AtomicLong sent = new AtomicLong();
-        Future<String> hash = pool.submit(() -> {
-            try (InputStream in = Files.newInputStream(file)) {
-                MessageDigest md = digest("SHA-256");
-                byte[] buffer = new byte[1 << 20];
-                for (int n; (n = in.read(buffer)) > 0;) {
-                    md.update(buffer, 0, n);
-                }
-                return HexFormat.of().formatHex(md.digest());
-            }
-        });
+        Future<String> hash = pool.submit(() -> BlobFiles.sha256(file));
         List<Future<CompletedPart>> uploads = new ArrayList<>();
         for (int i = 1; i <= parts; i++) {
             int number = i;
@@ -343,21 +337,7 @@ public final class S3BlobStore implements BlobStore {
                 }
                 out.force(true);
             }
-            String actual;
-            try (InputStream in = Files.newInputStream(temp)) {
-                MessageDigest md = digest("SHA-256");
-                byte[] buffer = new byte[1 << 20];
-                for (int n; (n = in.read(buffer)) > 0;) {
-                    md.update(buffer, 0, n);
-                }
-                actual = HexFormat.of().formatHex(md.digest());
-            }
-            long got = Files.size(temp);
-            if (got != size || !actual.equals(sha256)) {
-                throw new BlobIntegrityException("blob " + sha256 + " in " + location() + " is corrupt: read " + got
-                        + " bytes with SHA-256 " + actual);
-            }
-            Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            BlobFiles.verifyAndMove(temp, BlobFiles.sha256(temp), target, sha256, size, location());
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(target);
             throw e;
@@ -443,7 +423,9 @@ public final class S3BlobStore implements BlobStore {
                     throw new NoSuchFileException(what, null, e.awsErrorDetails() == null ? "not found"
                             : e.awsErrorDetails().errorMessage());
                 }
-                boolean badDigest = e.awsErrorDetails() != null && "BadDigest".equals(e.awsErrorDetails().errorCode());
+                // The bytes arrived changed (a flipped bit on the way): sending them again is the cure.
+                boolean badDigest = e.awsErrorDetails() != null && e.awsErrorDetails().errorCode() != null
+                        && CHANGED_ON_THE_WAY.contains(e.awsErrorDetails().errorCode());
                 if (e.statusCode() < 500 && e.statusCode() != 429 && e.statusCode() != 408 && !badDigest) {
                     throw io(what, e);
                 }

@@ -1,12 +1,11 @@
 package dev.koder.training.core.blob;
 
+import dev.koder.training.spi.BlobFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.function.LongConsumer;
 
@@ -20,18 +19,12 @@ public final class Digests {
 
     /** @return a new SHA-256 digest */
     public static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("this JVM has no SHA-256", e);
-        }
+        return BlobFiles.sha256();
     }
 
     /** @param file a file @return its SHA-256, lowercase hex */
     public static String sha256(Path file) throws IOException {
-        try (InputStream in = Files.newInputStream(file)) {
-            return copy(in, null, n -> { });
-        }
+        return BlobFiles.sha256(file);
     }
 
     /**

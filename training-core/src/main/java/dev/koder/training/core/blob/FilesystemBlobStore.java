@@ -1,5 +1,6 @@
 package dev.koder.training.core.blob;
 
+import dev.koder.training.spi.BlobFiles;
 import dev.koder.training.spi.BlobStore;
 import java.io.IOException;
 import java.io.InputStream;
@@ -113,12 +114,7 @@ public final class FilesystemBlobStore implements BlobStore {
                     OutputStream out = Files.newOutputStream(temp, StandardOpenOption.CREATE_NEW)) {
                 actual = Digests.copy(in, out, progress);
             }
-            long got = Files.size(temp);
-            if (got != size || !actual.equals(sha256)) {
-                throw new BlobIntegrityException("blob " + sha256 + " in " + root + " is corrupt: read " + got
-                        + " bytes with SHA-256 " + actual);
-            }
-            Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            BlobFiles.verifyAndMove(temp, actual, target, sha256, size, root.toString());
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(target);
             throw e;
