@@ -200,6 +200,8 @@ public final class TierScheduler implements JobScheduler {
     private final TreeSet<Pending> promotedQueue = new TreeSet<>(AGE);
     private final Map<Tier, TreeSet<Pending>> waitingByAge = new EnumMap<>(Tier.class);
     private int totalFree;
+    /** {@link #bestFreeFor} by GPU type and memory; cleared whenever a GPU is taken or freed. */
+    private final Map<String, Integer> bestFreeByNeed = new HashMap<>();
     /** Each level's head that could not start, and the GPUs held for it, kept from pass to pass. */
     private final Map<Level, Reservation> standing = new EnumMap<>(Level.class);
     /** Nodes with at least one free GPU, by index: a full pool is searched in a handful of steps. */
@@ -249,6 +251,7 @@ public final class TierScheduler implements JobScheduler {
     public void pool(List<GpuNode> pool, int slots) {
         this.cpuSlots = Math.max(1, slots);
         this.totalFree = 0;
+        bestFreeByNeed.clear();
         Map<String, NodeState> old = new HashMap<>(nodesByName);
         withFree.clear();
         nodes.clear();
@@ -364,6 +367,7 @@ public final class TierScheduler implements JobScheduler {
         NodeState n = nodesByName.get(r.allocation().node());
         if (n != null) {
             n.freeAt = null;
+            bestFreeByNeed.clear();
             for (int i : r.allocation().gpus()) {
                 if (i < n.holder.length && jobId.equals(n.holder[i])) {
                     n.holder[i] = null;
@@ -391,6 +395,7 @@ public final class TierScheduler implements JobScheduler {
         NodeState n = nodesByName.get(a.node());
         if (n != null) {
             n.freeAt = null;
+            bestFreeByNeed.clear();
             for (int i : a.gpus()) {
                 if (i < n.holder.length && n.holder[i] == null) {
                     n.holder[i] = r.jobId();
@@ -929,14 +934,7 @@ public final class TierScheduler implements JobScheduler {
             default:
                 break;
         }
-        int bestFree = 0;
-        for (NodeState n : nodes) {
-            int f = 0;
-            for (int i = 0; i < n.devices.size(); i++) {
-                f += n.holder[i] == null && n.fits(i, r) ? 1 : 0;
-            }
-            bestFree = Math.max(bestFree, f);
-        }
+        int bestFree = bestFreeFor(r);
         String need = "needs " + r.gpus() + " x " + (r.gpuType() == null ? "GPU" : r.gpuType())
                 + (r.memoryGib() > 0 ? String.format(Locale.ROOT, " (%.0f GiB each)", r.memoryGib()) : "")
                 + ", " + bestFree + " free on one node";
@@ -945,6 +943,24 @@ public final class TierScheduler implements JobScheduler {
                     + (w.at() == null ? "" : " from " + CLOCK.format(w.at()) + " UTC");
         }
         return need + "; " + queue + (w.at() == null ? "" : "; expected to start by " + CLOCK.format(w.at()) + " UTC");
+    }
+
+    /**
+     * The most free GPUs on one node that fit a request: the worker asks every queued job's reason after each
+     * pass, so it is worked out once per kind of request until a job starts or ends.
+     */
+    private int bestFreeFor(Request r) {
+        return bestFreeByNeed.computeIfAbsent(r.gpuType() + "@" + r.memoryGib(), k -> {
+            int best = 0;
+            for (NodeState n : nodes) {
+                int f = 0;
+                for (int i = 0; i < n.devices.size(); i++) {
+                    f += n.holder[i] == null && n.fits(i, r) ? 1 : 0;
+                }
+                best = Math.max(best, f);
+            }
+            return best;
+        });
     }
 
     @Override

@@ -18,7 +18,6 @@ import dev.koder.training.core.estimate.GpuModels;
 import dev.koder.training.core.estimate.ModelShape;
 import dev.koder.training.core.internal.Json;
 import dev.koder.training.spi.GpuDevice;
-import dev.koder.training.spi.GpuNode;
 import dev.koder.training.spi.JobRecord;
 import dev.koder.training.spi.JobScheduler;
 import dev.koder.training.spi.JobUpdate;
@@ -262,10 +261,5 @@ final class Admission {
                 : Duration.ofSeconds(Math.max(1, Math.round(estimate.wallSeconds())));
         return new JobScheduler.Request(jobId, spec.tenant(), spec.tier(), queuedAt,
                 spec.resources().gpus(), spec.resources().gpuType(), memory, runtime);
-    }
-
-    /** @return the nodes of the pool with a GPU of the given type, for messages */
-    static List<GpuNode> nodesWith(List<GpuNode> pool, String type) {
-        return pool.stream().filter(n -> n.gpus().stream().anyMatch(g -> g.isType(type))).toList();
     }
 }

@@ -46,7 +46,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -316,7 +315,7 @@ public final class Training implements AutoCloseable {
         List<Violation> problems = new ArrayList<>(JobService.runnerProblems(runner, resolved));
         Admission.Prepared prepared = admission.prepare(resolved, problems);
         problems.addAll(engine.scheduler(s -> s.check(
-                Admission.request("ftjob-validate", resolved, Instant.now(), prepared.estimate()))));
+                Admission.request("ftjob-validate", resolved, engine.clock.instant(), prepared.estimate()))));
         return JobValidation.validate(resolved, problems, prepared.notes(), engine.settings.maxIssues());
     }
 

@@ -1,6 +1,7 @@
 package dev.koder.training.core.estimate;
 
 import dev.koder.training.core.artifact.SafetensorsHeader;
+import dev.koder.training.core.internal.HuggingFaceCache;
 import dev.koder.training.core.internal.Json;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
@@ -106,10 +107,7 @@ public record ModelShape(long parameters, boolean exact, int hidden, int layers,
     }
 
     static List<Path> hubSnapshots(String id) throws IOException {
-        String home = System.getenv("HF_HOME");
-        Path hub = home != null ? Path.of(home, "hub") : Path.of(System.getProperty("user.home"), ".cache",
-                "huggingface", "hub");
-        Path snapshots = hub.resolve("models--" + id.replace("/", "--")).resolve("snapshots");
+        Path snapshots = HuggingFaceCache.repo(id).resolve("snapshots");
         List<Path> out = new ArrayList<>();
         if (Files.isDirectory(snapshots)) {
             try (DirectoryStream<Path> s = Files.newDirectoryStream(snapshots)) {

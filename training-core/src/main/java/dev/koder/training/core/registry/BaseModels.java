@@ -1,6 +1,7 @@
 package dev.koder.training.core.registry;
 
 import dev.koder.training.core.blob.Digests;
+import dev.koder.training.core.internal.HuggingFaceCache;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,10 +22,7 @@ final class BaseModels {
             Path config = Path.of(baseModel).resolve("config.json");
             return Files.isRegularFile(config) ? "config.json sha256:" + Digests.sha256(config) : null;
         }
-        String home = System.getenv("HF_HOME");
-        Path hub = home != null ? Path.of(home, "hub") : Path.of(System.getProperty("user.home"), ".cache",
-                "huggingface", "hub");
-        Path ref = hub.resolve("models--" + baseModel.replace("/", "--")).resolve("refs").resolve("main");
+        Path ref = HuggingFaceCache.repo(baseModel).resolve("refs").resolve("main");
         return Files.isRegularFile(ref) ? Files.readString(ref).trim() : null;
     }
 }

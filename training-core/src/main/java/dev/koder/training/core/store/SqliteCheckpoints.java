@@ -390,18 +390,6 @@ public final class SqliteCheckpoints implements AutoCloseable {
         });
     }
 
-    /** @param sha256 a blob @return whether a checkpoint refers to it */
-    public boolean referenced(String sha256) {
-        return session.read(conn -> {
-            try (PreparedStatement s = conn.prepareStatement("SELECT 1 FROM checkpoint_files WHERE sha256 = ? LIMIT 1")) {
-                s.setString(1, sha256);
-                try (ResultSet rs = s.executeQuery()) {
-                    return rs.next();
-                }
-            }
-        });
-    }
-
     @Override
     public void close() {
         session.close();
