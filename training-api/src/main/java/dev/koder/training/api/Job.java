@@ -3,7 +3,10 @@ package dev.koder.training.api;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.time.Instant;
+import java.util.Collections;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 
 /**
  * A snapshot of one job: its spec, where it is, how far it got and how it ended.
@@ -27,6 +30,8 @@ import java.util.Optional;
  * @param queueReason while queued, why it waits (for example "needs 2 x H100, 1 free; 3 jobs ahead in pro"),
  *     else null
  * @param placement while running (and after), the node and GPUs of its latest attempt, or null
+ * @param tracking where the job is tracked, recorded by tracking sinks (for example {@code mlflow.run_id} and
+ *     {@code mlflow.run_url}); empty when no sink tracks it
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Job(
@@ -47,7 +52,13 @@ public record Job(
         @JsonProperty("resumed_from") String resumedFrom,
         @JsonProperty("estimate") CostEstimate estimate,
         @JsonProperty("queue_reason") String queueReason,
-        @JsonProperty("placement") Placement placement) {
+        @JsonProperty("placement") Placement placement,
+        @JsonInclude(JsonInclude.Include.NON_EMPTY) @JsonProperty("tracking") Map<String, String> tracking) {
+
+    /** Copies the tracking entries so the record stays immutable. */
+    public Job {
+        tracking = tracking == null ? Map.of() : Collections.unmodifiableMap(new TreeMap<>(tracking));
+    }
 
     /** @return the failure, when the job failed */
     public Optional<JobFailure> failed() {

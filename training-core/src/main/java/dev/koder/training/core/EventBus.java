@@ -4,6 +4,8 @@ import dev.koder.training.api.Job;
 import dev.koder.training.api.JobEvent;
 import dev.koder.training.api.JobListener;
 import dev.koder.training.api.Subscription;
+import dev.koder.training.api.Checkpoint;
+import dev.koder.training.spi.TrackingContext;
 import dev.koder.training.spi.TrackingSink;
 import dev.koder.training.spi.UsageRecord;
 import dev.koder.training.spi.UsageSink;
@@ -65,6 +67,46 @@ final class EventBus implements AutoCloseable {
                 }
             }
         });
+    }
+
+    /**
+     * Starts every tracking sink with its context; a sink that fails to start is logged and left out.
+     *
+     * @param contexts makes the context of a sink
+     */
+    void start(java.util.function.Function<TrackingSink, TrackingContext> contexts) {
+        for (TrackingSink s : tracking) {
+            try {
+                s.start(contexts.apply(s));
+            } catch (RuntimeException ex) {
+                LOG.warn("tracking sink {} failed to start: {}", s, ex.toString());
+            }
+        }
+    }
+
+    void checkpointChanged(Checkpoint checkpoint) {
+        thread.execute(() -> {
+            for (TrackingSink s : tracking) {
+                try {
+                    s.onCheckpointChanged(checkpoint);
+                } catch (RuntimeException ex) {
+                    LOG.warn("tracking sink {} failed on checkpoint {}: {}", s, checkpoint.id(), ex.toString());
+                }
+            }
+        });
+    }
+
+    /** @param job a job @return what the tracking sinks say about it, one line each */
+    List<String> describe(Job job) {
+        List<String> lines = new java.util.ArrayList<>();
+        for (TrackingSink s : tracking) {
+            try {
+                s.describe(job).ifPresent(lines::add);
+            } catch (RuntimeException ex) {
+                lines.add(s + ": cannot tell (" + ex.getMessage() + ")");
+            }
+        }
+        return lines;
     }
 
     void usage(UsageRecord record) {

@@ -118,7 +118,7 @@ final class JobService implements Jobs {
         String id = ids.next(now);
         Job job = new Job(id, resolved, JobStatus.VALIDATING, false, runner.name(), now, now, null, null, 0,
                 JobProgress.NONE, checkpoint, null, null, parent == null ? null : parent.id(), prepared.estimate(),
-                null, null);
+                null, null, null);
         if (prepared.report().valid()) {
             List<Violation> impossible = engine.scheduler(s -> s.check(Admission.request(id, resolved, now,
                     prepared.estimate())));

@@ -2,6 +2,7 @@ package dev.koder.training.core;
 
 import dev.koder.training.api.CostEstimate;
 import dev.koder.training.api.InvalidSpecException;
+import dev.koder.training.api.Job;
 import dev.koder.training.api.JobSpec;
 import dev.koder.training.api.Jobs;
 import dev.koder.training.api.Severity;
@@ -13,6 +14,7 @@ import dev.koder.training.core.registry.CheckpointRegistry;
 import dev.koder.training.core.spec.JobSpecJson;
 import dev.koder.training.core.store.SqliteCheckpoints;
 import dev.koder.training.core.store.SqliteJobStoreProvider;
+import dev.koder.training.core.store.SqliteTrackingState;
 import dev.koder.training.spi.BlobStore;
 import dev.koder.training.spi.BlobStoreProvider;
 import dev.koder.training.spi.Executor;
@@ -116,6 +118,7 @@ public final class Training implements AutoCloseable {
     private final CheckpointRegistry registry;
     private final ExecutorService registrations;
     private final Thread hook;
+    private final SqliteTrackingState trackingState;
     private boolean closed;
 
     private Training(Builder b) {
@@ -186,6 +189,11 @@ public final class Training implements AutoCloseable {
         this.lock = held;
         this.worker = held != null ? new Worker(engine, admission) : null;
         this.jobs = new JobService(engine, worker, admission);
+        this.trackingState = SqliteTrackingState.open(home.resolve(SqliteJobStoreProvider.FILE));
+        boolean sends = worker != null;
+        bus.start(sink -> new ServiceTrackingContext(sends, home, store, registry,
+                trackingState.of(sink.getClass().getName())));
+        registry.onTransition(bus::checkpointChanged);
         if (worker != null) {
             worker.start();
             registrations.execute(engine::reconcileRegistry);
@@ -355,6 +363,15 @@ public final class Training implements AutoCloseable {
         return registry;
     }
 
+    /**
+     * @param job a job
+     * @return what each tracking sink says about it (where it is tracked, whether tracking is behind), one line
+     *     a sink; empty without tracking sinks
+     */
+    public List<String> tracking(Job job) {
+        return bus.describe(job);
+    }
+
     /** @return the GPU pool this service schedules on (empty without a GPU inventory) */
     public List<GpuNode> gpuPool() {
         return engine.pool();
@@ -389,6 +406,7 @@ public final class Training implements AutoCloseable {
             e.close();
         }
         bus.close();
+        trackingState.close();
         store.close();
         ledger.close();
         registry.close();

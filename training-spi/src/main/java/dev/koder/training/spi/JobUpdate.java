@@ -7,6 +7,8 @@ import dev.koder.training.api.JobProgress;
 import dev.koder.training.api.JobStatus;
 import dev.koder.training.api.Placement;
 import java.time.Instant;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * A change to a stored job. Unset parts stay as they are. {@link #apply} holds the one definition of what
@@ -29,6 +31,7 @@ public final class JobUpdate {
     private final CostEstimate estimate;
     private final String queueReason;
     private final Placement placement;
+    private final Map<String, String> tracking;
 
     private JobUpdate(Builder b) {
         this.status = b.status;
@@ -46,6 +49,7 @@ public final class JobUpdate {
         this.estimate = b.estimate;
         this.queueReason = b.queueReason;
         this.placement = b.placement;
+        this.tracking = b.tracking == null ? null : Map.copyOf(b.tracking);
     }
 
     /** @return a builder that changes nothing yet */
@@ -96,11 +100,18 @@ public final class JobUpdate {
                 failure != null ? failure : j.failure(), j.resumedFrom(),
                 estimate != null ? estimate : j.estimate(),
                 next != JobStatus.QUEUED ? null : queueReason != null ? emptyToNull(queueReason) : j.queueReason(),
-                placement != null ? placement : j.placement());
+                placement != null ? placement : j.placement(),
+                tracking != null ? merged(j.tracking(), tracking) : j.tracking());
         String exec = clearExecution ? null : executor != null ? executor : current.executor();
         String ref = clearExecution ? null : executionRef != null ? executionRef : current.executionRef();
         long offset = eventsOffset != null ? eventsOffset : current.eventsOffset();
         return new JobRecord(changed, exec, ref, offset, cancels);
+    }
+
+    private static Map<String, String> merged(Map<String, String> old, Map<String, String> added) {
+        Map<String, String> m = new TreeMap<>(old);
+        m.putAll(added);
+        return m;
     }
 
     private static String emptyToNull(String s) {
@@ -124,6 +135,7 @@ public final class JobUpdate {
         private CostEstimate estimate;
         private String queueReason;
         private Placement placement;
+        private Map<String, String> tracking;
 
         private Builder() {
         }
@@ -213,6 +225,16 @@ public final class JobUpdate {
         /** @param placement where the job's attempt runs @return this */
         public Builder placement(Placement placement) {
             this.placement = placement;
+            return this;
+        }
+
+        /**
+         * @param entries where the job is tracked (see {@link Job#tracking()}); added to what is there, replacing
+         *     equal keys
+         * @return this
+         */
+        public Builder tracking(Map<String, String> entries) {
+            this.tracking = entries;
             return this;
         }
 

@@ -48,7 +48,7 @@ public final class Samples {
      */
     public static JobRecord queued(String id, String tenant, Instant created) {
         return JobRecord.of(new Job(id, spec(tenant), JobStatus.QUEUED, false, "kit", created, created, null, null, 0,
-                JobProgress.NONE, null, null, null, null, null, null, null));
+                JobProgress.NONE, null, null, null, null, null, null, null, null));
     }
 
     /** @param message text @return an info note event */

@@ -29,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.LongConsumer;
 import java.util.stream.Stream;
@@ -54,6 +55,7 @@ public final class CheckpointRegistry implements Checkpoints, AutoCloseable {
     private final SortableIds ids = new SortableIds("ckpt-");
     private final Cache<String, Optional<Checkpoint>> approved;
     private final Map<String, Map<String, String>> datasetHashes = new ConcurrentHashMap<>();
+    private volatile Consumer<Checkpoint> onTransition = c -> { };
 
     /**
      * @param rows the registry's tables
@@ -70,6 +72,14 @@ public final class CheckpointRegistry implements Checkpoints, AutoCloseable {
         this.clock = clock;
         this.jobs = jobs;
         this.approved = Caffeine.newBuilder().expireAfterWrite(cacheFor).maximumSize(10_000).build();
+    }
+
+    /**
+     * @param listener told of every checkpoint this registry moves to another stage, after the move is stored
+     *     (tracking sinks mirror approvals); it must return quickly
+     */
+    public void onTransition(Consumer<Checkpoint> listener) {
+        this.onTransition = listener;
     }
 
     /** @return the blob store */
@@ -169,7 +179,12 @@ public final class CheckpointRegistry implements Checkpoints, AutoCloseable {
         }
     }
 
-    private Checkpoint.Lineage lineage(Job job) throws IOException {
+    /**
+     * @param job a job
+     * @return what its checkpoints are made from: the spec's SHA-256, each dataset's, the base model's revision
+     * @throws IOException when a dataset cannot be read
+     */
+    public Checkpoint.Lineage lineage(Job job) throws IOException {
         JobSpec spec = job.spec();
         String specHash = Digests.hex(Digests.sha256().digest(Json.write(spec).getBytes(StandardCharsets.UTF_8)));
         Map<String, String> data = datasetHashes.get(job.id());
@@ -252,11 +267,14 @@ public final class CheckpointRegistry implements Checkpoints, AutoCloseable {
         if (actor == null || actor.isBlank()) {
             throw new IllegalArgumentException("an actor is required to make a checkpoint " + to.wireName());
         }
+        Checkpoint moved;
         try {
-            return rows.transition(id, from, to, actor.strip(), reason.strip(), clock.instant());
+            moved = rows.transition(id, from, to, actor.strip(), reason.strip(), clock.instant());
         } finally {
             approved.invalidateAll();
         }
+        onTransition.accept(moved);
+        return moved;
     }
 
     @Override

@@ -97,7 +97,12 @@ public final class SqliteDatabase {
                     + " actor TEXT NOT NULL,"
                     + " time INTEGER NOT NULL,"
                     + " reason TEXT NOT NULL,"
-                    + " PRIMARY KEY (checkpoint_id, seq)) WITHOUT ROWID;");
+                    + " PRIMARY KEY (checkpoint_id, seq)) WITHOUT ROWID;",
+            "CREATE TABLE tracking_state ("
+                    + " sink TEXT NOT NULL,"
+                    + " key TEXT NOT NULL,"
+                    + " value TEXT NOT NULL,"
+                    + " PRIMARY KEY (sink, key)) WITHOUT ROWID;");
 
     private static final byte[] SQLITE_HEADER = "SQLite format 3\0".getBytes(StandardCharsets.US_ASCII);
 

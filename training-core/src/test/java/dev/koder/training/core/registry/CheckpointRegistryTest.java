@@ -82,7 +82,7 @@ class CheckpointRegistryTest {
                 .checkpoints(CheckpointPolicy.everySteps(10, keepLast)).build();
         Instant now = Instant.now();
         return new Job(id, spec, JobStatus.RUNNING, false, "script", now, now, now, null, 1, JobProgress.NONE, null,
-                null, null, null, null, null, null);
+                null, null, null, null, null, null, null);
     }
 
     Path copy(Path from, String name) throws IOException {
