@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.TimeUnit;
@@ -118,7 +119,11 @@ final class MlflowTrackingSink implements TrackingSink {
         if (ctx == null || !ctx.sends()) {
             return;
         }
-        lastSeen.merge(job.id(), event.seq(), Math::max);
+        if (lastSeen.put(job.id(), event.seq()) == null) {
+            // First sight of the job in this process: noted durably, so a restart finds it even if it ended
+            // before anything reached MLflow.
+            ctx.state().putIfAbsent(RUN_KEY + job.id(), new RunState().write());
+        }
         dirty.add(job.id());
         // Progress waits for the next pass (events sent together, one request a second a job at most); the end of
         // a job is sent at once.
@@ -132,7 +137,8 @@ final class MlflowTrackingSink implements TrackingSink {
         if (ctx == null) {
             return;
         }
-        ctx.state().put(SYNC_KEY + checkpoint.id(), checkpoint.stage().wireName());
+        // One key a move (never overwritten), so the sender deletes exactly the notes it has acted on.
+        ctx.state().put(SYNC_KEY + checkpoint.id() + "/" + UUID.randomUUID(), checkpoint.stage().wireName());
         if (ctx.sends()) {
             signal();
         }
@@ -157,7 +163,8 @@ final class MlflowTrackingSink implements TrackingSink {
         }
         Page<JobEvent> waiting = ctx.events(job.id(), st.acked, 1000);
         int n = waiting.items().size();
-        String behind = n == 0 ? (st.ended != null || !job.status().isTerminal() ? "up to date" : "ending the run")
+        String behind = st.ended != null ? "run ended, up to date"
+                : n == 0 ? (job.status().isTerminal() ? "ending the run" : "up to date")
                 : "behind: " + (waiting.nextCursor() != null ? "1000 or more" : Integer.toString(n))
                         + " events not sent yet" + health();
         return Optional.of("MLflow: run " + st.runId + " (" + runUrl(st) + "), " + behind);
@@ -572,7 +579,7 @@ final class MlflowTrackingSink implements TrackingSink {
         Set<List<String>> models = new TreeSet<>(Comparator.comparing((List<String> l) -> l.get(0))
                 .thenComparing(l -> l.get(1)));
         for (String key : noted.keySet()) {
-            String id = key.substring(SYNC_KEY.length());
+            String id = key.substring(SYNC_KEY.length(), key.lastIndexOf('/'));
             try {
                 Checkpoint c = ctx.checkpoints().get(id);
                 models.add(List.of(c.tenant(), c.baseModel()));

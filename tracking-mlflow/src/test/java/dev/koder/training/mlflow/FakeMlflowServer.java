@@ -41,14 +41,14 @@ import tools.jackson.databind.node.ObjectNode;
  * <p>It also counts what a real server would hide: a metric point received twice (the real server drops exact
  * duplicates silently), so tests can prove a client never sends anything twice.
  */
-final class FakeMlflowServer implements AutoCloseable {
+public final class FakeMlflowServer implements AutoCloseable {
 
     static final JsonMapper JSON = JsonMapper.builder().build();
     private static final Pattern KEY = Pattern.compile("^[/\\w.\\- :]*$");
     private static final Pattern VERSION_ALIAS = Pattern.compile("^[vV]\\d+$");
 
     /** What a fault does to a request. */
-    enum Fault {
+    public enum Fault {
         /** 503 Service Unavailable, nothing applied. */
         UNAVAILABLE,
         /** 429 Too Many Requests with Retry-After: 1, nothing applied. */
@@ -86,11 +86,11 @@ final class FakeMlflowServer implements AutoCloseable {
         Map<String, String> tags = new LinkedHashMap<>();
     }
 
-    static final class Metric {
-        final String key;
-        final double value;
-        final long timestamp;
-        final long step;
+    public static final class Metric {
+        public final String key;
+        public final double value;
+        public final long timestamp;
+        public final long step;
 
         Metric(String key, double value, long timestamp, long step) {
             this.key = key;
@@ -105,11 +105,11 @@ final class FakeMlflowServer implements AutoCloseable {
         }
     }
 
-    static final class Run {
-        String id;
-        String experimentId;
-        String name;
-        String status = "RUNNING";
+    public static final class Run {
+        public String id;
+        public String experimentId;
+        public String name;
+        public String status = "RUNNING";
         long startTime;
         Long endTime;
         final Map<String, String> params = new LinkedHashMap<>();
@@ -135,7 +135,7 @@ final class FakeMlflowServer implements AutoCloseable {
         final Map<String, String> aliases = new LinkedHashMap<>();
     }
 
-    FakeMlflowServer() throws IOException {
+    public FakeMlflowServer() throws IOException {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
         server.createContext("/", this::handle);
         server.setExecutor(pool);
@@ -143,7 +143,7 @@ final class FakeMlflowServer implements AutoCloseable {
     }
 
     /** @return the server's URL on 127.0.0.1 */
-    String uri() {
+    public String uri() {
         return "http://127.0.0.1:" + server.getAddress().getPort();
     }
 
@@ -152,11 +152,11 @@ final class FakeMlflowServer implements AutoCloseable {
     }
 
     /** @param f which requests fail and how (method, path without query) -> fault or null */
-    void faults(BiFunction<String, String, Fault> f) {
+    public void faults(BiFunction<String, String, Fault> f) {
         this.faults = f;
     }
 
-    void healthy() {
+    public void healthy() {
         this.faults = (m, p) -> null;
     }
 
@@ -166,7 +166,7 @@ final class FakeMlflowServer implements AutoCloseable {
         allowedHosts.addAll(List.of(hosts));
     }
 
-    long requests() {
+    public long requests() {
         return requests.get();
     }
 
@@ -175,19 +175,19 @@ final class FakeMlflowServer implements AutoCloseable {
         return mutations.get();
     }
 
-    synchronized long duplicateMetrics() {
+    public synchronized long duplicateMetrics() {
         return duplicateMetrics;
     }
 
-    synchronized List<Run> runs() {
+    public synchronized List<Run> runs() {
         return List.copyOf(runs.values());
     }
 
-    synchronized Optional<Run> runOfJob(String jobId) {
+    public synchronized Optional<Run> runOfJob(String jobId) {
         return runs.values().stream().filter(r -> jobId.equals(r.tags.get("training.job_id"))).findFirst();
     }
 
-    synchronized List<Metric> metrics(String runId, String key) {
+    public synchronized List<Metric> metrics(String runId, String key) {
         return runs.get(runId).metrics.stream().filter(m -> m.key.equals(key)).toList();
     }
 

@@ -148,6 +148,11 @@ final class Render {
         }
     }
 
+    /** @param lines what the tracking sinks say of a job (where it is tracked, whether tracking is behind) */
+    static void tracking(PrintWriter out, List<String> lines) {
+        lines.forEach(l -> row(out, "tracking", l));
+    }
+
     static void estimate(PrintWriter out, String what, CostEstimate e) {
         String device = e.gpus() == 0 ? "CPU" : e.gpus() + " x " + e.device();
         out.println(what + ": " + wall(e.wallSeconds()) + " on " + device + ", " + gpuHours(e.gpuHours()) + " GPU-h"

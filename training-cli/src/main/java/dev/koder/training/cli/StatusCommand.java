@@ -2,6 +2,7 @@ package dev.koder.training.cli;
 
 import dev.koder.training.api.Job;
 import dev.koder.training.core.Training;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -24,7 +25,11 @@ final class StatusCommand implements Callable<Integer> {
     public Integer call() {
         try (Training training = common.client()) {
             Job job = training.jobs().get(id);
-            common.print(command.commandLine().getOut(), job, out -> Render.job(out, job));
+            List<String> tracking = training.tracking(job);
+            common.print(command.commandLine().getOut(), job, out -> {
+                Render.job(out, job);
+                Render.tracking(out, tracking);
+            });
         }
         return ExitCodes.OK;
     }

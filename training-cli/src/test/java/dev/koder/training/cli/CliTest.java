@@ -53,7 +53,7 @@ class CliTest {
         Result r = run("--help");
         assertThat(r.code()).isZero();
         assertThat(r.out()).contains("validate ", "validate-data", "estimate", "submit", "jobs", "status", "events",
-                "cancel", "worker", "checkpoints", "quota", "pool");
+                "cancel", "worker", "checkpoints", "quota", "pool", "plot");
     }
 
     @Test
@@ -171,6 +171,19 @@ class CliTest {
         Result cancel = run("cancel", id, "--home", home());
         assertThat(cancel.code()).isEqualTo(2);
         assertThat(cancel.err()).contains("already succeeded; there is nothing to cancel");
+
+        Path png = dir.resolve("plots/curves.png");
+        Result plot = run("plot", id, "--home", home(), "--out", png.toString());
+        assertThat(plot.code()).as(plot.out() + plot.err()).isZero();
+        assertThat(plot.out()).contains(png.toString()).contains("loss");
+        java.awt.image.BufferedImage img = javax.imageio.ImageIO.read(png.toFile());
+        assertThat(img.getWidth()).isEqualTo(1000);
+        assertThat(img.getHeight()).isEqualTo(800);
+        assertThat(Files.list(png.getParent())).as("no partial file left").containsExactly(png);
+        Result series = run("plot", id, "--home", home(), "--json");
+        assertThat(series.json().at("/series/loss")).hasSize(5);
+        assertThat(series.json().at("/series/loss/4/0").asDouble()).isEqualTo(5.0);
+        assertThat(run("plot", id, "--home", home(), "--size", "10x10").code()).isEqualTo(2);
     }
 
     @Test
