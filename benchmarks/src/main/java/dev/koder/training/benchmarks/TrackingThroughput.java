@@ -51,8 +51,8 @@ public final class TrackingThroughput {
                 .method(TrainingMethod.sftLora())
                 .hyperparameters(Hyperparameters.builder().maxSteps(events).maxSeqLength(64).build())
                 .trainingData(DatasetRef.of(data, DatasetFormat.CHAT)).resources(Resources.cpu())
-                .metadata("fake.step_seconds", "0").metadata("fake.artifacts", "false").build();
-        System.out.printf(Locale.ROOT, "a job of %,d progress events (6 figures each), tracked in MLflow%n", events);
+                .metadata("fake.step_seconds", "0.0001").build();
+        System.out.printf(Locale.ROOT, "a job of %,d progress events (5 figures each), tracked in MLflow%n", events);
         try (FakeMlflowServer up = new FakeMlflowServer()) {
             run("MLflow up", dir.resolve("home-up"), spec, up, false);
         }
@@ -74,7 +74,7 @@ public final class TrackingThroughput {
             Job done = t.jobs().await(t.jobs().submit(spec).id(), Duration.ofMinutes(10));
             double jobSeconds = (System.nanoTime() - start) / 1e9;
             if (done.status() != JobStatus.SUCCEEDED) {
-                throw new IllegalStateException("the job " + done.status().wireName());
+                throw new IllegalStateException("the job " + done.status().wireName() + ": " + done.failure());
             }
             long stored = t.jobs().events(done.id(), 0, 1).items().isEmpty() ? 0 : countEvents(t, done.id());
             long requestsAtEnd = fake.requests();

@@ -98,11 +98,6 @@ public final class FakeMlflowServer implements AutoCloseable {
             this.timestamp = timestamp;
             this.step = step;
         }
-
-        boolean same(Metric o) {
-            return key.equals(o.key) && timestamp == o.timestamp && step == o.step
-                    && (Double.compare(value, o.value) == 0);
-        }
     }
 
     public static final class Run {
@@ -115,6 +110,8 @@ public final class FakeMlflowServer implements AutoCloseable {
         final Map<String, String> params = new LinkedHashMap<>();
         final Map<String, String> tags = new LinkedHashMap<>();
         final List<Metric> metrics = new ArrayList<>();
+        /** What identifies a point to the real server (key, timestamp, step, value): exact repeats are dropped. */
+        final Set<String> points = new java.util.HashSet<>();
     }
 
     static final class Version {
@@ -592,10 +589,11 @@ public final class FakeMlflowServer implements AutoCloseable {
             checkKey("tags", k);
         }
         for (Metric m : newMetrics) {
-            if (r.metrics.stream().anyMatch(m::same)) {
-                duplicateMetrics++;
-            } else {
+            if (r.points.add(m.key + "\u0000" + m.timestamp + "\u0000" + m.step + "\u0000"
+                    + Double.doubleToLongBits(m.value))) {
                 r.metrics.add(m);
+            } else {
+                duplicateMetrics++;
             }
         }
         r.params.putAll(newParams);
