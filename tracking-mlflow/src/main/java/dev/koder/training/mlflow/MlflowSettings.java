@@ -91,7 +91,11 @@ record MlflowSettings(String uri, String uiUri, String experiment, String modelN
         return value.replaceAll("/+$", "");
     }
 
-    private static long positive(PluginConfig config, String property, long fallback) {
+    /**
+     * @return the property as a whole number above 0, or the fallback when it is not set
+     * @throws IllegalArgumentException naming the property when it is something else
+     */
+    static long positive(PluginConfig config, String property, long fallback) {
         String v = config.get(property).map(String::strip).orElse("");
         if (v.isEmpty()) {
             return fallback;

@@ -40,27 +40,11 @@ public final class MlflowTrackingSinkProvider implements TrackingSinkProvider {
         }
         return new MlflowTrackingSink(settings.get(), millis(config, "training.mlflow.flush-ms", 1000),
                 millis(config, "training.mlflow.max-backoff-ms", 30_000), Duration.ofSeconds(5),
-                number(config, "training.mlflow.outbox.warn-events", 100_000));
+                MlflowSettings.positive(config, "training.mlflow.outbox.warn-events", 100_000));
     }
 
     private static Duration millis(PluginConfig config, String key, long fallback) {
-        return Duration.ofMillis(number(config, key, fallback));
-    }
-
-    private static long number(PluginConfig config, String key, long fallback) {
-        String v = config.get(key).map(String::strip).orElse("");
-        if (v.isEmpty()) {
-            return fallback;
-        }
-        try {
-            long n = Long.parseLong(v);
-            if (n > 0) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw new IllegalArgumentException(key + " must be a whole number above 0, got \"" + v + "\"");
+        return Duration.ofMillis(MlflowSettings.positive(config, key, fallback));
     }
 
     /** Tracking is off: training.mlflow.uri is not set. */
