@@ -9,9 +9,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Classifies how a Python trainer died when it could not say so itself: the exception at the end of a
- * traceback, an out-of-memory message, a missing module, or a kill by signal (SIGKILL from outside the
- * service is, on Linux, almost always the host's out-of-memory killer).
+ * Reads what a Python trainer's stderr says about how it died when it could not report it itself: an
+ * out-of-memory message, a missing module, the exception at the end of a traceback. Only evidence from the
+ * text: how a kill by signal is read (the kernel's out-of-memory killer or not) is decided by the service, in
+ * one place for every runner.
  */
 public final class PythonFailures {
 
@@ -41,17 +42,6 @@ public final class PythonFailures {
             return Optional.of(new JobFailure(FailureCause.MISSING_DEPENDENCY, "Python module '" + module
                     + "' is missing from " + python + "; install it with: " + python + " -m pip install "
                     + module.replace('_', '-'), stderr));
-        }
-        if (exit.signal().isPresent()) {
-            int signal = exit.signal().getAsInt();
-            if (signal == 9) {
-                return Optional.of(new JobFailure(FailureCause.HOST_OUT_OF_MEMORY, "the trainer was killed with "
-                        + "SIGKILL by something other than the service; on Linux that is almost always the kernel's "
-                        + "out-of-memory killer: lower micro_batch_size or max_seq_length, or give the host more "
-                        + "memory", stderr));
-            }
-            return Optional.of(new JobFailure(FailureCause.KILLED, "the trainer was killed by signal " + signal,
-                    stderr));
         }
         for (int i = stderr.size() - 1; i >= 0; i--) {
             Matcher m = EXCEPTION_LINE.matcher(stderr.get(i).trim());

@@ -29,8 +29,9 @@ import java.util.stream.Collectors;
  * (preflight), staging the trainer's scripts with the shared events module, writing the job's parameters as
  * a JSON file, building the launch command, and classifying failures.
  *
- * <p>Configuration properties: {@value #PYTHON_PROPERTY} names an existing interpreter (GPU hosts bring their
- * own CUDA build of torch; then only the preflight runs); otherwise a managed virtualenv is made from the
+ * <p>Configuration properties: {@code training.python.<runner>} or, for every runner, {@value #PYTHON_PROPERTY}
+ * names an existing interpreter (GPU hosts bring their own CUDA build of torch; axolotl and unsloth live in
+ * environments of their own; then only the preflight runs); otherwise a managed virtualenv is made from the
  * runner's pinned requirements with {@value #BASE_PROPERTY} (default {@code python3}) in
  * {@value #CACHE_PROPERTY} (default {@code ~/.cache/koder-training/python}); {@value #PIP_ARGS_PROPERTY}
  * adds pip arguments, separated by spaces.
@@ -47,6 +48,8 @@ public final class PythonTrainer {
     public static final String PIP_ARGS_PROPERTY = "training.python.pip-args";
     /** The events module every trainer imports. */
     public static final String EVENTS_MODULE = "training_events.py";
+    /** The data module trainers built on Hugging Face trainers import (reading, encoding, trainer arguments). */
+    public static final String DATA_MODULE = "training_data.py";
 
     private final String runner;
     private final Requirements requirements;
@@ -75,6 +78,7 @@ public final class PythonTrainer {
         this.config = config;
         List<Script> all = new ArrayList<>(scripts);
         all.add(new Script(PythonTrainer.class, EVENTS_MODULE));
+        all.add(new Script(PythonTrainer.class, DATA_MODULE));
         this.scripts = List.copyOf(all);
     }
 
@@ -85,7 +89,21 @@ public final class PythonTrainer {
 
     /** @return true when no interpreter is configured, so a managed environment is used */
     public boolean managed() {
-        return config.get(PYTHON_PROPERTY).filter(s -> !s.isBlank()).isEmpty();
+        return configuredPython().isEmpty();
+    }
+
+    /**
+     * @return the interpreter named for this runner ({@code training.python.<runner>}), else for every runner
+     *     ({@value #PYTHON_PROPERTY}), if any
+     */
+    public Optional<String> configuredPython() {
+        return config.get(PYTHON_PROPERTY + "." + runner).or(() -> config.get(PYTHON_PROPERTY))
+                .map(String::strip).filter(s -> !s.isEmpty());
+    }
+
+    /** @return the property that names this runner's interpreter, for messages */
+    public String pythonProperty() {
+        return PYTHON_PROPERTY + "." + runner;
     }
 
     /** @return where managed environments live */
@@ -113,7 +131,7 @@ public final class PythonTrainer {
                     environment = ManagedEnvironments.ensure(cacheRoot(), requirements,
                             config.get(BASE_PROPERTY).orElse("python3"), pipArgs, progress);
                 } else {
-                    environment = PythonEnvironment.external(Path.of(config.get(PYTHON_PROPERTY).orElseThrow()));
+                    environment = PythonEnvironment.external(Path.of(configuredPython().orElseThrow()));
                 }
             }
             return environment;

@@ -82,12 +82,13 @@ public final class TrlRunner implements TrainingRunner {
             if (python.managed()) {
                 problems.add(new Violation("/method/adapter", "qlora needs bitsandbytes and a CUDA GPU, and runner "
                         + "'trl' has neither in its managed Python environment (CPU torch); set the property "
-                        + PythonTrainer.PYTHON_PROPERTY + " to a CUDA Python with bitsandbytes installed"));
+                        + python.pythonProperty() + " (or " + PythonTrainer.PYTHON_PROPERTY + ") to a CUDA Python with "
+                        + "bitsandbytes installed"));
             } else {
                 Optional<PythonProbe> probe = python.knownProbe();
                 if (probe.isEmpty()) {
                     problems.add(new Violation("/method/adapter", "qlora needs bitsandbytes and CUDA, and the Python "
-                            + "named by " + PythonTrainer.PYTHON_PROPERTY + " could not be asked whether it has them"));
+                            + "named by " + python.pythonProperty() + " could not be asked whether it has them"));
                 } else if (!probe.get().cuda() || probe.get().version("bitsandbytes").isEmpty()) {
                     problems.add(new Violation("/method/adapter", "qlora needs bitsandbytes and a CUDA GPU; "
                             + probe.get().executable() + " has " + (probe.get().cuda() ? "CUDA" : "no CUDA") + " and "

@@ -8,8 +8,10 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Names the cause of a failed attempt: the trainer's own {@code error} event wins; then its runner, which
- * knows its trainer's stderr (Python tracebacks and the like); then the exit status.
+ * The one place that names the cause of a failed attempt, for every runner: the trainer's own {@code error}
+ * event wins (its kind mapped by {@link #fromKind}); then a kill by signal, where SIGKILL is the host running out
+ * of memory only when the kernel shows its out-of-memory killer acted ({@link KernelOom}); then what the runner
+ * reads in its trainer's stderr (Python tracebacks, CUDA messages); then the exit code.
  */
 final class FailureClassifier {
 
@@ -23,21 +25,28 @@ final class FailureClassifier {
      * @param runner its runner, asked when the trainer reported nothing (may be null)
      * @return the failure
      */
-    static JobFailure classify(TrainerState state, ExitStatus exit, List<String> stderrTail, TrainingRunner runner) {
+    static JobFailure classify(TrainerState state, ExitStatus exit, List<String> stderrTail, TrainingRunner runner,
+            Optional<String> oomEvidence) {
         if (state.errorKind != null) {
             return new JobFailure(fromKind(state.errorKind), state.errorMessage, stderrTail);
+        }
+        if (exit.signal().isPresent()) {
+            int signal = exit.signal().getAsInt();
+            if (signal == 9 && oomEvidence.isPresent()) {
+                return new JobFailure(FailureCause.HOST_OUT_OF_MEMORY, "the kernel's out-of-memory killer stopped "
+                        + "the trainer (" + oomEvidence.get() + "): lower micro_batch_size or max_seq_length, or give "
+                        + "the host more memory", stderrTail);
+            }
+            String hint = signal == 9 ? " (SIGKILL from outside the service, with no sign of the kernel's "
+                    + "out-of-memory killer in the memory cgroup's counter or the kernel log: something or someone "
+                    + "else killed it)" : "";
+            return new JobFailure(FailureCause.KILLED, "the trainer was killed by signal " + signal + hint, stderrTail);
         }
         if (runner != null) {
             Optional<JobFailure> known = runner.classifyFailure(exit, stderrTail);
             if (known.isPresent()) {
                 return known.get();
             }
-        }
-        if (exit.signal().isPresent()) {
-            int signal = exit.signal().getAsInt();
-            String hint = signal == 9 ? " (SIGKILL from outside the service: on Linux usually the kernel's "
-                    + "out-of-memory killer; check the host's memory)" : "";
-            return new JobFailure(FailureCause.KILLED, "the trainer was killed by signal " + signal + hint, stderrTail);
         }
         String code = exit.exitCode().isPresent() ? "exited with code " + exit.exitCode().getAsInt()
                 : "ended while the service was not watching";

@@ -68,6 +68,7 @@ final class Supervisor {
     private int attempt;
     private Path stderr;
     private Instant attemptStart;
+    private KernelOom.Mark oomMark;
     private int cancelsActedOn;
     private boolean timedOut;
     private boolean shuttingDown;
@@ -112,6 +113,7 @@ final class Supervisor {
         s.reattached = true;
         s.stderr = logFile(s.workdir, s.attempt, "stderr");
         s.attemptStart = engine.clock.instant();
+        s.oomMark = execution == null ? null : KernelOom.mark();
         s.cancelsActedOn = 0;
         return s;
     }
@@ -148,6 +150,7 @@ final class Supervisor {
             if (!plan.stderr().equals(stderr)) {
                 stderr = plan.stderr();
             }
+            oomMark = KernelOom.mark();
             execution = executor.start(plan);
             attemptStart = engine.clock.instant();
             Map<String, Object> data = new HashMap<>();
@@ -376,7 +379,9 @@ final class Supervisor {
                         : execution == null ? "the service restarted and the trainer was gone"
                         : "the trainer ended while the service was away");
             } else {
-                JobFailure failure = FailureClassifier.classify(state, exit, stderrTail, runnerOrNull());
+                Optional<String> oom = exit.signal().orElse(0) == 9 && oomMark != null ? KernelOom.since(oomMark)
+                        : Optional.empty();
+                JobFailure failure = FailureClassifier.classify(state, exit, stderrTail, runnerOrNull(), oom);
                 outcome = end(JobStatus.FAILED, JobUpdate.to(JobStatus.FAILED).failure(failure).clearExecution(),
                         EventLevel.ERROR, "failed (" + failure.cause().wireName() + "): " + failure.message());
             }

@@ -1,0 +1,166 @@
+"""What the SDK's Python trainers share about data and the trainer's arguments (see docs/PROTOCOL.md).
+
+Every trainer that trains with a Hugging Face / TRL trainer reads the job's JSONL files, turns SFT rows into
+token ids and labels with loss only on what the model should learn to write, turns preference rows into TRL's
+layout, and derives the same TrainingArguments from the spec, so a spec trains the same way whichever runner
+runs it.
+"""
+import json
+import math
+
+from training_events import ConfigError, DatasetError
+
+
+def read_jsonl(path):
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for number, line in enumerate(f, 1):
+            if line.strip():
+                try:
+                    rows.append(json.loads(line))
+                except ValueError as e:
+                    raise DatasetError("%s:%d: not valid JSON: %s" % (path, number, e))
+    if not rows:
+        raise DatasetError("%s holds no examples" % path)
+    return rows
+
+
+def ids_of(encoded):
+    return encoded["input_ids"] if hasattr(encoded, "keys") else list(encoded)
+
+
+def alpaca_messages(row):
+    text = row["instruction"] + ("\n\n" + row["input"] if row.get("input") else "")
+    return [{"role": "user", "content": text}, {"role": "assistant", "content": row["output"]}]
+
+
+def plain_message(message):
+    """A message without the SDK's own keys (weight), content flattened from text parts."""
+    out = {k: v for k, v in message.items() if k != "weight"}
+    if isinstance(out.get("content"), list):
+        out["content"] = "".join(part.get("text", "") for part in out["content"])
+    return out
+
+
+class SftEncoder:
+    """Tokenizes SFT examples with loss only on what the model should learn to write.
+
+    Chat (and alpaca, as chat): the tokenizer's chat template is applied to growing prefixes of the
+    conversation, so every token is attributed to its message whatever the template looks like; assistant
+    messages are trained on unless their weight is 0, and their role header never is. Prompt-completion:
+    prompt, completion and EOS; loss on the completion and EOS.
+    """
+
+    def __init__(self, tokenizer, fmt):
+        self.tok = tokenizer
+        self.fmt = fmt
+        if fmt in ("chat", "alpaca") and not getattr(tokenizer, "chat_template", None):
+            raise ConfigError("the base model's tokenizer has no chat template, so %s data cannot be formatted; "
+                              "use prompt-completion data or a model with a chat template" % fmt)
+
+    def __call__(self, row):
+        if self.fmt == "prompt-completion":
+            return self.prompt_completion(row["prompt"], row["completion"])
+        messages = row["messages"] if self.fmt == "chat" else alpaca_messages(row)
+        return self.chat(messages, row.get("tools"))
+
+    def prompt_completion(self, prompt, completion):
+        prompt_ids = ids_of(self.tok(prompt))
+        completion_ids = ids_of(self.tok(completion, add_special_tokens=False))
+        if self.tok.eos_token_id is not None:
+            completion_ids = completion_ids + [self.tok.eos_token_id]
+        return {"input_ids": prompt_ids + completion_ids,
+                "labels": [-100] * len(prompt_ids) + completion_ids}
+
+    def template(self, messages, tools, generation_prompt=False):
+        kwargs = {"tokenize": True, "add_generation_prompt": generation_prompt}
+        if tools:
+            kwargs["tools"] = tools
+        return ids_of(self.tok.apply_chat_template([plain_message(m) for m in messages], **kwargs))
+
+    def chat(self, messages, tools=None):
+        ids, labels = [], []
+        for i, message in enumerate(messages):
+            trained = message["role"] == "assistant" and message.get("weight", 1) != 0
+            if message["role"] == "assistant":
+                head = self.template(messages[:i], tools, generation_prompt=True) if i else []
+                if head[:len(ids)] == ids and len(head) >= len(ids):
+                    labels += [-100] * (len(head) - len(ids))
+                    ids = list(head)
+            full = self.template(messages[:i + 1], tools)
+            if full[:len(ids)] != ids:
+                raise ConfigError("the chat template does not render conversations prefix by prefix, so "
+                                  "assistant turns cannot be located; use prompt-completion data")
+            delta = full[len(ids):]
+            labels += delta if trained else [-100] * len(delta)
+            ids = list(full)
+        if all(label == -100 for label in labels):
+            raise DatasetError("an example has no assistant tokens to train on")
+        return {"input_ids": ids, "labels": labels}
+
+
+def preference_rows(rows):
+    """TRL's preference layout: conversational for OpenAI-style rows, plain strings for prompt/chosen/rejected."""
+    out = []
+    for row in rows:
+        if "input" in row:
+            out.append({"prompt": [plain_message(m) for m in row["input"]["messages"]],
+                        "chosen": [plain_message(m) for m in row["preferred_output"]],
+                        "rejected": [plain_message(m) for m in row["non_preferred_output"]]})
+        else:
+            out.append({"prompt": row["prompt"], "chosen": row["chosen"], "rejected": row["rejected"]})
+    return out
+
+
+def precision_of(hp, args):
+    """The job's precision: auto is bf16 on a GPU that supports it, else fp32."""
+    precision = hp.get("precision", "auto")
+    if precision == "auto":
+        precision = "bf16" if args["device"] == "cuda" and args.get("bf16_supported") else "fp32"
+    return precision
+
+
+def trainer_arguments(args, spec, train_rows, eval_rows, transformers_major):
+    """The keyword arguments of TRL's SFTConfig/DPOConfig that follow from the spec alone."""
+    hp = spec["hyperparameters"]
+    resources = spec["resources"]
+    cuda = args["device"] == "cuda"
+    precision = precision_of(hp, args)
+    major = transformers_major
+    micro, accumulation = hp["micro_batch_size"], hp["gradient_accumulation_steps"]
+    world = max(1, resources.get("gpus") or 1) if cuda else 1
+    steps_per_epoch = max(1, math.ceil(len(train_rows) / (micro * world)) // accumulation)
+    total = hp.get("max_steps") or steps_per_epoch * hp["epochs"]
+    logging_steps = max(1, total // 100)
+    checkpoints = spec["checkpoints"]
+
+    common = dict(
+        output_dir=args["output_dir"], per_device_train_batch_size=micro, per_device_eval_batch_size=micro,
+        gradient_accumulation_steps=accumulation, learning_rate=hp["learning_rate"],
+        lr_scheduler_type=hp["scheduler"], weight_decay=hp["weight_decay"], max_grad_norm=hp["max_grad_norm"],
+        seed=hp["seed"], logging_steps=logging_steps, report_to="none", disable_tqdm=True,
+        save_total_limit=checkpoints["keep_last"], bf16=precision == "bf16", fp16=precision == "fp16",
+        gradient_checkpointing=hp["gradient_checkpointing"], dataloader_num_workers=0, use_cpu=not cuda,
+        max_length=hp["max_seq_length"], include_num_input_tokens_seen=True if major < 5 else "non_padding")
+    if hp["gradient_checkpointing"]:
+        common["gradient_checkpointing_kwargs"] = {"use_reentrant": False}
+    if hp.get("max_steps"):
+        common["max_steps"] = hp["max_steps"]
+    else:
+        common["num_train_epochs"] = hp["epochs"]
+    if hp.get("warmup_steps") is not None:
+        common["warmup_steps"] = hp["warmup_steps"]
+    elif major >= 5:
+        common["warmup_steps"] = min(hp["warmup_ratio"], 0.999)
+    else:
+        common["warmup_ratio"] = hp["warmup_ratio"]
+    if checkpoints.get("every_steps"):
+        common.update(save_strategy="steps", save_steps=checkpoints["every_steps"])
+    else:
+        common["save_strategy"] = "epoch"
+    if eval_rows is not None:
+        if checkpoints.get("every_steps"):
+            common.update(eval_strategy="steps", eval_steps=checkpoints["every_steps"])
+        else:
+            common["eval_strategy"] = "epoch"
+    return common

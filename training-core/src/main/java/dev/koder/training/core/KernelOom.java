@@ -1,0 +1,106 @@
+package dev.koder.training.core;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Evidence that the kernel's out-of-memory killer acted while an attempt ran: the {@code oom_kill} counter of
+ * this process's memory cgroup (cgroup v2 {@code memory.events}, v1 {@code memory.oom_control}) went up, or the
+ * kernel log gained a line saying it killed a process. A trainer killed by SIGKILL with such evidence ran the
+ * host (or its container) out of memory; without it, something else killed it. Where neither can be read (no
+ * permission to read the kernel log, no memory cgroup), there is no evidence either way, and the failure says
+ * so.
+ */
+final class KernelOom {
+
+    /** The kernel log's lines about an out-of-memory kill (global or in a memory cgroup), with the victim's pid. */
+    static final Pattern KILLED = Pattern.compile("(?:Out of memory|Memory cgroup out of memory): Killed process "
+            + "(\\d+) \\(([^)]*)\\)|oom-kill:.*\\bpid=(\\d+)");
+
+    /** Where the counters stood and how long the kernel log was when an attempt started. */
+    record Mark(long cgroupKills, int logLines) {
+    }
+
+    private static final List<Path> COUNTERS = List.of(Path.of("/sys/fs/cgroup/memory.events"),
+            Path.of("/sys/fs/cgroup/memory/memory.oom_control"));
+
+    private KernelOom() {
+    }
+
+    /** @return the counters and the kernel log's length now */
+    static Mark mark() {
+        return new Mark(cgroupKills(), kernelLog().size());
+    }
+
+    /**
+     * @param since where things stood when the attempt started
+     * @return what shows that the out-of-memory killer acted since, in words; empty when nothing does
+     */
+    static Optional<String> since(Mark since) {
+        long kills = cgroupKills();
+        if (kills > since.cgroupKills() && since.cgroupKills() >= 0) {
+            return Optional.of("the memory cgroup's oom_kill counter went from " + since.cgroupKills() + " to "
+                    + kills);
+        }
+        List<String> log = kernelLog();
+        List<String> added = log.size() > since.logLines() ? log.subList(since.logLines(), log.size()) : List.of();
+        return fromLog(added);
+    }
+
+    /** @param lines kernel log lines @return the first that records an out-of-memory kill, described */
+    static Optional<String> fromLog(List<String> lines) {
+        for (String line : lines) {
+            Matcher m = KILLED.matcher(line);
+            if (m.find()) {
+                String pid = m.group(1) != null ? m.group(1) : m.group(3);
+                String name = m.group(2) != null ? " (" + m.group(2) + ")" : "";
+                return Optional.of("the kernel log says it killed process " + pid + name + " for lack of memory");
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** @return the oom_kill counter of this process's memory cgroup, or -1 when there is none to read */
+    static long cgroupKills() {
+        for (Path p : COUNTERS) {
+            try {
+                for (String line : Files.readAllLines(p, StandardCharsets.UTF_8)) {
+                    if (line.startsWith("oom_kill ")) {
+                        return Long.parseLong(line.substring("oom_kill ".length()).trim());
+                    }
+                }
+            } catch (IOException | NumberFormatException e) {
+                // not this cgroup version, or not readable: try the next
+            }
+        }
+        return -1;
+    }
+
+    /** @return the kernel log's lines, or none when it cannot be read (dmesg missing or not permitted) */
+    static List<String> kernelLog() {
+        try {
+            Process p = new ProcessBuilder("dmesg").redirectErrorStream(false)
+                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            p.getOutputStream().close();
+            byte[] out = p.getInputStream().readAllBytes();
+            if (!p.waitFor(5, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                p.destroyForcibly();
+                return List.of();
+            }
+            return new ArrayList<>(List.of(new String(out, StandardCharsets.UTF_8).split("\n")));
+        } catch (IOException e) {
+            return List.of();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return List.of();
+        }
+    }
+}
