@@ -225,8 +225,29 @@ public final class PythonTrainer {
      */
     public LaunchPlan launch(JobSpec spec, RunContext ctx, String mainScript, Map<String, Object> args)
             throws IOException {
-        PythonEnvironment env = environment(ctx.progress());
-        PythonProbe probe = preflight(spec, env);
+        return launch(spec, ctx, (staged, argsFile) -> List.of("-u", staged.resolve(mainScript).toString(),
+                argsFile.toString()), args, Map.of());
+    }
+
+    /**
+     * Prepares a launch of a command of this runner's Python, for trainers with their own entry point (a module
+     * run with {@code -m}): the same interpreter, preflight, staged scripts and parameters file as {@link
+     * #launch(JobSpec, RunContext, String, Map)}; the parameters file's path is also in the environment as
+     * {@code TRAINING_ARGS}, the events file's as {@code TRAINING_EVENTS_FILE}.
+     *
+     * @param spec the job
+     * @param ctx the attempt
+     * @param arguments the interpreter's arguments, given the staged scripts' folder and the parameters file
+     * @param args parameters for the trainer (the spec is added under "spec")
+     * @param env more environment variables (never strings from the spec)
+     * @return the launch plan
+     * @throws IOException when files cannot be written
+     * @throws TrainerFailedException when the preflight fails
+     */
+    public LaunchPlan launch(JobSpec spec, RunContext ctx, java.util.function.BiFunction<Path, Path, List<String>>
+            arguments, Map<String, Object> args, Map<String, String> env) throws IOException {
+        PythonEnvironment pyEnv = environment(ctx.progress());
+        PythonProbe probe = preflight(spec, pyEnv);
         Path dir = stage(ctx.workdir().resolve("python"));
         Map<String, Object> all = new LinkedHashMap<>();
         all.put("job_id", ctx.jobId());
@@ -247,8 +268,13 @@ public final class PythonTrainer {
         envVars.put("PYTHONDONTWRITEBYTECODE", "1");
         envVars.put("TOKENIZERS_PARALLELISM", "false");
         envVars.put("HF_HUB_DISABLE_TELEMETRY", "1");
-        return new LaunchPlan(List.of(env.python().toString(), "-u", dir.resolve(mainScript).toString(),
-                argsFile.toString()), envVars, ctx.workdir(), ctx.stdout(), ctx.stderr());
+        envVars.put("TRAINING_ARGS", argsFile.toString());
+        envVars.put("TRAINING_EVENTS_FILE", ctx.eventsFile().toString());
+        envVars.putAll(env);
+        List<String> command = new ArrayList<>();
+        command.add(pyEnv.python().toString());
+        command.addAll(arguments.apply(dir, argsFile));
+        return new LaunchPlan(command, envVars, ctx.workdir(), ctx.stdout(), ctx.stderr());
     }
 
     /**

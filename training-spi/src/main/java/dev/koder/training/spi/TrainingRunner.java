@@ -29,6 +29,17 @@ public interface TrainingRunner {
     List<Violation> check(JobSpec spec);
 
     /**
+     * How much this runner wants the job when its spec names no runner ({@link RunnerChoice}). Must be fast and
+     * free of side effects, like {@link #check}.
+     *
+     * @param spec a built spec the capabilities and {@link #check} accept
+     * @return its rank and reason; the default is willing with no preference
+     */
+    default RunnerChoice choice(JobSpec spec) {
+        return RunnerChoice.WILLING;
+    }
+
+    /**
      * Writes the trainer's input files into the context's workdir and returns how to launch it. Called once
      * per attempt; must not start processes.
      *
