@@ -58,16 +58,26 @@ final class Admission {
 
     /** Checks the model folder and every dataset, and estimates the cost when the data is valid. */
     Prepared prepare(JobSpec spec, List<Violation> runnerProblems) {
+        return prepare(spec, runnerProblems, null);
+    }
+
+    /**
+     * @param spec the job
+     * @param runnerProblems what its runner refuses
+     * @param pick the runner that would train it and why (null: the one the spec or settings name)
+     * @return the checks' findings and the estimate
+     */
+    Prepared prepare(JobSpec spec, List<Violation> runnerProblems, Engine.RunnerPick pick) {
         ValidationReport report = JobValidation.validate(spec, runnerProblems, List.of(), engine.settings.maxIssues());
         if (!report.valid()) {
             return new Prepared(report, null, List.of());
         }
         List<String> notes = new ArrayList<>();
-        CostEstimate estimate = estimate(spec, report.datasets().get(0), notes);
+        CostEstimate estimate = estimate(spec, report.datasets().get(0), notes, pick);
         return new Prepared(report, estimate, notes);
     }
 
-    CostEstimate estimate(JobSpec spec, DatasetReport training, List<String> notes) {
+    CostEstimate estimate(JobSpec spec, DatasetReport training, List<String> notes, Engine.RunnerPick pick) {
         Optional<ModelShape> shape;
         try {
             shape = ModelShape.find(spec.baseModel());
@@ -93,7 +103,15 @@ final class Admission {
                 memory = GpuModels.find(device).map(GpuModels.GpuModel::memoryGib).orElse(null);
             }
         }
-        return engine.estimator.estimate(spec, training.stats(), shape.get(), device, memory, measured());
+        String runner = pick != null ? pick.runner().name() : spec.runner().orElseGet(() -> {
+            try {
+                return engine.runnerFor(spec).name();
+            } catch (RuntimeException e) {
+                return "trl";
+            }
+        });
+        return engine.estimator.estimate(spec, training.stats(), shape.get(), device, memory, measured(), runner,
+                pick == null ? null : pick.reason());
     }
 
     /** Finished jobs' average throughput, newest first, to calibrate estimates. */
@@ -104,7 +122,7 @@ final class Admission {
         for (JobRecord r : page.items()) {
             var j = r.job();
             if (j.estimate() != null && j.progress().tokensPerSecond() != null && j.progress().tokensPerSecond() > 0) {
-                out.add(new Estimator.Measured(j.estimate().device(), j.spec().method().label(),
+                out.add(new Estimator.Measured(j.estimate().device(), Estimator.kind(j.spec().method().label(), j.runner()),
                         j.estimate().parameters(), j.progress().tokensPerSecond()));
             }
         }

@@ -1,5 +1,6 @@
 package dev.koder.training.core;
 
+import dev.koder.training.api.AmbiguousPluginException;
 import dev.koder.training.api.Checkpoint;
 import dev.koder.training.api.EventLevel;
 import dev.koder.training.api.Job;
@@ -7,6 +8,7 @@ import dev.koder.training.api.JobEvent;
 import dev.koder.training.api.JobQuery;
 import dev.koder.training.api.JobSpec;
 import dev.koder.training.api.JobStatus;
+import dev.koder.training.api.Violation;
 import dev.koder.training.core.estimate.Estimator;
 import dev.koder.training.core.internal.Bytes;
 import dev.koder.training.core.registry.CheckpointRegistry;
@@ -19,6 +21,7 @@ import dev.koder.training.spi.JobStore;
 import dev.koder.training.spi.JobUpdate;
 import dev.koder.training.spi.NewEvent;
 import dev.koder.training.spi.QuotaLedger;
+import dev.koder.training.spi.RunnerChoice;
 import dev.koder.training.spi.TrainingRunner;
 import dev.koder.training.spi.Updated;
 import java.io.IOException;
@@ -27,6 +30,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -177,7 +181,73 @@ final class Engine {
 
     /** The spec's runner, or the default one (the {@code training.runner} property, else the best installed). */
     TrainingRunner runnerFor(JobSpec spec) {
-        return spec.runner().map(runners::named).orElseGet(runners::chosen);
+        return pick(spec).runner();
+    }
+
+    /** The runner of a job and why it was taken. */
+    record RunnerPick(TrainingRunner runner, String reason) {
+    }
+
+    /**
+     * The runner for a spec: the one it names; else the one {@code training.runner} names; else, by the
+     * documented rule, the runner of highest {@link RunnerChoice} rank among those that accept the job on this
+     * host (runners passed in code first). With no runner accepting it, the usual choice (and its error).
+     */
+    RunnerPick pick(JobSpec spec) {
+        if (spec.runner().isPresent()) {
+            return new RunnerPick(runners.named(spec.runner().get()), "named in the spec");
+        }
+        if (runners.named()) {
+            TrainingRunner r = runners.chosen();
+            return new RunnerPick(r, "named by the property " + Training.RUNNER_PROPERTY);
+        }
+        Plugins.Ranked<TrainingRunner> best = null;
+        RunnerChoice bestChoice = null;
+        List<String> tied = new ArrayList<>();
+        List<String> passed = new ArrayList<>();
+        for (Plugins.Ranked<TrainingRunner> r : runners.ranked()) {
+            List<Violation> problems = JobService.runnerProblems(r.plugin(), spec);
+            if (!problems.isEmpty()) {
+                passed.add(r.plugin().name() + ": " + problems.get(0).message());
+                continue;
+            }
+            RunnerChoice c = r.plugin().choice(spec);
+            if (!c.available()) {
+                passed.add(r.plugin().name() + ": " + c.reason());
+                continue;
+            }
+            boolean better = best == null || r.explicit() && !best.explicit()
+                    || r.explicit() == best.explicit() && c.rank() > bestChoice.rank();
+            boolean same = best != null && r.explicit() == best.explicit() && c.rank() == bestChoice.rank();
+            if (better) {
+                if (best != null) {
+                    passed.add(best.plugin().name() + ": " + bestChoice.reason() + ", ranked lower");
+                }
+                best = r;
+                bestChoice = c;
+                tied.clear();
+                tied.add(r.plugin().name());
+            } else if (same) {
+                tied.add(r.plugin().name());
+            } else {
+                passed.add(r.plugin().name() + ": " + c.reason() + ", ranked lower");
+            }
+        }
+        if (best == null) {
+            return new RunnerPick(runners.chosen(), "the only choice, although it refuses the job");
+        }
+        if (tied.size() > 1) {
+            throw new AmbiguousPluginException("Several training runners found: " + String.join(", ", tied)
+                    + ". Pick one with the property " + Training.RUNNER_PROPERTY + "=<name>.");
+        }
+        String reason = (best.explicit() ? "passed in code; " : "") + bestChoice.reason()
+                + (passed.isEmpty() ? "" : "; not " + String.join("; not ", passed));
+        return new RunnerPick(best.plugin(), reason);
+    }
+
+    /** @param name a runner's name @return the runner */
+    TrainingRunner runnerNamed(String name) {
+        return runners.named(name);
     }
 
     Path workdir(String jobId) {

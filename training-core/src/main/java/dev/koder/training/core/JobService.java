@@ -108,12 +108,13 @@ final class JobService implements Jobs {
      * nothing.
      */
     private Job create(JobSpec resolved, Job parent, String checkpoint) {
-        TrainingRunner runner = runnerFor(resolved);
+        Engine.RunnerPick pick = engine.pick(resolved);
+        TrainingRunner runner = pick.runner();
         List<Violation> problems = runnerProblems(runner, resolved);
         if (!problems.isEmpty()) {
             throw new UnsupportedFeatureException(runner.name(), problems);
         }
-        Admission.Prepared prepared = admission.prepare(resolved, List.of());
+        Admission.Prepared prepared = admission.prepare(resolved, List.of(), pick);
         Instant now = engine.clock.instant();
         String id = ids.next(now);
         Job job = new Job(id, resolved, JobStatus.VALIDATING, false, runner.name(), now, now, null, null, 0,
@@ -134,8 +135,10 @@ final class JobService implements Jobs {
             events = engine.store.insert(JobRecord.of(job), List.of(new NewEvent(now,
                     EventLevel.INFO, JobEvent.TYPE_STATUS, "submitted by " + resolved.tenant() + " ("
                             + resolved.tier().wireName() + "): " + resolved.method().label() + " of "
-                            + resolved.baseModel() + " with runner " + runner.name() + origin,
-                    Map.of("to", JobStatus.VALIDATING.wireName()))));
+                            + resolved.baseModel() + " with runner " + runner.name() + " (" + pick.reason() + ")"
+                            + origin,
+                    Map.of("to", JobStatus.VALIDATING.wireName(), "runner", runner.name(), "runner_reason",
+                            pick.reason()))));
         } catch (RuntimeException e) {
             if (engine.ledger != null) {
                 engine.ledger.settle(id);

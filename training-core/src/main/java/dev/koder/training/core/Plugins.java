@@ -142,6 +142,29 @@ final class Plugins<T> {
         return out;
     }
 
+    /**
+     * @return every plugin of this kind, created, with whether it was passed in code: those passed in code first,
+     *     then by priority, highest first
+     */
+    synchronized List<Ranked<T>> ranked() {
+        List<Candidate<T>> sorted = new ArrayList<>(candidates.values());
+        sorted.sort((a, b) -> Integer.compare(b.priority, a.priority));
+        List<Ranked<T>> out = new ArrayList<>();
+        for (Candidate<T> c : sorted) {
+            out.add(new Ranked<>(instance(c), c.priority == Integer.MAX_VALUE));
+        }
+        return out;
+    }
+
+    /** A plugin and whether it was passed in code. */
+    record Ranked<T>(T plugin, boolean explicit) {
+    }
+
+    /** @param name a property @return whether the configuration names a plugin through it */
+    boolean named() {
+        return config.get(property).filter(s -> !s.isBlank()).isPresent();
+    }
+
     /** @return the plugins created so far */
     synchronized List<T> created() {
         return candidates.values().stream().filter(c -> c.instance != null).map(c -> c.instance)

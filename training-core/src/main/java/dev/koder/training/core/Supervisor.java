@@ -55,6 +55,7 @@ final class Supervisor {
     private final Engine engine;
     private final String id;
     private final JobSpec spec;
+    private final String runnerName;
     private final Runnable onDone;
     private final Path workdir;
     private final EventsTail tail;
@@ -87,6 +88,7 @@ final class Supervisor {
         this.engine = engine;
         this.id = record.id();
         this.spec = record.job().spec();
+        this.runnerName = record.job().runner();
         this.onDone = onDone;
         this.workdir = engine.workdir(id);
         this.tail = new EventsTail(workdir.resolve("events.jsonl"), workdir, engine.clock);
@@ -130,7 +132,8 @@ final class Supervisor {
     synchronized void launch() {
         attempt++;
         try {
-            TrainingRunner runner = engine.runnerFor(spec);
+            // The runner chosen when the job was submitted, not a new choice: the host may have changed since.
+            TrainingRunner runner = runnerName != null ? engine.runnerNamed(runnerName) : engine.runnerFor(spec);
             executor = engine.executors.chosen();
             Path output = workdir.resolve("output");
             Files.createDirectories(output);
@@ -399,7 +402,7 @@ final class Supervisor {
             return runner;
         }
         try {
-            return engine.runnerFor(spec);
+            return runnerName != null ? engine.runnerNamed(runnerName) : engine.runnerFor(spec);
         } catch (RuntimeException e) {
             return null;
         }

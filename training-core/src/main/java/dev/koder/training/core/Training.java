@@ -319,12 +319,16 @@ public final class Training implements AutoCloseable {
             return JobValidation.validate(resolved, List.of(), List.of("the method was not checked against a runner: "
                     + "none is installed (add dev.koder.training:runner-trl)"), engine.settings.maxIssues());
         }
-        TrainingRunner runner = jobs.runnerFor(resolved);
+        Engine.RunnerPick pick = engine.pick(resolved);
+        TrainingRunner runner = pick.runner();
         List<Violation> problems = new ArrayList<>(JobService.runnerProblems(runner, resolved));
-        Admission.Prepared prepared = admission.prepare(resolved, problems);
+        Admission.Prepared prepared = admission.prepare(resolved, problems, pick);
         problems.addAll(engine.scheduler(s -> s.check(
                 Admission.request("ftjob-validate", resolved, engine.clock.instant(), prepared.estimate()))));
-        return JobValidation.validate(resolved, problems, prepared.notes(), engine.settings.maxIssues());
+        List<String> notes = new ArrayList<>();
+        notes.add("runner: " + runner.name() + " (" + pick.reason() + ")");
+        notes.addAll(prepared.notes());
+        return JobValidation.validate(resolved, problems, notes, engine.settings.maxIssues());
     }
 
     /**
@@ -338,7 +342,8 @@ public final class Training implements AutoCloseable {
      */
     public CostEstimate estimate(JobSpec spec) {
         JobSpec resolved = JobSpecJson.resolvePaths(spec, Path.of("").toAbsolutePath());
-        Admission.Prepared prepared = admission.prepare(resolved, List.of());
+        Admission.Prepared prepared = admission.prepare(resolved, List.of(), engine.runners.names().isEmpty() ? null
+                : engine.pick(resolved));
         if (!prepared.report().valid()) {
             List<Violation> problems = new ArrayList<>(prepared.report().violations());
             prepared.report().datasets().forEach(d -> d.issues().stream()

@@ -89,7 +89,26 @@ public final class Estimator {
      */
     public CostEstimate estimate(JobSpec spec, DatasetStats training, ModelShape model, String deviceName,
             Double deviceMemoryGib, List<Measured> measured) {
+        return estimate(spec, training, model, deviceName, deviceMemoryGib, measured, "trl", null);
+    }
+
+    /**
+     * @param spec the job
+     * @param training the training data's figures
+     * @param model the base model's shape
+     * @param deviceName the GPU the job would get (null: the reference GPU, or the CPU for CPU jobs)
+     * @param deviceMemoryGib memory of that GPU, or null when unknown
+     * @param measured finished jobs' throughput, newest first (may be empty)
+     * @param runner the runner that would train it (its speed relative to TRL's measured one is applied)
+     * @param runnerReason why that runner, for the breakdown, or null
+     * @return the estimate
+     */
+    public CostEstimate estimate(JobSpec spec, DatasetStats training, ModelShape model, String deviceName,
+            Double deviceMemoryGib, List<Measured> measured, String runner, String runnerReason) {
         List<String> lines = new ArrayList<>();
+        if (runnerReason != null) {
+            lines.add("runner: " + runner + " (" + runnerReason + ")");
+        }
         Hyperparameters h = spec.hyperparameters();
         boolean dpo = spec.method().objective() == Objective.DPO;
         AdapterType adapter = spec.method().adapter();
@@ -141,8 +160,8 @@ public final class Estimator {
                 flops));
 
         // Throughput.
-        String kind = spec.method().label();
-        Throughput t = throughput(spec, model, cpu, deviceName, measured, kind);
+        String kind = kind(spec.method().label(), runner);
+        Throughput t = throughput(spec, model, cpu, deviceName, measured, kind, runner);
         double perSecond = t.tokensPerSecond * Math.max(1, gpus) * scaling(gpus);
         String device = cpu ? "cpu" : t.device;
         lines.add(String.format(Locale.ROOT, "throughput: %,.0f tokens/s %s (%s)", perSecond,
@@ -235,8 +254,13 @@ public final class Estimator {
     private record Throughput(double tokensPerSecond, String device, String basis) {
     }
 
+    /** @return what finished jobs are matched on: the method and the runner, for example {@code sft+lora with trl} */
+    public static String kind(String methodLabel, String runner) {
+        return methodLabel + " with " + runner;
+    }
+
     private Throughput throughput(JobSpec spec, ModelShape model, boolean cpu, String deviceName,
-            List<Measured> measured, String kind) {
+            List<Measured> measured, String kind, String runner) {
         String device = cpu ? "cpu" : GpuModels.find(deviceName).map(GpuModels.GpuModel::type)
                 .orElse(deviceName == null ? GpuModels.reference().type() : deviceName);
         List<Double> similar = new ArrayList<>();
@@ -269,6 +293,16 @@ public final class Estimator {
                 + String.format(Locale.ROOT, "%.2fB", model.parameters() / 1e9) + " parameters");
         double factor = spec.method().objective() == Objective.DPO ? table.trlDpo : table.trlSft;
         notes.add(String.format(Locale.ROOT, "x %.2f for TRL", factor));
+        switch (runner) {
+            case "trl" -> {
+            }
+            case "unsloth" -> {
+                factor *= UNSLOTH_FACTOR;
+                notes.add(String.format(Locale.ROOT, "x %.2f for unsloth (assumed: its published speed-up of LoRA "
+                        + "over plain Hugging Face training, not measured here)", UNSLOTH_FACTOR));
+            }
+            default -> notes.add("runner " + runner + " assumed as fast as TRL (not measured)");
+        }
         if (spec.method().adapter() == AdapterType.QLORA) {
             factor *= table.qlora;
             notes.add(String.format(Locale.ROOT, "x %.2f assumed for 4-bit dequantisation", table.qlora));
@@ -290,6 +324,9 @@ public final class Estimator {
         }
         return new Throughput(h100 * factor * scale, device, String.join(", ", notes));
     }
+
+    /** unsloth's speed relative to TRL, assumed until measured: its published figure for LoRA on one GPU. */
+    static final double UNSLOTH_FACTOR = 1.6;
 
     /** Data-parallel efficiency: 90% per doubling of GPUs. */
     static double scaling(int gpus) {

@@ -170,12 +170,12 @@ class EstimatorTest {
         ModelShape m = llama1b();
         CostEstimate measured = new Estimator(Estimator.Pricing.NONE).estimate(spec(TrainingMethod.sftLora(), 1),
                 stats(1000, 512, 1000), m, "NVIDIA H100 80GB HBM3", 80.0, List.of(
-                        new Estimator.Measured("H100", "sft+lora", m.parameters(), 30_000),
-                        new Estimator.Measured("H100", "sft+lora", m.parameters(), 31_000),
-                        new Estimator.Measured("A100", "sft+lora", m.parameters(), 5_000),
-                        new Estimator.Measured("H100", "dpo+lora", m.parameters(), 1_000)));
+                        new Estimator.Measured("H100", "sft+lora with trl", m.parameters(), 30_000),
+                        new Estimator.Measured("H100", "sft+lora with trl", m.parameters(), 31_000),
+                        new Estimator.Measured("A100", "sft+lora with trl", m.parameters(), 5_000),
+                        new Estimator.Measured("H100", "dpo+lora with trl", m.parameters(), 1_000)));
         assertThat(measured.tokensPerSecond()).isEqualTo(31_000);
-        assertThat(measured.basis()).startsWith("measured: median of 2 finished sft+lora jobs on H100");
+        assertThat(measured.basis()).startsWith("measured: median of 2 finished sft+lora with trl jobs on H100");
         assertThat(measured.price()).isNull();
     }
 
