@@ -15,6 +15,7 @@ import dev.koder.training.spi.MethodKind;
 import dev.koder.training.spi.PluginConfig;
 import dev.koder.training.spi.RunContext;
 import dev.koder.training.spi.RunnerCapabilities;
+import dev.koder.training.spi.RunnerChoice;
 import dev.koder.training.spi.TrainingRunner;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -97,6 +98,12 @@ public final class TrlRunner implements TrainingRunner {
             }
         }
         return problems;
+    }
+
+    /** Last of the SDK's runners when a spec names none, and always there: it runs anywhere PyTorch runs. */
+    @Override
+    public RunnerChoice choice(JobSpec spec) {
+        return new RunnerChoice(10, "runs anywhere PyTorch runs");
     }
 
     @Override

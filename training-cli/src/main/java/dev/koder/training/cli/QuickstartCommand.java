@@ -114,7 +114,7 @@ final class QuickstartCommand implements Callable<Integer> {
         try (Training training = Training.builder().home(root).runner(trl).pollInterval(Duration.ofMillis(100))
                 .build()) {
             JobSpec sft = JobSpec.builder().name("quickstart-shout-sft").tenant("quickstart").tier(Tier.PRO)
-                    .baseModel(model.toString()).runner(TrlRunner.NAME)
+                    .baseModel(model.toString())
                     .method(TrainingMethod.sftLora(LoraConfig.builder().rank(16).alpha(64).dropout(0.0).build()))
                     .hyperparameters(Hyperparameters.builder().maxSteps(sftSteps).learningRate(2e-3).microBatchSize(16)
                             .maxSeqLength(64).warmupRatio(0.05).gradientCheckpointing(false).build())
@@ -197,6 +197,8 @@ final class QuickstartCommand implements Callable<Integer> {
         Files.writeString(file, JobSpecJson.write(spec));
         Job job = training.jobs().submit(spec);
         detail("job " + job.id() + " (spec " + file + ")");
+        Object why = training.jobs().events(job.id(), 0, 1).items().get(0).data().get("runner_reason");
+        detail("runner " + job.runner() + (why == null ? "" : ": " + why));
         Job done = new Follow(training.jobs(), out, false, System.console() != null).indent("      ")
                 .until(job.id(), 0);
         detail(done.status().wireName() + " after " + Render.duration(Duration.between(done.startedAt() == null

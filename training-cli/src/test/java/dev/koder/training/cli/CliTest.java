@@ -53,7 +53,26 @@ class CliTest {
         Result r = run("--help");
         assertThat(r.code()).isZero();
         assertThat(r.out()).contains("validate ", "validate-data", "estimate", "submit", "jobs", "status", "events",
-                "cancel", "worker", "checkpoints", "quota", "pool", "plot");
+                "cancel", "worker", "checkpoints", "quota", "pool", "plot", "axolotl-config");
+    }
+
+    @Test
+    void axolotlConfig_writesTheConfigAndDataAJobWouldUse_withPathsThatWorkFromTheFolder() throws Exception {
+        Path out = dir.resolve("axolotl");
+        Result r = run("axolotl-config", EXAMPLES.resolve("specs/qlora.json").toString(), "--out", out.toString());
+        assertThat(r.code()).as(r.out() + r.err()).isZero();
+        assertThat(r.out()).contains("config.yml: axolotl 0.18.0 config for sft+qlora on cuda").contains("data/train.jsonl");
+        String yaml = Files.readString(out.resolve("config.yml"));
+        assertThat(yaml).contains("adapter: qlora").contains("load_in_4bit: true").contains("path: ./data/train.jsonl")
+                .contains("output_dir: ./output").contains("training_axolotl.TrainingEventsPlugin");
+        assertThat(out.resolve("training_axolotl.py")).exists();
+        assertThat(out.resolve("training_events.py")).exists();
+        assertThat(Files.readAllLines(out.resolve("data/train.jsonl"))).hasSize(Files.readAllLines(
+                EXAMPLES.resolve("data/shout-train.jsonl")).size());
+        Result cpu = run("axolotl-config", EXAMPLES.resolve("specs/sft-lora.json").toString(), "--out",
+                dir.resolve("cpu").toString(), "--device", "cpu", "--json");
+        assertThat(cpu.json().at("/axolotl/lora_mlp_kernel").asBoolean(true)).isFalse();
+        assertThat(cpu.json().at("/axolotl/attn_implementation").asString()).isEqualTo("eager");
     }
 
     @Test
