@@ -135,6 +135,9 @@ public final class AxolotlRunner implements TrainingRunner {
             env.put("CUDA_VISIBLE_DEVICES", "");
         }
         Path config = dir.resolve(AxolotlJob.CONFIG);
+        python.knownProbe().flatMap(p -> p.version("axolotl")).ifPresent(v -> ctx.progress().accept("axolotl " + v
+                + (v.startsWith(AxolotlSchema.VERSION.substring(0, AxolotlSchema.VERSION.lastIndexOf('.')))
+                        ? "" : "; the config was made and checked for axolotl " + AxolotlSchema.VERSION)));
         return python.launch(spec, ctx, (staged, argsFile) -> List.of("-u", "-m", "axolotl.cli.train",
                 config.toString()), Map.of("axolotl_config", config.toString()), env);
     }
