@@ -30,6 +30,16 @@ class MlflowContractTest {
             "last_updated_timestamp");
 
     @Test
+    void theCopyInTheTests_isTheRecordingInTheSharedReferenceData() throws Exception {
+        java.nio.file.Path shared = java.nio.file.Path.of("../../shared/reference/mlflow-rest/transcript.json")
+                .toAbsolutePath().normalize();
+        assertThat(shared).as("the shared reference data beside the checkout (../shared/reference)").exists();
+        try (InputStream in = getClass().getResourceAsStream("/mlflow-rest/transcript.json")) {
+            assertThat(in.readAllBytes()).isEqualTo(java.nio.file.Files.readAllBytes(shared));
+        }
+    }
+
+    @Test
     void theFakeAnswersEveryRecordedExchangeAsTheRealServerDid() throws Exception {
         JsonNode transcript;
         try (InputStream in = getClass().getResourceAsStream("/mlflow-rest/transcript.json")) {

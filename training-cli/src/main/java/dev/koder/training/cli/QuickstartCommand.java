@@ -111,7 +111,10 @@ final class QuickstartCommand implements Callable<Integer> {
         TrlTools.Scores before = tools.evaluate(model, null, test, testPrefs, null, run.resolve("work"), line -> { });
         detail(scores(before));
 
-        try (Training training = Training.builder().home(root).runner(trl).pollInterval(Duration.ofMillis(100))
+        // The runner is left to the SDK's choice (shown for each job), with the TRL runner whose environment was just
+        // made passed in code, so it wins; a training.runner set for this home does not apply to the demo.
+        try (Training training = Training.builder().home(root).runner(trl).property(Training.RUNNER_PROPERTY, "")
+                .pollInterval(Duration.ofMillis(100))
                 .build()) {
             JobSpec sft = JobSpec.builder().name("quickstart-shout-sft").tenant("quickstart").tier(Tier.PRO)
                     .baseModel(model.toString())
