@@ -23,12 +23,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * Trains with axolotl (broad coverage of models and methods): SFT full, LoRA and QLoRA, and DPO. Each attempt
@@ -70,13 +68,7 @@ public final class AxolotlRunner implements TrainingRunner {
 
     @Override
     public RunnerCapabilities capabilities() {
-        Set<MethodKind> methods = new HashSet<>();
-        for (Objective o : Objective.values()) {
-            for (AdapterType a : AdapterType.values()) {
-                methods.add(new MethodKind(o, a));
-            }
-        }
-        return new RunnerCapabilities(methods, EnumSet.allOf(DatasetFormat.class), true, true);
+        return new RunnerCapabilities(MethodKind.all(), EnumSet.allOf(DatasetFormat.class), true, true);
     }
 
     @Override
@@ -93,15 +85,7 @@ public final class AxolotlRunner implements TrainingRunner {
                     + python.pythonProperty() + " to a Python that has it"));
         }
         if (spec.method().adapter() == AdapterType.QLORA) {
-            if (probe.isEmpty()) {
-                problems.add(new Violation("/method/adapter", "qlora needs bitsandbytes and CUDA, and runner 'axolotl' "
-                        + "has no Python known yet to have them; set " + python.pythonProperty()));
-            } else if (!probe.get().cuda() || probe.get().version("bitsandbytes").isEmpty()) {
-                problems.add(new Violation("/method/adapter", "qlora needs bitsandbytes and a CUDA GPU; "
-                        + probe.get().executable() + " has " + (probe.get().cuda() ? "CUDA" : "no CUDA") + " and "
-                        + probe.get().version("bitsandbytes").map(v -> "bitsandbytes " + v)
-                                .orElse("no bitsandbytes")));
-            }
+            problems.addAll(python.qloraProblems());
         }
         return problems;
     }

@@ -5,6 +5,7 @@ import dev.koder.training.api.FailureCause;
 import dev.koder.training.api.JobFailure;
 import dev.koder.training.api.JobSpec;
 import dev.koder.training.api.TrainerFailedException;
+import dev.koder.training.api.Violation;
 import dev.koder.training.spi.ExitStatus;
 import dev.koder.training.spi.LaunchPlan;
 import dev.koder.training.spi.PluginConfig;
@@ -205,6 +206,32 @@ public final class PythonTrainer {
                     + " GPUs but this host has " + probe.cudaDevices()));
         }
         return probe;
+    }
+
+    /**
+     * QLoRA needs CUDA and bitsandbytes: what this runner's Python is known to lack for it, without making
+     * anything (a managed environment is CPU torch without bitsandbytes; a named Python is probed once).
+     *
+     * @return the problems, pointing at {@code /method/adapter}; empty when QLoRA can run
+     */
+    public List<Violation> qloraProblems() {
+        String why;
+        if (managed() && requirements.packages().containsKey("torch")) {
+            why = "runner '" + runner + "' has neither in its managed Python environment (CPU torch); set the property "
+                    + pythonProperty() + " (or " + PYTHON_PROPERTY + ") to a CUDA Python with bitsandbytes installed";
+        } else {
+            Optional<PythonProbe> probe = knownProbe();
+            if (probe.isEmpty()) {
+                why = "the Python of runner '" + runner + "' could not be asked whether it has them; set "
+                        + pythonProperty();
+            } else if (!probe.get().cuda() || probe.get().version("bitsandbytes").isEmpty()) {
+                why = probe.get().executable() + " has " + (probe.get().cuda() ? "CUDA" : "no CUDA") + " and "
+                        + probe.get().version("bitsandbytes").map(v -> "bitsandbytes " + v).orElse("no bitsandbytes");
+            } else {
+                return List.of();
+            }
+        }
+        return List.of(new Violation("/method/adapter", "qlora needs bitsandbytes and a CUDA GPU; " + why));
     }
 
     private static TrainerFailedException missing(String message) {

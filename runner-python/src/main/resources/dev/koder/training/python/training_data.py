@@ -7,8 +7,10 @@ runs it.
 """
 import json
 import math
+import os
+import sys
 
-from training_events import ConfigError, DatasetError
+from training_events import ConfigError, DatasetError, StopSignal
 
 
 def read_jsonl(path):
@@ -164,3 +166,16 @@ def trainer_arguments(args, spec, train_rows, eval_rows, transformers_major):
         else:
             common["eval_strategy"] = "epoch"
     return common
+
+
+def finish(trainer, tokenizer, callback, events, stop, args):
+    """After trainer.train(): exit 1 on a NaN loss (already reported), 143 when stopped by SIGTERM (a checkpoint
+    was saved), else save the adapter or model with its tokenizer to output/final and report completed."""
+    if callback.nan_loss is not None:
+        sys.exit(1)
+    if stop.requested:
+        sys.exit(StopSignal.EXIT_STOPPED)
+    final = os.path.join(args["output_dir"], "final")
+    trainer.save_model(final)
+    tokenizer.save_pretrained(final)
+    events.emit("completed", output=final, step=trainer.state.global_step)

@@ -4,9 +4,7 @@ import dev.koder.training.api.AdapterType;
 import dev.koder.training.api.DatasetFormat;
 import dev.koder.training.api.JobFailure;
 import dev.koder.training.api.JobSpec;
-import dev.koder.training.api.Objective;
 import dev.koder.training.api.Violation;
-import dev.koder.training.python.PythonProbe;
 import dev.koder.training.python.PythonTrainer;
 import dev.koder.training.python.Requirements;
 import dev.koder.training.spi.ExitStatus;
@@ -18,13 +16,10 @@ import dev.koder.training.spi.RunnerCapabilities;
 import dev.koder.training.spi.RunnerChoice;
 import dev.koder.training.spi.TrainingRunner;
 import java.io.IOException;
-import java.util.ArrayList;
 import java.util.EnumSet;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * The default runner: TRL with transformers and peft, which runs anywhere PyTorch runs (here on a CPU with tiny
@@ -63,41 +58,13 @@ public final class TrlRunner implements TrainingRunner {
 
     @Override
     public RunnerCapabilities capabilities() {
-        Set<MethodKind> methods = new HashSet<>();
-        for (Objective o : Objective.values()) {
-            for (AdapterType a : AdapterType.values()) {
-                methods.add(new MethodKind(o, a));
-            }
-        }
-        return new RunnerCapabilities(methods, EnumSet.allOf(DatasetFormat.class), true, true);
+        return new RunnerCapabilities(MethodKind.all(), EnumSet.allOf(DatasetFormat.class), true, true);
     }
 
-    /**
-     * QLoRA needs CUDA and bitsandbytes: refused at once when the interpreter is known to lack them (the managed
-     * environment never has bitsandbytes; a configured interpreter is probed once).
-     */
+    /** QLoRA needs CUDA and bitsandbytes: refused at once when the interpreter is known to lack them. */
     @Override
     public List<Violation> check(JobSpec spec) {
-        List<Violation> problems = new ArrayList<>();
-        if (spec.method().adapter() == AdapterType.QLORA) {
-            if (python.managed()) {
-                problems.add(new Violation("/method/adapter", "qlora needs bitsandbytes and a CUDA GPU, and runner "
-                        + "'trl' has neither in its managed Python environment (CPU torch); set the property "
-                        + python.pythonProperty() + " (or " + PythonTrainer.PYTHON_PROPERTY + ") to a CUDA Python with "
-                        + "bitsandbytes installed"));
-            } else {
-                Optional<PythonProbe> probe = python.knownProbe();
-                if (probe.isEmpty()) {
-                    problems.add(new Violation("/method/adapter", "qlora needs bitsandbytes and CUDA, and the Python "
-                            + "named by " + python.pythonProperty() + " could not be asked whether it has them"));
-                } else if (!probe.get().cuda() || probe.get().version("bitsandbytes").isEmpty()) {
-                    problems.add(new Violation("/method/adapter", "qlora needs bitsandbytes and a CUDA GPU; "
-                            + probe.get().executable() + " has " + (probe.get().cuda() ? "CUDA" : "no CUDA") + " and "
-                            + probe.get().version("bitsandbytes").map(v -> "bitsandbytes " + v).orElse("no bitsandbytes")));
-                }
-            }
-        }
-        return problems;
+        return spec.method().adapter() == AdapterType.QLORA ? python.qloraProblems() : List.of();
     }
 
     /** Last of the SDK's runners when a spec names none, and always there: it runs anywhere PyTorch runs. */

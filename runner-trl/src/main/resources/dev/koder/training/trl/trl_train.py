@@ -10,7 +10,7 @@ import json
 import os
 import sys
 
-from training_data import SftEncoder, precision_of, preference_rows, read_jsonl, trainer_arguments
+from training_data import SftEncoder, finish, precision_of, preference_rows, read_jsonl, trainer_arguments
 from training_events import EventWriter, StopSignal, TrainingEvents, run_main
 
 
@@ -95,15 +95,7 @@ def main(ARGS, EVENTS, STOP):  # noqa: N803 - the three are this process's globa
                              processing_class=tokenizer, peft_config=peft_config, callbacks=[events])
 
     trainer.train(resume_from_checkpoint=ARGS.get("resume_from"))
-    if events.nan_loss is not None:
-        sys.exit(1)
-    if STOP.requested:
-        sys.exit(StopSignal.EXIT_STOPPED)
-    final = os.path.join(ARGS["output_dir"], "final")
-    trainer.save_model(final)
-    tokenizer.save_pretrained(final)
-    EVENTS.emit("completed", output=final, step=trainer.state.global_step)
-
+    finish(trainer, tokenizer, events, EVENTS, STOP, ARGS)
 
 if __name__ == "__main__":
     args = json.load(open(sys.argv[1], encoding="utf-8"))

@@ -8,10 +8,9 @@ alpha, dropout, target modules, unsloth's gradient checkpointing), and training 
 the ones every SDK trainer shares (training_data.py), so a spec trains the same way as with the TRL runner.
 """
 import json
-import os
 import sys
 
-from training_data import SftEncoder, preference_rows, read_jsonl, trainer_arguments
+from training_data import SftEncoder, finish, preference_rows, read_jsonl, trainer_arguments
 from training_events import EventWriter, StopSignal, TrainingEvents, run_main
 
 # "all-linear" as unsloth wants it: the projections of Llama-family decoders.
@@ -74,15 +73,7 @@ def main(ARGS, EVENTS, STOP):  # noqa: N803 - the three are this process's globa
                              processing_class=tokenizer, callbacks=[events])
 
     trainer.train(resume_from_checkpoint=ARGS.get("resume_from"))
-    if events.nan_loss is not None:
-        sys.exit(1)
-    if STOP.requested:
-        sys.exit(StopSignal.EXIT_STOPPED)
-    final = os.path.join(ARGS["output_dir"], "final")
-    trainer.save_model(final)
-    tokenizer.save_pretrained(final)
-    EVENTS.emit("completed", output=final, step=trainer.state.global_step)
-
+    finish(trainer, tokenizer, events, EVENTS, STOP, ARGS)
 
 if __name__ == "__main__":
     args = json.load(open(sys.argv[1], encoding="utf-8"))

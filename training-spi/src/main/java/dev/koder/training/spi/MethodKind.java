@@ -17,6 +17,17 @@ public record MethodKind(Objective objective, AdapterType adapter) {
         return new MethodKind(method.objective(), method.adapter());
     }
 
+    /** @return every objective with every adapter: what a runner that trains everything declares */
+    public static java.util.Set<MethodKind> all() {
+        java.util.Set<MethodKind> all = new java.util.LinkedHashSet<>();
+        for (Objective o : Objective.values()) {
+            for (AdapterType a : AdapterType.values()) {
+                all.add(new MethodKind(o, a));
+            }
+        }
+        return java.util.Set.copyOf(all);
+    }
+
     /** @return for example {@code sft+lora} */
     @Override
     public String toString() {
