@@ -20,14 +20,28 @@ final class EstimateCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
 
-    @Parameters(paramLabel = "SPEC.json", description = "The job spec.")
+    @Parameters(paramLabel = "SPEC.json", arity = "0..1", description = "The job spec.")
     Path spec;
+
+    @picocli.CommandLine.Option(names = "--history", description = "Instead of estimating a spec, show how far this "
+            + "home's estimates were from what its finished jobs measured, per method and device.")
+    boolean history;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec command;
 
     @Override
     public Integer call() {
+        if (history) {
+            try (Training training = common.client()) {
+                dev.koder.training.api.EstimateHistory h = training.estimateHistory(100_000);
+                common.print(command.commandLine().getOut(), h, out -> Render.history(out, h));
+            }
+            return ExitCodes.OK;
+        }
+        if (spec == null) {
+            throw new CommandLine.ParameterException(command.commandLine(), "Missing SPEC.json (or --history)");
+        }
         JobSpec job = JobSpecJson.read(spec);
         CostEstimate estimate;
         try (Training training = common.client()) {

@@ -125,6 +125,7 @@ final class Render {
                     + (e.price() == null ? "" : String.format(Locale.ROOT, ", %.2f %s", e.price(), e.currency()))
                     + String.format(Locale.ROOT, ", %,d tokens", e.tokens()));
         }
+        dev.koder.training.api.EstimateCheck.of(j).ifPresent(c -> row(out, "outcome", outcome(c)));
         if (j.queueReason() != null && j.status() == JobStatus.QUEUED) {
             row(out, "waiting", j.queueReason());
         }
@@ -146,6 +147,36 @@ final class Render {
                 j.failure().logTail().forEach(l -> out.println("    " + l));
             }
         }
+    }
+
+    /** @return "estimated X, took Y" for wall time, throughput and peak memory, each with measured / estimated */
+    static String outcome(dev.koder.training.api.EstimateCheck c) {
+        StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "estimated %s, took %s (x%.2f)",
+                wall(c.estimatedWallSeconds()), wall(c.wallSeconds()), c.wallRatio()));
+        c.throughputRatio().ifPresent(r -> b.append(String.format(Locale.ROOT, "; %,.0f tokens/s estimated, %,.0f "
+                + "measured (x%.2f)", c.estimatedTokensPerSecond(), c.tokensPerSecond(), r)));
+        c.memoryRatio().ifPresent(r -> b.append(String.format(Locale.ROOT, "; peak memory %.2f GiB estimated, %.2f "
+                + "measured (x%.2f)", c.estimatedPeakGib(), c.peakGib(), r)));
+        return b.toString();
+    }
+
+    /** Prints the estimate error distribution per method and device. */
+    static void history(PrintWriter out, dev.koder.training.api.EstimateHistory h) {
+        if (h.groups().isEmpty()) {
+            out.println("No finished job with an estimate yet.");
+            return;
+        }
+        out.println("Measured / estimated over this home's succeeded jobs (1.00 = exact; above 1 the estimate was low):");
+        out.printf(Locale.ROOT, "  %-14s %-8s %5s  %-30s %-30s %-30s%n", "method", "device", "jobs",
+                "wall time (p10 median p90)", "tokens/s (p10 median p90)", "peak memory (p10 median p90)");
+        for (var g : h.groups()) {
+            out.printf(Locale.ROOT, "  %-14s %-8s %5d  %-30s %-30s %-30s%n", g.method(), g.device(), g.jobs(),
+                    spread(g.wall()), spread(g.throughput()), spread(g.memory()));
+        }
+    }
+
+    private static String spread(dev.koder.training.api.EstimateHistory.Spread s) {
+        return s == null ? "-" : String.format(Locale.ROOT, "%.2f %.2f %.2f (n=%d)", s.p10(), s.median(), s.p90(), s.n());
     }
 
     /** @param lines what the tracking sinks say of a job (where it is tracked, whether tracking is behind) */

@@ -178,6 +178,12 @@ class CliTest {
         Result jobsJson = run("jobs", "--home", home(), "--json", "--status", "succeeded,failed");
         assertThat(jobsJson.json().at("/items/0/id").asString()).isEqualTo(id);
 
+        assertThat(run("status", id, "--home", home()).out()).containsPattern("outcome +estimated [^,]+, took [^(]+\\(x");
+        Result history = run("estimate", "--history", "--home", home());
+        assertThat(history.code()).isZero();
+        assertThat(history.out()).contains("sft+lora").contains("H100").contains("(n=1)");
+        assertThat(run("estimate", "--history", "--home", home(), "--json").json().at("/groups/0/jobs").asInt())
+                .isEqualTo(1);
         Result status = run("status", id, "--home", home(), "--json");
         assertThat(status.json().get("status").asString()).isEqualTo("succeeded");
         assertThat(status.json().at("/spec/name").asString()).isEqualTo("shout-sft-lora");

@@ -122,8 +122,10 @@ final class Admission {
         for (JobRecord r : page.items()) {
             var j = r.job();
             if (j.estimate() != null && j.progress().tokensPerSecond() != null && j.progress().tokensPerSecond() > 0) {
+                Double memoryRatio = dev.koder.training.api.EstimateCheck.of(j).flatMap(c -> c.memoryRatio())
+                        .orElse(null);
                 out.add(new Estimator.Measured(j.estimate().device(), Estimator.kind(j.spec().method().label(), j.runner()),
-                        j.estimate().parameters(), j.progress().tokensPerSecond()));
+                        j.estimate().parameters(), j.progress().tokensPerSecond(), memoryRatio));
             }
         }
         return out;

@@ -1,10 +1,14 @@
 package dev.koder.training.core;
 
 import dev.koder.training.api.CostEstimate;
+import dev.koder.training.api.EstimateCheck;
+import dev.koder.training.api.EstimateHistory;
 import dev.koder.training.api.InvalidSpecException;
 import dev.koder.training.api.Job;
 import dev.koder.training.api.JobSpec;
+import dev.koder.training.api.JobQuery;
 import dev.koder.training.api.Jobs;
+import dev.koder.training.api.Page;
 import dev.koder.training.api.Severity;
 import dev.koder.training.api.StorageException;
 import dev.koder.training.api.ValidationReport;
@@ -366,6 +370,29 @@ public final class Training implements AutoCloseable {
     /** @return the checkpoint registry: every checkpoint jobs wrote, their lifecycle, downloads */
     public CheckpointRegistry checkpoints() {
         return registry;
+    }
+
+    /**
+     * How far this home's estimates were from what its finished jobs measured, by method and device (wall time,
+     * throughput, peak memory), over its most recent succeeded jobs.
+     *
+     * @param limit the most jobs to look at, newest first (at most 100,000)
+     * @return the error distribution per method and device
+     */
+    public EstimateHistory estimateHistory(int limit) {
+        List<EstimateCheck> checks = new ArrayList<>();
+        String after = null;
+        int seen = 0;
+        do {
+            Page<Job> page = jobs.list(JobQuery.builder().status(dev.koder.training.api.JobStatus.SUCCEEDED)
+                    .after(after).limit(Math.min(1000, Math.max(1, limit - seen))).build());
+            for (Job j : page.items()) {
+                EstimateCheck.of(j).ifPresent(checks::add);
+            }
+            seen += page.items().size();
+            after = page.nextCursor();
+        } while (after != null && seen < Math.min(limit, 100_000));
+        return EstimateHistory.of(checks);
     }
 
     /**

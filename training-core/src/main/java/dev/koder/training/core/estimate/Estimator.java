@@ -75,7 +75,13 @@ public final class Estimator {
      * @param parameters its model's parameters
      * @param tokensPerSecond measured over all its GPUs
      */
-    public record Measured(String device, String method, long parameters, double tokensPerSecond) {
+    public record Measured(String device, String method, long parameters, double tokensPerSecond,
+            Double memoryRatio) {
+
+        /** A job measured for throughput only. */
+        public Measured(String device, String method, long parameters, double tokensPerSecond) {
+            this(device, method, parameters, tokensPerSecond, null);
+        }
     }
 
     /**
@@ -192,6 +198,26 @@ public final class Estimator {
 
         // Memory.
         CostEstimate.MemoryEstimate memory = memory(spec, model, trainable, cpu);
+        String memoryBasis = "";
+        List<Double> memoryRatios = new ArrayList<>();
+        for (Measured m : measured) {
+            double ratio = (double) m.parameters() / model.parameters();
+            if (m.memoryRatio() != null && m.device().equalsIgnoreCase(device) && m.method().equals(kind) && ratio > 0.5
+                    && ratio < 2) {
+                memoryRatios.add(m.memoryRatio());
+            }
+        }
+        if (!memoryRatios.isEmpty()) {
+            memoryRatios.sort(Double::compare);
+            double median = memoryRatios.get(memoryRatios.size() / 2);
+            // Only ever raised: a model that ran high on similar jobs is corrected, one that ran low keeps its margin.
+            if (median > 1) {
+                memory = scaled(memory, median);
+                memoryBasis = String.format(Locale.ROOT, "; x %.2f: the median measured / estimated peak of %d "
+                        + "finished %s job%s on %s with a model of similar size", median, memoryRatios.size(), kind,
+                        memoryRatios.size() > 1 ? "s" : "", device);
+            }
+        }
         Double limit = deviceMemoryGib;
         if (limit == null && spec.resources().minGpuMemoryGib() != null) {
             limit = spec.resources().minGpuMemoryGib().doubleValue();
@@ -203,10 +229,16 @@ public final class Estimator {
                 checkpointing ? "gradient checkpointing" : "no gradient checkpointing", memory.logits(),
                 memory.reference() > 0 ? String.format(Locale.ROOT, " + frozen reference %.2f", memory.reference()) : "",
                 memory.overhead(), memory.total(), limit == null ? "" : String.format(Locale.ROOT, " of %.0f GiB%s: %s",
-                        limit, deviceName == null ? "" : " (" + device + ")", fits ? "fits" : "DOES NOT FIT")));
+                        limit, deviceName == null ? "" : " (" + device + ")", fits ? "fits" : "DOES NOT FIT"))
+                + memoryBasis);
         return new CostEstimate(training.examples(), tokens, training.tokensExact(), n, trainable, flops, device, gpus,
                 perSecond, t.basis, wall, gpuHours, price, price == null ? null : pricing.currency(), memory, limit,
                 fits, lines);
+    }
+
+    private static CostEstimate.MemoryEstimate scaled(CostEstimate.MemoryEstimate m, double f) {
+        return new CostEstimate.MemoryEstimate(m.weights() * f, m.gradients() * f, m.optimizer() * f,
+                m.activations() * f, m.logits() * f, m.reference() * f, m.overhead() * f, m.total() * f);
     }
 
     private static String weightLabel(JobSpec spec, boolean cpu) {

@@ -180,6 +180,27 @@ class EstimatorTest {
     }
 
     @Test
+    void measuredPeaksOfSimilarJobs_raiseTheMemoryEstimate_butNeverLowerIt() throws IOException {
+        ModelShape m = llama1b();
+        Estimator est = new Estimator(Estimator.Pricing.NONE);
+        CostEstimate plain = est.estimate(spec(TrainingMethod.sftLora(), 1), stats(1000, 512, 1000), m,
+                "NVIDIA H100 80GB HBM3", 80.0, List.of());
+        CostEstimate corrected = est.estimate(spec(TrainingMethod.sftLora(), 1), stats(1000, 512, 1000), m,
+                "NVIDIA H100 80GB HBM3", 80.0, List.of(
+                        new Estimator.Measured("H100", "sft+lora with trl", m.parameters(), 30_000, 1.3),
+                        new Estimator.Measured("H100", "sft+lora with trl", m.parameters(), 30_000, 1.5),
+                        new Estimator.Measured("H100", "sft+lora with trl", m.parameters(), 30_000, 1.4),
+                        new Estimator.Measured("H100", "dpo+lora with trl", m.parameters(), 30_000, 3.0)));
+        assertThat(corrected.memory().total()).isCloseTo(plain.memory().total() * 1.4, withinPercentage(0.01));
+        assertThat(corrected.breakdown().get(corrected.breakdown().size() - 1))
+                .contains("x 1.40: the median measured / estimated peak of 3 finished sft+lora with trl jobs on H100");
+        CostEstimate low = est.estimate(spec(TrainingMethod.sftLora(), 1), stats(1000, 512, 1000), m,
+                "NVIDIA H100 80GB HBM3", 80.0, List.of(new Estimator.Measured("H100", "sft+lora with trl",
+                        m.parameters(), 30_000, 0.5)));
+        assertThat(low.memory().total()).isEqualTo(plain.memory().total());
+    }
+
+    @Test
     void theReferenceModelsParameterCount_comesFromItsWeights_andMatchesTheConfigFormula() throws IOException {
         ModelShape ref = ModelShape.read(Path.of("src/test/resources/hf-artifacts/tiny-llama"));
         assertThat(ref.exact()).isTrue();
