@@ -223,13 +223,17 @@ public final class Estimator {
             limit = spec.resources().minGpuMemoryGib().doubleValue();
         }
         boolean fits = limit == null || memory.total() <= limit;
-        lines.add(String.format(Locale.ROOT, "memory per %s: weights %.2f GiB (%s) + gradients %.2f + optimizer %.2f + "
-                + "activations %.2f (%s) + logits %.2f%s + overhead %.2f = %.2f GiB%s", cpu ? "host" : "GPU",
-                memory.weights(), weightLabel(spec, cpu), memory.gradients(), memory.optimizer(), memory.activations(),
-                checkpointing ? "gradient checkpointing" : "no gradient checkpointing", memory.logits(),
+        lines.add(String.format(Locale.ROOT, "memory per %s: weights %.2f GiB (%s) + optimizer %.2f%s + the larger of "
+                + "activations %.2f (%s) + logits %.2f (the loss's fp32 log-probabilities and gradient, vocabulary %,d) "
+                + "and gradients %.2f, + overhead %.2f = %.2f GiB%s", cpu ? "host" : "GPU",
+                memory.weights(), weightLabel(spec, cpu), memory.optimizer(),
                 memory.reference() > 0 ? String.format(Locale.ROOT, " + frozen reference %.2f", memory.reference()) : "",
-                memory.overhead(), memory.total(), limit == null ? "" : String.format(Locale.ROOT, " of %.0f GiB%s: %s",
-                        limit, deviceName == null ? "" : " (" + device + ")", fits ? "fits" : "DOES NOT FIT"))
+                memory.activations(), ActivationMemory.Family.of(model.family()).name().toLowerCase(Locale.ROOT)
+                        + "-family layers, " + (checkpointing ? "gradient checkpointing: every layer's input and one "
+                        + "layer recomputed" : "no gradient checkpointing"), memory.logits(), model.vocab(),
+                memory.gradients(), memory.overhead(), memory.total(), limit == null ? "" : String.format(Locale.ROOT,
+                        " of %.0f GiB%s: %s", limit, deviceName == null ? "" : " (" + device + ")",
+                        fits ? "fits" : "DOES NOT FIT"))
                 + memoryBasis);
         return new CostEstimate(training.examples(), tokens, training.tokensExact(), n, trainable, flops, device, gpus,
                 perSecond, t.basis, wall, gpuHours, price, price == null ? null : pricing.currency(), memory, limit,
@@ -269,16 +273,23 @@ public final class Estimator {
         }
         double gradients = trainable * (double) bytes / GIB;
         double optimizer = 2.0 * trainable * bytes / GIB;
-        long b = (long) h.microBatchSize() * (dpo ? 2 : 1);
-        long s = h.maxSeqLength();
-        double perLayerFull = b * s * (double) m.hidden() * 34;
-        double activations = h.gradientCheckpointing()
-                ? (m.layers() * b * s * (double) m.hidden() * 2 + perLayerFull) / GIB
-                : m.layers() * perLayerFull / GIB;
-        double logits = b * s * (double) m.vocab() * 8 / GIB;
+        // What the layers and the loss keep for backward, derived op by op (ActivationMemory): DPO's policy runs
+        // chosen and rejected, twice the sequences; the reference runs without gradients and keeps nothing.
+        boolean lora = spec.method().adapter() != AdapterType.FULL;
+        ActivationMemory.PerToken per = ActivationMemory.of(m, lora, lora ? spec.method().lora().targetModules()
+                : List.of(), lora ? spec.method().lora().rank() : 0, bytes);
+        long tokens = (long) h.microBatchSize() * (dpo ? 2 : 1) * h.maxSeqLength();
+        double saved = per.bytes(tokens, m.layers(), h.gradientCheckpointing());
+        double activations = (saved - tokens * per.restBytesPerToken()) / GIB;
+        // The loss keeps fp32 log-probabilities of the whole vocabulary (in restBytesPerToken); its backward then
+        // makes their gradient in fp32 and casts it to the logits' dtype while they are still held.
+        double logits = tokens * (per.restBytesPerToken() + (4.0 + bytes) * m.vocab()) / GIB;
         double reference = dpo && spec.method().adapter() == AdapterType.FULL ? weights : 0;
-        double overhead = cpu ? 0.5 : 1.0;
-        double total = weights + gradients + optimizer + activations + logits + reference + overhead;
+        // Allocator reserve and kernel workspaces (the CUDA context is outside PyTorch's own peak).
+        double overhead = cpu ? 0.5 : 0.75;
+        // Gradients appear during backward as the activations go (the trainer frees them between steps), so the
+        // peak is the larger of the two, on top of what stays: weights, optimizer states, the reference.
+        double total = weights + optimizer + reference + Math.max(activations + logits, gradients) + overhead;
         return new CostEstimate.MemoryEstimate(weights, gradients, optimizer, activations, logits, reference, overhead,
                 total);
     }

@@ -31,16 +31,31 @@ import tools.jackson.databind.JsonNode;
  * @param vocab vocabulary size
  * @param tied whether the output head shares the embedding
  * @param source where it was read
+ * @param family the config's {@code model_type} ({@code llama}, {@code qwen2}, {@code mistral}, {@code gemma},
+ *     {@code phi}, ...); {@code llama} when the config does not say
+ * @param headDim width of an attention head ({@code head_dim}, else hidden / heads)
  */
 public record ModelShape(long parameters, boolean exact, int hidden, int layers, int heads, int kvHeads,
-        int intermediate, int vocab, boolean tied, String source) {
+        int intermediate, int vocab, boolean tied, String source, String family, int headDim) {
+
+    /** A Llama-family shape whose heads are hidden / heads wide. */
+    public ModelShape(long parameters, boolean exact, int hidden, int layers, int heads, int kvHeads,
+            int intermediate, int vocab, boolean tied, String source) {
+        this(parameters, exact, hidden, layers, heads, kvHeads, intermediate, vocab, tied, source, "llama",
+                hidden / Math.max(1, heads));
+    }
 
     /** The projection modules of a Llama-style layer, with their input and output width. */
     public Map<String, long[]> linears() {
-        long headDim = hidden / Math.max(1, heads);
-        long kv = kvHeads * headDim;
-        return Map.of("q_proj", new long[] {hidden, hidden}, "k_proj", new long[] {hidden, kv},
-                "v_proj", new long[] {hidden, kv}, "o_proj", new long[] {hidden, hidden},
+        long q = (long) heads * headDim;
+        long kv = (long) kvHeads * headDim;
+        if (family.equals("phi")) {
+            return Map.of("q_proj", new long[] {hidden, q}, "k_proj", new long[] {hidden, kv},
+                    "v_proj", new long[] {hidden, kv}, "dense", new long[] {q, hidden},
+                    "fc1", new long[] {hidden, intermediate}, "fc2", new long[] {intermediate, hidden});
+        }
+        return Map.of("q_proj", new long[] {hidden, q}, "k_proj", new long[] {hidden, kv},
+                "v_proj", new long[] {hidden, kv}, "o_proj", new long[] {q, hidden},
                 "gate_proj", new long[] {hidden, intermediate}, "up_proj", new long[] {hidden, intermediate},
                 "down_proj", new long[] {intermediate, hidden});
     }
@@ -136,13 +151,16 @@ public record ModelShape(long parameters, boolean exact, int hidden, int layers,
         int intermediate = text.has("intermediate_size") ? text.get("intermediate_size").asInt() : 4 * hidden;
         int vocab = intOf(text, "vocab_size");
         boolean tied = c.path("tie_word_embeddings").asBoolean(text.path("tie_word_embeddings").asBoolean(false));
+        String family = text.path("model_type").asString(c.path("model_type").asString("llama"));
+        int headDim = text.hasNonNull("head_dim") && text.get("head_dim").canConvertToInt() ? text.get("head_dim").asInt()
+                : hidden / Math.max(1, heads);
         ModelShape formula = new ModelShape(0, false, hidden, layers, heads, kvHeads, intermediate, vocab, tied,
-                source);
+                source, family, headDim);
         long computed = formula.embeddingParameters() + (long) layers * (formula.linears().values().stream()
                 .mapToLong(io -> io[0] * io[1]).sum() + 2L * hidden) + hidden;
         boolean exact = fromWeights > 0;
         return new ModelShape(exact ? fromWeights : computed, exact, hidden, layers, heads, kvHeads, intermediate,
-                vocab, tied, source);
+                vocab, tied, source, family, headDim);
     }
 
     private static int intOf(JsonNode c, String... names) throws IOException {
