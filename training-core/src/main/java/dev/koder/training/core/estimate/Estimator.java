@@ -332,8 +332,19 @@ public final class Estimator {
                 : spec.method().adapter() == AdapterType.FULL ? "full" : "lora";
         double h100 = table.interpolate(method, model.parameters() / 1e9);
         List<String> notes = new ArrayList<>();
-        notes.add("calibration: " + table.reference + " " + method + ", interpolated to "
-                + String.format(Locale.ROOT, "%.2fB", model.parameters() / 1e9) + " parameters");
+        notes.add("calibration: " + table.reference + " " + method + " at " + String.format(Locale.ROOT, "%.2fB",
+                model.parameters() / 1e9) + " parameters, " + table.bracket(method, model.parameters() / 1e9)
+                + String.format(Locale.ROOT, ", at %,.0f tokens a micro-step", table.referenceTokens));
+        // DPO's micro-step runs chosen and rejected: twice the sequences, in the calibration too.
+        int sequences = spec.method().objective() == Objective.DPO ? 2 : 1;
+        double microTokens = (double) sequences * spec.hyperparameters().microBatchSize()
+                * spec.hyperparameters().maxSeqLength();
+        double shape = table.shape(microTokens, sequences * table.referenceTokens);
+        if (Math.abs(shape - 1) > 0.005) {
+            notes.add(String.format(Locale.ROOT, "x %.2f for %,.0f tokens a micro-step on each GPU (a GPU runs at "
+                    + "t / (t + %,.0f) of its speed; %s)", shape, microTokens, table.saturationTokens,
+                    table.saturationSource));
+        }
         double factor = spec.method().objective() == Objective.DPO ? table.trlDpo : table.trlSft;
         notes.add(String.format(Locale.ROOT, "x %.2f for TRL", factor));
         switch (runner) {
@@ -365,7 +376,7 @@ public final class Estimator {
         } else if (scale != 1.0) {
             notes.add(String.format(Locale.ROOT, "x %.2f for %s's bf16 throughput", scale, gpu.get().type()));
         }
-        return new Throughput(h100 * factor * scale, device, String.join(", ", notes));
+        return new Throughput(h100 * factor * scale * shape, device, String.join(", ", notes));
     }
 
     /** unsloth's speed relative to TRL, assumed until measured: its published figure for LoRA on one GPU. */
@@ -398,6 +409,9 @@ public final class Estimator {
         double packing;
         double qlora;
         double noCheckpointing;
+        double referenceTokens;
+        double saturationTokens;
+        String saturationSource;
 
         private Table(String reference) {
             this.reference = reference;
@@ -420,6 +434,9 @@ public final class Estimator {
                 t.packing = root.get("packing_without_flash_attention").asDouble();
                 t.qlora = root.get("qlora_factor").asDouble();
                 t.noCheckpointing = root.get("no_gradient_checkpointing_factor").asDouble();
+                t.referenceTokens = root.get("micro_step_tokens").asDouble();
+                t.saturationTokens = root.at("/saturation/half_speed_tokens").asDouble();
+                t.saturationSource = root.at("/saturation/source").asString();
                 return t;
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
@@ -451,6 +468,41 @@ public final class Estimator {
             double y1 = Math.log(hi.getValue());
             double y = y0 + (y1 - y0) * (Math.log(paramsB) - x0) / (x1 - x0);
             return Math.exp(y);
+        }
+
+        /** @return which measured points {@link #interpolate} used, in words */
+        String bracket(String method, double paramsB) {
+            TreeMap<Double, Double> s = switch (method) {
+                case "lora" -> lora;
+                case "full" -> full;
+                default -> dpo;
+            };
+            var lo = s.floorEntry(paramsB);
+            var hi = s.ceilingEntry(paramsB);
+            if (lo != null && hi != null && lo.getKey().equals(hi.getKey())) {
+                return String.format(Locale.ROOT, "the measured point at %.2fB (%,.0f tokens/s)", lo.getKey(),
+                        lo.getValue());
+            }
+            String how = lo != null && hi != null ? "between" : "extrapolated from";
+            if (lo == null) {
+                lo = s.firstEntry();
+                hi = s.higherEntry(lo.getKey());
+            } else if (hi == null) {
+                hi = s.lastEntry();
+                lo = s.lowerEntry(hi.getKey());
+            }
+            return String.format(Locale.ROOT, "%s the measured points at %.2fB (%,.0f tokens/s) and %.2fB (%,.0f)",
+                    how, lo.getKey(), lo.getValue(), hi.getKey(), hi.getValue());
+        }
+
+        /**
+         * How busy a GPU is with this many tokens in a micro-step, relative to the calibration's: a GPU saturates
+         * as tokens grow, t / (t + t_half), so few tokens a micro-step run at a fraction of the measured speed.
+         */
+        double shape(double tokensPerMicroStep, double referenceTokens) {
+            double e = tokensPerMicroStep / (tokensPerMicroStep + saturationTokens);
+            double ref = referenceTokens / (referenceTokens + saturationTokens);
+            return e / ref;
         }
     }
 }

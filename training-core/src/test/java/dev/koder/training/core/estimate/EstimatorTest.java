@@ -180,6 +180,25 @@ class EstimatorTest {
     }
 
     @Test
+    void smallMicroSteps_runSlower_andTheBreakdownNamesThePointsAndTheShape() throws IOException {
+        ModelShape seven = shape("7b", 4096, 32, 32, 8, 14336, 128256);
+        JobSpec big = JobSpec.builder().name("e").tenant("t").baseModel("/m").method(TrainingMethod.sftFull())
+                .hyperparameters(Hyperparameters.builder().epochs(1).microBatchSize(4).maxSeqLength(2048).build())
+                .trainingData(DatasetRef.of("/d.jsonl", DatasetFormat.CHAT))
+                .resources(Resources.builder().gpus(1).gpuType("H100").build()).build();
+        JobSpec small = big.toBuilder().hyperparameters(Hyperparameters.builder().epochs(1).batchSize(1)
+                .microBatchSize(1).maxSeqLength(1024).build()).build();
+        CostEstimate atCalibration = estimate(big, seven, stats(100, 2048, 100));
+        CostEstimate atSmall = estimate(small, seven, stats(100, 1024, 100));
+        assertThat(atSmall.tokensPerSecond() / atCalibration.tokensPerSecond()).isBetween(0.3, 0.5);
+        assertThat(atCalibration.basis()).contains("extrapolated from the measured points at 0.85B (49,967 tokens/s) "
+                + "and 3.02B (16,591)").doesNotContain("tokens a micro-step on each GPU");
+        assertThat(atSmall.basis()).contains("for 1,024 tokens a micro-step on each GPU").contains("assumed");
+        assertThat(estimate(spec(TrainingMethod.sftLora(), 1), llama1b(), stats(100, 2048, 100)).basis())
+                .contains("between the measured points at 0.13B (60,409 tokens/s) and 0.85B (29,531)");
+    }
+
+    @Test
     void measuredPeaksOfSimilarJobs_raiseTheMemoryEstimate_butNeverLowerIt() throws IOException {
         ModelShape m = llama1b();
         Estimator est = new Estimator(Estimator.Pricing.NONE);
