@@ -13,6 +13,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -443,8 +444,11 @@ public final class Estimator {
             }
         }
 
-        /** Log-log interpolation in parameters; beyond the table, the nearest segment's slope. */
-        double interpolate(String method, double paramsB) {
+        /** The two measured points around a size (both the same one on a measured size; the nearest two beyond). */
+        private record Neighbours(Map.Entry<Double, Double> lo, Map.Entry<Double, Double> hi, boolean inside) {
+        }
+
+        private Neighbours neighbours(String method, double paramsB) {
             TreeMap<Double, Double> s = switch (method) {
                 case "lora" -> lora;
                 case "full" -> full;
@@ -452,9 +456,7 @@ public final class Estimator {
             };
             var lo = s.floorEntry(paramsB);
             var hi = s.ceilingEntry(paramsB);
-            if (lo != null && hi != null && lo.getKey().equals(hi.getKey())) {
-                return lo.getValue();
-            }
+            boolean inside = lo != null && hi != null;
             if (lo == null) {
                 lo = s.firstEntry();
                 hi = s.higherEntry(lo.getKey());
@@ -462,37 +464,33 @@ public final class Estimator {
                 hi = s.lastEntry();
                 lo = s.lowerEntry(hi.getKey());
             }
-            double x0 = Math.log(lo.getKey());
-            double x1 = Math.log(hi.getKey());
-            double y0 = Math.log(lo.getValue());
-            double y1 = Math.log(hi.getValue());
+            return new Neighbours(lo, hi, inside);
+        }
+
+        /** Log-log interpolation in parameters; beyond the table, the nearest segment's slope. */
+        double interpolate(String method, double paramsB) {
+            Neighbours n = neighbours(method, paramsB);
+            if (n.lo().getKey().equals(n.hi().getKey())) {
+                return n.lo().getValue();
+            }
+            double x0 = Math.log(n.lo().getKey());
+            double x1 = Math.log(n.hi().getKey());
+            double y0 = Math.log(n.lo().getValue());
+            double y1 = Math.log(n.hi().getValue());
             double y = y0 + (y1 - y0) * (Math.log(paramsB) - x0) / (x1 - x0);
             return Math.exp(y);
         }
 
         /** @return which measured points {@link #interpolate} used, in words */
         String bracket(String method, double paramsB) {
-            TreeMap<Double, Double> s = switch (method) {
-                case "lora" -> lora;
-                case "full" -> full;
-                default -> dpo;
-            };
-            var lo = s.floorEntry(paramsB);
-            var hi = s.ceilingEntry(paramsB);
-            if (lo != null && hi != null && lo.getKey().equals(hi.getKey())) {
-                return String.format(Locale.ROOT, "the measured point at %.2fB (%,.0f tokens/s)", lo.getKey(),
-                        lo.getValue());
-            }
-            String how = lo != null && hi != null ? "between" : "extrapolated from";
-            if (lo == null) {
-                lo = s.firstEntry();
-                hi = s.higherEntry(lo.getKey());
-            } else if (hi == null) {
-                hi = s.lastEntry();
-                lo = s.lowerEntry(hi.getKey());
+            Neighbours n = neighbours(method, paramsB);
+            if (n.lo().getKey().equals(n.hi().getKey())) {
+                return String.format(Locale.ROOT, "the measured point at %.2fB (%,.0f tokens/s)", n.lo().getKey(),
+                        n.lo().getValue());
             }
             return String.format(Locale.ROOT, "%s the measured points at %.2fB (%,.0f tokens/s) and %.2fB (%,.0f)",
-                    how, lo.getKey(), lo.getValue(), hi.getKey(), hi.getValue());
+                    n.inside() ? "between" : "extrapolated from", n.lo().getKey(), n.lo().getValue(),
+                    n.hi().getKey(), n.hi().getValue());
         }
 
         /**
