@@ -101,6 +101,29 @@ class SftEncoder:
         return {"input_ids": ids, "labels": labels}
 
 
+def job_rows(spec):
+    """The job's training rows and its validation rows (None without validation data)."""
+    train_rows = read_jsonl(spec["training_data"]["path"])
+    eval_rows = read_jsonl(spec["validation_data"]["path"]) if spec.get("validation_data") else None
+    return train_rows, eval_rows
+
+
+def datasets_of(convert, train_rows, eval_rows):
+    """The training and evaluation datasets (evaluation None without rows) of rows converted by convert(rows)."""
+    from datasets import Dataset
+    evaluation = Dataset.from_list(convert(eval_rows)) if eval_rows is not None else None
+    return Dataset.from_list(convert(train_rows)), evaluation
+
+
+def sft_datasets(tokenizer, fmt, train_rows, eval_rows):
+    encode = SftEncoder(tokenizer, fmt)
+    return datasets_of(lambda rows: [encode(r) for r in rows], train_rows, eval_rows)
+
+
+def preference_datasets(train_rows, eval_rows):
+    return datasets_of(preference_rows, train_rows, eval_rows)
+
+
 def preference_rows(rows):
     """TRL's preference layout: conversational for OpenAI-style rows, plain strings for prompt/chosen/rejected."""
     out = []

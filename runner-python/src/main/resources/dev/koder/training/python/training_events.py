@@ -7,6 +7,9 @@ Every Python runner's trainer uses this module:
     trainer.add_callback(TrainingEvents(events, stop))
     run_main(events, main)
 
+or, for a trainer whose whole job is main(args, events, stop), `run_trainer(main)` does all of that setup from
+the JSON file named on the command line.
+
 It appends one JSON object per line to the events file (flushed per line), turns the Hugging Face Trainer's
 callbacks into started/progress/eval/checkpoint events, stops with a checkpoint on SIGTERM (a second SIGTERM
 exits at once), stops on a NaN or infinite loss, and reports an uncaught exception as one classified error
@@ -195,3 +198,13 @@ def run_main(events, main):
         message = "%s: %s" % (type(error).__name__, error)
         events.emit("error", kind=classify(error), message=message[:2000])
         sys.exit(1)
+
+
+def run_trainer(main):
+    """The __main__ of a trainer: reads the JSON arguments named by argv[1], opens the events file, installs the
+    SIGTERM handler and runs main(args, events, stop) under run_main."""
+    with open(sys.argv[1], encoding="utf-8") as f:
+        args = json.load(f)
+    events = EventWriter(args["events_file"])
+    stop = StopSignal.install(events)
+    run_main(events, lambda: main(args, events, stop))

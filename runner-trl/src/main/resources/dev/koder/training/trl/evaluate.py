@@ -31,7 +31,7 @@ def main():
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from trl_train import SftEncoder, read_jsonl
+    from training_data import SftEncoder, read_jsonl
 
     tokenizer = AutoTokenizer.from_pretrained(args["model"])
     model = AutoModelForCausalLM.from_pretrained(args["model"])

@@ -6,18 +6,15 @@ of this attempt); nothing from the spec is ever pasted into code. Reports throug
 checkpoint with the step count continuing, and writes the final adapter or model with its tokenizer to
 output/final.
 """
-import json
 import os
-import sys
 
-from training_data import SftEncoder, finish, precision_of, preference_rows, read_jsonl, trainer_arguments
-from training_events import EventWriter, StopSignal, TrainingEvents, run_main
+from training_data import finish, job_rows, precision_of, preference_datasets, sft_datasets, trainer_arguments
+from training_events import TrainingEvents, run_trainer
 
 
 def main(ARGS, EVENTS, STOP):  # noqa: N803 - the three are this process's globals
     import torch
     import transformers
-    from datasets import Dataset
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     spec = ARGS["spec"]
@@ -65,9 +62,7 @@ def main(ARGS, EVENTS, STOP):  # noqa: N803 - the three are this process's globa
             model = prepare_model_for_kbit_training(
                 model, use_gradient_checkpointing=hp["gradient_checkpointing"])
 
-    fmt = spec["training_data"]["format"]
-    train_rows = read_jsonl(spec["training_data"]["path"])
-    eval_rows = read_jsonl(spec["validation_data"]["path"]) if spec.get("validation_data") else None
+    train_rows, eval_rows = job_rows(spec)
     common = trainer_arguments(ARGS, spec, train_rows, eval_rows, major)
 
     events = TrainingEvents(EVENTS, STOP)
@@ -79,17 +74,14 @@ def main(ARGS, EVENTS, STOP):  # noqa: N803 - the three are this process's globa
             except ImportError:
                 EVENTS.warning("packing without flash attention trains padding-free on one flattened sequence "
                                "with SDPA: slower, and packed examples attend to each other")
-        encode = SftEncoder(tokenizer, fmt)
-        train = Dataset.from_list([encode(r) for r in train_rows])
-        evaluation = Dataset.from_list([encode(r) for r in eval_rows]) if eval_rows is not None else None
+        train, evaluation = sft_datasets(tokenizer, spec["training_data"]["format"], train_rows, eval_rows)
         config = SFTConfig(packing=hp["packing"], **common)
         trainer = SFTTrainer(model=model, args=config, train_dataset=train, eval_dataset=evaluation,
                              processing_class=tokenizer, peft_config=peft_config, callbacks=[events])
     else:
         from trl import DPOConfig, DPOTrainer
         dpo = method["dpo"]
-        train = Dataset.from_list(preference_rows(train_rows))
-        evaluation = Dataset.from_list(preference_rows(eval_rows)) if eval_rows is not None else None
+        train, evaluation = preference_datasets(train_rows, eval_rows)
         config = DPOConfig(beta=dpo["beta"], loss_type=[dpo["loss_type"]], **common)
         trainer = DPOTrainer(model=model, args=config, train_dataset=train, eval_dataset=evaluation,
                              processing_class=tokenizer, peft_config=peft_config, callbacks=[events])
@@ -97,8 +89,6 @@ def main(ARGS, EVENTS, STOP):  # noqa: N803 - the three are this process's globa
     trainer.train(resume_from_checkpoint=ARGS.get("resume_from"))
     finish(trainer, tokenizer, events, EVENTS, STOP, ARGS)
 
+
 if __name__ == "__main__":
-    args = json.load(open(sys.argv[1], encoding="utf-8"))
-    events = EventWriter(args["events_file"])
-    stop = StopSignal.install(events)
-    run_main(events, lambda: main(args, events, stop))
+    run_trainer(main)

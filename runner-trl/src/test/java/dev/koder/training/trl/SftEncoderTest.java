@@ -23,7 +23,7 @@ class SftEncoderTest {
         TinyWorld.Ran ran = w.python(dir, List.of(
                 "import sys",
                 "from transformers import AutoTokenizer",
-                "from trl_train import SftEncoder",
+                "from training_data import SftEncoder",
                 "tok = AutoTokenizer.from_pretrained(sys.argv[1])",
                 "enc = SftEncoder(tok, 'chat')",
                 "msgs = [{'role': 'system', 'content': 'Be loud.'}, {'role': 'user', 'content': 'Shout: ab'},",

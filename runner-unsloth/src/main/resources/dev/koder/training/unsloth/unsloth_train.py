@@ -7,11 +7,9 @@ alpha, dropout, target modules, unsloth's gradient checkpointing), and training 
 (DPO with unsloth's patch) with the SDK's events callback. Data, its encoding and the trainer's arguments are
 the ones every SDK trainer shares (training_data.py), so a spec trains the same way as with the TRL runner.
 """
-import json
-import sys
 
-from training_data import SftEncoder, finish, preference_rows, read_jsonl, trainer_arguments
-from training_events import EventWriter, StopSignal, TrainingEvents, run_main
+from training_data import finish, job_rows, preference_datasets, sft_datasets, trainer_arguments
+from training_events import TrainingEvents, run_trainer
 
 # "all-linear" as unsloth wants it: the projections of Llama-family decoders.
 ALL_LINEAR = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
@@ -30,7 +28,6 @@ def main(ARGS, EVENTS, STOP):  # noqa: N803 - the three are this process's globa
         PatchDPOTrainer()
 
     import transformers
-    from datasets import Dataset
 
     transformers.set_seed(hp["seed"])
     major = int(transformers.__version__.split(".")[0])
@@ -47,9 +44,7 @@ def main(ARGS, EVENTS, STOP):  # noqa: N803 - the three are this process's globa
             bias="none", use_gradient_checkpointing="unsloth" if hp["gradient_checkpointing"] else False,
             random_state=hp["seed"])
 
-    fmt = spec["training_data"]["format"]
-    train_rows = read_jsonl(spec["training_data"]["path"])
-    eval_rows = read_jsonl(spec["validation_data"]["path"]) if spec.get("validation_data") else None
+    train_rows, eval_rows = job_rows(spec)
     common = trainer_arguments(ARGS, spec, train_rows, eval_rows, major)
     # unsloth's own gradient checkpointing is set on the model above; the trainer's stays off.
     common["gradient_checkpointing"] = False
@@ -58,16 +53,13 @@ def main(ARGS, EVENTS, STOP):  # noqa: N803 - the three are this process's globa
     events = TrainingEvents(EVENTS, STOP)
     if objective == "sft":
         from trl import SFTConfig, SFTTrainer
-        encode = SftEncoder(tokenizer, fmt)
-        train = Dataset.from_list([encode(r) for r in train_rows])
-        evaluation = Dataset.from_list([encode(r) for r in eval_rows]) if eval_rows is not None else None
+        train, evaluation = sft_datasets(tokenizer, spec["training_data"]["format"], train_rows, eval_rows)
         trainer = SFTTrainer(model=model, args=SFTConfig(packing=hp["packing"], **common), train_dataset=train,
                              eval_dataset=evaluation, processing_class=tokenizer, callbacks=[events])
     else:
         from trl import DPOConfig, DPOTrainer
         dpo = method["dpo"]
-        train = Dataset.from_list(preference_rows(train_rows))
-        evaluation = Dataset.from_list(preference_rows(eval_rows)) if eval_rows is not None else None
+        train, evaluation = preference_datasets(train_rows, eval_rows)
         config = DPOConfig(beta=dpo["beta"], loss_type=[dpo["loss_type"]], **common)
         trainer = DPOTrainer(model=model, ref_model=None, args=config, train_dataset=train, eval_dataset=evaluation,
                              processing_class=tokenizer, callbacks=[events])
@@ -75,8 +67,6 @@ def main(ARGS, EVENTS, STOP):  # noqa: N803 - the three are this process's globa
     trainer.train(resume_from_checkpoint=ARGS.get("resume_from"))
     finish(trainer, tokenizer, events, EVENTS, STOP, ARGS)
 
+
 if __name__ == "__main__":
-    args = json.load(open(sys.argv[1], encoding="utf-8"))
-    events = EventWriter(args["events_file"])
-    stop = StopSignal.install(events)
-    run_main(events, lambda: main(args, events, stop))
+    run_trainer(main)
