@@ -56,28 +56,27 @@ final class Admission {
     record Prepared(ValidationReport report, CostEstimate estimate, List<String> notes) {
     }
 
-    /** Checks the model folder and every dataset, and estimates the cost when the data is valid. */
-    Prepared prepare(JobSpec spec, List<Violation> runnerProblems) {
-        return prepare(spec, runnerProblems, null);
-    }
-
     /**
+     * Checks the model folder and every dataset, and estimates the cost when the data is valid.
+     *
      * @param spec the job
      * @param runnerProblems what its runner refuses
-     * @param pick the runner that would train it and why (null: the one the spec or settings name)
+     * @param runner the name of the runner that would train it (its measured speed applies)
+     * @param runnerReason why that runner, for the estimate's breakdown, or null
      * @return the checks' findings and the estimate
      */
-    Prepared prepare(JobSpec spec, List<Violation> runnerProblems, Engine.RunnerPick pick) {
+    Prepared prepare(JobSpec spec, List<Violation> runnerProblems, String runner, String runnerReason) {
         ValidationReport report = JobValidation.validate(spec, runnerProblems, List.of(), engine.settings.maxIssues());
         if (!report.valid()) {
             return new Prepared(report, null, List.of());
         }
         List<String> notes = new ArrayList<>();
-        CostEstimate estimate = estimate(spec, report.datasets().get(0), notes, pick);
+        CostEstimate estimate = estimate(spec, report.datasets().get(0), notes, runner, runnerReason);
         return new Prepared(report, estimate, notes);
     }
 
-    CostEstimate estimate(JobSpec spec, DatasetReport training, List<String> notes, Engine.RunnerPick pick) {
+    private CostEstimate estimate(JobSpec spec, DatasetReport training, List<String> notes, String runner,
+            String runnerReason) {
         Optional<ModelShape> shape;
         try {
             shape = ModelShape.find(spec.baseModel());
@@ -103,15 +102,8 @@ final class Admission {
                 memory = GpuModels.find(device).map(GpuModels.GpuModel::memoryGib).orElse(null);
             }
         }
-        String runner = pick != null ? pick.runner().name() : spec.runner().orElseGet(() -> {
-            try {
-                return engine.runnerFor(spec).name();
-            } catch (RuntimeException e) {
-                return "trl";
-            }
-        });
         return engine.estimator.estimate(spec, training.stats(), shape.get(), device, memory, measured(), runner,
-                pick == null ? null : pick.reason());
+                runnerReason);
     }
 
     /** Finished jobs' average throughput, newest first, to calibrate estimates. */

@@ -114,7 +114,7 @@ final class JobService implements Jobs {
         if (!problems.isEmpty()) {
             throw new UnsupportedFeatureException(runner.name(), problems);
         }
-        Admission.Prepared prepared = admission.prepare(resolved, List.of(), pick);
+        Admission.Prepared prepared = admission.prepare(resolved, List.of(), runner.name(), pick.reason());
         Instant now = engine.clock.instant();
         String id = ids.next(now);
         Job job = new Job(id, resolved, JobStatus.VALIDATING, false, runner.name(), now, now, null, null, 0,

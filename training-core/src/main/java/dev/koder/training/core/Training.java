@@ -326,7 +326,7 @@ public final class Training implements AutoCloseable {
         Engine.RunnerPick pick = engine.pick(resolved);
         TrainingRunner runner = pick.runner();
         List<Violation> problems = new ArrayList<>(JobService.runnerProblems(runner, resolved));
-        Admission.Prepared prepared = admission.prepare(resolved, problems, pick);
+        Admission.Prepared prepared = admission.prepare(resolved, problems, runner.name(), pick.reason());
         problems.addAll(engine.scheduler(s -> s.check(
                 Admission.request("ftjob-validate", resolved, engine.clock.instant(), prepared.estimate()))));
         List<String> notes = new ArrayList<>();
@@ -346,8 +346,14 @@ public final class Training implements AutoCloseable {
      */
     public CostEstimate estimate(JobSpec spec) {
         JobSpec resolved = JobSpecJson.resolvePaths(spec, Path.of("").toAbsolutePath());
-        Admission.Prepared prepared = admission.prepare(resolved, List.of(), engine.runners.names().isEmpty() ? null
-                : engine.pick(resolved));
+        Admission.Prepared prepared;
+        if (engine.runners.names().isEmpty()) {
+            // Nothing installed to pick from: the runner the spec names, else TRL, whose speed was measured.
+            prepared = admission.prepare(resolved, List.of(), resolved.runner().orElse("trl"), null);
+        } else {
+            Engine.RunnerPick pick = engine.pick(resolved);
+            prepared = admission.prepare(resolved, List.of(), pick.runner().name(), pick.reason());
+        }
         if (!prepared.report().valid()) {
             List<Violation> problems = new ArrayList<>(prepared.report().violations());
             prepared.report().datasets().forEach(d -> d.issues().stream()

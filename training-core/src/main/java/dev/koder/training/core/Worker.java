@@ -209,7 +209,7 @@ final class Worker implements AutoCloseable {
     private void revalidate(JobRecord r) {
         JobSpec spec = r.job().spec();
         try {
-            Admission.Prepared prepared = admission.prepare(spec, List.of());
+            Admission.Prepared prepared = admission.prepare(spec, List.of(), r.job().runner(), "chosen at submission");
             if (engine.ledger != null && engine.ledger.entry(r.id()).isEmpty()) {
                 admission.reserve(spec, r.id(), prepared);
             }
