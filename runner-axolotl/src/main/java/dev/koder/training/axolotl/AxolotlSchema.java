@@ -151,11 +151,6 @@ final class AxolotlSchema {
         return keys;
     }
 
-    /** @return the schema's top-level keys */
-    static Set<String> topLevelKeys() {
-        return names(TREE.path("properties"));
-    }
-
     private static Set<String> names(JsonNode object) {
         Set<String> out = new LinkedHashSet<>();
         object.propertyNames().forEach(out::add);

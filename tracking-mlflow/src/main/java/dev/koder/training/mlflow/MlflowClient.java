@@ -154,23 +154,6 @@ final class MlflowClient {
         post("/api/2.0/mlflow/runs/log-batch", body);
     }
 
-    /** @return the metric's history, oldest first (always asks with max_results: without it the server answers nothing) */
-    List<Metric> history(String runId, String key) {
-        List<Metric> out = new ArrayList<>();
-        String token = null;
-        do {
-            JsonNode r = get("/api/2.0/mlflow/metrics/get-history?run_id=" + encode(runId) + "&metric_key="
-                    + encode(key) + "&max_results=25000" + (token == null ? "" : "&page_token=" + encode(token)));
-            for (JsonNode m : r.path("metrics")) {
-                out.add(new Metric(m.path("key").asString(), m.path("value").asDouble(), m.path("timestamp").asLong(),
-                        m.path("step").asLong()));
-            }
-            token = r.path("next_page_token").isMissingNode() || r.path("metrics").isEmpty() ? null
-                    : r.path("next_page_token").asString();
-        } while (token != null && !token.isEmpty());
-        return out;
-    }
-
     /**
      * Uploads a file through the tracking server's artifact proxy.
      *

@@ -9,6 +9,7 @@ import dev.koder.training.spi.TrackingContext;
 import dev.koder.training.spi.TrackingSink;
 import dev.koder.training.spi.UsageRecord;
 import dev.koder.training.spi.UsageSink;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
@@ -98,7 +99,7 @@ final class EventBus implements AutoCloseable {
 
     /** @param job a job @return what the tracking sinks say about it, one line each */
     List<String> describe(Job job) {
-        List<String> lines = new java.util.ArrayList<>();
+        List<String> lines = new ArrayList<>();
         for (TrackingSink s : tracking) {
             try {
                 s.describe(job).ifPresent(lines::add);

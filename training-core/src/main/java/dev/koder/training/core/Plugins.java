@@ -160,7 +160,7 @@ final class Plugins<T> {
     record Ranked<T>(T plugin, boolean explicit) {
     }
 
-    /** @param name a property @return whether the configuration names a plugin through it */
+    /** @return whether the configuration names a plugin through this kind's property */
     boolean named() {
         return config.get(property).filter(s -> !s.isBlank()).isPresent();
     }
