@@ -15,7 +15,6 @@ import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
 
@@ -38,15 +37,10 @@ final class StandIn {
 
     private StandIn() throws IOException, URISyntaxException {
         dir = Files.createTempDirectory("axolotl-standin");
-        TrlRunner trl = new TrlRunner(new PluginConfig(dir, Map.of()));
-        Path real = trl.python().environment(line -> { }).python();
-        Path standin = Path.of(StandIn.class.getResource("/axolotl-standin").toURI());
-        python = dir.resolve("python-with-axolotl-standin");
-        // Paths only (no user data): the stand-in package goes first on the Python path.
-        Files.writeString(python, "#!/bin/sh\nPYTHONPATH='" + standin + "'${PYTHONPATH:+:$PYTHONPATH}\n"
-                + "export PYTHONPATH\nexec '" + real + "' \"$@\"\n");
-        Files.setPosixFilePermissions(python, PosixFilePermissions.fromString("rwxr-xr-x"));
-        model = new TrlTools(trl).tinyModel(dir.resolve("tiny-llama"), List.of(TRAIN, PREFS), 64, dir.resolve("work"),
+        TrlTools tools = new TrlTools(new TrlRunner(new PluginConfig(dir, Map.of())));
+        python = tools.pythonWithPathFirst(dir.resolve("python-with-axolotl-standin"),
+                Path.of(StandIn.class.getResource("/axolotl-standin").toURI()), line -> { });
+        model = tools.tinyModel(dir.resolve("tiny-llama"), List.of(TRAIN, PREFS), 64, dir.resolve("work"),
                 line -> { });
     }
 

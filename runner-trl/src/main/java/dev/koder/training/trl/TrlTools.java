@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -46,6 +47,28 @@ public final class TrlTools {
         args.put("layers", 2);
         python.runTool("tiny_model.py", args, work, lines);
         return output;
+    }
+
+    /**
+     * Writes a shell script that runs this runner's managed Python with a folder first on its module path, so
+     * another runner's tests can train through a package that stands in for its framework.
+     *
+     * @param script the script to write
+     * @param first the folder to put first on PYTHONPATH
+     * @param lines receives the output of making the environment, if it is not made yet
+     * @return the script
+     */
+    public Path pythonWithPathFirst(Path script, Path first, Consumer<String> lines) {
+        Path real = python.environment(lines).python();
+        try {
+            // Paths only, never user data.
+            Files.writeString(script, "#!/bin/sh\nPYTHONPATH='" + first + "'${PYTHONPATH:+:$PYTHONPATH}\n"
+                    + "export PYTHONPATH\nexec '" + real + "' \"$@\"\n");
+            Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return script;
     }
 
     /**

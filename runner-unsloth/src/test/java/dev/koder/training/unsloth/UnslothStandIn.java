@@ -16,7 +16,6 @@ import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
 
@@ -40,13 +39,11 @@ final class UnslothStandIn {
     private UnslothStandIn() throws IOException, URISyntaxException {
         dir = Files.createTempDirectory("unsloth-standin");
         TrlRunner trl = new TrlRunner(new PluginConfig(dir, Map.of()));
+        TrlTools tools = new TrlTools(trl);
         plainPython = trl.python().environment(line -> { }).python();
-        Path standin = Path.of(UnslothStandIn.class.getResource("/unsloth-standin").toURI());
-        python = dir.resolve("python-with-unsloth-standin");
-        Files.writeString(python, "#!/bin/sh\nPYTHONPATH='" + standin + "'${PYTHONPATH:+:$PYTHONPATH}\n"
-                + "export PYTHONPATH\nexec '" + plainPython + "' \"$@\"\n");
-        Files.setPosixFilePermissions(python, PosixFilePermissions.fromString("rwxr-xr-x"));
-        model = new TrlTools(trl).tinyModel(dir.resolve("tiny-llama"), List.of(TRAIN, PREFS), 64, dir.resolve("work"),
+        python = tools.pythonWithPathFirst(dir.resolve("python-with-unsloth-standin"),
+                Path.of(UnslothStandIn.class.getResource("/unsloth-standin").toURI()), line -> { });
+        model = tools.tinyModel(dir.resolve("tiny-llama"), List.of(TRAIN, PREFS), 64, dir.resolve("work"),
                 line -> { });
     }
 
