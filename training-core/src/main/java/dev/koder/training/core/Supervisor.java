@@ -499,7 +499,11 @@ final class Supervisor {
         }
     }
 
-    /** The last lines of a log file, read from its end. */
+    /**
+     * The last lines of a log file, read from its end. A line that progress bars rewrote with carriage returns
+     * (tqdm, as axolotl and the Hugging Face libraries print) counts as what a terminal would show: the text
+     * after its last carriage return that is not blank.
+     */
     static List<String> stderrTail(Path file, int lines) {
         if (file == null || !Files.isRegularFile(file)) {
             return List.of();
@@ -511,14 +515,25 @@ final class Supervisor {
             f.seek(length - size);
             f.readFully(buf);
             String text = new String(buf, StandardCharsets.UTF_8);
-            List<String> all = new ArrayList<>(List.of(text.split("\r?\n")));
+            List<String> all = new ArrayList<>(List.of(text.split("\n")));
             if (size < length && !all.isEmpty()) {
                 all.remove(0);
             }
+            all.replaceAll(Supervisor::shownPart);
             all.removeIf(String::isBlank);
             return List.copyOf(all.subList(Math.max(0, all.size() - lines), all.size()));
         } catch (IOException e) {
             return List.of("(cannot read " + file + ": " + e.getMessage() + ")");
         }
+    }
+
+    private static String shownPart(String line) {
+        String[] parts = line.split("\r");
+        for (int i = parts.length - 1; i >= 0; i--) {
+            if (!parts[i].isBlank()) {
+                return parts[i];
+            }
+        }
+        return "";
     }
 }
