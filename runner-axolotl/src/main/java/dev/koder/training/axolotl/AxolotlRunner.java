@@ -2,14 +2,13 @@ package dev.koder.training.axolotl;
 
 import dev.koder.training.api.AdapterType;
 import dev.koder.training.api.DatasetFormat;
-import dev.koder.training.api.JobFailure;
 import dev.koder.training.api.JobSpec;
 import dev.koder.training.api.Objective;
 import dev.koder.training.api.Violation;
 import dev.koder.training.python.PythonProbe;
+import dev.koder.training.python.PythonRunner;
 import dev.koder.training.python.PythonTrainer;
 import dev.koder.training.python.Requirements;
-import dev.koder.training.spi.ExitStatus;
 import dev.koder.training.spi.LaunchPlan;
 import dev.koder.training.spi.MethodKind;
 import dev.koder.training.spi.PluginConfig;
@@ -19,7 +18,6 @@ import dev.koder.training.spi.RunnerChoice;
 import dev.koder.training.spi.TrainingRunner;
 import dev.koder.training.spi.TrainingRunnerProvider;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -40,7 +38,7 @@ import java.util.Optional;
  * the base model is a local folder; cancel is SIGTERM (the plugin saves a checkpoint and stops); resume is
  * {@code resume_from_checkpoint}.
  */
-public final class AxolotlRunner implements TrainingRunner {
+public final class AxolotlRunner extends PythonRunner {
 
     /** The runner's name. */
     public static final String NAME = "axolotl";
@@ -48,22 +46,10 @@ public final class AxolotlRunner implements TrainingRunner {
     static final String PLUGIN_SCRIPT = "training_axolotl.py";
     static final Requirements REQUIREMENTS = Requirements.fromResource(NAME, AxolotlRunner.class, "requirements.txt");
 
-    private final PythonTrainer python;
-
     /** @param config plugin configuration: the properties of {@link PythonTrainer} */
     public AxolotlRunner(PluginConfig config) {
-        this.python = new PythonTrainer(NAME, REQUIREMENTS, config,
-                List.of(new PythonTrainer.Script(AxolotlRunner.class, PLUGIN_SCRIPT)));
-    }
-
-    /** @return the Python side */
-    public PythonTrainer python() {
-        return python;
-    }
-
-    @Override
-    public String name() {
-        return NAME;
+        super(NAME, new PythonTrainer(NAME, REQUIREMENTS, config,
+                List.of(new PythonTrainer.Script(AxolotlRunner.class, PLUGIN_SCRIPT))));
     }
 
     @Override
@@ -78,14 +64,14 @@ public final class AxolotlRunner implements TrainingRunner {
             problems.add(new Violation("/hyperparameters/packing", "axolotl cannot pack DPO data "
                     + "(sample_packing with rl); set packing to false"));
         }
-        Optional<PythonProbe> probe = python.knownProbe();
-        if (!python.managed() && probe.isPresent() && probe.get().version("axolotl").isEmpty()) {
+        Optional<PythonProbe> probe = python().knownProbe();
+        if (!python().managed() && probe.isPresent() && probe.get().version("axolotl").isEmpty()) {
             problems.add(new Violation("/runner", "runner 'axolotl' needs axolotl " + AxolotlSchema.VERSION + " in "
                     + probe.get().executable() + ", which does not have it; install it there or set "
-                    + python.pythonProperty() + " to a Python that has it"));
+                    + python().pythonProperty() + " to a Python that has it"));
         }
         if (spec.method().adapter() == AdapterType.QLORA) {
-            problems.addAll(python.qloraProblems());
+            problems.addAll(python().qloraProblems());
         }
         return problems;
     }
@@ -93,9 +79,9 @@ public final class AxolotlRunner implements TrainingRunner {
     /** Second after unsloth: broad coverage, where a Python with axolotl is there. */
     @Override
     public RunnerChoice choice(JobSpec spec) {
-        Optional<PythonProbe> probe = python.knownProbe();
+        Optional<PythonProbe> probe = python().knownProbe();
         if (probe.isEmpty() || probe.get().version("axolotl").isEmpty()) {
-            return RunnerChoice.unavailable("no Python with axolotl on this host (set " + python.pythonProperty()
+            return RunnerChoice.unavailable("no Python with axolotl on this host (set " + python().pythonProperty()
                     + ")");
         }
         return new RunnerChoice(20, "axolotl " + probe.get().version("axolotl").get()
@@ -106,29 +92,21 @@ public final class AxolotlRunner implements TrainingRunner {
     public LaunchPlan prepare(JobSpec spec, RunContext ctx) throws IOException {
         boolean cuda = spec.resources().gpus() > 0;
         Path dir = ctx.workdir().resolve("axolotl");
-        boolean bf16 = python.knownProbe().map(PythonProbe::bf16).orElse(false);
+        boolean bf16 = python().knownProbe().map(PythonProbe::bf16).orElse(false);
         AxolotlJob.write(spec, dir, ctx.outputDir(), ctx.resumeFrom().orElse(null), cuda, bf16, AxolotlJob.Paths.ABSOLUTE);
         Map<String, String> env = new LinkedHashMap<>();
         env.put("AXOLOTL_DO_NOT_TRACK", "1");
         env.put("WANDB_MODE", "disabled");
         env.put("DO_NOT_TRACK", "1");
-        if (Files.isDirectory(Path.of(spec.baseModel()))) {
-            env.put("HF_HUB_OFFLINE", "1");
-        }
         if (!cuda) {
             env.put("CUDA_VISIBLE_DEVICES", "");
         }
         Path config = dir.resolve(AxolotlJob.CONFIG);
-        python.knownProbe().flatMap(p -> p.version("axolotl")).ifPresent(v -> ctx.progress().accept("axolotl " + v
+        python().knownProbe().flatMap(p -> p.version("axolotl")).ifPresent(v -> ctx.progress().accept("axolotl " + v
                 + (v.startsWith(AxolotlSchema.VERSION.substring(0, AxolotlSchema.VERSION.lastIndexOf('.')))
                         ? "" : "; the config was made and checked for axolotl " + AxolotlSchema.VERSION)));
-        return python.launch(spec, ctx, (staged, argsFile) -> List.of("-u", "-m", "axolotl.cli.train",
+        return python().launch(spec, ctx, (staged, argsFile) -> List.of("-u", "-m", "axolotl.cli.train",
                 config.toString()), Map.of("axolotl_config", config.toString()), env);
-    }
-
-    @Override
-    public Optional<JobFailure> classifyFailure(ExitStatus exit, List<String> stderrTail) {
-        return python.classify(exit, stderrTail);
     }
 
     /** Finds the runner through ServiceLoader. */

@@ -295,6 +295,10 @@ public final class PythonTrainer {
         envVars.put("PYTHONDONTWRITEBYTECODE", "1");
         envVars.put("TOKENIZERS_PARALLELISM", "false");
         envVars.put("HF_HUB_DISABLE_TELEMETRY", "1");
+        if (Files.isDirectory(Path.of(spec.baseModel()))) {
+            // A local model needs no hub: no call goes out, and none waits on an unreachable network.
+            envVars.put("HF_HUB_OFFLINE", "1");
+        }
         envVars.put("TRAINING_ARGS", argsFile.toString());
         envVars.put("TRAINING_EVENTS_FILE", ctx.eventsFile().toString());
         envVars.putAll(env);

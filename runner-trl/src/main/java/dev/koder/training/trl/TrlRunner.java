@@ -2,24 +2,21 @@ package dev.koder.training.trl;
 
 import dev.koder.training.api.AdapterType;
 import dev.koder.training.api.DatasetFormat;
-import dev.koder.training.api.JobFailure;
 import dev.koder.training.api.JobSpec;
 import dev.koder.training.api.Violation;
+import dev.koder.training.python.PythonRunner;
 import dev.koder.training.python.PythonTrainer;
 import dev.koder.training.python.Requirements;
-import dev.koder.training.spi.ExitStatus;
 import dev.koder.training.spi.LaunchPlan;
 import dev.koder.training.spi.MethodKind;
 import dev.koder.training.spi.PluginConfig;
 import dev.koder.training.spi.RunContext;
 import dev.koder.training.spi.RunnerCapabilities;
 import dev.koder.training.spi.RunnerChoice;
-import dev.koder.training.spi.TrainingRunner;
 import java.io.IOException;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * The default runner: TRL with transformers and peft, which runs anywhere PyTorch runs (here on a CPU with tiny
@@ -29,31 +26,19 @@ import java.util.Optional;
  * <p>Its Python comes from {@link PythonTrainer}: a managed virtualenv with {@code requirements.txt} beside this
  * class, or the interpreter named by the property {@code training.python}.
  */
-public final class TrlRunner implements TrainingRunner {
+public final class TrlRunner extends PythonRunner {
 
     /** The runner's name. */
     public static final String NAME = "trl";
     static final String TRAIN_SCRIPT = "trl_train.py";
     static final Requirements REQUIREMENTS = Requirements.fromResource(NAME, TrlRunner.class, "requirements.txt");
 
-    private final PythonTrainer python;
-
     /** @param config plugin configuration: the properties of {@link PythonTrainer} */
     public TrlRunner(PluginConfig config) {
-        this.python = new PythonTrainer(NAME, REQUIREMENTS, config, List.of(
+        super(NAME, new PythonTrainer(NAME, REQUIREMENTS, config, List.of(
                 new PythonTrainer.Script(TrlRunner.class, TRAIN_SCRIPT),
                 new PythonTrainer.Script(TrlRunner.class, "tiny_model.py"),
-                new PythonTrainer.Script(TrlRunner.class, "evaluate.py")));
-    }
-
-    /** @return the Python side: environment, preflight, helper scripts */
-    public PythonTrainer python() {
-        return python;
-    }
-
-    @Override
-    public String name() {
-        return NAME;
+                new PythonTrainer.Script(TrlRunner.class, "evaluate.py"))));
     }
 
     @Override
@@ -64,7 +49,7 @@ public final class TrlRunner implements TrainingRunner {
     /** QLoRA needs CUDA and bitsandbytes: refused at once when the interpreter is known to lack them. */
     @Override
     public List<Violation> check(JobSpec spec) {
-        return spec.method().adapter() == AdapterType.QLORA ? python.qloraProblems() : List.of();
+        return spec.method().adapter() == AdapterType.QLORA ? python().qloraProblems() : List.of();
     }
 
     /** Last of the SDK's runners when a spec names none, and always there: it runs anywhere PyTorch runs. */
@@ -75,11 +60,6 @@ public final class TrlRunner implements TrainingRunner {
 
     @Override
     public LaunchPlan prepare(JobSpec spec, RunContext context) throws IOException {
-        return python.launch(spec, context, TRAIN_SCRIPT, Map.of());
-    }
-
-    @Override
-    public Optional<JobFailure> classifyFailure(ExitStatus exit, List<String> stderrTail) {
-        return python.classify(exit, stderrTail);
+        return python().launch(spec, context, TRAIN_SCRIPT, Map.of());
     }
 }

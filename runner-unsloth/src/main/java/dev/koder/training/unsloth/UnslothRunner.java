@@ -2,14 +2,13 @@ package dev.koder.training.unsloth;
 
 import dev.koder.training.api.AdapterType;
 import dev.koder.training.api.DatasetFormat;
-import dev.koder.training.api.JobFailure;
 import dev.koder.training.api.JobSpec;
 import dev.koder.training.api.Objective;
 import dev.koder.training.api.Violation;
 import dev.koder.training.python.PythonProbe;
+import dev.koder.training.python.PythonRunner;
 import dev.koder.training.python.PythonTrainer;
 import dev.koder.training.python.Requirements;
-import dev.koder.training.spi.ExitStatus;
 import dev.koder.training.spi.LaunchPlan;
 import dev.koder.training.spi.MethodKind;
 import dev.koder.training.spi.PluginConfig;
@@ -19,8 +18,6 @@ import dev.koder.training.spi.RunnerChoice;
 import dev.koder.training.spi.TrainingRunner;
 import dev.koder.training.spi.TrainingRunnerProvider;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
@@ -40,7 +37,7 @@ import java.util.Set;
  * ({@code UNSLOTH_COMPILE_LOCATION} in the job's folder). {@code training.unsloth.allow-cpu=true} lifts the CUDA
  * rule, for testing the runner with a stand-in unsloth on a machine without a GPU; real unsloth needs CUDA.
  */
-public final class UnslothRunner implements TrainingRunner {
+public final class UnslothRunner extends PythonRunner {
 
     /** The runner's name. */
     public static final String NAME = "unsloth";
@@ -53,24 +50,13 @@ public final class UnslothRunner implements TrainingRunner {
             new MethodKind(Objective.SFT, AdapterType.QLORA), new MethodKind(Objective.SFT, AdapterType.FULL),
             new MethodKind(Objective.DPO, AdapterType.LORA), new MethodKind(Objective.DPO, AdapterType.QLORA));
 
-    private final PythonTrainer python;
     private final boolean allowCpu;
 
     /** @param config plugin configuration: the properties of {@link PythonTrainer}, and {@value #ALLOW_CPU_PROPERTY} */
     public UnslothRunner(PluginConfig config) {
-        this.python = new PythonTrainer(NAME, REQUIREMENTS, config,
-                List.of(new PythonTrainer.Script(UnslothRunner.class, TRAIN_SCRIPT)));
+        super(NAME, new PythonTrainer(NAME, REQUIREMENTS, config,
+                List.of(new PythonTrainer.Script(UnslothRunner.class, TRAIN_SCRIPT))));
         this.allowCpu = config.get(ALLOW_CPU_PROPERTY).map(v -> v.strip().equalsIgnoreCase("true")).orElse(false);
-    }
-
-    /** @return the Python side */
-    public PythonTrainer python() {
-        return python;
-    }
-
-    @Override
-    public String name() {
-        return NAME;
     }
 
     @Override
@@ -81,11 +67,11 @@ public final class UnslothRunner implements TrainingRunner {
     @Override
     public List<Violation> check(JobSpec spec) {
         List<Violation> problems = new ArrayList<>();
-        Optional<PythonProbe> probe = python.knownProbe();
+        Optional<PythonProbe> probe = python().knownProbe();
         if (probe.isEmpty()) {
-            if (!python.managed() || spec.resources().gpus() == 0) {
+            if (!python().managed() || spec.resources().gpus() == 0) {
                 problems.add(new Violation("/runner", "runner 'unsloth' has no Python with unsloth on this host; set "
-                        + python.pythonProperty() + " to a CUDA Python with unsloth installed"));
+                        + python().pythonProperty() + " to a CUDA Python with unsloth installed"));
             }
             return problems;
         }
@@ -93,7 +79,7 @@ public final class UnslothRunner implements TrainingRunner {
         if (p.version("unsloth").isEmpty()) {
             problems.add(new Violation("/runner", "runner 'unsloth' needs unsloth in " + p.executable()
                     + ", which does not have it; install it there (" + p.executable() + " -m pip install '"
-                    + REQUIREMENTS.pin("unsloth") + "') or set " + python.pythonProperty()));
+                    + REQUIREMENTS.pin("unsloth") + "') or set " + python().pythonProperty()));
         }
         if (!p.cuda() && !allowCpu) {
             problems.add(new Violation("/resources/gpus", "unsloth trains on CUDA GPUs only, and " + p.executable()
@@ -116,9 +102,9 @@ public final class UnslothRunner implements TrainingRunner {
         if (spec.resources().gpus() == 0) {
             return RunnerChoice.unavailable("unsloth trains on CUDA GPUs only");
         }
-        Optional<PythonProbe> probe = python.knownProbe();
+        Optional<PythonProbe> probe = python().knownProbe();
         if (probe.isEmpty() || probe.get().version("unsloth").isEmpty()) {
-            return RunnerChoice.unavailable("no Python with unsloth on this host (set " + python.pythonProperty()
+            return RunnerChoice.unavailable("no Python with unsloth on this host (set " + python().pythonProperty()
                     + ")");
         }
         return new RunnerChoice(30, "unsloth " + probe.get().version("unsloth").get()
@@ -129,16 +115,8 @@ public final class UnslothRunner implements TrainingRunner {
     public LaunchPlan prepare(JobSpec spec, RunContext ctx) throws IOException {
         Map<String, String> env = new LinkedHashMap<>();
         env.put("UNSLOTH_COMPILE_LOCATION", ctx.workdir().resolve("unsloth_compiled_cache").toString());
-        if (Files.isDirectory(Path.of(spec.baseModel()))) {
-            env.put("HF_HUB_OFFLINE", "1");
-        }
-        return python.launch(spec, ctx, (staged, argsFile) -> List.of("-u", staged.resolve(TRAIN_SCRIPT).toString(),
+        return python().launch(spec, ctx, (staged, argsFile) -> List.of("-u", staged.resolve(TRAIN_SCRIPT).toString(),
                 argsFile.toString()), Map.of(), env);
-    }
-
-    @Override
-    public Optional<JobFailure> classifyFailure(ExitStatus exit, List<String> stderrTail) {
-        return python.classify(exit, stderrTail);
     }
 
     /** Finds the runner through ServiceLoader. */

@@ -1,0 +1,42 @@
+package dev.koder.training.python;
+
+import dev.koder.training.api.JobFailure;
+import dev.koder.training.spi.ExitStatus;
+import dev.koder.training.spi.TrainingRunner;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * What every runner with a Python trainer has in common: its name, its {@link PythonTrainer}, and the failure
+ * its trainer's stderr shows. A subclass says what it trains, what it refuses and how it launches.
+ */
+public abstract class PythonRunner implements TrainingRunner {
+
+    private final String name;
+    private final PythonTrainer python;
+
+    /**
+     * @param name the runner's name
+     * @param python its Python side
+     */
+    protected PythonRunner(String name, PythonTrainer python) {
+        this.name = Objects.requireNonNull(name, "name");
+        this.python = Objects.requireNonNull(python, "python");
+    }
+
+    /** @return the Python side: environment, preflight, helper scripts */
+    public PythonTrainer python() {
+        return python;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public Optional<JobFailure> classifyFailure(ExitStatus exit, List<String> stderrTail) {
+        return python.classify(exit, stderrTail);
+    }
+}
