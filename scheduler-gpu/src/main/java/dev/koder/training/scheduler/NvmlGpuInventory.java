@@ -62,8 +62,17 @@ public final class NvmlGpuInventory implements GpuInventory {
         try {
             nvml = Native.load(library, Nvml.class);
         } catch (UnsatisfiedLinkError e) {
-            LOG.debug("NVML library {} not found: {}", library, e.getMessage());
-            return Optional.empty();
+            // A driver install often has only the versioned name (no -dev package for the unversioned link).
+            String versioned = "nvidia-ml".equals(library) ? "libnvidia-ml.so.1" : null;
+            try {
+                if (versioned == null) {
+                    throw e;
+                }
+                nvml = Native.load(versioned, Nvml.class);
+            } catch (UnsatisfiedLinkError again) {
+                LOG.debug("NVML library {} not found: {}", library, e.getMessage());
+                return Optional.empty();
+            }
         }
         int rc = nvml.nvmlInit_v2();
         if (rc != SUCCESS) {

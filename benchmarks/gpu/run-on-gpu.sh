@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The GPU checks of docs/BENCHMARKS.md, as one script for a machine with one NVIDIA GPU, Python with torch,
+# transformers, peft and accelerate, and no network. Run from the repository root with:
+#   .whl/  wheels of trl, datasets, dill and multiprocess (pip download --no-deps, see BENCHMARKS.md)
+#   .gpu/  a jlink runtime (.gpu/jre) and the training command's jar (.gpu/training.jar)
+#   OUT    a folder for the results
+# 1. The SDK on the GPU: the NVML pool, then a LoRA SFT and a LoRA DPO job through `training submit` on a
+#    0.12B Llama made here, with their status (estimate against measured).
+# 2. The estimator's sweep (benchmarks/gpu/sweep-plan.json) through the TRL runner's trainer.
+set -uo pipefail
+: "${OUT:?set OUT to a folder for the results}"
+root="$(pwd)"
+export PYTHONUNBUFFERED=1 TOKENIZERS_PARALLELISM=false HF_HUB_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1
+python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir .whl/*.whl 2>&1 | grep -v WARNING
+python3 -c "import torch, transformers, peft, trl, datasets; print('torch', torch.__version__, 'transformers',
+transformers.__version__, 'peft', peft.__version__, 'trl', trl.__version__, 'datasets', datasets.__version__,
+torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'no CUDA')" | tee "$OUT/versions.txt" || exit 1
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee -a "$OUT/versions.txt"
+
+# 1. The SDK.
+work=/tmp/gpu-check
+home="$work/home"
+mkdir -p "$home"
+printf 'training.python=%s\n' "$(command -v python3)" >"$home/training.properties"
+java() { timeout "$1" "$root/.gpu/jre/bin/java" -jar "$root/.gpu/training.jar" "${@:2}"; }
+{
+  python3 - "$work" "$root" <<'EOF'
+import json, os, subprocess, sys
+work, root = sys.argv[1], sys.argv[2]
+cuda = os.environ.get("CHECK_DEVICE", "cuda") == "cuda"  # CHECK_DEVICE=cpu tries the mechanics on a CPU
+data = os.path.join(root, "examples/data")
+model = os.path.join(work, "llama-0.12b")
+args = {"output": model, "corpus": [os.path.join(data, f) for f in sorted(os.listdir(data)) if f.endswith(".jsonl")],
+        "model_type": "llama", "hidden": 768, "layers": 12, "heads": 12, "kv_heads": 4, "intermediate": 2048,
+        "vocab_size": 32000, "device": "cuda" if cuda else "cpu", "dtype": "bf16" if cuda else "fp32",
+        "max_positions": 2048}
+with open(os.path.join(work, "model.json"), "w") as f:
+    json.dump(args, f)
+subprocess.run([sys.executable, os.path.join(root, "runner-trl/src/main/resources/dev/koder/training/trl/tiny_model.py"),
+                os.path.join(work, "model.json")], check=True)
+for name, steps in (("sft-lora", 120 if cuda else 4), ("dpo", 60 if cuda else 2)):
+    with open(os.path.join(root, "examples/specs", name + ".json")) as f:
+        spec = json.load(f)
+    spec["base_model"] = model
+    spec["hyperparameters"] = dict(spec["hyperparameters"], max_steps=steps, learning_rate=0.0003)
+    spec["hyperparameters"].pop("epochs", None)
+    spec.pop("validation_data", None)
+    spec["checkpoints"] = {"every_steps": steps, "keep_last": 1}
+    spec["resources"] = {"gpus": 1 if cuda else 0}
+    spec["training_data"]["path"] = os.path.join(data, os.path.basename(spec["training_data"]["path"]))
+    with open(os.path.join(work, name + ".json"), "w") as f:
+        json.dump(spec, f, indent=1)
+EOF
+  java 60 pool --home "$home"
+  for name in sft-lora dpo; do
+    java 150 submit "$work/$name.json" --home "$home"
+  done
+  for id in $(ls "$home/jobs"); do
+    java 30 status "$id" --home "$home"
+    java 30 status "$id" --home "$home" --json >"$OUT/status-$id.json"
+  done
+  java 30 estimate --history --home "$home"
+} 2>&1 | tee "$OUT/sdk.log" | grep -v -E "it/s\]|examples/s\]"
+
+# 2. The sweep; each point is appended to sweep.jsonl as soon as it is measured.
+timeout "${SWEEP_SECONDS:-330}" python3 benchmarks/gpu/sweep.py "${SWEEP_PLAN:-benchmarks/gpu/sweep-plan.json}" "$work/sweep" \
+  "$OUT/sweep.jsonl" ${SWEEP_ONLY:+--only "$SWEEP_ONLY"} >"$OUT/sweep.log" 2>&1
+echo "sweep exit $?; points measured: $(wc -l <"$OUT/sweep.jsonl" 2>/dev/null)"
+cut -c1-400 "$OUT/sweep.jsonl" 2>/dev/null
