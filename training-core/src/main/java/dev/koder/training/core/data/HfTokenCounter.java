@@ -6,6 +6,8 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Exact counts with a model's own {@code tokenizer.json}, through the Hugging Face tokenizers library (DJL's
@@ -13,6 +15,19 @@ import java.util.Map;
  * under-count long examples silently.
  */
 public final class HfTokenCounter implements TokenCounter {
+
+    /** DJL's setting of which build of its native library to load (cpu, or a CUDA flavour). */
+    static final String FLAVOR = "RUST_FLAVOR";
+
+    private static final Logger LOG = LoggerFactory.getLogger(HfTokenCounter.class);
+
+    static {
+        // On a host with CUDA, DJL picks a CUDA build of the tokenizers library and downloads it, which fails
+        // offline (seen on an H200 host). Counting tokens needs no GPU, and the CPU build is the bundled one.
+        if (System.getenv(FLAVOR) == null && System.getProperty(FLAVOR) == null) {
+            System.setProperty(FLAVOR, "cpu");
+        }
+    }
 
     private final HuggingFaceTokenizer tokenizer;
 
@@ -45,9 +60,30 @@ public final class HfTokenCounter implements TokenCounter {
     public static TokenCounter forModel(String baseModel) {
         Path file = Path.of(baseModel).resolve("tokenizer.json");
         if (baseModel.startsWith("/") && Files.isRegularFile(file)) {
-            return open(file);
+            try {
+                return open(file);
+            } catch (UncheckedIOException e) {
+                if (!nativeLibraryMissing(e)) {
+                    throw e;
+                }
+                LOG.warn("The tokenizers library does not load on this host ({}); tokens are approximated",
+                        e.getMessage());
+            } catch (LinkageError e) {
+                LOG.warn("The tokenizers library does not load on this host ({}); tokens are approximated",
+                        e.toString());
+            }
         }
         return new ApproximateTokenCounter();
+    }
+
+    /** @return whether a failure to open a tokenizer is the native library's, not the file's */
+    static boolean nativeLibraryMissing(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof LinkageError || String.valueOf(t.getMessage()).contains("native library")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Override

@@ -1,8 +1,11 @@
 package dev.koder.training.core.data;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.koder.training.core.internal.Json;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -42,5 +45,27 @@ class HfTokenCounterTest {
             assertThat(hub.exact()).isFalse();
             assertThat(bare.exact()).isFalse();
         }
+    }
+
+    @Test
+    void theBundledCpuBuildIsLoaded_evenOnAHostWithCuda() throws Exception {
+        // Seen on an H200 host: DJL picked its CUDA build, tried to download it offline and failed every job.
+        try (TokenCounter counter = HfTokenCounter.open(FIXTURE.resolve("tokenizer.json"))) {
+            assertThat(System.getProperty(HfTokenCounter.FLAVOR)).isEqualTo(System.getenv(HfTokenCounter.FLAVOR) == null
+                    ? "cpu" : null);
+        }
+    }
+
+    @Test
+    void aBrokenTokenizerFileIsAnError_aMissingNativeLibraryIsNot(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("tokenizer.json"), "{\"not\": \"a tokenizer\"}");
+        assertThatThrownBy(() -> HfTokenCounter.forModel(dir.toString())).isInstanceOf(UncheckedIOException.class)
+                .hasMessageContaining(dir.resolve("tokenizer.json").toString());
+        assertThat(HfTokenCounter.nativeLibraryMissing(new UncheckedIOException("Cannot load tokenizer x",
+                new IOException(new IllegalStateException("Failed to load Huggingface native library."))))).isTrue();
+        assertThat(HfTokenCounter.nativeLibraryMissing(new UncheckedIOException("x",
+                new IOException(new UnsatisfiedLinkError("libtokenizers.so"))))).isTrue();
+        assertThat(HfTokenCounter.nativeLibraryMissing(new UncheckedIOException("x",
+                new IOException("data did not match any variant")))).isFalse();
     }
 }
