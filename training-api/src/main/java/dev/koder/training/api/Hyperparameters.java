@@ -20,13 +20,16 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  *     is set
  * @param warmupSteps warm-up steps, 0 to 1,000,000
  * @param batchSize examples per optimiser step over all GPUs, 1 to 65,536
- * @param microBatchSize examples per forward pass on one GPU, 1 to 4,096; default 4
+ * @param microBatchSize examples per forward pass on one GPU, 1 to 4,096, or {@link #AUTO} ({@code "auto"} in JSON: the
+ *     largest that fits its GPU, chosen when the job is admitted, with batch_size kept through accumulation); default 4
  * @param gradientAccumulationSteps micro-batches per optimiser step, 1 to 4,096
  * @param maxSeqLength tokens per example after which it is truncated, 16 to 1,048,576; default 2048
  * @param weightDecay AdamW weight decay, 0 to 1; default 0
  * @param maxGradNorm gradient clipping norm, greater than 0 and at most 1000; default 1
  * @param seed random seed, 0 to 2,147,483,647; default 42
- * @param gradientCheckpointing recompute activations to save memory; default true
+ * @param gradientCheckpointing recompute activations to save memory; null means auto ({@code "auto"} in JSON, the
+ *     default): off when the job fits its GPU with a safety margin without it, on otherwise, chosen when the job is
+ *     admitted
  * @param packing pack several short examples into one sequence (SFT only); default false
  * @param precision training precision; default auto
  */
@@ -57,6 +60,18 @@ public record Hyperparameters(
     public static final int MIN_SEQ_LENGTH = 16;
     /** Longest accepted maximum sequence length. */
     public static final int MAX_SEQ_LENGTH = 1_048_576;
+    /** The micro-batch size that means auto: the largest that fits, chosen when the job is admitted. */
+    public static final int AUTO = 0;
+
+    /** @return whether the micro-batch size is left to admission ({@link #AUTO}) */
+    public boolean autoMicroBatch() {
+        return microBatchSize != null && microBatchSize == AUTO;
+    }
+
+    /** @return whether gradient checkpointing is left to admission (null: auto) */
+    public boolean autoGradientCheckpointing() {
+        return gradientCheckpointing == null;
+    }
 
     /** @return a builder with every value unset (defaults apply) */
     public static Builder builder() {
@@ -107,7 +122,12 @@ public record Hyperparameters(
             c.add(Checks.at(at, "warmup_steps"), "set either warmup_ratio or warmup_steps, not both");
         }
         c.between(Checks.at(at, "batch_size"), batchSize, 1, 65_536);
-        c.between(Checks.at(at, "micro_batch_size"), microBatchSize, 1, 4_096);
+        if (!autoMicroBatch()) {
+            c.between(Checks.at(at, "micro_batch_size"), microBatchSize, 1, 4_096);
+        } else if (gradientAccumulationSteps != null) {
+            c.add(Checks.at(at, "gradient_accumulation_steps"), "set either micro_batch_size auto or "
+                    + "gradient_accumulation_steps, not both: auto keeps batch_size and derives the accumulation");
+        }
         c.between(Checks.at(at, "gradient_accumulation_steps"), gradientAccumulationSteps, 1, 4_096);
         c.between(Checks.at(at, "max_seq_length"), maxSeqLength, MIN_SEQ_LENGTH, MAX_SEQ_LENGTH);
         c.between(Checks.at(at, "weight_decay"), weightDecay, 0, false, 1, false);
@@ -124,6 +144,13 @@ public record Hyperparameters(
 
     private void checkBatch(Checks c, String at, int gpus) {
         int dp = Math.max(1, gpus);
+        if (autoMicroBatch()) {
+            if (batchSize != null && batchSize % dp != 0) {
+                c.add(Checks.at(at, "batch_size"), "must be a multiple of the GPU count " + dp + " with micro_batch_size "
+                        + "auto, got " + batchSize);
+            }
+            return;
+        }
         int micro = microBatchSize == null ? 4 : microBatchSize;
         if (micro < 1 || (batchSize != null && batchSize < 1)
                 || (gradientAccumulationSteps != null && gradientAccumulationSteps < 1)) {
@@ -142,10 +169,13 @@ public record Hyperparameters(
 
     Hyperparameters resolved(TrainingMethod method, int gpus) {
         int dp = Math.max(1, gpus);
+        boolean auto = autoMicroBatch();
         int micro = microBatchSize == null ? 4 : microBatchSize;
-        int accumulation = gradientAccumulationSteps != null ? gradientAccumulationSteps
+        // Auto keeps the batch (given, else what the default micro-batch of 4 would make); admission sets the
+        // micro-batch and the accumulation.
+        Integer accumulation = auto ? null : gradientAccumulationSteps != null ? gradientAccumulationSteps
                 : batchSize != null ? Math.max(1, batchSize / (micro * dp)) : 1;
-        int batch = batchSize != null ? batchSize : micro * dp * accumulation;
+        int batch = batchSize != null ? batchSize : auto ? 4 * dp : micro * dp * accumulation;
         return new Hyperparameters(
                 epochs == null && maxSteps == null ? Integer.valueOf(3) : epochs,
                 maxSteps,
@@ -158,7 +188,7 @@ public record Hyperparameters(
                 weightDecay == null ? Double.valueOf(0.0) : weightDecay,
                 maxGradNorm == null ? Double.valueOf(1.0) : maxGradNorm,
                 seed == null ? Integer.valueOf(42) : seed,
-                gradientCheckpointing == null ? Boolean.TRUE : gradientCheckpointing,
+                gradientCheckpointing,
                 packing == null ? Boolean.FALSE : packing,
                 precision == null ? Precision.AUTO : precision);
     }
@@ -227,6 +257,12 @@ public record Hyperparameters(
             return this;
         }
 
+        /** @return this, with the largest micro-batch that fits chosen at admission ({@link #AUTO}) */
+        public Builder microBatchSizeAuto() {
+            this.microBatchSize = AUTO;
+            return this;
+        }
+
         /** @param microBatchSize examples per forward pass per GPU @return this */
         public Builder microBatchSize(int microBatchSize) {
             this.microBatchSize = microBatchSize;
@@ -263,7 +299,13 @@ public record Hyperparameters(
             return this;
         }
 
-        /** @param on recompute activations to save memory @return this */
+        /** @return this, with gradient checkpointing decided at admission by memory (the default) */
+        public Builder gradientCheckpointingAuto() {
+            this.gradientCheckpointing = null;
+            return this;
+        }
+
+        /** @param on recompute activations in backward (the default, auto, decides by memory) @return this */
         public Builder gradientCheckpointing(boolean on) {
             this.gradientCheckpointing = on;
             return this;

@@ -30,7 +30,9 @@ class JobSpecTest {
         assertThat(h.gradientAccumulationSteps()).isEqualTo(1);
         assertThat(h.batchSize()).isEqualTo(4);
         assertThat(h.maxSeqLength()).isEqualTo(2048);
-        assertThat(h.gradientCheckpointing()).isTrue();
+        assertThat(h.gradientCheckpointing()).as("auto: chosen at admission by memory").isNull();
+        assertThat(h.autoGradientCheckpointing()).isTrue();
+        assertThat(h.autoMicroBatch()).isFalse();
         assertThat(h.packing()).isFalse();
         assertThat(h.precision()).isEqualTo(Precision.AUTO);
         assertThat(s.resources().gpus()).isEqualTo(1);
@@ -110,5 +112,22 @@ class JobSpecTest {
         assertThat(WireName.parse(DatasetFormat.class, "Prompt-Completion")).isEqualTo(DatasetFormat.PROMPT_COMPLETION);
         assertThatThrownBy(() -> WireName.parse(Tier.class, "gold")).hasMessage(
                 "must be one of enterprise, pro, free, got \"gold\"");
+    }
+
+    @Test
+    void autoMicroBatch_keepsTheBatch_andRefusesAnAccumulationBesideIt() {
+        JobSpec s = minimal().hyperparameters(Hyperparameters.builder().microBatchSizeAuto().batchSize(32).build())
+                .resources(Resources.builder().gpus(2).build()).build();
+        assertThat(s.hyperparameters().autoMicroBatch()).isTrue();
+        assertThat(s.hyperparameters().batchSize()).isEqualTo(32);
+        assertThat(s.hyperparameters().gradientAccumulationSteps()).as("derived at admission").isNull();
+        assertThat(minimal().hyperparameters(Hyperparameters.builder().microBatchSizeAuto().build()).build()
+                .hyperparameters().batchSize()).as("the default micro-batch's batch").isEqualTo(4);
+        assertThatThrownBy(() -> minimal().hyperparameters(Hyperparameters.builder().microBatchSizeAuto()
+                .gradientAccumulationSteps(4).build()).build()).isInstanceOf(InvalidSpecException.class)
+                .hasMessageContaining("set either micro_batch_size auto or gradient_accumulation_steps");
+        assertThatThrownBy(() -> minimal().hyperparameters(Hyperparameters.builder().microBatchSizeAuto().batchSize(5)
+                .build()).resources(Resources.builder().gpus(2).build()).build())
+                .isInstanceOf(InvalidSpecException.class).hasMessageContaining("multiple of the GPU count 2");
     }
 }

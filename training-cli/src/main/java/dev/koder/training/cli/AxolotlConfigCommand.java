@@ -2,6 +2,7 @@ package dev.koder.training.cli;
 
 import dev.koder.training.api.JobSpec;
 import dev.koder.training.axolotl.AxolotlJob;
+import dev.koder.training.core.estimate.Recipe;
 import dev.koder.training.core.spec.JobSpecJson;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -42,7 +43,10 @@ final class AxolotlConfigCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter stdout = command.commandLine().getOut();
-        JobSpec job = JobSpecJson.resolvePaths(JobSpecJson.read(spec), spec.toAbsolutePath().getParent());
+        // Auto values take the choice made without an estimate (an export has no GPU to plan against).
+        Recipe recipe = Recipe.unestimated(JobSpecJson.resolvePaths(JobSpecJson.read(spec),
+                spec.toAbsolutePath().getParent()), "an exported config is not planned against a GPU");
+        JobSpec job = recipe.spec();
         boolean cuda = switch (device) {
             case "cuda" -> true;
             case "cpu" -> false;
@@ -61,6 +65,7 @@ final class AxolotlConfigCommand implements Callable<Integer> {
         common.print(stdout, doc, text -> {
             text.println(dir.resolve(AxolotlJob.CONFIG) + ": axolotl 0.18.0 config for " + job.method().label() + " on "
                     + (cuda ? "cuda" : "cpu") + ", checked against axolotl's schema");
+            recipe.lines().forEach(l -> text.println("  " + l));
             try (var files = Files.walk(dir.resolve("data"))) {
                 files.filter(Files::isRegularFile).forEach(f -> text.println("  data: " + dir.relativize(f)));
             } catch (IOException e) {

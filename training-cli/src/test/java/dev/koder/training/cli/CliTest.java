@@ -259,7 +259,9 @@ class CliTest {
         assertThat(estimate.code()).as(estimate.out() + estimate.err()).isZero();
         assertThat(estimate.out()).contains(s + ": ").contains("on 1 x H100, ")
                 .contains("tokens: 460 examples").contains("parameters: 134,5").contains("published config")
-                .contains("GPU-hours: 1 GPU x").contains("= 2.1").contains("GiB of 80 GiB (H100): fits");
+                .contains("GPU-hours: 1 GPU x").contains("= 4.1").contains("GiB of 80 GiB (H100): fits")
+                .contains("recipe: gradient checkpointing off (auto: the peak without it, 4.1 GiB, is within 85% of "
+                        + "the GPU's 80 GiB");
         JsonNode json = run("estimate", s.toString(), "--home", home(), "--json").json();
         double hours = json.get("gpu_hours").asDouble();
         assertThat(hours).isPositive();

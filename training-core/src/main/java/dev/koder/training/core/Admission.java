@@ -16,6 +16,7 @@ import dev.koder.training.api.Violation;
 import dev.koder.training.core.estimate.Estimator;
 import dev.koder.training.core.estimate.GpuModels;
 import dev.koder.training.core.estimate.ModelShape;
+import dev.koder.training.core.estimate.Recipe;
 import dev.koder.training.core.internal.Json;
 import dev.koder.training.spi.GpuDevice;
 import dev.koder.training.spi.JobRecord;
@@ -53,7 +54,8 @@ final class Admission {
      * @param estimate the cost, or null when the model is not on this machine or the data is invalid
      * @param notes why something could not be estimated
      */
-    record Prepared(ValidationReport report, CostEstimate estimate, List<String> notes) {
+    record Prepared(ValidationReport report, CostEstimate estimate, List<String> notes, JobSpec spec,
+            List<String> recipe) {
     }
 
     /**
@@ -68,26 +70,27 @@ final class Admission {
     Prepared prepare(JobSpec spec, List<Violation> runnerProblems, String runner, String runnerReason) {
         ValidationReport report = JobValidation.validate(spec, runnerProblems, List.of(), engine.settings.maxIssues());
         if (!report.valid()) {
-            return new Prepared(report, null, List.of());
+            return new Prepared(report, null, List.of(), spec, List.of());
         }
         List<String> notes = new ArrayList<>();
-        CostEstimate estimate = estimate(spec, report.datasets().get(0), notes, runner, runnerReason);
-        return new Prepared(report, estimate, notes);
+        Recipe recipe = recipe(spec, report.datasets().get(0), notes, runner, runnerReason);
+        return new Prepared(report, recipe.estimate(), notes, recipe.spec(), recipe.lines());
     }
 
-    private CostEstimate estimate(JobSpec spec, DatasetReport training, List<String> notes, String runner,
+    /** Chooses the spec's auto values and estimates it; without a model size, safe choices and no estimate. */
+    private Recipe recipe(JobSpec spec, DatasetReport training, List<String> notes, String runner,
             String runnerReason) {
         Optional<ModelShape> shape;
         try {
             shape = ModelShape.find(spec.baseModel());
         } catch (IOException e) {
             notes.add("no estimate: " + e.getMessage());
-            return null;
+            return Recipe.unestimated(spec, "the model's size is unknown here");
         }
         if (shape.isEmpty()) {
             notes.add("no estimate: the config.json of " + spec.baseModel() + " is not on this machine (not a "
                     + "local folder, not in the Hugging Face cache), so its size is unknown");
-            return null;
+            return Recipe.unestimated(spec, "the model's size is unknown here");
         }
         String device = null;
         Double memory = null;
@@ -102,7 +105,7 @@ final class Admission {
                 memory = GpuModels.find(device).map(GpuModels.GpuModel::memoryGib).orElse(null);
             }
         }
-        return engine.estimator.estimate(spec, training.stats(), shape.get(), device, memory, measured(), runner,
+        return engine.estimator.recipe(spec, training.stats(), shape.get(), device, memory, measured(), runner,
                 runnerReason);
     }
 

@@ -115,28 +115,30 @@ final class JobService implements Jobs {
             throw new UnsupportedFeatureException(runner.name(), problems);
         }
         Admission.Prepared prepared = admission.prepare(resolved, List.of(), runner.name(), pick.reason());
+        // The spec as it will run: auto values chosen (the reasons go in the first event and the estimate).
+        JobSpec chosen = prepared.spec();
         Instant now = engine.clock.instant();
         String id = ids.next(now);
-        Job job = new Job(id, resolved, JobStatus.VALIDATING, false, runner.name(), now, now, null, null, 0,
+        Job job = new Job(id, chosen, JobStatus.VALIDATING, false, runner.name(), now, now, null, null, 0,
                 JobProgress.NONE, checkpoint, null, null, parent == null ? null : parent.id(), prepared.estimate(),
                 null, null, null);
         if (prepared.report().valid()) {
-            List<Violation> impossible = engine.scheduler(s -> s.check(Admission.request(id, resolved, now,
+            List<Violation> impossible = engine.scheduler(s -> s.check(Admission.request(id, chosen, now,
                     prepared.estimate())));
             if (!impossible.isEmpty()) {
                 throw new InvalidSpecException("No GPU in this service's pool can run this job", impossible);
             }
         }
-        admission.reserve(resolved, id, prepared);
+        admission.reserve(chosen, id, prepared);
         String origin = parent == null ? "" : "; resumes job " + parent.id() + " from its checkpoint "
                 + checkpoint + " (step " + parent.progress().step() + ")";
         List<JobEvent> events;
         try {
             events = engine.store.insert(JobRecord.of(job), List.of(new NewEvent(now,
-                    EventLevel.INFO, JobEvent.TYPE_STATUS, "submitted by " + resolved.tenant() + " ("
-                            + resolved.tier().wireName() + "): " + resolved.method().label() + " of "
-                            + resolved.baseModel() + " with runner " + runner.name() + " (" + pick.reason() + ")"
-                            + origin,
+                    EventLevel.INFO, JobEvent.TYPE_STATUS, "submitted by " + chosen.tenant() + " ("
+                            + chosen.tier().wireName() + "): " + chosen.method().label() + " of "
+                            + chosen.baseModel() + " with runner " + runner.name() + " (" + pick.reason() + ")"
+                            + origin + prepared.recipe().stream().map(l -> "; " + l).collect(Collectors.joining()),
                     Map.of("to", JobStatus.VALIDATING.wireName(), "runner", runner.name(), "runner_reason",
                             pick.reason()))));
         } catch (RuntimeException e) {
@@ -146,7 +148,7 @@ final class JobService implements Jobs {
             throw e;
         }
         engine.bus.publish(job, events);
-        admission.finish(id, resolved, prepared);
+        admission.finish(id, chosen, prepared);
         if (worker != null) {
             worker.wake();
         }

@@ -36,6 +36,11 @@ public final class Estimator {
     static final double GIB = 1024.0 * 1024 * 1024;
 
     private final Table table = Table.load();
+
+    /** @return the calibration table this estimator uses */
+    Table table() {
+        return table;
+    }
     private final Pricing pricing;
 
     /**
@@ -112,10 +117,117 @@ public final class Estimator {
      */
     public CostEstimate estimate(JobSpec spec, DatasetStats training, ModelShape model, String deviceName,
             Double deviceMemoryGib, List<Measured> measured, String runner, String runnerReason) {
+        return recipe(spec, training, model, deviceName, deviceMemoryGib, measured, runner, runnerReason).estimate();
+    }
+
+    /**
+     * Chooses the spec's auto values with the estimate, then estimates the result. Gradient checkpointing auto is
+     * off when the job's peak without it stays within {@link Recipe#MEMORY_SHARE} of the GPU's memory, else on;
+     * micro-batch auto is the fastest that fits there (for one checkpointing setting, the largest), with the
+     * batch kept through accumulation. Without a GPU memory to plan against (a CPU job, an unknown GPU) checkpointing
+     * is off on the CPU and on on a GPU, and the micro-batch is the default's 4 or the largest divisor of the batch
+     * below it. Explicit values are kept.
+     *
+     * @return the chosen spec, the reasons, and its estimate
+     */
+    public Recipe recipe(JobSpec spec, DatasetStats training, ModelShape model, String deviceName,
+            Double deviceMemoryGib, List<Measured> measured, String runner, String runnerReason) {
+        if (!Recipe.hasAuto(spec)) {
+            return new Recipe(spec, List.of(), compute(spec, training, model, deviceName, deviceMemoryGib, measured,
+                    runner, runnerReason, List.of()));
+        }
+        Hyperparameters h = spec.hyperparameters();
+        boolean cpu = spec.resources().gpus() == 0;
+        Double limit = memoryLimit(spec, deviceMemoryGib);
+        if (cpu || limit == null) {
+            Recipe r = Recipe.unestimated(cpu && h.autoGradientCheckpointing() ? with(spec, false) : spec, cpu
+                    ? "a CPU job: host memory is not planned against" : "the GPU's memory is unknown");
+            List<String> lines = new ArrayList<>(r.lines());
+            if (cpu && h.autoGradientCheckpointing()) {
+                lines.add(0, "recipe: gradient checkpointing off (auto; a CPU job: recomputation only costs time, "
+                        + "and host memory is not planned against)");
+            }
+            return new Recipe(r.spec(), lines, compute(r.spec(), training, model, deviceName, deviceMemoryGib, measured,
+                    runner, runnerReason, lines));
+        }
+        List<Boolean> settings = h.autoGradientCheckpointing() ? List.of(false, true) : List.of(h.gradientCheckpointing());
+        List<Integer> micros = h.autoMicroBatch()
+                ? Recipe.divisorsDescending(Recipe.perGpuBatch(spec), Recipe.MAX_AUTO_MICRO_BATCH)
+                : List.of(h.microBatchSize());
+        double budget = Recipe.MEMORY_SHARE * limit;
+        JobSpec best = null;
+        CostEstimate bestEstimate = null;
+        for (boolean checkpointing : settings) {
+            for (int micro : micros) {
+                JobSpec candidate = Recipe.with(spec, checkpointing, micro);
+                CostEstimate e = compute(candidate, training, model, deviceName, deviceMemoryGib, measured, runner,
+                        runnerReason, List.of());
+                if (e.memory().total() <= budget && (bestEstimate == null
+                        || e.tokensPerSecond() > bestEstimate.tokensPerSecond())) {
+                    best = candidate;
+                    bestEstimate = e;
+                }
+            }
+        }
+        if (best == null) {
+            // Nothing fits: the least memory there is; the estimate says it does not fit.
+            best = Recipe.with(spec, h.autoGradientCheckpointing() || h.gradientCheckpointing(), micros.get(micros.size() - 1));
+        }
+        Hyperparameters chosen = best.hyperparameters();
+        List<String> lines = new ArrayList<>();
+        if (h.autoGradientCheckpointing()) {
+            CostEstimate without = compute(Recipe.with(spec, false, chosen.microBatchSize()), training, model,
+                    deviceName, deviceMemoryGib, measured, runner, runnerReason, List.of());
+            lines.add(chosen.gradientCheckpointing()
+                    ? String.format(Locale.ROOT, "recipe: gradient checkpointing on (auto: without it the peak "
+                            + "would be %.1f GiB, more than %.0f%% of the GPU's %.0f GiB)", without.memory().total(),
+                            100 * Recipe.MEMORY_SHARE, limit)
+                    : String.format(Locale.ROOT, "recipe: gradient checkpointing off (auto: the peak without it, %.1f "
+                            + "GiB, is within %.0f%% of the GPU's %.0f GiB; a step is about %.2fx faster without "
+                            + "recomputation)", without.memory().total(), 100 * Recipe.MEMORY_SHARE, limit,
+                            table.noCheckpointing.get(method(spec))));
+        }
+        if (h.autoMicroBatch()) {
+            int micro = chosen.microBatchSize();
+            int larger = micros.stream().filter(m -> m > micro).reduce((a, b) -> b).orElse(0);
+            String next = "";
+            if (larger > 0) {
+                CostEstimate e = compute(Recipe.with(spec, chosen.gradientCheckpointing(), larger), training, model,
+                        deviceName, deviceMemoryGib, measured, runner, runnerReason, List.of());
+                next = String.format(Locale.ROOT, "; %d would need %.1f GiB", larger, e.memory().total());
+            }
+            lines.add(String.format(Locale.ROOT, "recipe: micro-batch %d x accumulation %d = batch %d (auto: the "
+                    + "fastest that fits %.0f%% of the GPU's %.0f GiB%s)", micro, chosen.gradientAccumulationSteps(),
+                    chosen.batchSize(), 100 * Recipe.MEMORY_SHARE, limit, next));
+        }
+        return new Recipe(best, lines, compute(best, training, model, deviceName, deviceMemoryGib, measured, runner,
+                runnerReason, lines));
+    }
+
+    private static JobSpec with(JobSpec spec, boolean checkpointing) {
+        return spec.toBuilder().hyperparameters(spec.hyperparameters().toBuilder().gradientCheckpointing(checkpointing)
+                .build()).build();
+    }
+
+    private static Double memoryLimit(JobSpec spec, Double deviceMemoryGib) {
+        if (deviceMemoryGib == null && spec.resources().minGpuMemoryGib() != null) {
+            return spec.resources().minGpuMemoryGib().doubleValue();
+        }
+        return deviceMemoryGib;
+    }
+
+    private static String method(JobSpec spec) {
+        return spec.method().objective() == Objective.DPO ? "dpo"
+                : spec.method().adapter() == AdapterType.FULL ? "full" : "lora";
+    }
+
+    private CostEstimate compute(JobSpec spec, DatasetStats training, ModelShape model, String deviceName,
+            Double deviceMemoryGib, List<Measured> measured, String runner, String runnerReason, List<String> recipe) {
         List<String> lines = new ArrayList<>();
         if (runnerReason != null) {
             lines.add("runner: " + runner + " (" + runnerReason + ")");
         }
+        lines.addAll(recipe);
         Hyperparameters h = spec.hyperparameters();
         boolean dpo = spec.method().objective() == Objective.DPO;
         AdapterType adapter = spec.method().adapter();
@@ -198,7 +310,8 @@ public final class Estimator {
         }
 
         // Memory.
-        CostEstimate.MemoryEstimate memory = memory(spec, model, trainable, cpu);
+        boolean chunkedLoss = chunkedLoss(spec, runner);
+        CostEstimate.MemoryEstimate memory = memory(spec, model, trainable, cpu, chunkedLoss);
         String memoryBasis = "";
         List<Double> memoryRatios = new ArrayList<>();
         for (Measured m : measured) {
@@ -219,19 +332,17 @@ public final class Estimator {
                         memoryRatios.size() > 1 ? "s" : "", device);
             }
         }
-        Double limit = deviceMemoryGib;
-        if (limit == null && spec.resources().minGpuMemoryGib() != null) {
-            limit = spec.resources().minGpuMemoryGib().doubleValue();
-        }
+        Double limit = memoryLimit(spec, deviceMemoryGib);
         boolean fits = limit == null || memory.total() <= limit;
         lines.add(String.format(Locale.ROOT, "memory per %s: weights %.2f GiB (%s) + optimizer %.2f%s + the larger of "
-                + "activations %.2f (%s) + logits %.2f (the loss's fp32 log-probabilities and gradient, vocabulary %,d) "
+                + "activations %.2f (%s) + logits %.2f (the loss's fp32 log-probabilities and gradient, vocabulary %,d%s) "
                 + "and gradients %.2f, + overhead %.2f = %.2f GiB%s", cpu ? "host" : "GPU",
                 memory.weights(), weightLabel(spec, cpu), memory.optimizer(),
                 memory.reference() > 0 ? String.format(Locale.ROOT, " + frozen reference %.2f", memory.reference()) : "",
                 memory.activations(), ActivationMemory.Family.of(model.family()).name().toLowerCase(Locale.ROOT)
                         + "-family layers, " + (checkpointing ? "gradient checkpointing: every layer's input and one "
                         + "layer recomputed" : "no gradient checkpointing"), memory.logits(), model.vocab(),
+                chunkedLoss ? String.format(Locale.ROOT, ", TRL's chunked loss: %d tokens at a time", LOSS_CHUNK) : "",
                 memory.gradients(), memory.overhead(), memory.total(), limit == null ? "" : String.format(Locale.ROOT,
                         " of %.0f GiB%s: %s", limit, deviceName == null ? "" : " (" + device + ")",
                         fits ? "fits" : "DOES NOT FIT"))
@@ -261,7 +372,19 @@ public final class Estimator {
         return 2;
     }
 
-    CostEstimate.MemoryEstimate memory(JobSpec spec, ModelShape m, long trainable, boolean cpu) {
+    /** Tokens TRL's SFT loss projects to the vocabulary at a time (its default loss, chunked_nll, since TRL 1.x). */
+    static final int LOSS_CHUNK = 256;
+
+    /**
+     * @return whether the job's loss runs in chunks of {@link #LOSS_CHUNK} tokens, so the vocabulary-wide logits of the
+     *     whole micro-batch never exist at once: TRL's SFT does (measured on an H200: a 0.5B model with a 151,936-token
+     *     vocabulary peaked at 2.5 GiB, below its own micro-batch's bf16 logits); its DPO and the other runners do not
+     */
+    static boolean chunkedLoss(JobSpec spec, String runner) {
+        return "trl".equals(runner) && spec.method().objective() == Objective.SFT;
+    }
+
+    CostEstimate.MemoryEstimate memory(JobSpec spec, ModelShape m, long trainable, boolean cpu, boolean chunkedLoss) {
         Hyperparameters h = spec.hyperparameters();
         int bytes = bytesPerParam(spec, cpu);
         boolean dpo = spec.method().objective() == Objective.DPO;
@@ -284,7 +407,9 @@ public final class Estimator {
         double activations = (saved - tokens * per.restBytesPerToken()) / GIB;
         // The loss keeps fp32 log-probabilities of the whole vocabulary (in restBytesPerToken); its backward then
         // makes their gradient in fp32 and casts it to the logits' dtype while they are still held.
-        double logits = tokens * (per.restBytesPerToken() + (4.0 + bytes) * m.vocab()) / GIB;
+        double vocabulary = (4.0 + 4.0 + bytes) * m.vocab();
+        long lossTokens = chunkedLoss ? Math.min(tokens, LOSS_CHUNK) : tokens;
+        double logits = (tokens * (per.restBytesPerToken() - 4.0 * m.vocab()) + lossTokens * vocabulary) / GIB;
         double reference = dpo && spec.method().adapter() == AdapterType.FULL ? weights : 0;
         // Allocator reserve and kernel workspaces (the CUDA context is outside PyTorch's own peak).
         double overhead = cpu ? 0.5 : 0.75;
@@ -329,25 +454,25 @@ public final class Estimator {
             return new Throughput(perSecond, "cpu", "assumed: 25 GFLOP/s per CPU core x " + cores
                     + " cores; run a job to calibrate");
         }
-        String method = spec.method().objective() == Objective.DPO ? "dpo"
-                : spec.method().adapter() == AdapterType.FULL ? "full" : "lora";
-        double h100 = table.interpolate(method, model.parameters() / 1e9);
+        String method = method(spec);
+        double paramsB = model.parameters() / 1e9;
+        double reference = table.interpolate(method, paramsB);
         List<String> notes = new ArrayList<>();
-        notes.add("calibration: " + table.reference + " " + method + " at " + String.format(Locale.ROOT, "%.2fB",
-                model.parameters() / 1e9) + " parameters, " + table.bracket(method, model.parameters() / 1e9)
-                + String.format(Locale.ROOT, ", at %,.0f tokens a micro-step", table.referenceTokens));
         // DPO's micro-step runs chosen and rejected: twice the sequences, in the calibration too.
         int sequences = spec.method().objective() == Objective.DPO ? 2 : 1;
+        double referenceTokens = sequences * table.referenceTokens;
+        notes.add("calibration: " + table.reference + "-class TRL " + method + " at " + String.format(Locale.ROOT,
+                "%.2fB", paramsB) + " parameters, " + table.bracket(method, paramsB) + String.format(Locale.ROOT,
+                ", at %,.0f tokens a micro-step", referenceTokens));
         double microTokens = (double) sequences * spec.hyperparameters().microBatchSize()
                 * spec.hyperparameters().maxSeqLength();
-        double shape = table.shape(microTokens, sequences * table.referenceTokens);
+        double shape = table.shape(microTokens, referenceTokens, reference);
         if (Math.abs(shape - 1) > 0.005) {
-            notes.add(String.format(Locale.ROOT, "x %.2f for %,.0f tokens a micro-step on each GPU (a GPU runs at "
-                    + "t / (t + %,.0f) of its speed; %s)", shape, microTokens, table.saturationTokens,
-                    table.saturationSource));
+            notes.add(String.format(Locale.ROOT, "x %.2f for %,.0f tokens a micro-step on each GPU (a micro-step "
+                    + "costs %.2f s of fixed overhead plus its tokens at the saturated rate; %s)", shape, microTokens,
+                    table.overhead(referenceTokens / reference), table.overheadSource));
         }
-        double factor = spec.method().objective() == Objective.DPO ? table.trlDpo : table.trlSft;
-        notes.add(String.format(Locale.ROOT, "x %.2f for TRL", factor));
+        double factor = 1;
         switch (runner) {
             case "trl" -> {
             }
@@ -367,8 +492,10 @@ public final class Estimator {
             notes.add(String.format(Locale.ROOT, "x %.2f for packing without flash attention", table.packing));
         }
         if (!spec.hyperparameters().gradientCheckpointing()) {
-            factor *= table.noCheckpointing;
-            notes.add(String.format(Locale.ROOT, "x %.2f without gradient checkpointing", table.noCheckpointing));
+            double faster = table.noCheckpointing.get(method);
+            factor *= faster;
+            notes.add(String.format(Locale.ROOT, "x %.2f without gradient checkpointing (measured: %s)", faster,
+                    table.noCheckpointingSource));
         }
         Optional<GpuModels.GpuModel> gpu = GpuModels.find(device);
         double scale = gpu.map(g -> g.bf16Tflops() / GpuModels.reference().bf16Tflops()).orElse(1.0);
@@ -377,7 +504,7 @@ public final class Estimator {
         } else if (scale != 1.0) {
             notes.add(String.format(Locale.ROOT, "x %.2f for %s's bf16 throughput", scale, gpu.get().type()));
         }
-        return new Throughput(h100 * factor * scale * shape, device, String.join(", ", notes));
+        return new Throughput(reference * factor * scale * shape, device, String.join(", ", notes));
     }
 
     /** unsloth's speed relative to TRL, assumed until measured: its published figure for LoRA on one GPU. */
@@ -399,45 +526,75 @@ public final class Estimator {
         return String.format(Locale.ROOT, "%.1f h", s / 3600);
     }
 
-    /** The calibration table. */
+    /**
+     * The calibration table: TRL's tokens/s on an H100-class GPU by method and model size, at the reference
+     * micro-step (gradient checkpointing on). Points measured with the TRL runner (the GPU sweep) are taken as
+     * they are; the plain peft loop's are scaled by TRL's measured speed relative to it. The sweep also gives the
+     * fixed cost of a micro-step and the gain without gradient checkpointing.
+     */
     static final class Table {
         final String reference;
-        final TreeMap<Double, Double> lora = new TreeMap<>();
-        final TreeMap<Double, Double> full = new TreeMap<>();
-        final TreeMap<Double, Double> dpo = new TreeMap<>();
-        double trlSft;
-        double trlDpo;
+        final TreeMap<Double, Point> lora = new TreeMap<>();
+        final TreeMap<Double, Point> full = new TreeMap<>();
+        final TreeMap<Double, Point> dpo = new TreeMap<>();
+        final List<JsonNode> sweep = new ArrayList<>();
+        String sweepCard;
         double packing;
         double qlora;
-        double noCheckpointing;
+        final Map<String, Double> noCheckpointing = new java.util.HashMap<>();
+        String noCheckpointingSource;
         double referenceTokens;
-        double saturationTokens;
-        String saturationSource;
+        double stepOverhead;
+        String overheadSource;
+
+        /** A measured point: TRL-equivalent tokens/s, and where it comes from. */
+        record Point(double tokensPerSecond, String source) {
+        }
 
         private Table(String reference) {
             this.reference = reference;
+        }
+
+        private TreeMap<Double, Point> series(String method) {
+            return switch (method) {
+                case "lora" -> lora;
+                case "full" -> full;
+                default -> dpo;
+            };
         }
 
         static Table load() {
             try (InputStream in = Estimator.class.getResourceAsStream("throughput.json")) {
                 JsonNode root = Json.MAPPER.readTree(in);
                 Table t = new Table(root.get("reference_gpu").asString());
+                t.referenceTokens = root.get("micro_step_tokens").asDouble();
+                double trlSft = root.at("/trl_factor/sft").asDouble();
+                double trlDpo = root.at("/trl_factor/dpo").asDouble();
                 for (JsonNode row : root.get("rows")) {
-                    TreeMap<Double, Double> series = switch (row.get("method").asString()) {
-                        case "lora" -> t.lora;
-                        case "full" -> t.full;
-                        default -> t.dpo;
-                    };
-                    series.put(row.get("params_b").asDouble(), row.get("tokens_per_s").asDouble());
+                    String method = row.get("method").asString();
+                    double trl = "dpo".equals(method) ? trlDpo : trlSft;
+                    t.series(method).put(row.get("params_b").asDouble(), new Point(row.get("tokens_per_s").asDouble()
+                            * trl, "H100 plain loop x TRL"));
                 }
-                t.trlSft = root.at("/trl_factor/sft").asDouble();
-                t.trlDpo = root.at("/trl_factor/dpo").asDouble();
+                t.sweepCard = root.get("sweep_card").asString();
+                for (JsonNode row : root.get("sweep")) {
+                    t.sweep.add(row);
+                    String method = row.get("method").asString();
+                    double tokens = ("dpo".equals(method) ? 2 : 1) * t.referenceTokens;
+                    // Points at the reference micro-step, of the reference family, replace the plain loop's.
+                    if (row.get("grad_ckpt").asBoolean() && row.get("model").asString().startsWith("llama")
+                            && Math.abs(row.get("micro_step_tokens").asDouble() / tokens - 1) < 0.02) {
+                        t.series(method).put(row.get("params_b").asDouble(), new Point(row.get("tokens_per_s")
+                                .asDouble(), t.sweepCard + " TRL runner"));
+                    }
+                }
                 t.packing = root.get("packing_without_flash_attention").asDouble();
                 t.qlora = root.get("qlora_factor").asDouble();
-                t.noCheckpointing = root.get("no_gradient_checkpointing_factor").asDouble();
-                t.referenceTokens = root.get("micro_step_tokens").asDouble();
-                t.saturationTokens = root.at("/saturation/half_speed_tokens").asDouble();
-                t.saturationSource = root.at("/saturation/source").asString();
+                root.get("no_gradient_checkpointing_factor").properties()
+                        .forEach(e -> t.noCheckpointing.put(e.getKey(), e.getValue().asDouble()));
+                t.noCheckpointingSource = root.get("no_gradient_checkpointing_source").asString();
+                t.stepOverhead = root.at("/step_overhead/seconds").asDouble();
+                t.overheadSource = root.at("/step_overhead/source").asString();
                 return t;
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
@@ -445,15 +602,11 @@ public final class Estimator {
         }
 
         /** The two measured points around a size (both the same one on a measured size; the nearest two beyond). */
-        private record Neighbours(Map.Entry<Double, Double> lo, Map.Entry<Double, Double> hi, boolean inside) {
+        private record Neighbours(Map.Entry<Double, Point> lo, Map.Entry<Double, Point> hi, boolean inside) {
         }
 
         private Neighbours neighbours(String method, double paramsB) {
-            TreeMap<Double, Double> s = switch (method) {
-                case "lora" -> lora;
-                case "full" -> full;
-                default -> dpo;
-            };
+            TreeMap<Double, Point> s = series(method);
             var lo = s.floorEntry(paramsB);
             var hi = s.ceilingEntry(paramsB);
             boolean inside = lo != null && hi != null;
@@ -471,12 +624,12 @@ public final class Estimator {
         double interpolate(String method, double paramsB) {
             Neighbours n = neighbours(method, paramsB);
             if (n.lo().getKey().equals(n.hi().getKey())) {
-                return n.lo().getValue();
+                return n.lo().getValue().tokensPerSecond();
             }
             double x0 = Math.log(n.lo().getKey());
             double x1 = Math.log(n.hi().getKey());
-            double y0 = Math.log(n.lo().getValue());
-            double y1 = Math.log(n.hi().getValue());
+            double y0 = Math.log(n.lo().getValue().tokensPerSecond());
+            double y1 = Math.log(n.hi().getValue().tokensPerSecond());
             double y = y0 + (y1 - y0) * (Math.log(paramsB) - x0) / (x1 - x0);
             return Math.exp(y);
         }
@@ -485,22 +638,35 @@ public final class Estimator {
         String bracket(String method, double paramsB) {
             Neighbours n = neighbours(method, paramsB);
             if (n.lo().getKey().equals(n.hi().getKey())) {
-                return String.format(Locale.ROOT, "the measured point at %.2fB (%,.0f tokens/s)", n.lo().getKey(),
-                        n.lo().getValue());
+                return String.format(Locale.ROOT, "the measured point at %.2fB (%,.0f tokens/s, %s)", n.lo().getKey(),
+                        n.lo().getValue().tokensPerSecond(), n.lo().getValue().source());
             }
-            return String.format(Locale.ROOT, "%s the measured points at %.2fB (%,.0f tokens/s) and %.2fB (%,.0f)",
-                    n.inside() ? "between" : "extrapolated from", n.lo().getKey(), n.lo().getValue(),
-                    n.hi().getKey(), n.hi().getValue());
+            return String.format(Locale.ROOT, "%s the measured points at %.2fB (%,.0f tokens/s, %s) and %.2fB (%,.0f, "
+                    + "%s)", n.inside() ? "between" : "extrapolated from", n.lo().getKey(),
+                    n.lo().getValue().tokensPerSecond(), n.lo().getValue().source(), n.hi().getKey(),
+                    n.hi().getValue().tokensPerSecond(), n.hi().getValue().source());
+        }
+
+        /** @return the fixed cost of a micro-step, at most 90% of a reference step of this many seconds */
+        double overhead(double referenceStepSeconds) {
+            return Math.min(stepOverhead, 0.9 * referenceStepSeconds);
         }
 
         /**
-         * How busy a GPU is with this many tokens in a micro-step, relative to the calibration's: a GPU saturates
-         * as tokens grow, t / (t + t_half), so few tokens a micro-step run at a fraction of the measured speed.
+         * How fast a micro-step of this many tokens runs relative to the reference one: a micro-step costs a fixed
+         * time c plus its tokens at the GPU's saturated rate, which the reference step time gives; few tokens a
+         * micro-step leave the GPU waiting on the fixed part.
+         *
+         * @param tokens tokens of the micro-step on one GPU
+         * @param referenceTokens tokens of the reference micro-step
+         * @param referenceRate tokens/s at the reference micro-step
+         * @return the factor on the reference rate
          */
-        double shape(double tokensPerMicroStep, double referenceTokens) {
-            double e = tokensPerMicroStep / (tokensPerMicroStep + saturationTokens);
-            double ref = referenceTokens / (referenceTokens + saturationTokens);
-            return e / ref;
+        double shape(double tokens, double referenceTokens, double referenceRate) {
+            double step = referenceTokens / referenceRate;
+            double c = overhead(step);
+            double saturated = referenceTokens / (step - c);
+            return tokens / (c + tokens / saturated) / referenceRate;
         }
     }
 }

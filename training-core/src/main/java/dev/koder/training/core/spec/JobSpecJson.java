@@ -8,6 +8,7 @@ import com.networknt.schema.SpecificationVersion;
 import com.networknt.schema.path.PathType;
 import dev.koder.training.api.DatasetRef;
 import dev.koder.training.api.InvalidSpecException;
+import dev.koder.training.api.Hyperparameters;
 import dev.koder.training.api.JobSpec;
 import dev.koder.training.api.Violation;
 import dev.koder.training.core.internal.Json;
@@ -124,7 +125,52 @@ public final class JobSpecJson {
 
     /** @param spec a spec @return its canonical JSON, indented, with every default filled in */
     public static String write(JobSpec spec) {
-        return Json.writePretty(spec);
+        ObjectNode tree = (ObjectNode) Json.MAPPER.valueToTree(spec);
+        if (tree.get("hyperparameters") instanceof ObjectNode h) {
+            if (spec.hyperparameters().autoMicroBatch()) {
+                h.put("micro_batch_size", AUTO);
+            }
+            if (spec.hyperparameters().autoGradientCheckpointing()) {
+                h.put("gradient_checkpointing", AUTO);
+            }
+        }
+        return Json.writePretty(tree);
+    }
+
+    /** What a spec writes for a value chosen at admission. */
+    static final String AUTO = "auto";
+
+    /**
+     * A value that may be a number (or boolean) or "auto" fails both branches of the schema's anyOf: one violation,
+     * the branch's message with {@code or "auto"} added, instead of two.
+     */
+    private static List<Violation> mergeAuto(List<Violation> violations) {
+        String constant = "must be the constant value '" + AUTO + "'";
+        List<Violation> out = new ArrayList<>();
+        for (Violation v : violations) {
+            if (v.message().equals(constant) && violations.stream().anyMatch(o -> o != v
+                    && o.pointer().equals(v.pointer()))) {
+                continue;
+            }
+            boolean alsoAuto = violations.stream().anyMatch(o -> o.pointer().equals(v.pointer())
+                    && o.message().equals(constant));
+            int got = v.message().indexOf(", got ");
+            out.add(alsoAuto && got > 0 ? new Violation(v.pointer(), v.message().substring(0, got) + " or \"" + AUTO
+                    + "\"" + v.message().substring(got)) : v);
+        }
+        return out;
+    }
+
+    /** Turns the JSON spelling of auto values into the Java one: micro-batch {@link Hyperparameters#AUTO}, null. */
+    private static void readAuto(ObjectNode root) {
+        if (root.get("hyperparameters") instanceof ObjectNode h) {
+            if (AUTO.equals(h.path("micro_batch_size").asString(null))) {
+                h.put("micro_batch_size", Hyperparameters.AUTO);
+            }
+            if (AUTO.equals(h.path("gradient_checkpointing").asString(null))) {
+                h.remove("gradient_checkpointing");
+            }
+        }
     }
 
     /**
@@ -191,6 +237,7 @@ public final class JobSpecJson {
             return new Result(null, structural);
         }
         ObjectNode copy = (ObjectNode) tree.deepCopy();
+        readAuto(copy);
         pruned.stream().sorted(Comparator.comparingInt(String::length).reversed()).forEach(p -> remove(copy, p));
         List<Violation> rules = List.of();
         JobSpec spec = null;
@@ -226,7 +273,7 @@ public final class JobSpecJson {
                 all.add(v);
             }
         }
-        List<Violation> distinct = inDocumentOrder(tree, new ArrayList<>(new LinkedHashSet<>(all)));
+        List<Violation> distinct = inDocumentOrder(tree, mergeAuto(new ArrayList<>(new LinkedHashSet<>(all))));
         return new Result(distinct.isEmpty() ? spec : null, distinct);
     }
 

@@ -27,6 +27,27 @@ class JobSpecJsonTest {
     }
 
     @Test
+    void autoValues_readAndWriteAsAuto_andOthersAreStillChecked() {
+        JobSpec spec = JobSpecJson.parse(with("\"epochs\":2", "\"epochs\":2,\"micro_batch_size\":\"auto\","
+                + "\"batch_size\":32,\"gradient_checkpointing\":\"auto\""));
+        assertThat(spec.hyperparameters().autoMicroBatch()).isTrue();
+        assertThat(spec.hyperparameters().autoGradientCheckpointing()).isTrue();
+        assertThat(spec.hyperparameters().batchSize()).isEqualTo(32);
+        JsonNode written = Json.MAPPER.readTree(JobSpecJson.write(spec)).get("hyperparameters");
+        assertThat(written.get("micro_batch_size").asString()).isEqualTo("auto");
+        assertThat(written.get("gradient_checkpointing").asString()).isEqualTo("auto");
+        assertThat(JobSpecJson.parse(JobSpecJson.write(spec))).isEqualTo(spec);
+        assertThat(JobSpecJson.parse(VALID).hyperparameters().autoGradientCheckpointing()).as("the default").isTrue();
+        assertThat(JobSpecJson.parse(with("\"epochs\":2", "\"epochs\":2,\"gradient_checkpointing\":false"))
+                .hyperparameters().gradientCheckpointing()).isFalse();
+        assertThat(JobSpecJson.violations(with("\"epochs\":2", "\"epochs\":2,\"micro_batch_size\":\"big\"")))
+                .containsExactly(new Violation("/hyperparameters/micro_batch_size",
+                        "must be an integer or \"auto\", got string \"big\""));
+        assertThat(JobSpecJson.violations(with("\"epochs\":2", "\"epochs\":2,\"micro_batch_size\":0")))
+                .singleElement().satisfies(v -> assertThat(v.pointer()).isEqualTo("/hyperparameters/micro_batch_size"));
+    }
+
+    @Test
     void unknownKey_isAnError_withTheClosestKnownKey() {
         String json = with("\"learning_rate\"", "\"lerning_rate\"");
         assertThat(JobSpecJson.violations(json)).containsExactly(
