@@ -86,7 +86,7 @@ public class RegistryLookup {
                     CheckpointStage stage = nth == perModel / 2 ? CheckpointStage.APPROVED
                             : nth % 3 == 0 ? CheckpointStage.DEPRECATED : CheckpointStage.DRAFT;
                     Instant created = t0.plusSeconds(i);
-                    Checkpoint ck = new Checkpoint(id, "ftjob-" + i, "tenant-" + model % 50, base, "sft+lora", nth * 100L,
+                    Checkpoint ck = new Checkpoint(id, "ftjob-" + i, tenant(model), base, "sft+lora", nth * 100L,
                             false, Map.of("loss", 1.0 / (nth + 1)), CheckpointFormat.PEFT_ADAPTER,
                             new Checkpoint.Artifact(224, 3_407_872, "LORA", 16, 32.0, List.of("q_proj", "v_proj")),
                             List.of(new Checkpoint.File("adapter_model.safetensors", 3_408_000, "%064x".formatted(i))),
@@ -119,10 +119,14 @@ public class RegistryLookup {
                 Clock.systemUTC(), id -> Optional.empty(), Duration.ofHours(1));
         random = new SplittableRandom(7);
         for (int m = 0; m < models; m++) {
-            if (registry.approved(model(m)).isEmpty()) {
+            if (registry.approved(tenant(m), model(m)).isEmpty()) {
                 throw new IllegalStateException("no approved checkpoint for " + model(m));
             }
         }
+    }
+
+    private static String tenant(int m) {
+        return "tenant-" + m % 50;
     }
 
     private static String model(int m) {
@@ -132,13 +136,15 @@ public class RegistryLookup {
     /** @return the approved checkpoint of a random model, from the cache */
     @Benchmark
     public Optional<Checkpoint> cached() {
-        return registry.approved(model(random.nextInt(models)));
+        int m = random.nextInt(models);
+        return registry.approved(tenant(m), model(m));
     }
 
     /** @return the approved checkpoint of a random model, from the database */
     @Benchmark
     public Optional<Checkpoint> uncached() {
-        return registry.approvedUncached(model(random.nextInt(models)));
+        int m = random.nextInt(models);
+        return registry.approvedUncached(tenant(m), model(m));
     }
 
     @TearDown(Level.Trial)

@@ -46,7 +46,7 @@ class S3ServiceTest {
                     .trainingData(DatasetRef.of(data, DatasetFormat.CHAT)).resources(Resources.cpu()).build();
             Job done = training.jobs().await(training.jobs().submit(spec).id(), Duration.ofSeconds(60));
             assertThat(done.status()).isEqualTo(JobStatus.SUCCEEDED);
-            Checkpoint c = training.checkpoints().list(new CheckpointQuery(null, null, null, done.id(), null, 10))
+            Checkpoint c = training.checkpoints().list(CheckpointQuery.builder().jobId(done.id()).limit(10).build())
                     .items().get(0);
             assertThat(c.blobStore()).isEqualTo("s3://checkpoints/team-a/blobs");
             for (Checkpoint.File f : c.files()) {

@@ -44,8 +44,8 @@ class AxolotlServiceTest {
             assertThat(Files.readString(t.home().resolve("jobs").resolve(job.id()).resolve("axolotl/config.yml")))
                     .contains("rl: dpo").contains("type: chat_template.default");
             assertThat(events(t, job.id())).anySatisfy(e -> assertThat(e.type()).isEqualTo(JobEvent.TYPE_PROGRESS));
-            assertThat(t.checkpoints().list(new dev.koder.training.api.CheckpointQuery(null, null, null, job.id(), null,
-                    10)).items()).anySatisfy(c -> assertThat(c.last()).isTrue());
+            assertThat(t.checkpoints().list(dev.koder.training.api.CheckpointQuery.builder().jobId(job.id()).limit(10)
+                    .build()).items()).anySatisfy(c -> assertThat(c.last()).isTrue());
         }
     }
 

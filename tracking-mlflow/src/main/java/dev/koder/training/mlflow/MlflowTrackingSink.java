@@ -511,8 +511,7 @@ final class MlflowTrackingSink implements TrackingSink {
             tags.put("training.failure_cause", job.failure().cause().wireName());
             tags.put("training.failure_message", RunContent.cut(job.failure().message(), RunContent.MAX_TAG_LENGTH));
         }
-        List<Checkpoint> checkpoints = ctx.checkpoints().list(new CheckpointQuery(null, null, null, job.id(), null,
-                100)).items();
+        List<Checkpoint> checkpoints = ctx.checkpoints().list(CheckpointQuery.builder().jobId(job.id()).build()).items();
         ArrayNodeWriter manifest = new ArrayNodeWriter();
         for (Checkpoint c : checkpoints) {
             String key = c.last() ? "training.checkpoint.output" : "training.checkpoint.step-" + c.step();
@@ -611,8 +610,8 @@ final class MlflowTrackingSink implements TrackingSink {
         List<Checkpoint> out = new ArrayList<>();
         String after = null;
         do {
-            Page<Checkpoint> page = ctx.checkpoints().list(new CheckpointQuery(tenant, baseModel, stage, null, after,
-                    100));
+            Page<Checkpoint> page = ctx.checkpoints().list(CheckpointQuery.builder().tenant(tenant)
+                    .baseModel(baseModel).stage(stage).after(after).build());
             out.addAll(page.items());
             after = page.nextCursor();
         } while (after != null);

@@ -123,7 +123,7 @@ class MlflowServiceTest {
                     () -> t.tracking(t.jobs().get(id)).stream().anyMatch(l -> l.endsWith("up to date")));
             assertThat(t.tracking(tracked)).singleElement().asString().contains(run.id);
 
-            Checkpoint output = t.checkpoints().list(new CheckpointQuery(null, null, null, id, null, 10)).items()
+            Checkpoint output = t.checkpoints().list(CheckpointQuery.builder().jobId(id).limit(10).build()).items()
                     .stream().filter(Checkpoint::last).findFirst().orElseThrow();
             t.checkpoints().approve(output.id(), "alice", "beats the baseline");
             String name = "recsys." + model.toString().replaceAll("^/+", "").replaceAll("[^A-Za-z0-9._-]+", "-");
@@ -186,7 +186,7 @@ class MlflowServiceTest {
     }
 
     static Checkpoint output(Training t, String jobId) {
-        return t.checkpoints().list(new CheckpointQuery(null, null, null, jobId, null, 10)).items().stream()
+        return t.checkpoints().list(CheckpointQuery.builder().jobId(jobId).limit(10).build()).items().stream()
                 .filter(Checkpoint::last).findFirst().orElseThrow();
     }
 

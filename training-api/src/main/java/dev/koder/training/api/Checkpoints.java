@@ -47,13 +47,15 @@ public interface Checkpoints {
     List<Checkpoint.Transition> history(String id);
 
     /**
-     * The checkpoint to use for a base model: the most recently approved one (cached; every transition clears
-     * the cache in this process, and other processes' transitions are seen within a few seconds).
+     * The checkpoint a tenant should use for a base model: its most recently approved one (cached; every
+     * transition clears the cache in this process, and other processes' transitions are seen within a few
+     * seconds). Another tenant's approvals are never returned.
      *
+     * @param tenant whose fine-tunes
      * @param baseModel a base model, as specs name it
-     * @return its approved checkpoint, if one is approved
+     * @return the tenant's approved checkpoint of that model, if one is approved
      */
-    Optional<Checkpoint> approved(String baseModel);
+    Optional<Checkpoint> approved(String tenant, String baseModel);
 
     /**
      * Copies a checkpoint's files into a folder, verifying every file's size and SHA-256.

@@ -83,8 +83,8 @@ final class CheckpointsCommand implements Runnable {
                         + "got " + limit);
             }
             try (Training training = common.client()) {
-                Page<Checkpoint> page = training.checkpoints().list(new CheckpointQuery(tenant, model, s, job, after,
-                        limit));
+                Page<Checkpoint> page = training.checkpoints().list(CheckpointQuery.builder().tenant(tenant)
+                        .baseModel(model).stage(s).jobId(job).after(after).limit(limit).build());
                 common.print(command.commandLine().getOut(), page, out -> Render.checkpoints(out, page.items(),
                         page.nextCursor()));
             }

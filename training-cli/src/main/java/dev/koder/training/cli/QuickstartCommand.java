@@ -173,11 +173,10 @@ final class QuickstartCommand implements Callable<Integer> {
                     + " --home " + home);
             List<Checkpoint> registered = new ArrayList<>();
             for (Job j : List.of(sftJob, dpoJob)) {
-                registered.addAll(training.checkpoints().list(new CheckpointQuery(null, null, null, j.id(), null,
-                        100)).items());
+                registered.addAll(training.checkpoints().list(CheckpointQuery.builder().jobId(j.id()).build()).items());
             }
             out.println();
-            out.println("  Registered checkpoints (drafts; files in " + training.checkpoints().blobs().location() + "):");
+            out.println("  Registered checkpoints (drafts; files in " + training.blobLocation() + "):");
             for (Checkpoint c : registered) {
                 out.printf(Locale.ROOT, "      %s  %-9s step %-4d %-10s %s%n", c.id(), c.method(), c.step(),
                         c.last() ? "final" : "checkpoint", Bytes.human(c.size()));

@@ -1,5 +1,6 @@
 package dev.koder.training.core;
 
+import dev.koder.training.api.Checkpoints;
 import dev.koder.training.api.CostEstimate;
 import dev.koder.training.api.EstimateCheck;
 import dev.koder.training.api.EstimateHistory;
@@ -374,8 +375,13 @@ public final class Training implements AutoCloseable {
     }
 
     /** @return the checkpoint registry: every checkpoint jobs wrote, their lifecycle, downloads */
-    public CheckpointRegistry checkpoints() {
+    public Checkpoints checkpoints() {
         return registry;
+    }
+
+    /** @return where the registry stores checkpoint files, for example {@code file:///home/blobs} */
+    public String blobLocation() {
+        return registry.blobs().location();
     }
 
     /**
@@ -542,7 +548,7 @@ public final class Training implements AutoCloseable {
          * @return this
          */
         public Builder approvedCacheFor(Duration d) {
-            this.approvedCacheFor = d;
+            this.approvedCacheFor = nonNegative("approvedCacheFor", d);
             return this;
         }
 
@@ -585,7 +591,7 @@ public final class Training implements AutoCloseable {
 
         /** @param interval how often the GPU inventory is read; default 10 s @return this */
         public Builder poolRefresh(Duration interval) {
-            this.poolRefresh = interval;
+            this.poolRefresh = positive("poolRefresh", interval);
             return this;
         }
 
@@ -597,8 +603,22 @@ public final class Training implements AutoCloseable {
 
         /** @param clock clock for timestamps @return this */
         public Builder clock(Clock clock) {
-            this.clock = clock;
+            this.clock = java.util.Objects.requireNonNull(clock, "clock");
             return this;
+        }
+
+        private static Duration nonNegative(String name, Duration d) {
+            if (d == null || d.isNegative()) {
+                throw new IllegalArgumentException(name + " must be zero or more, got " + d);
+            }
+            return d;
+        }
+
+        private static Duration positive(String name, Duration d) {
+            if (d == null || d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException(name + " must be more than zero, got " + d);
+            }
+            return d;
         }
 
         /** @param jobs trainers run at once by this process, at least 1; default 1 @return this */
@@ -612,30 +632,33 @@ public final class Training implements AutoCloseable {
 
         /** @param policy what to do with jobs whose trainer vanished; default resume @return this */
         public Builder recovery(RecoveryPolicy policy) {
-            this.recovery = policy;
+            this.recovery = java.util.Objects.requireNonNull(policy, "recovery");
             return this;
         }
 
         /** @param grace time between SIGTERM and SIGKILL on cancel or timeout; default 60 s @return this */
         public Builder cancelGracePeriod(Duration grace) {
-            this.cancelGrace = grace;
+            this.cancelGrace = nonNegative("cancelGracePeriod", grace);
             return this;
         }
 
         /** @param grace time trainers get when the service closes; default 30 s @return this */
         public Builder shutdownGracePeriod(Duration grace) {
-            this.shutdownGrace = grace;
+            this.shutdownGrace = nonNegative("shutdownGracePeriod", grace);
             return this;
         }
 
         /** @param interval how often trainer events and cancel requests are read; default 250 ms @return this */
         public Builder pollInterval(Duration interval) {
-            this.pollInterval = interval;
+            this.pollInterval = positive("pollInterval", interval);
             return this;
         }
 
         /** @param limit dataset findings listed per file; default 50 @return this */
         public Builder maxIssues(int limit) {
+            if (limit < 1) {
+                throw new IllegalArgumentException("maxIssues must be at least 1, got " + limit);
+            }
             this.maxIssues = limit;
             return this;
         }

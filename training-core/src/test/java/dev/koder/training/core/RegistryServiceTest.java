@@ -57,7 +57,7 @@ class RegistryServiceTest {
     }
 
     List<Checkpoint> of(String jobId) {
-        return training.checkpoints().list(new CheckpointQuery(null, null, null, jobId, null, 100)).items();
+        return training.checkpoints().list(CheckpointQuery.builder().jobId(jobId).build()).items();
     }
 
     @Test
@@ -90,7 +90,7 @@ class RegistryServiceTest {
                 "adapter_model.safetensors", "state.json");
 
         training.checkpoints().approve(last.id(), "alice", "the holdout looks right");
-        assertThat(training.checkpoints().approved(fx.model.toString())).get().extracting(Checkpoint::id)
+        assertThat(training.checkpoints().approved("acme", fx.model.toString())).get().extracting(Checkpoint::id)
                 .isEqualTo(last.id());
         Path out = training.checkpoints().download(last.id(), dir.resolve("deploy"), n -> { });
         assertThat(Files.mismatch(out.resolve("adapter_model.safetensors"),

@@ -224,7 +224,7 @@ public final class KitTrackingContext implements TrackingContext {
         }
 
         @Override
-        public Optional<Checkpoint> approved(String baseModel) {
+        public Optional<Checkpoint> approved(String tenant, String baseModel) {
             return Optional.empty();
         }
 

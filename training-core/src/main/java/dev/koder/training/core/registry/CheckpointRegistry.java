@@ -284,13 +284,17 @@ public final class CheckpointRegistry implements Checkpoints, AutoCloseable {
     }
 
     @Override
-    public Optional<Checkpoint> approved(String baseModel) {
-        return approved.get(baseModel, rows::approved);
+    public Optional<Checkpoint> approved(String tenant, String baseModel) {
+        return approved.get(tenant + "\n" + baseModel, k -> rows.approved(tenant, baseModel));
     }
 
-    /** @param baseModel a base model @return its approved checkpoint, read from the database (no cache) */
-    public Optional<Checkpoint> approvedUncached(String baseModel) {
-        return rows.approved(baseModel);
+    /**
+     * @param tenant whose fine-tunes
+     * @param baseModel a base model
+     * @return the tenant's approved checkpoint of it, read from the database (no cache)
+     */
+    public Optional<Checkpoint> approvedUncached(String tenant, String baseModel) {
+        return rows.approved(tenant, baseModel);
     }
 
     @Override

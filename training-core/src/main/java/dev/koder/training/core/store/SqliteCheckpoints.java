@@ -282,12 +282,17 @@ public final class SqliteCheckpoints implements AutoCloseable {
         });
     }
 
-    /** @param baseModel a base model @return its most recently approved checkpoint */
-    public Optional<Checkpoint> approved(String baseModel) {
+    /**
+     * @param tenant whose fine-tunes
+     * @param baseModel a base model
+     * @return the tenant's most recently approved checkpoint of it
+     */
+    public Optional<Checkpoint> approved(String tenant, String baseModel) {
         return session.read(conn -> {
             try (PreparedStatement s = conn.prepareStatement("SELECT stage, checkpoint_json FROM checkpoints WHERE "
-                    + "base_model = ? AND stage = 'approved' ORDER BY approved_at DESC, id DESC LIMIT 1")) {
-                s.setString(1, baseModel);
+                    + "tenant = ? AND base_model = ? AND stage = 'approved' ORDER BY approved_at DESC, id DESC LIMIT 1")) {
+                s.setString(1, tenant);
+                s.setString(2, baseModel);
                 try (ResultSet rs = s.executeQuery()) {
                     return rs.next() ? Optional.of(row(rs)) : Optional.empty();
                 }

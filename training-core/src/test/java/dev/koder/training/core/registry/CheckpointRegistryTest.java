@@ -77,7 +77,11 @@ class CheckpointRegistryTest {
     }
 
     Job job(String id, String baseModel, int keepLast) {
-        JobSpec spec = JobSpec.builder().name("j").tenant("acme").baseModel(baseModel)
+        return job(id, "acme", baseModel, keepLast);
+    }
+
+    Job job(String id, String tenant, String baseModel, int keepLast) {
+        JobSpec spec = JobSpec.builder().name("j").tenant(tenant).baseModel(baseModel)
                 .method(TrainingMethod.sftLora()).trainingData(DatasetRef.of(data, DatasetFormat.CHAT))
                 .checkpoints(CheckpointPolicy.everySteps(10, keepLast)).build();
         Instant now = Instant.now();
@@ -168,18 +172,33 @@ class CheckpointRegistryTest {
     }
 
     @Test
+    void anotherTenantsApproval_isNeverTheApprovedCheckpoint() throws IOException {
+        Checkpoint theirs = registry.register(job("ftjob-9", "globex", "/models/base", 2), LORA, 20, false, Map.of(),
+                n -> { });
+        registry.approve(theirs.id(), "gina", "good for globex");
+        assertThat(registry.approved("globex", "/models/base")).get().extracting(Checkpoint::id).isEqualTo(theirs.id());
+        assertThat(registry.approved("acme", "/models/base")).as("cached and uncached").isEmpty();
+        assertThat(registry.approvedUncached("acme", "/models/base")).isEmpty();
+        Checkpoint ours = registry.register(job("ftjob-8", "/models/base", 2), LORA, 20, false, Map.of(), n -> { });
+        registry.approve(ours.id(), "alice", "good for acme");
+        assertThat(registry.approved("acme", "/models/base")).get().extracting(Checkpoint::id).isEqualTo(ours.id());
+        assertThat(registry.approved("globex", "/models/base")).get().extracting(Checkpoint::id)
+                .as("a newer approval of another tenant changes nothing").isEqualTo(theirs.id());
+    }
+
+    @Test
     void theLifecycle_goesForwardOnly_andRecordsWhoWhenWhy() throws IOException {
         Checkpoint c = registry.register(job("ftjob-1", "/models/base", 2), LORA, 20, false, Map.of(), n -> { });
-        assertThat(registry.approved("/models/base")).isEmpty();
+        assertThat(registry.approved("acme", "/models/base")).isEmpty();
         assertThat(registry.approve(c.id(), "alice", "eval 0.91 on the holdout").stage())
                 .isEqualTo(CheckpointStage.APPROVED);
-        assertThat(registry.approved("/models/base")).get().extracting(Checkpoint::id).isEqualTo(c.id());
+        assertThat(registry.approved("acme", "/models/base")).get().extracting(Checkpoint::id).isEqualTo(c.id());
         assertThatThrownBy(() -> registry.approve(c.id(), "bob", "again"))
                 .isInstanceOfSatisfying(IllegalCheckpointStateException.class, e -> assertThat(e.conflict()).isFalse())
                 .hasMessageContaining("is approved; it cannot become approved");
         assertThatThrownBy(() -> registry.deprecate(c.id(), "bob", " ")).hasMessageContaining("a reason is required");
         registry.deprecate(c.id(), "bob", "regressed on code tasks");
-        assertThat(registry.approved("/models/base")).as("the cache is cleared by the transition").isEmpty();
+        assertThat(registry.approved("acme", "/models/base")).as("the cache is cleared by the transition").isEmpty();
         assertThatThrownBy(() -> registry.approve(c.id(), "alice", "back")).hasMessageContaining("nothing goes back");
         assertThat(registry.history(c.id())).extracting(t -> t.from() + ">" + t.to() + " " + t.actor() + ": "
                 + t.reason()).containsExactly("null>DRAFT training: checkpoint at step 20 of job ftjob-1",
@@ -238,10 +257,10 @@ class CheckpointRegistryTest {
                 registry.approve(made.get(1).id(), "alice", "good enough to ship");
             }
         }
-        assertThat(registry.list(new CheckpointQuery(null, null, null, "ftjob-1", null, 100)).items())
+        assertThat(registry.list(CheckpointQuery.builder().jobId("ftjob-1").build()).items())
                 .extracting(Checkpoint::step).containsExactly(50L, 40L, 20L);
         Checkpoint final_ = registry.register(job, copy(LORA, "final"), 50, true, Map.of(), n -> { });
-        assertThat(registry.list(new CheckpointQuery(null, null, null, "ftjob-1", null, 100)).items()).hasSize(4)
+        assertThat(registry.list(CheckpointQuery.builder().jobId("ftjob-1").build()).items()).hasSize(4)
                 .contains(final_);
         List<String> referenced = registry.list(CheckpointQuery.all()).items().stream()
                 .flatMap(c -> c.files().stream()).map(Checkpoint.File::sha256).distinct().sorted().toList();
