@@ -256,6 +256,9 @@ public final class DatasetValidator {
             List<String> texts = new ArrayList<>();
             int[] assistants = new int[2];
             int count = messages(list, "/messages", ROLES, texts, assistants);
+            if (!failed && assistants[0] > 0) {
+                order(list, "/messages", "assistant");
+            }
             if (failed) {
                 return null;
             }
@@ -265,6 +268,57 @@ public final class DatasetValidator {
                 error("/messages", "every assistant message has weight 0; nothing to train on");
             }
             return new Example(count, texts, List.of());
+        }
+
+        /**
+         * OpenAI's rules for who may speak when: a system message only first; then a user message; no two user or
+         * two assistant messages in a row; a tool message only answering an assistant's tool calls (or another tool
+         * message), and those calls answered; and the conversation ends with {@code last} speaking (the assistant
+         * whose answer is trained on, or for a preference prompt the user the outputs answer).
+         */
+        private void order(JsonNode list, String at, String last) {
+            String previous = null;
+            boolean calls = false;
+            for (int i = 0; i < list.size(); i++) {
+                String role = list.get(i).path("role").asString();
+                String where = at + "/" + i + "/role";
+                if ("system".equals(role)) {
+                    if (i > 0) {
+                        error(where, "a system message comes only first, got one after \"" + previous + "\"");
+                        return;
+                    }
+                } else if (previous == null || "system".equals(previous)) {
+                    if (!"user".equals(role)) {
+                        error(where, "the conversation starts with a user message (after an optional system "
+                                + "message), got \"" + role + "\"");
+                        return;
+                    }
+                } else if ("tool".equals(role)) {
+                    if (!calls && !"tool".equals(previous)) {
+                        error(where, "a tool message answers an assistant message's tool_calls; it follows one, "
+                                + "got one after \"" + previous + "\"");
+                        return;
+                    }
+                } else if (calls) {
+                    error(where, "the assistant's tool_calls are answered by tool messages first, got \"" + role + "\"");
+                    return;
+                } else if (role.equals(previous)) {
+                    error(where, "two " + role + " messages in a row; " + ("user".equals(role) ? "merge them into one"
+                            : "put the user's turn between them, or merge them"));
+                    return;
+                }
+                calls = "assistant".equals(role) && list.get(i).has("tool_calls")
+                        && !list.get(i).get("tool_calls").isNull();
+                previous = role;
+            }
+            if (calls) {
+                error(at + "/" + (list.size() - 1), "the assistant's tool_calls are never answered by a tool message");
+            } else if (previous != null && !previous.equals(last) && !("user".equals(last) && "tool".equals(previous))) {
+                error(at + "/" + (list.size() - 1) + "/role", "assistant".equals(last)
+                        ? "the last message is the assistant's (the answer trained on), got \"" + previous + "\""
+                        : "the prompt ends with the user's message, which the preferred and non-preferred outputs "
+                                + "answer; got \"" + previous + "\"");
+            }
         }
 
         /** Checks a message list; assistants[0] counts assistant messages, assistants[1] trained ones. */
@@ -445,6 +499,9 @@ public final class DatasetValidator {
                     }
                 }
                 count = messages(input.get("messages"), "/input/messages", ROLES, prompt, new int[2]);
+                if (!failed) {
+                    order(input.get("messages"), "/input/messages", "user");
+                }
             }
             String chosen = output(node, "preferred_output");
             String rejected = output(node, "non_preferred_output");

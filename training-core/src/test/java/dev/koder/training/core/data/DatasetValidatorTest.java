@@ -105,6 +105,32 @@ class DatasetValidatorTest {
                         "/messages/0", "missing key \"content\""),
                 new Bad("empty content", DatasetFormat.CHAT, CHAT_OK.replace("\"Hello!\"", "\"  \"") + "\n", 1,
                         "/messages/2/content", "empty content"),
+                new Bad("system after the start", DatasetFormat.CHAT, "{\"messages\":[{\"role\":\"user\",\"content\":"
+                        + "\"Hi\"},{\"role\":\"system\",\"content\":\"Be brief.\"},{\"role\":\"assistant\",\"content\":\"Ok\"}]}\n",
+                        1, "/messages/1/role", "a system message comes only first, got one after \"user\""),
+                new Bad("assistant speaks first", DatasetFormat.CHAT, "{\"messages\":[{\"role\":\"assistant\",\"content\":"
+                        + "\"Hi\"},{\"role\":\"user\",\"content\":\"Yo\"},{\"role\":\"assistant\",\"content\":\"Ok\"}]}\n", 1,
+                        "/messages/0/role", "the conversation starts with a user message (after an optional system "
+                        + "message), got \"assistant\""),
+                new Bad("two users in a row", DatasetFormat.CHAT, "{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"},"
+                        + "{\"role\":\"user\",\"content\":\"There?\"},{\"role\":\"assistant\",\"content\":\"Yes\"}]}\n", 1,
+                        "/messages/1/role", "two user messages in a row; merge them into one"),
+                new Bad("two assistants in a row", DatasetFormat.CHAT, "{\"messages\":[{\"role\":\"user\",\"content\":"
+                        + "\"Hi\"},{\"role\":\"assistant\",\"content\":\"Hey\"},{\"role\":\"assistant\",\"content\":\"You\"}]}\n",
+                        1, "/messages/2/role", "two assistant messages in a row; put the user's turn between them, or "
+                        + "merge them"),
+                new Bad("tool without a call", DatasetFormat.CHAT, "{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"},"
+                        + "{\"role\":\"tool\",\"tool_call_id\":\"c1\",\"content\":\"x\"},{\"role\":\"assistant\",\"content\":"
+                        + "\"Ok\"}]}\n", 1, "/messages/1/role", "a tool message answers an assistant message's tool_calls; "
+                        + "it follows one, got one after \"user\""),
+                new Bad("the user speaks last", DatasetFormat.CHAT, "{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"},"
+                        + "{\"role\":\"assistant\",\"content\":\"Hey\"},{\"role\":\"user\",\"content\":\"Bye\"}]}\n", 1,
+                        "/messages/2/role", "the last message is the assistant's (the answer trained on), got \"user\""),
+                new Bad("a preference prompt ends with the assistant", DatasetFormat.PREFERENCE, "{\"input\":{\"messages\":"
+                        + "[{\"role\":\"user\",\"content\":\"Hi\"},{\"role\":\"assistant\",\"content\":\"Hey\"}]},"
+                        + "\"preferred_output\":[{\"role\":\"assistant\",\"content\":\"A\"}],\"non_preferred_output\":"
+                        + "[{\"role\":\"assistant\",\"content\":\"B\"}]}\n", 1, "/input/messages/1/role", "the prompt ends "
+                        + "with the user's message, which the preferred and non-preferred outputs answer; got \"assistant\""),
                 new Bad("no assistant", DatasetFormat.CHAT,
                         "{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}\n", 1, "/messages",
                         "no assistant message; a chat example needs at least one to train on"),
