@@ -102,7 +102,31 @@ public final class SqliteDatabase {
                     + " sink TEXT NOT NULL,"
                     + " key TEXT NOT NULL,"
                     + " value TEXT NOT NULL,"
-                    + " PRIMARY KEY (sink, key)) WITHOUT ROWID;");
+                    + " PRIMARY KEY (sink, key)) WITHOUT ROWID;",
+            "CREATE TABLE tenants ("
+                    + " name TEXT PRIMARY KEY,"
+                    + " tier TEXT NOT NULL,"
+                    + " created_at INTEGER NOT NULL) WITHOUT ROWID;"
+                    + "CREATE TABLE api_keys ("
+                    + " id TEXT PRIMARY KEY,"
+                    + " name TEXT NOT NULL,"
+                    + " tenant TEXT NOT NULL REFERENCES tenants(name),"
+                    + " role TEXT NOT NULL,"
+                    + " key_hash TEXT NOT NULL UNIQUE,"
+                    + " created_at INTEGER NOT NULL,"
+                    + " revoked_at INTEGER);"
+                    + "CREATE TABLE files ("
+                    + " id TEXT PRIMARY KEY,"
+                    + " tenant TEXT NOT NULL,"
+                    + " filename TEXT NOT NULL,"
+                    + " purpose TEXT NOT NULL,"
+                    + " format TEXT NOT NULL,"
+                    + " bytes INTEGER NOT NULL,"
+                    + " examples INTEGER NOT NULL,"
+                    + " sha256 TEXT NOT NULL,"
+                    + " created_at INTEGER NOT NULL,"
+                    + " deleted_at INTEGER);"
+                    + "CREATE INDEX files_by_tenant ON files(tenant, id);");
 
     private static final byte[] SQLITE_HEADER = "SQLite format 3\0".getBytes(StandardCharsets.US_ASCII);
 

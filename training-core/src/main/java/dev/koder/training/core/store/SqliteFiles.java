@@ -1,0 +1,295 @@
+package dev.koder.training.core.store;
+
+import dev.koder.training.api.DatasetFormat;
+import dev.koder.training.api.DatasetIssue;
+import dev.koder.training.api.DatasetReport;
+import dev.koder.training.api.Page;
+import dev.koder.training.api.Severity;
+import dev.koder.training.api.WireName;
+import dev.koder.training.core.blob.Digests;
+import dev.koder.training.core.data.DatasetValidator;
+import dev.koder.training.core.internal.Json;
+import dev.koder.training.core.internal.SortableIds;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Datasets uploaded for fine-tuning, per tenant: each is checked example by example with the same validator as
+ * job specs' datasets before it is kept, and kept under {@code <home>/files/<id>.jsonl} (the name a client gave is
+ * a label only, never a path). A rejected, oversized or cut-off upload leaves nothing behind.
+ */
+public final class SqliteFiles implements AutoCloseable {
+
+    /**
+     * A kept file.
+     *
+     * @param id {@code file-...}
+     * @param tenant whose it is
+     * @param filename the name the client gave
+     * @param purpose what it is for ({@code fine-tune})
+     * @param format the layout of its examples, detected from its first line
+     * @param bytes its size
+     * @param examples its examples
+     * @param sha256 its SHA-256
+     * @param createdAt when it was uploaded
+     * @param path where it is kept
+     */
+    public record FileRecord(String id, String tenant, String filename, String purpose, DatasetFormat format,
+            long bytes, long examples, String sha256, Instant createdAt, Path path) {
+    }
+
+    /** An upload that is refused: what is wrong, and the parameter it concerns. */
+    public static final class RejectedFile extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        private final String param;
+        private final boolean tooLarge;
+
+        RejectedFile(String param, String message, boolean tooLarge) {
+            super(message);
+            this.param = param;
+            this.tooLarge = tooLarge;
+        }
+
+        /** @return the request parameter at fault ({@code file}, {@code filename}, {@code purpose}) */
+        public String param() {
+            return param;
+        }
+
+        /** @return whether it was refused for its size */
+        public boolean tooLarge() {
+            return tooLarge;
+        }
+    }
+
+    /** Purposes files may be uploaded for. */
+    public static final List<String> PURPOSES = List.of("fine-tune");
+
+    private final SqliteSession session;
+    private final Path dir;
+    private final Clock clock;
+    private final SortableIds ids = new SortableIds("file-");
+
+    private SqliteFiles(SqliteSession session, Path dir, Clock clock) {
+        this.session = session;
+        this.dir = dir;
+        this.clock = clock;
+    }
+
+    /** @param home the service's home @return its uploaded files */
+    public static SqliteFiles open(Path home) {
+        try {
+            Files.createDirectories(home.resolve("files"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return new SqliteFiles(new SqliteSession(home.resolve(SqliteJobStoreProvider.FILE)), home.resolve("files"),
+                Clock.systemUTC());
+    }
+
+    /**
+     * Receives, checks and keeps an upload.
+     *
+     * @param tenant whose
+     * @param filename the client's name for it
+     * @param purpose what it is for
+     * @param in its bytes
+     * @param maxBytes the most it may hold
+     * @return the kept file
+     * @throws RejectedFile when it is too large, not JSONL, of no known layout, or has an invalid example (the
+     *     message names the first bad line)
+     * @throws UncheckedIOException when it cannot be read to the end (a cut-off upload) or stored
+     */
+    public FileRecord put(String tenant, String filename, String purpose, InputStream in, long maxBytes) {
+        if (filename == null || filename.isBlank() || filename.length() > 255 || filename.contains("/")
+                || filename.contains("\\") || filename.contains("..") || filename.chars().anyMatch(ch -> ch < 0x20)) {
+            throw new RejectedFile("file", "the file name must be 1-255 characters without '/', '\\', '..' or control "
+                    + "characters, got '" + (filename == null ? "" : filename.replaceAll("\\p{Cntrl}", "?")) + "'", false);
+        }
+        if (!PURPOSES.contains(purpose)) {
+            throw new RejectedFile("purpose", "purpose must be one of " + PURPOSES + ", got '" + purpose + "'", false);
+        }
+        String id = ids.next(clock.instant());
+        Path tmp = dir.resolve("." + id + ".upload");
+        try {
+            MessageDigest sha = Digests.sha256();
+            long bytes = 0;
+            try (OutputStream out = Files.newOutputStream(tmp)) {
+                byte[] buf = new byte[64 * 1024];
+                for (int n; (n = in.read(buf)) > 0; ) {
+                    bytes += n;
+                    if (bytes > maxBytes) {
+                        throw new RejectedFile("file", "the file is larger than the " + maxBytes + " bytes this server "
+                                + "accepts", true);
+                    }
+                    sha.update(buf, 0, n);
+                    out.write(buf, 0, n);
+                }
+            }
+            DatasetFormat format = detect(tmp);
+            DatasetReport report = DatasetValidator.builder().maxIssues(20).build().validate(tmp, format);
+            Optional<DatasetIssue> error = report.issues().stream().filter(i -> i.severity() == Severity.ERROR)
+                    .findFirst();
+            if (error.isPresent()) {
+                DatasetIssue e = error.get();
+                throw new RejectedFile("file", (e.line() > 0 ? "line " + e.line() + ": " : "") + e.message()
+                        + (e.pointer().isEmpty() ? "" : " (at " + e.pointer() + ")") + (report.errors() > 1
+                        ? "; " + report.errors() + " problems in all" : ""), false);
+            }
+            Path kept = dir.resolve(id + ".jsonl");
+            Files.move(tmp, kept, StandardCopyOption.ATOMIC_MOVE);
+            FileRecord r = new FileRecord(id, tenant, filename, purpose, format, bytes, report.stats().examples(),
+                    Digests.hex(sha.digest()), Instant.ofEpochMilli(clock.millis()), kept);
+            try {
+                session.update("INSERT INTO files (id, tenant, filename, purpose, format, bytes, examples, sha256, "
+                        + "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", r.id(), tenant, filename, purpose,
+                        format.wireName(), bytes, r.examples(), r.sha256(), r.createdAt().toEpochMilli());
+            } catch (RuntimeException e) {
+                Files.deleteIfExists(kept);
+                throw e;
+            }
+            return r;
+        } catch (IOException e) {
+            throw new UncheckedIOException("the upload could not be received: " + e.getMessage(), e);
+        } finally {
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException ignored) {
+                // best effort: a leftover .upload file is never listed
+            }
+        }
+    }
+
+    /** @return the layout of the examples, from the keys of the first non-blank line */
+    static DatasetFormat detect(Path file) throws IOException {
+        try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            int number = 0;
+            for (String line; (line = r.readLine()) != null; ) {
+                number++;
+                if (line.isBlank()) {
+                    continue;
+                }
+                JsonNode row;
+                try {
+                    row = Json.MAPPER.readTree(line);
+                } catch (RuntimeException e) {
+                    throw new RejectedFile("file", "line " + number + ": not valid JSON; each line must be one JSON "
+                            + "object", false);
+                }
+                if (row == null || !row.isObject()) {
+                    throw new RejectedFile("file", "line " + number + ": not a JSON object", false);
+                }
+                if (row.has("messages")) {
+                    return DatasetFormat.CHAT;
+                }
+                if (row.has("preferred_output") || row.has("chosen")) {
+                    return DatasetFormat.PREFERENCE;
+                }
+                if (row.has("prompt") && row.has("completion")) {
+                    return DatasetFormat.PROMPT_COMPLETION;
+                }
+                if (row.has("instruction")) {
+                    return DatasetFormat.ALPACA;
+                }
+                throw new RejectedFile("file", "line " + number + ": no known layout; expected \"messages\" (chat), "
+                        + "\"input\" with \"preferred_output\" and \"non_preferred_output\" (preference), or \"prompt\" "
+                        + "and \"completion\"", false);
+            }
+        }
+        throw new RejectedFile("file", "the file holds no examples", false);
+    }
+
+    /**
+     * @param tenant whose
+     * @param after the id of the last file of the previous page, or null
+     * @param limit at most this many
+     * @return the tenant's files, newest first
+     */
+    public Page<FileRecord> list(String tenant, String after, int limit) {
+        return session.read(c -> {
+            List<FileRecord> out = new ArrayList<>();
+            try (PreparedStatement s = c.prepareStatement("SELECT " + COLUMNS + " FROM files WHERE tenant = ? AND "
+                    + "deleted_at IS NULL" + (after == null ? "" : " AND id < ?") + " ORDER BY id DESC LIMIT ?")) {
+                int i = 1;
+                s.setString(i++, tenant);
+                if (after != null) {
+                    s.setString(i++, after);
+                }
+                s.setInt(i, limit + 1);
+                try (ResultSet rs = s.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(row(rs));
+                    }
+                }
+            }
+            boolean more = out.size() > limit;
+            List<FileRecord> page = more ? out.subList(0, limit) : out;
+            return new Page<>(List.copyOf(page), more ? page.get(page.size() - 1).id() : null);
+        });
+    }
+
+    /**
+     * @param tenant whose
+     * @param id a file id
+     * @return the file, if it is this tenant's and not deleted
+     */
+    public Optional<FileRecord> get(String tenant, String id) {
+        return session.read(c -> {
+            try (PreparedStatement s = c.prepareStatement("SELECT " + COLUMNS + " FROM files WHERE tenant = ? AND id = ? "
+                    + "AND deleted_at IS NULL")) {
+                s.setString(1, tenant);
+                s.setString(2, id);
+                try (ResultSet rs = s.executeQuery()) {
+                    return rs.next() ? Optional.of(row(rs)) : Optional.empty();
+                }
+            }
+        });
+    }
+
+    /**
+     * Deletes a file (jobs that already started keep their copy).
+     *
+     * @return whether this tenant had it
+     */
+    public boolean delete(String tenant, String id) {
+        boolean deleted = session.update("UPDATE files SET deleted_at = ? WHERE tenant = ? AND id = ? AND deleted_at IS "
+                + "NULL", clock.millis(), tenant, id) > 0;
+        if (deleted) {
+            try {
+                Files.deleteIfExists(dir.resolve(id + ".jsonl"));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return deleted;
+    }
+
+    private static final String COLUMNS = "id, tenant, filename, purpose, format, bytes, examples, sha256, created_at";
+
+    private FileRecord row(ResultSet rs) throws java.sql.SQLException {
+        String id = rs.getString(1);
+        return new FileRecord(id, rs.getString(2), rs.getString(3), rs.getString(4),
+                WireName.parse(DatasetFormat.class, rs.getString(5)), rs.getLong(6), rs.getLong(7), rs.getString(8),
+                Instant.ofEpochMilli(rs.getLong(9)), dir.resolve(id + ".jsonl"));
+    }
+
+    @Override
+    public void close() {
+        session.close();
+    }
+}
