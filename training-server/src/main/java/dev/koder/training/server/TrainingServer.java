@@ -105,13 +105,7 @@ public final class TrainingServer implements AutoCloseable {
         config.jetty.multipartConfig.maxTotalRequestSize(settings.maxUploadBytes() + 64 * 1024, SizeUnit.BYTES);
         config.jetty.multipartConfig.maxInMemoryFileSize(1, SizeUnit.MB);
         config.jetty.multipartConfig.cacheDirectory(training.home().resolve("files").toString());
-        config.jetty.modifyServer(server -> {
-            for (var connector : server.getConnectors()) {
-                if (connector instanceof org.eclipse.jetty.server.AbstractConnector c) {
-                    c.setIdleTimeout(settings.idleTimeout().toMillis());
-                }
-            }
-        });
+        config.jetty.modifyHttpConfiguration(http -> http.setIdleTimeout(settings.idleTimeout().toMillis()));
         config.startup.showJavalinBanner = false;
         config.requestLogger.http(this::logAccess);
         var r = config.routes;
@@ -155,8 +149,9 @@ public final class TrainingServer implements AutoCloseable {
                 "invalid_request_error", "invalid_state", null, e.getMessage())));
         r.exception(SqliteFiles.RejectedFile.class, (e, ctx) -> error(ctx, new ApiError(e.tooLarge() ? 413 : 400,
                 "invalid_request_error", e.tooLarge() ? "file_too_large" : "invalid_file", e.param(), e.getMessage())));
-        r.exception(io.javalin.http.HttpResponseException.class, (e, ctx) -> error(ctx, new ApiError(e.getStatus(),
-                e.getStatus() == 413 ? "invalid_request_error" : "invalid_request_error", null, null, e.getMessage())));
+        r.exception(io.javalin.http.HttpResponseException.class, (e, ctx) -> error(ctx, e.getStatus() == 404
+                ? ApiError.notFound(null, "Unknown request URL: " + ctx.method() + " " + ctx.path())
+                : new ApiError(e.getStatus(), "invalid_request_error", null, null, e.getMessage())));
         r.exception(Exception.class, (e, ctx) -> {
             LOG.error("{} {} failed", ctx.method(), ctx.path(), e);
             error(ctx, new ApiError(500, "server_error", null, null, "The server had an error while processing "
@@ -172,6 +167,12 @@ public final class TrainingServer implements AutoCloseable {
     /** @return this server, listening */
     TrainingServer startServer() {
         app.start();
+        // A client that stalls mid-request is cut off after the idle timeout (connectors exist once started).
+        for (var connector : app.jettyServer().server().getConnectors()) {
+            if (connector instanceof org.eclipse.jetty.server.AbstractConnector c) {
+                c.setIdleTimeout(settings.idleTimeout().toMillis());
+            }
+        }
         LOG.info("training server listening on http://{}:{} (home {})", settings.host(), port(), training.home());
         return this;
     }
@@ -228,12 +229,18 @@ public final class TrainingServer implements AutoCloseable {
 
     private void upload(Context ctx) {
         Principal p = principal(ctx);
-        UploadedFile f = ctx.uploadedFile("file");
+        UploadedFile f;
+        String purpose;
+        try {
+            f = ctx.uploadedFile("file");
+            purpose = ctx.formParam("purpose");
+        } catch (Exception e) {
+            throw uploadError(e);
+        }
         if (f == null) {
             throw ApiError.badRequest("file", "Missing required parameter: 'file' (a multipart part with the JSONL "
                     + "file)");
         }
-        String purpose = ctx.formParam("purpose");
         if (purpose == null) {
             throw ApiError.badRequest("purpose", "Missing required parameter: 'purpose' (fine-tune)");
         }
@@ -243,6 +250,17 @@ public final class TrainingServer implements AutoCloseable {
         } catch (java.io.IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** @return the error for a multipart body the parser refused: too large (413), or malformed (400) */
+    private ApiError uploadError(Exception e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (String.valueOf(t.getMessage()).contains("max length exceeded")) {
+                return new ApiError(413, "invalid_request_error", "file_too_large", "file", "the file is larger than "
+                        + "the " + settings.maxUploadBytes() + " bytes this server accepts");
+            }
+        }
+        return ApiError.badRequest("file", "the upload is not a readable multipart/form-data body: " + e.getMessage());
     }
 
     private void listFiles(Context ctx) {

@@ -1,0 +1,285 @@
+package dev.koder.training.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.koder.training.api.Checkpoint;
+import dev.koder.training.api.Job;
+import dev.koder.training.api.JobStatus;
+import dev.koder.training.api.Tier;
+import dev.koder.training.core.Training;
+import dev.koder.training.core.internal.Json;
+import dev.koder.training.core.store.SqliteAccess;
+import dev.koder.training.core.store.SqliteAccess.Role;
+import dev.koder.training.tck.ScriptedRunner;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The server's edge over HTTP, with a scripted trainer: two tenants tried against every endpoint, roles, bad
+ * input of every kind leaving nothing half-stored, and the operations endpoints.
+ */
+class ServerApiTest {
+
+    static final String CHAT = "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"},"
+            + "{\"role\":\"assistant\",\"content\":\"HI\"}]}\n";
+
+    @TempDir
+    Path dir;
+
+    Training training;
+    TrainingServer server;
+    String acme;
+    String carol;
+    String globex;
+    Path model;
+    final HttpClient http = HttpClient.newHttpClient();
+
+    record Response(int status, JsonNode body, String text) {
+    }
+
+    @BeforeEach
+    void start() throws IOException {
+        model = Files.createDirectories(dir.resolve("model"));
+        Files.writeString(model.resolve("config.json"), "{\"model_type\":\"llama\"}");
+        training = Training.builder().home(dir.resolve("home")).runner(new ScriptedRunner("fake",
+                ScriptedRunner.allMethods())).pollInterval(Duration.ofMillis(50)).build();
+        server = TrainingServer.builder(training).port(0).maxUploadBytes(64 * 1024)
+                .idleTimeout(Duration.ofSeconds(1)).start();
+        try (SqliteAccess access = SqliteAccess.open(training.home())) {
+            acme = access.createKey("acme", Role.MEMBER, "alice", Tier.PRO).key();
+            carol = access.createKey("acme", Role.APPROVER, "carol", null).key();
+            globex = access.createKey("globex", Role.ADMIN, "gina", Tier.ENTERPRISE).key();
+        }
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+        training.close();
+    }
+
+    Response call(String method, String path, String key, String body) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofString(body)).header("Content-Type", "application/json");
+        if (key != null) {
+            b.header("Authorization", "Bearer " + key);
+        }
+        HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        JsonNode json = null;
+        try {
+            json = Json.MAPPER.readTree(r.body());
+        } catch (RuntimeException e) {
+            // not JSON (metrics)
+        }
+        return new Response(r.statusCode(), json, r.body());
+    }
+
+    Response upload(String key, String filename, String content) throws Exception {
+        String boundary = "----boundary7";
+        String body = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nfine-tune\r\n"
+                + "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + filename
+                + "\"\r\nContent-Type: application/jsonl\r\n\r\n" + content + "\r\n--" + boundary + "--\r\n";
+        HttpRequest r = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/v1/files"))
+                .header("Authorization", "Bearer " + key).header("Content-Type", "multipart/form-data; boundary="
+                        + boundary).POST(HttpRequest.BodyPublishers.ofString(body)).build();
+        // A client of its own: a refused upload's connection is closed by the server before the body is read.
+        HttpResponse<String> res = HttpClient.newHttpClient().send(r, HttpResponse.BodyHandlers.ofString());
+        return new Response(res.statusCode(), Json.MAPPER.readTree(res.body()), res.body());
+    }
+
+    String createJob(String key, String fileId) throws Exception {
+        Response r = call("POST", "/v1/fine_tuning/jobs", key, "{\"model\":\"" + model + "\",\"training_file\":\""
+                + fileId + "\",\"suffix\":\"iso\"}");
+        assertThat(r.status()).as(r.text()).isEqualTo(200);
+        return r.body().get("id").asString();
+    }
+
+    Job awaitEnd(String id) throws Exception {
+        return training.jobs().await(id, Duration.ofSeconds(60));
+    }
+
+    @Test
+    void anotherTenant_getsA404FromEveryEndpoint_neverA403_andListsNothingOfIt() throws Exception {
+        String file = upload(acme, "train.jsonl", CHAT.repeat(4)).body().get("id").asString();
+        String job = createJob(acme, file);
+        Job done = awaitEnd(job);
+        assertThat(done.status()).isEqualTo(JobStatus.SUCCEEDED);
+        assertThat(done.spec().tier()).as("the tier comes from the tenant").isEqualTo(Tier.PRO);
+        String checkpoint = training.checkpoints().list(dev.koder.training.api.CheckpointQuery.builder().jobId(job)
+                .build()).items().get(0).id();
+        String event = call("GET", "/v1/fine_tuning/jobs/" + job + "/events?limit=1", acme, null).body()
+                .at("/data/0/id").asString();
+        List<String[]> objects = List.of(
+                new String[] {"GET", "/v1/files/" + file}, new String[] {"DELETE", "/v1/files/" + file},
+                new String[] {"GET", "/v1/fine_tuning/jobs/" + job},
+                new String[] {"POST", "/v1/fine_tuning/jobs/" + job + "/cancel"},
+                new String[] {"GET", "/v1/fine_tuning/jobs/" + job + "/events"},
+                new String[] {"GET", "/v1/fine_tuning/jobs/" + job + "/events?after=" + event},
+                new String[] {"GET", "/v1/fine_tuning/jobs/" + job + "/checkpoints"},
+                new String[] {"GET", "/v1/native/jobs/" + job},
+                new String[] {"GET", "/v1/native/checkpoints/" + checkpoint},
+                new String[] {"POST", "/v1/native/checkpoints/" + checkpoint + "/approve"},
+                new String[] {"POST", "/v1/native/checkpoints/" + checkpoint + "/deprecate"});
+        for (String[] o : objects) {
+            Response theirs = call(o[0], o[1], globex, "{\"reason\":\"x\"}");
+            assertThat(theirs.status()).as(o[0] + " " + o[1] + ": " + theirs.text()).isEqualTo(404);
+            assertThat(theirs.body().at("/error/type").asString()).isEqualTo("invalid_request_error");
+            Response unknown = call(o[0], o[1].replace(job, "ftjob-0000").replace(file, "file-0000")
+                    .replace(checkpoint, "ckpt-0000"), globex, "{\"reason\":\"x\"}");
+            assertThat(unknown.status()).as("the same answer as for nothing: " + o[1]).isEqualTo(404);
+        }
+        for (String list : List.of("/v1/files", "/v1/fine_tuning/jobs", "/v1/native/checkpoints")) {
+            JsonNode theirs = call("GET", list, globex, null).body();
+            assertThat(theirs.has("data") ? theirs.get("data") : theirs.get("items")).as(list).isEmpty();
+            JsonNode ours = call("GET", list, acme, null).body();
+            assertThat(ours.has("data") ? ours.get("data") : ours.get("items")).as(list).isNotEmpty();
+        }
+        Response borrow = call("POST", "/v1/fine_tuning/jobs", globex, "{\"model\":\"" + model + "\","
+                + "\"training_file\":\"" + file + "\"}");
+        assertThat(borrow.status()).isEqualTo(400);
+        assertThat(borrow.body().at("/error/code").asString()).isEqualTo("invalid_file");
+        assertThat(call("GET", "/v1/files/" + file, acme, null).status()).as("still there for its owner")
+                .isEqualTo(200);
+        assertThat(training.checkpoints().get(checkpoint).stage().wireName()).isEqualTo("draft");
+    }
+
+    @Test
+    void onlyApproversApproveOrDeprecate_andTheActorIsTheKeysName() throws Exception {
+        String file = upload(acme, "train.jsonl", CHAT.repeat(4)).body().get("id").asString();
+        String job = createJob(acme, file);
+        awaitEnd(job);
+        Checkpoint output = training.checkpoints().list(dev.koder.training.api.CheckpointQuery.builder().jobId(job)
+                .build()).items().stream().filter(Checkpoint::last).findFirst().orElseThrow();
+        Response member = call("POST", "/v1/native/checkpoints/" + output.id() + "/approve", acme,
+                "{\"reason\":\"looks good\"}");
+        assertThat(member.status()).isEqualTo(403);
+        assertThat(member.body().at("/error/message").asString()).contains("approver");
+        Response noReason = call("POST", "/v1/native/checkpoints/" + output.id() + "/approve", carol, "{}");
+        assertThat(noReason.status()).isEqualTo(400);
+        assertThat(noReason.body().at("/error/param").asString()).isEqualTo("reason");
+        Response approved = call("POST", "/v1/native/checkpoints/" + output.id() + "/approve", carol,
+                "{\"reason\":\"beats the baseline\"}");
+        assertThat(approved.status()).as(approved.text()).isEqualTo(200);
+        assertThat(approved.body().get("stage").asString()).isEqualTo("approved");
+        assertThat(training.checkpoints().history(output.id())).last().satisfies(t -> {
+            assertThat(t.actor()).isEqualTo("carol");
+            assertThat(t.reason()).isEqualTo("beats the baseline");
+        });
+        assertThat(training.checkpoints().approved("acme", model.toString())).isPresent();
+        assertThat(training.checkpoints().approved("globex", model.toString())).isEmpty();
+        Response again = call("POST", "/v1/native/checkpoints/" + output.id() + "/approve", carol,
+                "{\"reason\":\"twice\"}");
+        assertThat(again.status()).isEqualTo(409);
+        assertThat(call("GET", "/v1/fine_tuning/jobs", null, null).status()).isEqualTo(401);
+    }
+
+    @Test
+    void badInput_getsAClearError_andNothingHalfStoredRemains() throws Exception {
+        Response malformed = call("POST", "/v1/fine_tuning/jobs", acme, "{\"model\": ");
+        assertThat(malformed.status()).isEqualTo(400);
+        assertThat(malformed.body().at("/error/message").asString()).startsWith("The request body is not valid JSON");
+        Response unknown = call("POST", "/v1/fine_tuning/jobs", acme, "{\"model\":\"m\",\"training_file\":\"f\","
+                + "\"epochs\":3}");
+        assertThat(unknown.status()).isEqualTo(400);
+        assertThat(unknown.body().at("/error/param").asString()).isEqualTo("epochs");
+        String file = upload(acme, "train.jsonl", CHAT.repeat(4)).body().get("id").asString();
+        Response wrongType = call("POST", "/v1/fine_tuning/jobs", acme, "{\"model\":\"" + model + "\","
+                + "\"training_file\":\"" + file + "\",\"method\":{\"type\":\"supervised\",\"supervised\":"
+                + "{\"hyperparameters\":{\"n_epochs\":\"three\"}}}}");
+        assertThat(wrongType.status()).isEqualTo(400);
+        assertThat(wrongType.body().at("/error/param").asString())
+                .isEqualTo("method.supervised.hyperparameters.n_epochs");
+        Response outOfRange = call("POST", "/v1/fine_tuning/jobs", acme, "{\"model\":\"" + model + "\","
+                + "\"training_file\":\"" + file + "\",\"hyperparameters\":{\"n_epochs\":500}}");
+        assertThat(outOfRange.status()).isEqualTo(400);
+        assertThat(outOfRange.body().at("/error/message").asString()).contains("epochs");
+        Response missing = call("POST", "/v1/fine_tuning/jobs", acme, "{\"training_file\":\"" + file + "\"}");
+        assertThat(missing.body().at("/error/message").asString()).isEqualTo("Missing required parameter: 'model'");
+        assertThat(training.jobs().list(dev.koder.training.api.JobQuery.builder().build()).items())
+                .as("no job stored from a bad request").isEmpty();
+
+        Response traversal = upload(acme, "../../etc/evil.jsonl", CHAT);
+        assertThat(traversal.status()).isEqualTo(400);
+        assertThat(traversal.body().at("/error/message").asString()).contains("'..'");
+        Response huge = upload(acme, "big.jsonl", CHAT.repeat(2000));
+        assertThat(huge.status()).as(huge.text()).isEqualTo(413);
+        Response badLine = upload(acme, "bad.jsonl", CHAT + "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"},"
+                + "{\"role\":\"user\",\"content\":\"y\"},{\"role\":\"assistant\",\"content\":\"z\"}]}\n");
+        assertThat(badLine.status()).isEqualTo(400);
+        assertThat(badLine.body().at("/error/message").asString()).startsWith("line 2: two user messages in a row");
+        cutOff();
+        assertThat(call("GET", "/v1/files", acme, null).body().get("data")).as("only the good upload is kept")
+                .hasSize(1);
+        try (Stream<Path> kept = Files.list(training.home().resolve("files"))) {
+            assertThat(kept.map(p -> p.getFileName().toString())).as("no partial upload left")
+                    .containsExactly(file + ".jsonl");
+        }
+        slowClient();
+    }
+
+    /** An upload whose connection drops midway. */
+    void cutOff() throws Exception {
+        try (Socket s = new Socket("127.0.0.1", server.port())) {
+            OutputStream out = s.getOutputStream();
+            String part = "--b\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nfine-tune\r\n--b\r\n"
+                    + "Content-Disposition: form-data; name=\"file\"; filename=\"cut.jsonl\"\r\n\r\n" + CHAT.repeat(20);
+            out.write(("POST /v1/files HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + acme + "\r\nContent-Type: "
+                    + "multipart/form-data; boundary=b\r\nContent-Length: 100000\r\n\r\n" + part)
+                    .getBytes(StandardCharsets.UTF_8));
+            out.flush();
+        }
+        Thread.sleep(500);
+    }
+
+    /** A client that sends half a request and stalls is cut off after the idle timeout. */
+    void slowClient() throws Exception {
+        try (Socket s = new Socket("127.0.0.1", server.port())) {
+            s.getOutputStream().write("GET /v1/files HTTP/1.1\r\nHost: x\r\n".getBytes(StandardCharsets.UTF_8));
+            s.setSoTimeout(10_000);
+            long start = System.nanoTime();
+            InputStream in = s.getInputStream();
+            byte[] buf = new byte[4096];
+            while (in.read(buf) >= 0) {
+                // the server may answer 408 before closing
+            }
+            double seconds = (System.nanoTime() - start) / 1e9;
+            assertThat(seconds).as("closed after the 1 s idle timeout").isBetween(0.5, 5.0);
+        }
+    }
+
+    @Test
+    void healthReadinessAndMetrics_needNoKey_andCountJobsRequestsAndOutcomes() throws Exception {
+        assertThat(call("GET", "/healthz", null, null).body().get("status").asString()).isEqualTo("ok");
+        assertThat(call("GET", "/readyz", null, null).status()).isEqualTo(200);
+        String file = upload(acme, "train.jsonl", CHAT.repeat(4)).body().get("id").asString();
+        awaitEnd(createJob(acme, file));
+        Thread.sleep(200);
+        String metrics = call("GET", "/metrics", null, null).text();
+        assertThat(metrics).as(metrics).contains("training_jobs{status=\"succeeded\",tier=\"pro\"} 1.0")
+                .contains("training_queue_depth{tier=\"free\"} 0.0")
+                .contains("training_job_outcomes_total{outcome=\"succeeded\",tier=\"pro\"} 1.0")
+                .contains("training_gpus_free")
+                .contains("http_server_requests_seconds_count{method=\"POST\",route=\"/v1/fine_tuning/jobs\","
+                        + "status=\"200\"} 1");
+        assertThat(call("GET", "/v1/nowhere", acme, null).body().at("/error/message").asString())
+                .startsWith("Unknown request URL");
+    }
+}
