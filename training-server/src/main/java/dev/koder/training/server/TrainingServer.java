@@ -68,6 +68,10 @@ public final class TrainingServer implements AutoCloseable {
     private final Settings settings;
     private final ServerMetrics metrics;
     private final Javalin app;
+    /** Keys seen lately, so a request costs no database read to authenticate; a revocation counts within 10 s. */
+    private final com.github.benmanes.caffeine.cache.Cache<String, java.util.Optional<Principal>> keys =
+            com.github.benmanes.caffeine.cache.Caffeine.newBuilder().expireAfterWrite(Duration.ofSeconds(10))
+                    .maximumSize(10_000).build();
 
     /**
      * The server's settings.
@@ -218,8 +222,9 @@ public final class TrainingServer implements AutoCloseable {
             throw ApiError.unauthorized("You didn't provide an API key. Send it in an Authorization header: "
                     + "Authorization: Bearer YOUR_KEY (make one with ./training keys create).");
         }
-        Principal p = access.authenticate(header.substring(7).trim()).orElseThrow(() -> ApiError.unauthorized(
-                "Incorrect API key provided. Keys come from ./training keys create on this server's home."));
+        Principal p = keys.get(header.substring(7).trim(), access::authenticate).orElseThrow(() -> ApiError
+                .unauthorized("Incorrect API key provided. Keys come from ./training keys create on this server's "
+                        + "home."));
         ctx.attribute(PRINCIPAL, p);
     }
 
@@ -300,8 +305,10 @@ public final class TrainingServer implements AutoCloseable {
         List<Map<String, Object>> out = new ArrayList<>();
         String after = ctx.queryParam("after");
         boolean more;
+        int pageSize = metadata.isEmpty() ? limit + 1 : 100;
         do {
-            Page<Job> page = training.jobs().list(JobQuery.builder().tenant(p.tenant()).after(after).limit(100).build());
+            Page<Job> page = training.jobs().list(JobQuery.builder().tenant(p.tenant()).after(after).limit(pageSize)
+                    .build());
             for (Job j : page.items()) {
                 if (j.spec().metadata().entrySet().containsAll(metadata.entrySet())) {
                     out.add(OpenAiJobs.job(j));
