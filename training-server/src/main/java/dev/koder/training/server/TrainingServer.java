@@ -113,6 +113,7 @@ public final class TrainingServer implements AutoCloseable {
         config.startup.showJavalinBanner = false;
         config.requestLogger.http(this::logAccess);
         var r = config.routes;
+        r.get("/", ctx -> ctx.contentType("text/html; charset=utf-8").result(DASHBOARD));
         r.get("/healthz", ctx -> json(ctx, Map.of("status", "ok")));
         r.get("/readyz", this::ready);
         r.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4").result(metrics.scrape()));
@@ -133,6 +134,13 @@ public final class TrainingServer implements AutoCloseable {
         r.post("/v1/native/jobs", this::submitSpec);
         r.post("/v1/native/estimate", ctx -> json(ctx, training.estimate(nativeSpec(ctx))));
         r.get("/v1/native/jobs/{id}", ctx -> json(ctx, job(ctx)));
+        r.get("/v1/native/jobs", ctx -> json(ctx, training.jobs().list(JobQuery.builder()
+                .tenant(principal(ctx).tenant()).after(ctx.queryParam("after")).limit(limit(ctx, 50, 1000)).build())));
+        r.get("/v1/native/me", ctx -> {
+            Principal p = principal(ctx);
+            json(ctx, Map.of("tenant", p.tenant(), "tier", p.tier().wireName(), "role", p.role().wireName(),
+                    "name", p.name(), "key_id", p.keyId()));
+        });
         r.get("/v1/native/quota", ctx -> json(ctx, training.quotas().usage(principal(ctx).tenant(),
                 java.time.Instant.now())));
         r.get("/v1/native/pool", ctx -> json(ctx, training.gpuPool()));
@@ -450,6 +458,17 @@ public final class TrainingServer implements AutoCloseable {
     }
 
     // ---- helpers
+
+    /** The dashboard: one page that calls the API with a key the user types (kept in the browser's storage). */
+    private static final byte[] DASHBOARD = dashboard();
+
+    private static byte[] dashboard() {
+        try (InputStream in = TrainingServer.class.getResourceAsStream("dashboard.html")) {
+            return in.readAllBytes();
+        } catch (java.io.IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
 
     private static JsonNode body(Context ctx) {
         String body = ctx.body();

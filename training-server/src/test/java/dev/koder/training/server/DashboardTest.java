@@ -1,0 +1,145 @@
+package dev.koder.training.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.koder.training.api.Checkpoint;
+import dev.koder.training.api.CheckpointQuery;
+import dev.koder.training.api.CheckpointStage;
+import dev.koder.training.api.DatasetFormat;
+import dev.koder.training.api.DatasetRef;
+import dev.koder.training.api.Hyperparameters;
+import dev.koder.training.api.Job;
+import dev.koder.training.api.JobSpec;
+import dev.koder.training.api.JobStatus;
+import dev.koder.training.api.Resources;
+import dev.koder.training.api.Tier;
+import dev.koder.training.api.TrainingMethod;
+import dev.koder.training.core.Training;
+import dev.koder.training.core.store.SqliteAccess;
+import dev.koder.training.tck.ScriptedRunner;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The dashboard in a real headless Chromium (Debian's chromium and chromium-driver, driven by Selenium): a
+ * tenant's jobs with status and progress, a job's loss curve, events and checkpoints, and approve for an
+ * approver's key only. Screenshots are kept in target/screenshots.
+ */
+class DashboardTest {
+
+    static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+    static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+    static final Path SHOTS = Path.of("target/screenshots");
+
+    @TempDir
+    Path dir;
+
+    WebDriver browser() {
+        assertThat(CHROMIUM).as("Chromium is needed: apt-get install chromium chromium-driver (.ci/run does)")
+                .isExecutable();
+        assertThat(CHROMEDRIVER).as("chromedriver is needed: apt-get install chromium-driver (.ci/run does)")
+                .isExecutable();
+        ChromeOptions options = new ChromeOptions().setBinary(CHROMIUM.toFile()).addArguments("--headless=new",
+                "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1000", "--user-data-dir="
+                        + dir.resolve("chromium-profile"));
+        ChromeDriverService service = new ChromeDriverService.Builder()
+                .usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
+        return new ChromeDriver(service, options);
+    }
+
+    void shot(WebDriver driver, String name) throws Exception {
+        Files.createDirectories(SHOTS);
+        File png = ((TakesScreenshot) driver).getScreenshotAs(OutputType.FILE);
+        Files.copy(png.toPath(), SHOTS.resolve(name + ".png"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    @Test
+    void anApproverSeesJobsCurvesEventsAndCheckpoints_andApprovesFromThePage() throws Exception {
+        Path model = Files.createDirectories(dir.resolve("model"));
+        Files.writeString(model.resolve("config.json"), "{\"model_type\":\"llama\"}");
+        Path data = dir.resolve("train.jsonl");
+        Files.writeString(data, ServerApiTest.CHAT.repeat(8));
+        try (Training training = Training.builder().home(dir.resolve("home")).runner(new ScriptedRunner("fake",
+                ScriptedRunner.allMethods())).pollInterval(Duration.ofMillis(50)).build();
+                TrainingServer server = TrainingServer.builder(training).port(0).start()) {
+            String approver;
+            String member;
+            try (SqliteAccess access = SqliteAccess.open(training.home())) {
+                approver = access.createKey("acme", SqliteAccess.Role.APPROVER, "carol", Tier.PRO).key();
+                member = access.createKey("acme", SqliteAccess.Role.MEMBER, "alice", null).key();
+                access.createKey("globex", SqliteAccess.Role.MEMBER, null, null);
+            }
+            JobSpec spec = JobSpec.builder().name("shout").tenant("acme").tier(Tier.PRO).baseModel(model.toString())
+                    .method(TrainingMethod.sftLora()).hyperparameters(Hyperparameters.builder().maxSteps(12).build())
+                    .trainingData(DatasetRef.of(data, DatasetFormat.CHAT)).resources(Resources.cpu())
+                    .metadata("fake.step_seconds", "0.05").build();
+            Job done = training.jobs().await(training.jobs().submit(spec).id(), Duration.ofSeconds(60));
+            assertThat(done.status()).isEqualTo(JobStatus.SUCCEEDED);
+            training.jobs().submit(spec.toBuilder().tenant("globex").build());
+
+            WebDriver driver = browser();
+            try {
+                WebDriverWait wait = new WebDriverWait(driver, Duration.ofSeconds(20));
+                driver.get("http://127.0.0.1:" + server.port() + "/");
+                driver.findElement(By.id("key")).sendKeys(approver);
+                driver.findElement(By.id("use-key")).click();
+                wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("tr[data-job='" + done.id()
+                        + "']")));
+                assertThat(driver.findElement(By.id("who")).getText()).isEqualTo("acme (pro) as carol, approver");
+                List<WebElement> rows = driver.findElements(By.cssSelector("#jobs tbody tr"));
+                assertThat(rows).as("only the tenant's jobs").hasSize(1);
+                assertThat(rows.get(0).getText()).contains(done.id()).contains("succeeded").contains("step 12/12 (100%)");
+                shot(driver, "dashboard-jobs");
+
+                driver.findElement(By.cssSelector("tr[data-job='" + done.id() + "'] a")).click();
+                wait.until(ExpectedConditions.presenceOfElementLocated(By.id("loss-line")));
+                String points = driver.findElement(By.id("loss-line")).getAttribute("points");
+                assertThat(points.split(" ")).as("one point a logged step").hasSizeGreaterThan(5);
+                assertThat(driver.findElements(By.cssSelector("#events li"))).hasSizeGreaterThan(5);
+                assertThat(driver.findElement(By.id("events")).getText()).contains("submitted by acme");
+                wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#checkpoints tbody tr")));
+                Checkpoint output = training.checkpoints().list(CheckpointQuery.builder().jobId(done.id()).build())
+                        .items().stream().filter(Checkpoint::last).findFirst().orElseThrow();
+                WebElement row = driver.findElement(By.cssSelector("tr[data-checkpoint='" + output.id() + "']"));
+                assertThat(row.getText()).contains("final").contains("draft");
+                shot(driver, "dashboard-job");
+
+                row.findElement(By.cssSelector("input.reason")).sendKeys("beats the baseline");
+                row.findElement(By.cssSelector("button.move-approve")).click();
+                wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector(
+                        "tr[data-checkpoint='" + output.id() + "'] td.stage"), "approved"));
+                assertThat(training.checkpoints().get(output.id()).stage()).isEqualTo(CheckpointStage.APPROVED);
+                assertThat(training.checkpoints().history(output.id())).last().satisfies(t -> {
+                    assertThat(t.actor()).isEqualTo("carol");
+                    assertThat(t.reason()).isEqualTo("beats the baseline");
+                });
+                shot(driver, "dashboard-approved");
+
+                driver.findElement(By.id("key")).sendKeys(member);
+                driver.findElement(By.id("use-key")).click();
+                wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("who"), "alice, member"));
+                driver.findElement(By.cssSelector("tr[data-job='" + done.id() + "'] a")).click();
+                wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#checkpoints tbody tr")));
+                assertThat(driver.findElements(By.cssSelector("#checkpoints button"))).as("no moves for a member")
+                        .isEmpty();
+            } finally {
+                driver.quit();
+            }
+        }
+    }
+}
