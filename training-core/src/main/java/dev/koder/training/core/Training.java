@@ -591,7 +591,7 @@ public final class Training implements AutoCloseable {
 
         /** @param interval how often the GPU inventory is read; default 10 s @return this */
         public Builder poolRefresh(Duration interval) {
-            this.poolRefresh = positive("poolRefresh", interval);
+            this.poolRefresh = nonNegative("poolRefresh", interval);
             return this;
         }
 

@@ -16,7 +16,8 @@ class TrainingBuilderTest {
                 .hasMessageStartingWith("shutdownGracePeriod must be zero or more");
         assertThatThrownBy(() -> Training.builder().pollInterval(Duration.ZERO))
                 .hasMessage("pollInterval must be more than zero, got PT0S");
-        assertThatThrownBy(() -> Training.builder().poolRefresh(null)).hasMessageStartingWith("poolRefresh must be");
+        assertThatThrownBy(() -> Training.builder().poolRefresh(Duration.ofSeconds(-1))).hasMessageStartingWith(
+                "poolRefresh must be zero or more");
         assertThatThrownBy(() -> Training.builder().approvedCacheFor(Duration.ofSeconds(-3)))
                 .hasMessageStartingWith("approvedCacheFor must be zero or more");
         assertThatThrownBy(() -> Training.builder().maxIssues(0)).hasMessage("maxIssues must be at least 1, got 0");

@@ -146,6 +146,11 @@ public final class TrainingServer implements AutoCloseable {
         r.get("/v1/native/pool", ctx -> json(ctx, training.gpuPool()));
         r.get("/v1/native/checkpoints", this::listRegistry);
         r.get("/v1/native/checkpoints/{id}", ctx -> json(ctx, registryCheckpoint(ctx)));
+        r.get("/v1/native/checkpoints/{id}/files", ctx -> {
+            Checkpoint c = registryCheckpoint(ctx);
+            json(ctx, Map.of("id", c.id(), "files", c.files()));
+        });
+        r.get("/v1/native/checkpoints/{id}/files/<path>", this::downloadFile);
         r.post("/v1/native/checkpoints/{id}/approve", ctx -> transition(ctx, true));
         r.post("/v1/native/checkpoints/{id}/deprecate", ctx -> transition(ctx, false));
 
@@ -439,6 +444,49 @@ public final class TrainingServer implements AutoCloseable {
             // the same answer as another tenant's checkpoint
         }
         throw ApiError.notFound("checkpoint_id", "No checkpoint found with id " + id);
+    }
+
+    /**
+     * One file of a checkpoint, from a copy the registry verified (every file's size and SHA-256) when it was first
+     * asked for; the answer carries the file's SHA-256 for the client to check again.
+     */
+    private void downloadFile(Context ctx) throws java.io.IOException {
+        Checkpoint c = registryCheckpoint(ctx);
+        String path = ctx.pathParam("path");
+        Checkpoint.File f = c.files().stream().filter(x -> x.path().equals(path)).findFirst().orElseThrow(() ->
+                ApiError.notFound("path", "Checkpoint " + c.id() + " has no file " + path));
+        Path copy = verifiedCopy(c).resolve(f.path());
+        ctx.header("X-Checksum-Sha256", f.sha256());
+        ctx.header("Digest", "sha-256=" + java.util.Base64.getEncoder().encodeToString(java.util.HexFormat.of()
+                .parseHex(f.sha256())));
+        ctx.header("Content-Length", String.valueOf(f.size()));
+        ctx.contentType("application/octet-stream").result(java.nio.file.Files.newInputStream(copy));
+    }
+
+    private final Map<String, Object> downloadLocks = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private Path verifiedCopy(Checkpoint c) throws java.io.IOException {
+        Path dir = training.home().resolve("server-downloads").resolve(c.id());
+        synchronized (downloadLocks.computeIfAbsent(c.id(), k -> new Object())) {
+            if (!java.nio.file.Files.isDirectory(dir)) {
+                Path tmp = dir.resolveSibling("." + c.id() + ".partial");
+                deleteTree(tmp);
+                training.checkpoints().download(c.id(), tmp, n -> { });
+                java.nio.file.Files.move(tmp, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            }
+        }
+        return dir;
+    }
+
+    private static void deleteTree(Path root) throws java.io.IOException {
+        if (!java.nio.file.Files.exists(root)) {
+            return;
+        }
+        try (var paths = java.nio.file.Files.walk(root)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                java.nio.file.Files.delete(p);
+            }
+        }
     }
 
     private void transition(Context ctx, boolean approve) {

@@ -188,6 +188,23 @@ class ServerApiTest {
         Response again = call("POST", "/v1/native/checkpoints/" + output.id() + "/approve", carol,
                 "{\"reason\":\"twice\"}");
         assertThat(again.status()).isEqualTo(409);
+
+        // Download: the manifest, then each file, whose bytes match the SHA-256 the answer and the registry name.
+        JsonNode manifest = call("GET", "/v1/native/checkpoints/" + output.id() + "/files", acme, null).body();
+        assertThat(manifest.get("files")).hasSize(output.files().size());
+        for (Checkpoint.File f : output.files()) {
+            HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()
+                    + "/v1/native/checkpoints/" + output.id() + "/files/" + f.path())).header("Authorization",
+                    "Bearer " + acme).build(), HttpResponse.BodyHandlers.ofByteArray());
+            assertThat(r.statusCode()).as(f.path()).isEqualTo(200);
+            assertThat(r.headers().firstValue("X-Checksum-Sha256")).contains(f.sha256());
+            assertThat(java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(r.body()))).isEqualTo(f.sha256());
+        }
+        assertThat(call("GET", "/v1/native/checkpoints/" + output.id() + "/files/../../training.db", acme, null)
+                .status()).isEqualTo(404);
+        assertThat(call("GET", "/v1/native/checkpoints/" + output.id() + "/files/" + output.files().get(0).path(),
+                globex, null).status()).isEqualTo(404);
         assertThat(call("GET", "/v1/fine_tuning/jobs", null, null).status()).isEqualTo(401);
     }
 

@@ -26,7 +26,7 @@ import java.util.regex.Pattern;
 /**
  * The reference server under load on loopback: N concurrent clients (200 by default) for S seconds (60), each
  * looping over OpenAI-style requests: list jobs (30%), retrieve a job (30%), list a job's events (30%) and submit
- * a job (10%), with the scripted trainer running the submitted jobs one at a time behind the server. Prints p50,
+ * a job (10%; the third argument changes this share, the rest split evenly), with the scripted trainer running the submitted jobs one at a time behind the server. Prints p50,
  * p99 and max latency per request kind and the errors (any answer but 200, or no answer).
  *
  * <p>A benchmark, not a test (it lives beside the tests for their class path: the benchmarks module's S3 stand-in
@@ -35,7 +35,7 @@ import java.util.regex.Pattern;
  * mvn -q -pl training-server test-compile dependency:build-classpath -Dmdep.includeScope=test \
  *     -Dmdep.outputFile=target/cp.txt
  * java -cp "training-server/target/test-classes:training-server/target/classes:$(cat training-server/target/cp.txt)" \
- *     dev.koder.training.server.ServerLoad [clients] [seconds]
+ *     dev.koder.training.server.ServerLoad [clients] [seconds] [percent of requests that submit]
  * </pre>
  */
 public final class ServerLoad {
@@ -46,6 +46,8 @@ public final class ServerLoad {
     public static void main(String[] args) throws Exception {
         int clients = args.length > 0 ? Integer.parseInt(args[0]) : 200;
         int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 60;
+        int submitShare = args.length > 2 ? Integer.parseInt(args[2]) : 10;
+        int readShare = (100 - submitShare) / 3;
         Path dir = Files.createTempDirectory("server-load");
         Path model = Files.createDirectories(dir.resolve("model"));
         Files.writeString(model.resolve("config.json"), "{\"model_type\":\"llama\"}");
@@ -85,7 +87,8 @@ public final class ServerLoad {
                     while (System.nanoTime() < deadline) {
                         int pick = random.nextInt(100);
                         String job = jobs.get(random.nextInt(jobs.size()));
-                        String kind = pick < 30 ? "list" : pick < 60 ? "retrieve" : pick < 90 ? "events" : "submit";
+                        String kind = pick < readShare ? "list" : pick < 2 * readShare ? "retrieve"
+                                : pick < 100 - submitShare ? "events" : "submit";
                         long start = System.nanoTime();
                         try {
                             HttpResponse<String> r = switch (kind) {
@@ -114,8 +117,8 @@ public final class ServerLoad {
             for (Thread t : threads) {
                 t.join();
             }
-            System.out.printf(Locale.ROOT, "%d clients for %d s on loopback, %d cores; jobs submitted in all: %d%n",
-                    clients, seconds, Runtime.getRuntime().availableProcessors(), jobs.size());
+            System.out.printf(Locale.ROOT, "%d clients for %d s on loopback, %d cores, %d%% submissions; jobs in all: "
+                    + "%d%n", clients, seconds, Runtime.getRuntime().availableProcessors(), submitShare, jobs.size());
             List<Long> reads = new ArrayList<>();
             long total = 0;
             for (String kind : List.of("list", "retrieve", "events", "submit")) {

@@ -66,9 +66,7 @@ public final class DatasetValidator {
         Scan scan = new Scan(file.toString(), format);
         try (InputStream in = Files.newInputStream(file);
                 JsonlLines lines = new JsonlLines(in, MAX_LINE_BYTES)) {
-            for (JsonlLines.Line line = lines.next(); line != null; line = lines.next()) {
-                scan.line(line);
-            }
+            scan(lines, scan, false);
         } catch (NoSuchFileException e) {
             scan.fileProblem("file not found");
         } catch (AccessDeniedException e) {
@@ -77,6 +75,34 @@ public final class DatasetValidator {
             scan.fileProblem(Files.isDirectory(file) ? "is a folder, not a file" : "cannot be read: " + e.getMessage());
         }
         return scan.report();
+    }
+
+    /**
+     * Checks examples as they arrive, for example from an upload: each line is read and checked before the next
+     * is read, so a bad example is found while the rest is still on its way.
+     *
+     * @param in the JSONL bytes (not closed)
+     * @param name what to call it in findings
+     * @param format the format every line must follow
+     * @param stopAtFirstError stop reading at the first invalid example
+     * @return what the scan found
+     * @throws IOException when the stream cannot be read
+     */
+    public DatasetReport validate(InputStream in, String name, DatasetFormat format, boolean stopAtFirstError)
+            throws IOException {
+        Scan scan = new Scan(name, format);
+        JsonlLines lines = new JsonlLines(in, MAX_LINE_BYTES);
+        scan(lines, scan, stopAtFirstError);
+        return scan.report();
+    }
+
+    private static void scan(JsonlLines lines, Scan scan, boolean stopAtFirstError) throws IOException {
+        for (JsonlLines.Line line = lines.next(); line != null; line = lines.next()) {
+            scan.line(line);
+            if (stopAtFirstError && scan.errors > 0) {
+                return;
+            }
+        }
     }
 
     /** State of one scan: counters and the first findings. */

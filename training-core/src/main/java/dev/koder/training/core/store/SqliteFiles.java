@@ -128,37 +128,55 @@ public final class SqliteFiles implements AutoCloseable {
         Path tmp = dir.resolve("." + id + ".upload");
         try {
             MessageDigest sha = Digests.sha256();
-            long bytes = 0;
+            long[] bytes = {0};
+            DatasetReport report;
+            DatasetFormat format;
+            // The bytes are kept as the validator reads them: each example is checked as it arrives, and the first
+            // bad one ends the upload without reading the rest.
             try (OutputStream out = Files.newOutputStream(tmp)) {
-                byte[] buf = new byte[64 * 1024];
-                for (int n; (n = in.read(buf)) > 0; ) {
-                    bytes += n;
-                    if (bytes > maxBytes) {
-                        throw new RejectedFile("file", "the file is larger than the " + maxBytes + " bytes this server "
-                                + "accepts", true);
+                InputStream tee = new java.io.FilterInputStream(in) {
+                    @Override
+                    public int read() throws IOException {
+                        byte[] one = new byte[1];
+                        return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
                     }
-                    sha.update(buf, 0, n);
-                    out.write(buf, 0, n);
-                }
+
+                    @Override
+                    public int read(byte[] b, int off, int len) throws IOException {
+                        int n = super.read(b, off, len);
+                        if (n > 0) {
+                            bytes[0] += n;
+                            if (bytes[0] > maxBytes) {
+                                throw new RejectedFile("file", "the file is larger than the " + maxBytes + " bytes "
+                                        + "this server accepts", true);
+                            }
+                            sha.update(b, off, n);
+                            out.write(b, off, n);
+                        }
+                        return n;
+                    }
+                };
+                java.io.BufferedInputStream buffered = new java.io.BufferedInputStream(tee, 64 * 1024);
+                buffered.mark(DatasetValidator.MAX_LINE_BYTES + 1);
+                format = detect(buffered);
+                buffered.reset();
+                report = DatasetValidator.builder().maxIssues(20).build().validate(buffered, filename, format, true);
             }
-            DatasetFormat format = detect(tmp);
-            DatasetReport report = DatasetValidator.builder().maxIssues(20).build().validate(tmp, format);
             Optional<DatasetIssue> error = report.issues().stream().filter(i -> i.severity() == Severity.ERROR)
                     .findFirst();
             if (error.isPresent()) {
                 DatasetIssue e = error.get();
                 throw new RejectedFile("file", (e.line() > 0 ? "line " + e.line() + ": " : "") + e.message()
-                        + (e.pointer().isEmpty() ? "" : " (at " + e.pointer() + ")") + (report.errors() > 1
-                        ? "; " + report.errors() + " problems in all" : ""), false);
+                        + (e.pointer().isEmpty() ? "" : " (at " + e.pointer() + ")"), false);
             }
             Path kept = dir.resolve(id + ".jsonl");
             Files.move(tmp, kept, StandardCopyOption.ATOMIC_MOVE);
-            FileRecord r = new FileRecord(id, tenant, filename, purpose, format, bytes, report.stats().examples(),
+            FileRecord r = new FileRecord(id, tenant, filename, purpose, format, bytes[0], report.stats().examples(),
                     Digests.hex(sha.digest()), Instant.ofEpochMilli(clock.millis()), kept);
             try {
                 session.update("INSERT INTO files (id, tenant, filename, purpose, format, bytes, examples, sha256, "
                         + "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", r.id(), tenant, filename, purpose,
-                        format.wireName(), bytes, r.examples(), r.sha256(), r.createdAt().toEpochMilli());
+                        format.wireName(), bytes[0], r.examples(), r.sha256(), r.createdAt().toEpochMilli());
             } catch (RuntimeException e) {
                 Files.deleteIfExists(kept);
                 throw e;
@@ -176,8 +194,9 @@ public final class SqliteFiles implements AutoCloseable {
     }
 
     /** @return the layout of the examples, from the keys of the first non-blank line */
-    static DatasetFormat detect(Path file) throws IOException {
-        try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+    static DatasetFormat detect(InputStream in) throws IOException {
+        BufferedReader r = new BufferedReader(new java.io.InputStreamReader(in, StandardCharsets.UTF_8), 8192);
+        {
             int number = 0;
             for (String line; (line = r.readLine()) != null; ) {
                 number++;
