@@ -133,8 +133,13 @@ class DashboardTest {
                 driver.findElement(By.id("key")).sendKeys(member);
                 driver.findElement(By.id("use-key")).click();
                 wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("who"), "alice, member"));
-                driver.findElement(By.cssSelector("tr[data-job='" + done.id() + "'] a")).click();
+                assertThat(driver.findElement(By.id("job")).isDisplayed()).as("another key's view starts over")
+                        .isFalse();
+                wait.until(ExpectedConditions.elementToBeClickable(By.cssSelector("tr[data-job='" + done.id()
+                        + "'] a"))).click();
                 wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#checkpoints tbody tr")));
+                assertThat(driver.findElement(By.cssSelector("tr[data-checkpoint='" + output.id() + "']")).getText())
+                        .contains("approved");
                 assertThat(driver.findElements(By.cssSelector("#checkpoints button"))).as("no moves for a member")
                         .isEmpty();
             } finally {
