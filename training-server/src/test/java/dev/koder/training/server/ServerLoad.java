@@ -25,7 +25,7 @@ import java.util.regex.Pattern;
 
 /**
  * The reference server under load on loopback: N concurrent clients (200 by default) for S seconds (60), each
- * looping over OpenAI-style requests: list jobs (30%), retrieve a job (30%), list a job's events (30%) and submit
+ * looping over OpenAI-style requests (after 5 s of warm-up, not recorded): list jobs (30%), retrieve a job (30%), list a job's events (30%) and submit
  * a job (10%; the third argument changes this share, the rest split evenly), with the scripted trainer running the submitted jobs one at a time behind the server. Prints p50,
  * p99 and max latency per request kind and the errors (any answer but 200, or no answer).
  *
@@ -35,10 +35,12 @@ import java.util.regex.Pattern;
  * mvn -q -pl training-server test-compile dependency:build-classpath -Dmdep.includeScope=test \
  *     -Dmdep.outputFile=target/cp.txt
  * java -cp "training-server/target/test-classes:training-server/target/classes:$(cat training-server/target/cp.txt)" \
- *     dev.koder.training.server.ServerLoad [clients] [seconds] [percent of requests that submit]
+ *     dev.koder.training.server.ServerLoad [clients] [seconds] [percent of requests that submit] [pause ms]
  * </pre>
  */
 public final class ServerLoad {
+
+    static final long WARM_UP_NANOS = 5_000_000_000L;
 
     private ServerLoad() {
     }
@@ -48,6 +50,9 @@ public final class ServerLoad {
         int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 60;
         int submitShare = args.length > 2 ? Integer.parseInt(args[2]) : 10;
         int readShare = (100 - submitShare) / 3;
+        // Each client pauses this long after an answer (0: back to back, the server saturated), as a client that
+        // polls a job's status and events does.
+        long thinkMillis = args.length > 3 ? Long.parseLong(args[3]) : 0;
         Path dir = Files.createTempDirectory("server-load");
         Path model = Files.createDirectories(dir.resolve("model"));
         Files.writeString(model.resolve("config.json"), "{\"model_type\":\"llama\"}");
@@ -78,7 +83,9 @@ public final class ServerLoad {
             }
             Map<String, List<Long>> latencies = new ConcurrentHashMap<>();
             Map<String, AtomicLong> errors = new ConcurrentHashMap<>();
-            long deadline = System.nanoTime() + seconds * 1_000_000_000L;
+            // The first 5 s are not recorded: the JIT compiles and 200 connections open at once then.
+            long measureFrom = System.nanoTime() + WARM_UP_NANOS;
+            long deadline = measureFrom + seconds * 1_000_000_000L;
             List<Thread> threads = new ArrayList<>();
             for (int c = 0; c < clients; c++) {
                 Thread t = new Thread(() -> {
@@ -97,16 +104,26 @@ public final class ServerLoad {
                                 case "events" -> get(http, base + "/v1/fine_tuning/jobs/" + job + "/events?limit=20", key);
                                 default -> post(http, base + "/v1/fine_tuning/jobs", key, create);
                             };
-                            if (r.statusCode() != 200) {
+                            if (r.statusCode() != 200 && start >= measureFrom) {
                                 errors.computeIfAbsent(kind + " " + r.statusCode(), k -> new AtomicLong()).incrementAndGet();
                             } else if (kind.equals("submit")) {
                                 jobs.add(field(r.body(), "id"));
                             }
                         } catch (Exception e) {
+                            // (errors in the warm-up count too)
                             errors.computeIfAbsent(kind + " " + e.getClass().getSimpleName(), k -> new AtomicLong())
                                     .incrementAndGet();
                         }
-                        mine.computeIfAbsent(kind, k -> new ArrayList<>()).add(System.nanoTime() - start);
+                        if (start >= measureFrom) {
+                            mine.computeIfAbsent(kind, k -> new ArrayList<>()).add(System.nanoTime() - start);
+                        }
+                        if (thinkMillis > 0) {
+                            try {
+                                Thread.sleep(random.nextLong(thinkMillis / 2, thinkMillis * 3 / 2 + 1));
+                            } catch (InterruptedException e) {
+                                return;
+                            }
+                        }
                     }
                     mine.forEach((k, v) -> latencies.computeIfAbsent(k, x -> Collections.synchronizedList(
                             new ArrayList<>())).addAll(v));
@@ -117,8 +134,9 @@ public final class ServerLoad {
             for (Thread t : threads) {
                 t.join();
             }
-            System.out.printf(Locale.ROOT, "%d clients for %d s on loopback, %d cores, %d%% submissions; jobs in all: "
-                    + "%d%n", clients, seconds, Runtime.getRuntime().availableProcessors(), submitShare, jobs.size());
+            System.out.printf(Locale.ROOT, "%d clients for %d s on loopback, %d cores, %d%% submissions, %d ms pauses; "
+                    + "jobs in all: %d%n", clients, seconds, Runtime.getRuntime().availableProcessors(), submitShare,
+                    thinkMillis, jobs.size());
             List<Long> reads = new ArrayList<>();
             long total = 0;
             for (String kind : List.of("list", "retrieve", "events", "submit")) {
