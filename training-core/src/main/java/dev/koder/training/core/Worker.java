@@ -115,19 +115,25 @@ final class Worker implements AutoCloseable {
         if (stopping) {
             return;
         }
-        Map<String, JobRecord> queued = new HashMap<>();
-        for (JobRecord r : engine.store.findByStatus(EnumSet.of(JobStatus.QUEUED))) {
-            queued.put(r.id(), r);
+        // Ids first: only jobs that joined the queue since the last pass are read whole (a pass over a queue of
+        // thousands read and parsed every one of them, holding the store while other readers waited).
+        Set<String> queued = new HashSet<>(engine.store.idsByStatus(EnumSet.of(JobStatus.QUEUED)));
+        List<JobRecord> joined = new ArrayList<>();
+        for (String id : queued) {
+            if (!enqueued.contains(id) && !running.containsKey(id)) {
+                engine.store.find(id).filter(r -> r.job().status() == JobStatus.QUEUED).ifPresent(joined::add);
+            }
         }
+        joined.sort(java.util.Comparator.comparing(JobRecord::id));
         JobScheduler.Decision decision = engine.scheduler(s -> {
             for (String id : List.copyOf(enqueued)) {
-                if (!queued.containsKey(id)) {
+                if (!queued.contains(id)) {
                     s.dequeue(id);
                     enqueued.remove(id);
                     reasons.remove(id);
                 }
             }
-            for (JobRecord r : queued.values()) {
+            for (JobRecord r : joined) {
                 if (!enqueued.contains(r.id()) && !running.containsKey(r.id())) {
                     s.enqueue(Admission.request(r));
                     enqueued.add(r.id());
@@ -138,7 +144,8 @@ final class Worker implements AutoCloseable {
         for (JobScheduler.Start start : decision.starts()) {
             enqueued.remove(start.jobId());
             reasons.remove(start.jobId());
-            admit(queued.get(start.jobId()), start);
+            admit(engine.store.find(start.jobId()).filter(r -> r.job().status() == JobStatus.QUEUED).orElse(null),
+                    start);
         }
         for (JobScheduler.Preemption p : decision.preemptions()) {
             Supervisor s = running.get(p.jobId());
@@ -187,7 +194,7 @@ final class Worker implements AutoCloseable {
     }
 
     /** Stores why queued jobs wait, when it changed, so every process can show it. */
-    private void recordReasons(Map<String, JobRecord> queued) {
+    private void recordReasons(Set<String> queued) {
         Map<String, String> now = engine.scheduler(s -> {
             Map<String, String> m = new HashMap<>();
             for (String id : enqueued) {
@@ -196,9 +203,14 @@ final class Worker implements AutoCloseable {
             return m;
         });
         for (Map.Entry<String, String> e : now.entrySet()) {
-            JobRecord r = queued.get(e.getKey());
-            if (r != null && !e.getValue().equals(r.job().queueReason()) && !e.getValue().equals(reasons.get(e.getKey()))) {
-                reasons.put(e.getKey(), e.getValue());
+            if (!queued.contains(e.getKey()) || e.getValue().equals(reasons.get(e.getKey()))) {
+                continue;
+            }
+            // Read the job only when its reason changed here: another process may have stored the same one.
+            Optional<JobRecord> r = engine.store.find(e.getKey());
+            reasons.put(e.getKey(), e.getValue());
+            if (r.isPresent() && r.get().job().status() == JobStatus.QUEUED
+                    && !e.getValue().equals(r.get().job().queueReason())) {
                 engine.update(e.getKey(), JobStatus.QUEUED, JobUpdate.builder().queueReason(e.getValue()).build(),
                         List.of());
             }

@@ -47,6 +47,17 @@ public interface JobStore extends AutoCloseable {
     List<JobRecord> findByStatus(Set<JobStatus> statuses);
 
     /**
+     * The ids alone of {@link #findByStatus}: what a worker's pass needs to see which jobs joined or left the queue,
+     * without reading every queued job. Stores should answer it from an index.
+     *
+     * @param statuses statuses to look for
+     * @return the ids of every job in one of them, oldest first
+     */
+    default List<String> idsByStatus(Set<JobStatus> statuses) {
+        return findByStatus(statuses).stream().map(JobRecord::id).toList();
+    }
+
+    /**
      * Changes a job if it is still in the expected status, and appends events, in one transaction.
      *
      * @param id job id

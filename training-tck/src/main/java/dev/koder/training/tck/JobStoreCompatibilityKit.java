@@ -166,6 +166,10 @@ public abstract class JobStoreCompatibilityKit {
                     .containsExactly(id(1), id(3));
             assertThat(store.findByStatus(EnumSet.of(JobStatus.QUEUED, JobStatus.RUNNING))).extracting(JobRecord::id)
                     .containsExactly(id(1), id(2), id(3));
+            assertThat(store.idsByStatus(EnumSet.of(JobStatus.QUEUED))).containsExactly(id(1), id(3));
+            assertThat(store.idsByStatus(EnumSet.of(JobStatus.QUEUED, JobStatus.RUNNING)))
+                    .containsExactly(id(1), id(2), id(3));
+            assertThat(store.idsByStatus(EnumSet.noneOf(JobStatus.class))).isEmpty();
         }
     }
 

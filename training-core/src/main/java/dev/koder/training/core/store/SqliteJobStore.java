@@ -119,6 +119,30 @@ public final class SqliteJobStore implements JobStore {
     }
 
     @Override
+    public List<String> idsByStatus(Set<JobStatus> statuses) {
+        if (statuses.isEmpty()) {
+            return List.of();
+        }
+        return session.read(connection -> {
+            String marks = statuses.stream().map(s -> "?").collect(Collectors.joining(","));
+            List<String> ids = new ArrayList<>();
+            try (PreparedStatement s = connection.prepareStatement(
+                    "SELECT id FROM jobs WHERE status IN (" + marks + ") ORDER BY id")) {
+                int i = 1;
+                for (JobStatus status : statuses) {
+                    s.setString(i++, status.wireName());
+                }
+                try (ResultSet rs = s.executeQuery()) {
+                    while (rs.next()) {
+                        ids.add(rs.getString(1));
+                    }
+                }
+            }
+            return ids;
+        });
+    }
+
+    @Override
     public List<JobRecord> findByStatus(Set<JobStatus> statuses) {
         if (statuses.isEmpty()) {
             return List.of();
