@@ -22,6 +22,9 @@ final class SqliteSession implements AutoCloseable {
     private final Path file;
     private final Connection connection;
     private final ReentrantLock lock = new ReentrantLock();
+    /** Idle read connections, opened as concurrent reads need them and kept up to this many. */
+    private final java.util.concurrent.BlockingQueue<Connection> readers = new java.util.concurrent.ArrayBlockingQueue<>(
+            Math.max(2, Runtime.getRuntime().availableProcessors()));
 
     SqliteSession(Path file) {
         this.file = file;
@@ -71,14 +74,39 @@ final class SqliteSession implements AutoCloseable {
         });
     }
 
+    /**
+     * Runs a read. Outside a change it runs on one of the read connections, so reads run side by side and never
+     * wait for a change to commit (WAL: each sees the last committed state); inside a change, on the change's
+     * connection, which sees what the change wrote.
+     */
     <T> T read(Work<T> work) {
-        lock.lock();
+        if (lock.isHeldByCurrentThread()) {
+            try {
+                return work.run(connection);
+            } catch (SQLException e) {
+                throw SqliteDatabase.translate(file, e);
+            }
+        }
+        Connection reader = readers.poll();
         try {
-            return work.run(connection);
+            if (reader == null) {
+                reader = SqliteDatabase.open(file);
+            }
+            return work.run(reader);
         } catch (SQLException e) {
             throw SqliteDatabase.translate(file, e);
         } finally {
-            lock.unlock();
+            if (reader != null && !readers.offer(reader)) {
+                closeQuietly(reader);
+            }
+        }
+    }
+
+    private static void closeQuietly(Connection c) {
+        try {
+            c.close();
+        } catch (SQLException ignored) {
+            // a surplus reader; nothing to keep
         }
     }
 
@@ -92,6 +120,9 @@ final class SqliteSession implements AutoCloseable {
 
     @Override
     public void close() {
+        for (Connection c; (c = readers.poll()) != null; ) {
+            closeQuietly(c);
+        }
         lock.lock();
         try {
             connection.close();
