@@ -56,7 +56,8 @@ final class Engine {
     final Plugins<TrainingRunner> runners;
     final Plugins<Executor> executors;
     final Path jobsDir;
-    final ScheduledExecutorService scheduler;
+    /** Threads for supervisors' polls, timers and launches (not the job scheduler). */
+    final ScheduledExecutorService timers;
     final QuotaLedger ledger;
     final Estimator estimator;
     private final JobScheduler jobScheduler;
@@ -69,7 +70,7 @@ final class Engine {
     private Instant poolReadAt = Instant.EPOCH;
 
     Engine(JobStore store, EventBus bus, Clock clock, Settings settings, Plugins<TrainingRunner> runners,
-            Plugins<Executor> executors, Path jobsDir, ScheduledExecutorService scheduler, QuotaLedger ledger,
+            Plugins<Executor> executors, Path jobsDir, ScheduledExecutorService timers, QuotaLedger ledger,
             Estimator estimator, JobScheduler jobScheduler, GpuInventory inventory, CheckpointRegistry registry,
             ExecutorService registrations) {
         this.store = store;
@@ -79,7 +80,7 @@ final class Engine {
         this.runners = runners;
         this.executors = executors;
         this.jobsDir = jobsDir;
-        this.scheduler = scheduler;
+        this.timers = timers;
         this.ledger = ledger;
         this.estimator = estimator;
         this.jobScheduler = jobScheduler;
@@ -268,7 +269,7 @@ final class Engine {
     }
 
     /** Runs something against the job scheduler, which is not thread-safe, under its lock. */
-    <T> T scheduler(Function<JobScheduler, T> work) {
+    <T> T withJobScheduler(Function<JobScheduler, T> work) {
         pool();
         synchronized (schedulerLock) {
             return work.apply(jobScheduler);

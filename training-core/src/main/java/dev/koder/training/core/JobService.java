@@ -123,7 +123,7 @@ final class JobService implements Jobs {
                 JobProgress.NONE, checkpoint, null, null, parent == null ? null : parent.id(), prepared.estimate(),
                 null, null, null);
         if (prepared.report().valid()) {
-            List<Violation> impossible = engine.scheduler(s -> s.check(Admission.request(id, chosen, now,
+            List<Violation> impossible = engine.withJobScheduler(s -> s.check(Admission.request(id, chosen, now,
                     prepared.estimate())));
             if (!impossible.isEmpty()) {
                 throw new InvalidSpecException("No GPU in this service's pool can run this job", impossible);

@@ -204,13 +204,13 @@ final class Supervisor {
     /** Starts polling and waits for the trainer's exit. */
     synchronized void watch() {
         long every = engine.settings.pollInterval().toMillis();
-        poller = engine.scheduler.scheduleWithFixedDelay(this::poll, 0, every, TimeUnit.MILLISECONDS);
+        poller = engine.timers.scheduleWithFixedDelay(this::poll, 0, every, TimeUnit.MILLISECONDS);
         Integer limit = spec.resources().maxRuntimeMinutes();
         if (limit != null) {
-            deadline = engine.scheduler.schedule(this::timeout,
+            deadline = engine.timers.schedule(this::timeout,
                     limit * engine.settings.runtimeMinute().toMillis(), TimeUnit.MILLISECONDS);
         }
-        execution.onExit().whenComplete((status, error) -> engine.scheduler.execute(
+        execution.onExit().whenComplete((status, error) -> engine.timers.execute(
                 () -> finish(status == null ? ExitStatus.UNKNOWN : status)));
     }
 
@@ -249,7 +249,7 @@ final class Supervisor {
                 why + ": SIGTERM sent; the trainer saves a checkpoint and stops (SIGKILL after " + grace + " s)",
                 Map.of("grace_seconds", grace))));
         if (killTimer == null) {
-            killTimer = engine.scheduler.schedule(this::graceOver, engine.settings.cancelGrace().toMillis(),
+            killTimer = engine.timers.schedule(this::graceOver, engine.settings.cancelGrace().toMillis(),
                     TimeUnit.MILLISECONDS);
         }
     }

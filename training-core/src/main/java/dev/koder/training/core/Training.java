@@ -116,7 +116,7 @@ public final class Training implements AutoCloseable {
     private final FileChannel lockChannel;
     private final FileLock lock;
     private final Plugins<Executor> executors;
-    private final ScheduledExecutorService scheduler;
+    private final ScheduledExecutorService timers;
     private final QuotaLedger ledger;
     private final GpuInventory inventory;
     private final Admission admission;
@@ -153,7 +153,7 @@ public final class Training implements AutoCloseable {
                     Object::toString, config, true).all());
         }
         this.bus = new EventBus(tracking, usage);
-        this.scheduler = Executors.newScheduledThreadPool(4, Worker.daemon("training-supervisor"));
+        this.timers = Executors.newScheduledThreadPool(4, Worker.daemon("training-supervisor"));
         this.ledger = new Plugins<>("quota ledger", "dev.koder.training:training-core", QUOTA_PROPERTY,
                 QuotaLedgerProvider.class, b.ledgers, l -> "explicit", config, b.discover).chosen();
         Plugins<GpuInventory> inventories = new Plugins<>("GPU inventory", "dev.koder.training:scheduler-gpu",
@@ -170,7 +170,7 @@ public final class Training implements AutoCloseable {
         this.registry = new CheckpointRegistry(SqliteCheckpoints.open(home.resolve(SqliteJobStoreProvider.FILE)), blobs,
                 b.clock, id -> store.find(id).map(JobRecord::job), b.approvedCacheFor);
         this.registrations = Executors.newSingleThreadExecutor(Worker.daemon("training-registry"));
-        this.engine = new Engine(store, bus, b.clock, settings, runners, executors, jobsDir, scheduler, ledger,
+        this.engine = new Engine(store, bus, b.clock, settings, runners, executors, jobsDir, timers, ledger,
                 new Estimator(pricing(properties)), jobScheduler, inventory, registry, registrations);
         this.admission = new Admission(engine);
         FileChannel channel = null;
@@ -328,7 +328,7 @@ public final class Training implements AutoCloseable {
         TrainingRunner runner = pick.runner();
         List<Violation> problems = new ArrayList<>(JobService.runnerProblems(runner, resolved));
         Admission.Prepared prepared = admission.prepare(resolved, problems, runner.name(), pick.reason());
-        problems.addAll(engine.scheduler(s -> s.check(
+        problems.addAll(engine.withJobScheduler(s -> s.check(
                 Admission.request("ftjob-validate", resolved, engine.clock.instant(), prepared.estimate()))));
         List<String> notes = new ArrayList<>();
         notes.add("runner: " + runner.name() + " (" + pick.reason() + ")");
@@ -434,10 +434,10 @@ public final class Training implements AutoCloseable {
         if (worker != null) {
             worker.close();
         }
-        scheduler.shutdown();
+        timers.shutdown();
         registrations.shutdown();
         try {
-            scheduler.awaitTermination(10, TimeUnit.SECONDS);
+            timers.awaitTermination(10, TimeUnit.SECONDS);
             if (!registrations.awaitTermination(60, TimeUnit.SECONDS)) {
                 LOG.warn("checkpoint registrations still running after 60 s are stopped; the worker registers a "
                         + "job's last checkpoint when it starts again");

@@ -125,7 +125,7 @@ final class Worker implements AutoCloseable {
             }
         }
         joined.sort(java.util.Comparator.comparing(JobRecord::id));
-        JobScheduler.Decision decision = engine.scheduler(s -> {
+        JobScheduler.Decision decision = engine.withJobScheduler(s -> {
             for (String id : List.copyOf(enqueued)) {
                 if (!queued.contains(id)) {
                     s.dequeue(id);
@@ -158,7 +158,7 @@ final class Worker implements AutoCloseable {
 
     private void admit(JobRecord queued, JobScheduler.Start start) {
         if (queued == null) {
-            engine.scheduler(s -> {
+            engine.withJobScheduler(s -> {
                 s.release(start.jobId());
                 return null;
             });
@@ -173,7 +173,7 @@ final class Worker implements AutoCloseable {
                 .placement(placement), EventLevel.INFO, "running" + where + ": starting the trainer" + resume)
                 .map(u -> u.record());
         if (claimed.isEmpty()) {
-            engine.scheduler(s -> {
+            engine.withJobScheduler(s -> {
                 s.release(queued.id());
                 return null;
             });
@@ -181,12 +181,12 @@ final class Worker implements AutoCloseable {
         }
         Supervisor s = Supervisor.forClaimed(engine, claimed.get(), a.gpus(), () -> done(queued.id()));
         running.put(queued.id(), s);
-        engine.scheduler.execute(s::launch);
+        engine.timers.execute(s::launch);
     }
 
     private void done(String jobId) {
         running.remove(jobId);
-        engine.scheduler(s -> {
+        engine.withJobScheduler(s -> {
             s.release(jobId);
             return null;
         });
@@ -195,7 +195,7 @@ final class Worker implements AutoCloseable {
 
     /** Stores why queued jobs wait, when it changed, so every process can show it. */
     private void recordReasons(Set<String> queued) {
-        Map<String, String> now = engine.scheduler(s -> {
+        Map<String, String> now = engine.withJobScheduler(s -> {
             Map<String, String> m = new HashMap<>();
             for (String id : enqueued) {
                 s.reason(id).ifPresent(r -> m.put(id, r));
@@ -255,7 +255,7 @@ final class Worker implements AutoCloseable {
             Supervisor s = Supervisor.recovered(engine, r, gpus, executor, alive, () -> done(r.id()));
             running.put(r.id(), s);
             if (alive != null) {
-                engine.scheduler(sch -> {
+                engine.withJobScheduler(sch -> {
                     sch.running(Admission.request(r), new JobScheduler.Allocation(placement == null ? "local"
                             : placement.node(), gpus), r.job().startedAt() == null ? engine.clock.instant()
                             : r.job().startedAt());
