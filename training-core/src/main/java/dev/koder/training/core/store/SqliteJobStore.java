@@ -120,49 +120,40 @@ public final class SqliteJobStore implements JobStore {
 
     @Override
     public List<String> idsByStatus(Set<JobStatus> statuses) {
-        if (statuses.isEmpty()) {
-            return List.of();
-        }
-        return session.read(connection -> {
-            String marks = statuses.stream().map(s -> "?").collect(Collectors.joining(","));
-            List<String> ids = new ArrayList<>();
-            try (PreparedStatement s = connection.prepareStatement(
-                    "SELECT id FROM jobs WHERE status IN (" + marks + ") ORDER BY id")) {
-                int i = 1;
-                for (JobStatus status : statuses) {
-                    s.setString(i++, status.wireName());
-                }
-                try (ResultSet rs = s.executeQuery()) {
-                    while (rs.next()) {
-                        ids.add(rs.getString(1));
-                    }
-                }
-            }
-            return ids;
-        });
+        return byStatus("id", statuses, rs -> rs.getString(1));
     }
 
     @Override
     public List<JobRecord> findByStatus(Set<JobStatus> statuses) {
+        return byStatus(COLUMNS, statuses, this::record);
+    }
+
+    @FunctionalInterface
+    private interface Row<T> {
+        T of(ResultSet rs) throws SQLException;
+    }
+
+    /** @return the given columns of every job in one of the statuses, oldest first, each row mapped */
+    private <T> List<T> byStatus(String columns, Set<JobStatus> statuses, Row<T> row) {
         if (statuses.isEmpty()) {
             return List.of();
         }
         return session.read(connection -> {
             String marks = statuses.stream().map(s -> "?").collect(Collectors.joining(","));
-            List<JobRecord> rows = new ArrayList<>();
+            List<T> out = new ArrayList<>();
             try (PreparedStatement s = connection.prepareStatement(
-                    "SELECT " + COLUMNS + " FROM jobs WHERE status IN (" + marks + ") ORDER BY id")) {
+                    "SELECT " + columns + " FROM jobs WHERE status IN (" + marks + ") ORDER BY id")) {
                 int i = 1;
                 for (JobStatus status : statuses) {
                     s.setString(i++, status.wireName());
                 }
                 try (ResultSet rs = s.executeQuery()) {
                     while (rs.next()) {
-                        rows.add(record(rs));
+                        out.add(row.of(rs));
                     }
                 }
             }
-            return rows;
+            return out;
         });
     }
 
