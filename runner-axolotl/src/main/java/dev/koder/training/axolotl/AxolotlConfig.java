@@ -7,6 +7,8 @@ import dev.koder.training.api.JobSpec;
 import dev.koder.training.api.LoraConfig;
 import dev.koder.training.api.Objective;
 import dev.koder.training.api.Precision;
+import dev.koder.training.api.Strategy;
+import dev.koder.training.python.DistributedLaunch;
 import dev.koder.training.api.QuantizationConfig;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -115,6 +117,7 @@ final class AxolotlConfig {
         if (hp.gradientCheckpointing()) {
             c.put("gradient_checkpointing_kwargs", Map.of("use_reentrant", false));
         }
+        distributed(c, spec);
         c.put("train_on_inputs", false);
         c.put("logging_steps", 1);
         CheckpointPolicy ckpt = spec.checkpoints();
@@ -136,6 +139,35 @@ final class AxolotlConfig {
         }
         c.put("plugins", new ArrayList<>(List.of(EVENTS_PLUGIN)));
         return c;
+    }
+
+    /**
+     * A job of several GPUs: axolotl's trainer gets the same collective timeout as the SDK's other trainers, and FSDP2
+     * (every decoder layer a shard unit, the full state dict gathered for saving, activation checkpointing by FSDP in
+     * place of the trainer's) when the strategy is fsdp.
+     */
+    private static void distributed(Map<String, Object> c, JobSpec spec) {
+        if (spec.resources().gpus() <= 1) {
+            return;
+        }
+        c.put("ddp_timeout", DistributedLaunch.COLLECTIVE_TIMEOUT_SECONDS);
+        if (spec.resources().strategy() != Strategy.FSDP) {
+            c.put("ddp_find_unused_parameters", false);
+            return;
+        }
+        boolean checkpointing = spec.hyperparameters().gradientCheckpointing();
+        Map<String, Object> fsdp = new LinkedHashMap<>();
+        fsdp.put("auto_wrap_policy", "TRANSFORMER_BASED_WRAP");
+        fsdp.put("reshard_after_forward", true);
+        fsdp.put("state_dict_type", "FULL_STATE_DICT");
+        fsdp.put("cpu_ram_efficient_loading", false);
+        fsdp.put("activation_checkpointing", checkpointing);
+        c.put("fsdp_version", 2);
+        c.put("fsdp_config", fsdp);
+        if (checkpointing) {
+            c.put("gradient_checkpointing", false);
+            c.remove("gradient_checkpointing_kwargs");
+        }
     }
 
     private static void precision(Map<String, Object> c, Precision precision, Device device) {

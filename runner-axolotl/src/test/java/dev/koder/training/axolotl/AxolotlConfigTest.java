@@ -228,6 +228,26 @@ class AxolotlConfigTest {
     }
 
     @Test
+    void severalGpus_getTheCollectiveTimeout_andFsdpTwo_withinTheSchema() throws Exception {
+        JobSpec fsdp = llama3("/models/tiny", TrainingMethod.sftFull(), chat(), DatasetFormat.CHAT, 64, false, 1e-4)
+                .resources(Resources.builder().gpus(4).strategy(dev.koder.training.api.Strategy.FSDP).build())
+                .hyperparameters(Hyperparameters.builder().epochs(1).batchSize(16).microBatchSize(2)
+                        .gradientCheckpointing(true).build()).build();
+        Map<String, Object> ours = generate(fsdp, true);
+        assertThat(AxolotlSchema.problems(ours)).isEmpty();
+        assertThat(ours).containsEntry("fsdp_version", 2).containsEntry("ddp_timeout", 600)
+                .containsEntry("gradient_checkpointing", false).doesNotContainKey("gradient_checkpointing_kwargs");
+        assertThat(ours.get("fsdp_config")).isEqualTo(Map.of("auto_wrap_policy", "TRANSFORMER_BASED_WRAP",
+                "reshard_after_forward", true, "state_dict_type", "FULL_STATE_DICT", "cpu_ram_efficient_loading", false,
+                "activation_checkpointing", true));
+        JobSpec ddp = llama3("/models/tiny", TrainingMethod.sftLora(), chat(), DatasetFormat.CHAT, 64, false, 1e-4)
+                .resources(Resources.builder().gpus(2).strategy(dev.koder.training.api.Strategy.DDP).build()).build();
+        Map<String, Object> d = generate(ddp, true);
+        assertThat(AxolotlSchema.problems(d)).isEmpty();
+        assertThat(d).containsEntry("ddp_find_unused_parameters", false).doesNotContainKey("fsdp_config");
+    }
+
+    @Test
     void unknownKeys_atTheTopAndInDatasets_areRefused_asAreTheRulesTheSchemaCannotSay() throws Exception {
         JobSpec spec = llama3("/models/tiny", TrainingMethod.qlora(), chat(), DatasetFormat.CHAT, 64, false, 1e-4)
                 .build();

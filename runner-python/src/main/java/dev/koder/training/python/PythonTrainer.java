@@ -35,7 +35,8 @@ import java.util.stream.Collectors;
  * environments of their own; then only the preflight runs); otherwise a managed virtualenv is made from the
  * runner's pinned requirements with {@value #BASE_PROPERTY} (default {@code python3}) in
  * {@value #CACHE_PROPERTY} (default {@code ~/.cache/koder-training/python}); {@value #PIP_ARGS_PROPERTY}
- * adds pip arguments, separated by spaces.
+ * adds pip arguments, separated by spaces. {@value DistributedLaunch#CPU_PROCESSES_PROPERTY} runs CPU jobs in that many
+ * processes (see {@link DistributedLaunch}).
  */
 public final class PythonTrainer {
 
@@ -100,6 +101,21 @@ public final class PythonTrainer {
     public Optional<String> configuredPython() {
         return config.get(PYTHON_PROPERTY + "." + runner).or(() -> config.get(PYTHON_PROPERTY))
                 .map(String::strip).filter(s -> !s.isEmpty());
+    }
+
+    /** @return how many processes a CPU job trains with ({@value DistributedLaunch#CPU_PROCESSES_PROPERTY}) */
+    public int cpuProcesses() {
+        String value = config.get(DistributedLaunch.CPU_PROCESSES_PROPERTY).map(String::strip).orElse("1");
+        try {
+            int n = Integer.parseInt(value);
+            if (n >= 1 && n <= 64) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException(DistributedLaunch.CPU_PROCESSES_PROPERTY + " must be a whole number from 1 "
+                + "to 64, got '" + value + "'");
     }
 
     /** @return the property that names this runner's interpreter, for messages */
@@ -285,6 +301,8 @@ public final class PythonTrainer {
         all.put("resume_from", ctx.resumeFrom().map(Path::toString).orElse(null));
         all.put("device", spec.resources().gpus() > 0 ? "cuda" : "cpu");
         all.put("bf16_supported", probe.bf16());
+        int world = DistributedLaunch.worldSize(spec, ctx, cpuProcesses());
+        all.putAll(DistributedLaunch.parameters(spec, world));
         all.putAll(args);
         all.put("spec", spec);
         Path argsFile = ctx.workdir().resolve("trainer-args-" + ctx.attempt() + ".json");
@@ -301,10 +319,10 @@ public final class PythonTrainer {
         }
         envVars.put("TRAINING_ARGS", argsFile.toString());
         envVars.put("TRAINING_EVENTS_FILE", ctx.eventsFile().toString());
+        envVars.putAll(DistributedLaunch.environment(world));
         envVars.putAll(env);
-        List<String> command = new ArrayList<>();
-        command.add(pyEnv.python().toString());
-        command.addAll(arguments.apply(dir, argsFile));
+        List<String> command = DistributedLaunch.command(pyEnv.python(), arguments.apply(dir, argsFile), world,
+                ctx.stderr().resolveSibling("attempt-" + ctx.attempt() + "-ranks"));
         return new LaunchPlan(command, envVars, ctx.workdir(), ctx.stdout(), ctx.stderr());
     }
 

@@ -10,7 +10,7 @@ import math
 import os
 import sys
 
-from training_events import ConfigError, DatasetError, StopSignal
+from training_events import ConfigError, DatasetError, StopSignal, rank, world_size
 
 
 def read_jsonl(path):
@@ -153,7 +153,7 @@ def trainer_arguments(args, spec, train_rows, eval_rows, transformers_major):
     precision = precision_of(hp, args)
     major = transformers_major
     micro, accumulation = hp["micro_batch_size"], hp["gradient_accumulation_steps"]
-    world = max(1, resources.get("gpus") or 1) if cuda else 1
+    world = world_size()
     steps_per_epoch = max(1, math.ceil(len(train_rows) / (micro * world)) // accumulation)
     total = hp.get("max_steps") or steps_per_epoch * hp["epochs"]
     logging_steps = max(1, total // 100)
@@ -169,6 +169,11 @@ def trainer_arguments(args, spec, train_rows, eval_rows, transformers_major):
         max_length=hp["max_seq_length"], include_num_input_tokens_seen=True if major < 5 else "non_padding")
     if hp["gradient_checkpointing"]:
         common["gradient_checkpointing_kwargs"] = {"use_reentrant": False}
+    if world > 1:
+        extra = distributed_arguments(args, hp, major)
+        if extra.get("gradient_checkpointing") is False:
+            common.pop("gradient_checkpointing_kwargs", None)
+        common.update(extra)
     if hp.get("max_steps"):
         common["max_steps"] = hp["max_steps"]
     else:
@@ -191,6 +196,53 @@ def trainer_arguments(args, spec, train_rows, eval_rows, transformers_major):
     return common
 
 
+def distributed_arguments(args, hp, transformers_major):
+    """What a job trained by several processes adds: a collective timeout, so that a rank that died fails the
+    others within a bounded time, and the strategy the service chose (ddp, or fsdp: FSDP2 with every decoder layer
+    its own shard unit, the full state dict gathered on rank 0 when saving)."""
+    out = dict(ddp_timeout=int(args.get("collective_timeout_seconds") or 600))
+    strategy = args.get("strategy") or "ddp"
+    if strategy == "fsdp":
+        fsdp_config = {"version": 2, "auto_wrap_policy": "TRANSFORMER_BASED_WRAP", "reshard_after_forward": True,
+                       "state_dict_type": "FULL_STATE_DICT", "cpu_ram_efficient_loading": False,
+                       "activation_checkpointing": bool(hp["gradient_checkpointing"])}
+        out.update(fsdp=True if transformers_major >= 5 else "full_shard auto_wrap", fsdp_config=fsdp_config)
+        if hp["gradient_checkpointing"]:
+            # FSDP checkpoints activations itself; the Trainer's own would run a second time over them.
+            out["gradient_checkpointing"] = False
+    else:
+        # Every parameter that trains gets a gradient each step: the search for unused ones is a wasted pass.
+        out["ddp_find_unused_parameters"] = False
+    return out
+
+
+def cpu_ranks_resume():
+    """transformers loads a checkpoint's optimizer state onto args.device when several processes train, and a CPU
+    rank's device is "cpu:0", a location torch.load cannot restore to ("don't know how to restore data location"):
+    such a location is read as plain "cpu". Only for CPU jobs of several processes (the distributed path's tests)."""
+    import torch
+    if world_size() <= 1 or getattr(torch.load, "_cpu_ranks", False):
+        return
+    original = torch.load
+
+    def load(*a, **kw):
+        location = kw.get("map_location")
+        if location is not None and str(location).startswith("cpu:"):
+            kw["map_location"] = "cpu"
+        return original(*a, **kw)
+
+    load._cpu_ranks = True
+    torch.load = load
+
+
+def check_strategy(trainer, args):
+    """Refuses to train with another strategy than the one asked for: accelerate shards with FSDP on GPUs only, and
+    on other devices it would quietly train with DDP, holding the whole model in every process."""
+    if args.get("strategy") == "fsdp" and not getattr(trainer, "is_fsdp_enabled", False):
+        raise ConfigError("strategy fsdp needs GPUs: accelerate shards models with FSDP on CUDA devices only, and "
+                          "this job runs on %s; use strategy ddp" % args.get("device"))
+
+
 def finish(trainer, tokenizer, callback, events, stop, args):
     """After trainer.train(): exit 1 on a NaN loss (already reported), 143 when stopped by SIGTERM (a checkpoint
     was saved), else save the adapter or model with its tokenizer to output/final and report completed."""
@@ -199,6 +251,7 @@ def finish(trainer, tokenizer, callback, events, stop, args):
     if stop.requested:
         sys.exit(StopSignal.EXIT_STOPPED)
     final = os.path.join(args["output_dir"], "final")
-    trainer.save_model(final)
-    tokenizer.save_pretrained(final)
+    trainer.save_model(final)  # every rank takes part (FSDP gathers the shards); rank 0 writes
+    if rank() == 0:
+        tokenizer.save_pretrained(final)
     events.emit("completed", output=final, step=trainer.state.global_step)

@@ -14,6 +14,10 @@ It appends one JSON object per line to the events file (flushed per line), turns
 callbacks into started/progress/eval/checkpoint events, stops with a checkpoint on SIGTERM (a second SIGTERM
 exits at once), stops on a NaN or infinite loss, and reports an uncaught exception as one classified error
 event before exiting.
+
+Under a launcher that starts one process per GPU (torchrun sets RANK and WORLD_SIZE), only rank 0 writes events;
+every rank stops at the same step when any of them was asked to (the stop flag is all-reduced after each step),
+and a repeated SIGTERM is the launcher passing on the signal the group already got, not a second request.
 """
 import json
 import math
@@ -34,14 +38,27 @@ class ConfigError(Exception):
     """The job's settings do not work with this model or environment; reported with kind "config"."""
 
 
+def rank():
+    """This process's rank among the job's processes (0 when it trains alone)."""
+    return int(os.environ.get("RANK", "0"))
+
+
+def world_size():
+    """How many processes train the job together (1 when it trains alone)."""
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
 class EventWriter:
-    """Appends protocol events to a file, one JSON object per line, flushed each time."""
+    """Appends protocol events to a file, one JSON object per line, flushed each time. On ranks other than 0 it
+    writes nothing: rank 0 speaks for the job."""
 
     def __init__(self, path):
         self.path = path
-        self._file = open(path, "a", encoding="utf-8")
+        self._file = open(path, "a", encoding="utf-8") if rank() == 0 else None
 
     def emit(self, event_type, **fields):
+        if self._file is None:
+            return
         record = {"v": VERSION, "type": event_type, "time": time.time()}
         record.update({k: _plain(v) for k, v in fields.items() if v is not None})
         self._file.write(json.dumps(record, allow_nan=False) + "\n")
@@ -84,6 +101,10 @@ class StopSignal:
         return stop
 
     def _handle(self, signum, frame):
+        if self.requested and world_size() > 1:
+            # torchrun passes on the SIGTERM the whole process group already got; the service escalates with
+            # SIGKILL to the group itself when the grace period ends.
+            return
         if self.requested:
             os._exit(self.EXIT_STOPPED)
         self.requested = True
@@ -150,13 +171,75 @@ class TrainingEvents(_trainer_callback_base()):
         self.events.emit("progress", **fields)
 
     def on_step_end(self, args, state, control, **kwargs):
-        if self.stop is not None and self.stop.requested:
+        requested = self.stop is not None and self.stop.requested
+        if world_size() > 1:
+            requested = _any_rank(requested, args.device)
+            if requested and self.stop is not None:
+                self.stop.requested = True
+        if requested:
             control.should_save = True
             control.should_training_stop = True
 
     def on_save(self, args, state, control, **kwargs):
         path = os.path.join(args.output_dir, "checkpoint-%d" % state.global_step)
         self.events.emit("checkpoint", step=state.global_step, path=path)
+
+
+def _any_rank(flag, device):
+    """True on every rank when any rank passes True: all ranks must stop at the same step, or the next collective
+    waits for a rank that has left."""
+    import torch
+    import torch.distributed as dist
+    if not dist.is_available() or not dist.is_initialized():
+        return flag
+    value = torch.tensor([1 if flag else 0], dtype=torch.int32, device=device)
+    dist.all_reduce(value, op=dist.ReduceOp.MAX)
+    return bool(value.item())
+
+
+class RankTrace(_trainer_callback_base()):
+    """A diagnostic for distributed runs, on when TRAINING_RANK_TRACE names a folder: each rank appends to
+    rank-<R>.jsonl, for every optimizer step, a digest of the trainable weights after the step and digests of the
+    batches it trained on, so a check can see that the ranks train on different shards and stay identical."""
+
+    def __init__(self, folder, trainer):
+        self.path = os.path.join(folder, "rank-%d.jsonl" % rank())
+        self.trainer = trainer
+        self.batches = []
+        original = trainer.compute_loss
+
+        def compute_loss(model, inputs, *a, **kw):
+            ids = inputs.get("input_ids") if isinstance(inputs, dict) else None
+            if ids is None and isinstance(inputs, dict):
+                ids = inputs.get("chosen_input_ids", inputs.get("prompt_input_ids"))
+            if ids is not None and model.training:
+                self.batches.append(_digest([ids]))
+            return original(model, inputs, *a, **kw)
+
+        trainer.compute_loss = compute_loss
+
+    def on_step_end(self, args, state, control, model=None, **kwargs):
+        weights = [p for _, p in sorted(self.trainer.model.named_parameters()) if p.requires_grad]
+        with open(self.path, "a", encoding="utf-8") as f:
+            f.write(json.dumps({"rank": rank(), "step": state.global_step, "weights": _digest(weights),
+                                "batches": self.batches}) + "\n")
+        self.batches = []
+
+
+def _digest(tensors):
+    import hashlib
+    h = hashlib.sha256()
+    for t in tensors:
+        h.update(t.detach().to("cpu").contiguous().float().numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+def trace_ranks(trainer):
+    """Adds the RankTrace diagnostic when TRAINING_RANK_TRACE is set."""
+    folder = os.environ.get("TRAINING_RANK_TRACE")
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+        trainer.add_callback(RankTrace(folder, trainer))
 
 
 def _gpu_memory_gib():
@@ -186,8 +269,30 @@ def classify(error):
     return "unknown"
 
 
+_PEER_LOST = ("Connection reset by peer", "Connection closed by peer", "remote process exited",
+              "Watchdog caught collective operation timeout", "DistBackendError", "NCCL communicator was aborted")
+
+
+def _die_with_launcher():
+    """A rank started by torchrun lives in a session of its own: if the launcher is killed, the rank must not live
+    on holding its GPU, so the kernel kills it when its parent dies (Linux)."""
+    if "TORCHELASTIC_RUN_ID" not in os.environ or not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        if os.getppid() == 1:
+            os._exit(1)  # the launcher died before the line above
+    except OSError:
+        pass
+
+
 def run_main(events, main):
-    """Runs the trainer's main function; an uncaught exception becomes one error event and exit code 1."""
+    """Runs the trainer's main function; an uncaught exception becomes one error event and exit code 1. In a job of
+    several processes, an error that only says another rank went away is reported as kind "peer_lost", so that the
+    service looks for the rank that failed first (in the launcher's summary) rather than blaming this one."""
+    _die_with_launcher()
     try:
         main()
     except SystemExit:
@@ -196,7 +301,10 @@ def run_main(events, main):
         traceback.print_exc()
         sys.stderr.flush()
         message = "%s: %s" % (type(error).__name__, error)
-        events.emit("error", kind=classify(error), message=message[:2000])
+        kind = classify(error)
+        if world_size() > 1 and any(p in message for p in _PEER_LOST):
+            kind, message = "peer_lost", "rank %d lost another rank of the job: %s" % (rank(), message)
+        events.emit("error", kind=kind, message=message[:2000])
         sys.exit(1)
 
 

@@ -33,6 +33,54 @@ class PythonFailuresTest {
         assertThat(raised.logTail()).hasSize(3);
     }
 
+    /** torchrun's summary as it printed it here after rank 1 was SIGKILLed and rank 0 aborted in gloo. */
+    static List<String> summary(String firstRank, String firstCode, String secondRank, String secondCode) {
+        return List.of("torch.distributed.elastic.multiprocessing.errors.ChildFailedError: ",
+                "============================================================",
+                "/job/python/trl_train.py FAILED",
+                "------------------------------------------------------------",
+                "Failures:", "[1]:", "  time      : 2026-11-29_21:50:37", "  host      : localhost",
+                "  rank      : " + firstRank + " (local_rank: " + firstRank + ")",
+                "  exitcode  : " + firstCode + " (pid: 30510)", "  error_file: <N/A>",
+                "  traceback : Signal received",
+                "------------------------------------------------------------",
+                "Root Cause (first observed failure):", "[0]:", "  time      : 2026-11-29_21:50:36",
+                "  host      : localhost", "  rank      : " + secondRank + " (local_rank: " + secondRank + ")",
+                "  exitcode  : " + secondCode + " (pid: 30511)", "  error_file: <N/A>",
+                "  traceback : Signal received",
+                "============================================================");
+    }
+
+    @Test
+    void torchrunsSummary_namesTheRankThatWasKilled_notTheOnesThatFailedBecauseOfIt() {
+        JobFailure aborted = PythonFailures.classify(new ExitStatus(1), summary("1", "-9", "0", "-6"), "python")
+                .orElseThrow();
+        assertThat(aborted.cause()).isEqualTo(FailureCause.KILLED);
+        assertThat(aborted.message()).isEqualTo("rank 1 was killed by signal 9 (SIGKILL); the other ranks were stopped");
+        JobFailure stopped = PythonFailures.classify(new ExitStatus(1), summary("0", "-15", "1", "-9"), "python")
+                .orElseThrow();
+        assertThat(stopped.message()).startsWith("rank 1 was killed by signal 9");
+        assertThat(stopped.logTail()).hasSizeLessThanOrEqualTo(30);
+    }
+
+    @Test
+    void torchrunsSummary_readsTheFailedRanksOwnLines_andSkipsRanksThatOnlyLostAPeer() {
+        java.util.List<String> lines = new java.util.ArrayList<>(List.of(
+                "[rank1]:Traceback (most recent call last):",
+                "[rank1]:torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB",
+                "[rank0]:Traceback (most recent call last):",
+                "[rank0]:RuntimeError: [gloo] Read error: Connection reset by peer"));
+        lines.addAll(summary("1", "1", "0", "1"));
+        JobFailure oom = PythonFailures.classify(new ExitStatus(1), lines, "python").orElseThrow();
+        assertThat(oom.cause()).isEqualTo(FailureCause.OUT_OF_MEMORY);
+        assertThat(oom.message()).startsWith("rank 1 failed first: the GPU ran out of memory");
+
+        java.util.List<String> silent = new java.util.ArrayList<>(List.of("[rank0]:some output"));
+        silent.addAll(summary("1", "-15", "0", "3"));
+        assertThat(PythonFailures.classify(new ExitStatus(1), silent, "python").orElseThrow().message())
+                .isEqualTo("rank 0 exited with code 3 and the other ranks were stopped");
+    }
+
     @Test
     void nothingRecognisable_isLeftToTheService() {
         assertThat(PythonFailures.classify(new ExitStatus(2), List.of("some output"), "python")).isEmpty();

@@ -8,8 +8,9 @@ output/final.
 """
 import os
 
-from training_data import finish, job_rows, precision_of, preference_datasets, sft_datasets, trainer_arguments
-from training_events import TrainingEvents, run_trainer
+from training_data import (check_strategy, cpu_ranks_resume, finish, job_rows, precision_of, preference_datasets, sft_datasets,
+                           trainer_arguments)
+from training_events import TrainingEvents, run_trainer, trace_ranks, world_size
 
 
 def main(ARGS, EVENTS, STOP):  # noqa: N803 - the three are this process's globals
@@ -26,7 +27,8 @@ def main(ARGS, EVENTS, STOP):  # noqa: N803 - the three are this process's globa
     # the model, before the Trainer's own seeding, so without this the same spec trains differently each run.
     transformers.set_seed(hp["seed"])
     if not cuda:
-        torch.set_num_threads(max(1, os.cpu_count() or 1))
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // world_size()))
+        cpu_ranks_resume()
 
     precision = precision_of(hp, ARGS)
     dtype = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}[precision]
@@ -86,6 +88,8 @@ def main(ARGS, EVENTS, STOP):  # noqa: N803 - the three are this process's globa
         trainer = DPOTrainer(model=model, args=config, train_dataset=train, eval_dataset=evaluation,
                              processing_class=tokenizer, peft_config=peft_config, callbacks=[events])
 
+    check_strategy(trainer, ARGS)
+    trace_ranks(trainer)
     trainer.train(resume_from_checkpoint=ARGS.get("resume_from"))
     finish(trainer, tokenizer, events, EVENTS, STOP, ARGS)
 

@@ -61,4 +61,46 @@ class TrainingEventsModuleTest {
                 .contains("ConfigError:badsetting");
         assertThat(ran.output()).contains("stop requested (signal 15)").contains("Traceback");
     }
+
+    @Test
+    void severalProcesses_getACollectiveTimeout_fsdpArguments_andFsdpIsRefusedWhereAccelerateWouldNotShard()
+            throws Exception {
+        TinyWorld w = TinyWorld.get();
+        TinyWorld.Ran ran = w.python(dir, List.of(
+                "import json, os, types",
+                "os.environ['WORLD_SIZE'] = '2'",
+                "from training_data import trainer_arguments, check_strategy",
+                "from training_events import ConfigError, EventWriter",
+                "spec = {'hyperparameters': {'micro_batch_size': 4, 'gradient_accumulation_steps': 2, 'max_steps': 10,",
+                "        'epochs': 1, 'learning_rate': 1e-4, 'scheduler': 'cosine', 'weight_decay': 0.0,",
+                "        'max_grad_norm': 1.0, 'seed': 1, 'gradient_checkpointing': True, 'max_seq_length': 64,",
+                "        'warmup_ratio': 0.0, 'precision': 'auto'}, 'resources': {'gpus': 2},",
+                "        'checkpoints': {'keep_last': 2}}",
+                "args = {'output_dir': 'out', 'device': 'cpu', 'strategy': 'fsdp', 'collective_timeout_seconds': 600}",
+                "a = trainer_arguments(args, spec, [{}] * 32, None, 5)",
+                "print('FSDP', json.dumps({k: a.get(k) for k in ('fsdp', 'fsdp_config', 'ddp_timeout',",
+                "      'gradient_checkpointing', 'gradient_checkpointing_kwargs', 'ddp_find_unused_parameters')}))",
+                "args['strategy'] = 'ddp'",
+                "d = trainer_arguments(args, spec, [{}] * 32, None, 5)",
+                "print('DDP', json.dumps({k: d.get(k) for k in ('fsdp', 'ddp_timeout', 'ddp_find_unused_parameters',",
+                "      'gradient_checkpointing')}))",
+                "try:",
+                "    check_strategy(types.SimpleNamespace(is_fsdp_enabled=False), dict(args, strategy='fsdp'))",
+                "except ConfigError as e:",
+                "    print('REFUSED', e)",
+                "os.environ['RANK'] = '1'",
+                "EventWriter('events-rank1.jsonl').emit('started', step=0)",
+                "print('RANK1 WROTE', os.path.exists('events-rank1.jsonl'))"));
+        assertThat(ran.code()).as(ran.output()).isZero();
+        assertThat(ran.output()).contains("FSDP {\"fsdp\": true, \"fsdp_config\": {\"version\": 2, "
+                + "\"auto_wrap_policy\": \"TRANSFORMER_BASED_WRAP\", \"reshard_after_forward\": true, "
+                + "\"state_dict_type\": \"FULL_STATE_DICT\", \"cpu_ram_efficient_loading\": false, "
+                + "\"activation_checkpointing\": true}, \"ddp_timeout\": 600, \"gradient_checkpointing\": false, "
+                + "\"gradient_checkpointing_kwargs\": null, \"ddp_find_unused_parameters\": null}");
+        assertThat(ran.output()).contains("DDP {\"fsdp\": null, \"ddp_timeout\": 600, "
+                + "\"ddp_find_unused_parameters\": false, \"gradient_checkpointing\": true}");
+        assertThat(ran.output()).contains("REFUSED strategy fsdp needs GPUs: accelerate shards models with FSDP on "
+                + "CUDA devices only, and this job runs on cpu; use strategy ddp");
+        assertThat(ran.output()).contains("RANK1 WROTE False");
+    }
 }

@@ -67,6 +67,11 @@ public final class UnslothRunner extends PythonRunner {
     @Override
     public List<Violation> check(JobSpec spec) {
         List<Violation> problems = new ArrayList<>();
+        if (spec.resources().gpus() > 1) {
+            problems.add(new Violation("/resources/gpus", "unsloth trains on one GPU, got " + spec.resources().gpus()
+                    + "; run a job of several GPUs with runner trl or axolotl"));
+            return problems;
+        }
         Optional<PythonProbe> probe = python().knownProbe();
         if (probe.isEmpty()) {
             if (!python().managed() || spec.resources().gpus() == 0) {

@@ -22,6 +22,7 @@ import dev.koder.training.api.Tier;
 import dev.koder.training.api.TrainingMethod;
 import dev.koder.training.core.Training;
 import dev.koder.training.spi.UsageRecord;
+import dev.koder.training.tck.Samples;
 import dev.koder.training.tck.ScriptedRunner;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -65,14 +66,8 @@ class GpuPoolServiceTest {
 
     @BeforeEach
     void fixtures() throws Exception {
-        model = dir.resolve("model");
-        Files.createDirectories(model);
-        Files.writeString(model.resolve("config.json"), "{\"model_type\":\"llama\",\"hidden_size\":64,"
-                + "\"num_hidden_layers\":2,\"num_attention_heads\":4,\"num_key_value_heads\":2,"
-                + "\"intermediate_size\":128,\"vocab_size\":256}");
-        data = dir.resolve("train.jsonl");
-        Files.writeString(data, ("{\"messages\":[{\"role\":\"user\",\"content\":\"Shout: cat\"},"
-                + "{\"role\":\"assistant\",\"content\":\"CAT\"}]}\n").repeat(8));
+        model = Samples.tinyModelFolder(dir.resolve("model"));
+        data = Samples.chatData(dir.resolve("train.jsonl"), 8);
     }
 
     @AfterEach

@@ -374,6 +374,12 @@ public final class JobSpec {
             if (m != null && m.adapter() == AdapterType.QLORA && r.isCpu()) {
                 c.add("/resources/gpus", "qlora needs a GPU (4-bit bitsandbytes kernels run on CUDA only), got 0");
             }
+            if (r.isCpu() && r.strategy() == Strategy.FSDP) {
+                c.add("/resources/strategy", "fsdp shards over GPUs and needs gpus of at least 2, got 0");
+            }
+            if (m != null && m.adapter() == AdapterType.QLORA && r.strategy() == Strategy.FSDP) {
+                c.add("/resources/strategy", "fsdp does not shard 4-bit weights: use ddp (or auto) with qlora");
+            }
             c.matches("/runner", runner, RUNNER, "1-32 lower-case letters, digits or '-', starting with a letter");
             CheckpointPolicy cp = checkpoints == null ? CheckpointPolicy.perEpoch(2) : checkpoints.resolved();
             cp.check(c, "/checkpoints");

@@ -12,6 +12,7 @@ import java.util.regex.Pattern;
  * Resources.cpu();
  * Resources.gpus(1);
  * Resources.builder().gpus(2).gpuType("H100").minGpuMemoryGib(80).maxRuntimeMinutes(600).build();
+ * Resources.builder().gpus(8).strategy(Strategy.FSDP).build();
  * }</pre>
  *
  * @param gpus GPUs on one node, 0 (CPU) to 64; default 1
@@ -20,13 +21,16 @@ import java.util.regex.Pattern;
  * @param minGpuMemoryGib least memory per GPU in GiB, 1 to 4096; no minimum when null
  * @param maxRuntimeMinutes wall-clock limit after which the job is stopped with a checkpoint, 1 to 43,200;
  *     no limit when null
+ * @param strategy how several GPUs share the work: {@link Strategy#AUTO} (the default) lets the estimate choose
+ *     DDP or FSDP
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Resources(
         @JsonProperty("gpus") Integer gpus,
         @JsonProperty("gpu_type") String gpuType,
         @JsonProperty("min_gpu_memory_gib") Integer minGpuMemoryGib,
-        @JsonProperty("max_runtime_minutes") Integer maxRuntimeMinutes) {
+        @JsonProperty("max_runtime_minutes") Integer maxRuntimeMinutes,
+        @JsonProperty("strategy") Strategy strategy) {
 
     /** Most GPUs a job can ask for. */
     public static final int MAX_GPUS = 64;
@@ -34,12 +38,12 @@ public record Resources(
 
     /** @return train on the CPU */
     public static Resources cpu() {
-        return new Resources(0, null, null, null);
+        return new Resources(0, null, null, null, Strategy.AUTO);
     }
 
     /** @param count GPUs on one node @return that many GPUs of any type */
     public static Resources gpus(int count) {
-        return new Resources(count, null, null, null);
+        return new Resources(count, null, null, null, Strategy.AUTO);
     }
 
     /** @return a builder with every value unset */
@@ -54,7 +58,16 @@ public record Resources(
     }
 
     Resources resolved() {
-        return gpus == null ? new Resources(1, gpuType, minGpuMemoryGib, maxRuntimeMinutes) : this;
+        return gpus == null || strategy == null ? new Resources(gpus == null ? 1 : gpus, gpuType, minGpuMemoryGib,
+                maxRuntimeMinutes, strategy == null ? Strategy.AUTO : strategy) : this;
+    }
+
+    /**
+     * @param chosen the strategy the service chose for an {@link Strategy#AUTO} job
+     * @return these resources with that strategy
+     */
+    public Resources withStrategy(Strategy chosen) {
+        return new Resources(gpus, gpuType, minGpuMemoryGib, maxRuntimeMinutes, chosen);
     }
 
     void check(Checks c, String at) {
@@ -79,6 +92,7 @@ public record Resources(
         private String gpuType;
         private Integer minGpuMemoryGib;
         private Integer maxRuntimeMinutes;
+        private Strategy strategy;
 
         private Builder() {
         }
@@ -107,9 +121,15 @@ public record Resources(
             return this;
         }
 
+        /** @param strategy how several GPUs share the work; {@link Strategy#AUTO} by default @return this */
+        public Builder strategy(Strategy strategy) {
+            this.strategy = strategy;
+            return this;
+        }
+
         /** @return the resources; checked when the job spec is built */
         public Resources build() {
-            return new Resources(gpus, gpuType, minGpuMemoryGib, maxRuntimeMinutes);
+            return new Resources(gpus, gpuType, minGpuMemoryGib, maxRuntimeMinutes, strategy);
         }
     }
 }

@@ -9,11 +9,16 @@ import java.util.Optional;
 
 /**
  * The one place that names the cause of a failed attempt, for every runner: the trainer's own {@code error}
- * event wins (its kind mapped by {@link #fromKind}); then a kill by signal, where SIGKILL is the host running out
+ * event wins (its kind mapped by {@link #fromKind}), unless it only says another rank of a job of several processes
+ * went away ({@value #PEER_LOST}: the runner then names the rank that failed first); then what the executor knows
+ * (a cluster engine's time limit, a failed node); then a kill by signal, where SIGKILL is the host running out
  * of memory only when the kernel shows its out-of-memory killer acted ({@link KernelOom}); then what the runner
  * reads in its trainer's stderr (Python tracebacks, CUDA messages); then the exit code.
  */
 final class FailureClassifier {
+
+    /** The error kind of a rank that only saw another rank of its job go away. */
+    static final String PEER_LOST = "peer_lost";
 
     private FailureClassifier() {
     }
@@ -27,8 +32,19 @@ final class FailureClassifier {
      */
     static JobFailure classify(TrainerState state, ExitStatus exit, List<String> stderrTail, TrainingRunner runner,
             Optional<String> oomEvidence) {
+        if (PEER_LOST.equals(state.errorKind) && runner != null) {
+            // rank 0 only saw another rank go away; the launcher's summary says which rank failed first and how
+            Optional<JobFailure> first = runner.classifyFailure(exit, stderrTail);
+            if (first.isPresent()) {
+                return first.get();
+            }
+        }
         if (state.errorKind != null) {
             return new JobFailure(fromKind(state.errorKind), state.errorMessage, stderrTail);
+        }
+        if (exit.cause() != null) {
+            return new JobFailure(exit.cause(), exit.reason() == null ? "the executor ended the trainer"
+                    : exit.reason(), stderrTail);
         }
         if (exit.signal().isPresent()) {
             int signal = exit.signal().getAsInt();

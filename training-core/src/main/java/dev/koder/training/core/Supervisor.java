@@ -12,7 +12,9 @@ import dev.koder.training.spi.Execution;
 import dev.koder.training.spi.Executor;
 import dev.koder.training.spi.ExitStatus;
 import dev.koder.training.spi.GpuDevice;
+import dev.koder.training.api.Placement;
 import dev.koder.training.spi.JobRecord;
+import dev.koder.training.spi.JobScheduler;
 import dev.koder.training.spi.JobUpdate;
 import dev.koder.training.spi.LaunchPlan;
 import dev.koder.training.spi.RunContext;
@@ -51,6 +53,7 @@ final class Supervisor {
 
     private static final Logger LOG = LoggerFactory.getLogger(Supervisor.class);
     static final int STDERR_TAIL_LINES = 30;
+    static final int STDERR_READ_LINES = 300;
 
     private final Engine engine;
     private final String id;
@@ -76,6 +79,8 @@ final class Supervisor {
     private boolean reattached;
     private boolean done;
     private final List<Integer> gpus;
+    private final String node;
+    private JobScheduler.Allocation reported;
     private String preemptedFor;
     private boolean overQuota;
     private int polls;
@@ -85,6 +90,7 @@ final class Supervisor {
 
     private Supervisor(Engine engine, JobRecord record, List<Integer> gpus, Runnable onDone) {
         this.gpus = List.copyOf(gpus);
+        this.node = record.job().placement() == null ? null : record.job().placement().node();
         this.engine = engine;
         this.id = record.id();
         this.spec = record.job().spec();
@@ -186,19 +192,19 @@ final class Supervisor {
     /**
      * Sets CUDA_VISIBLE_DEVICES from the allocation, for every runner: the GPUs the scheduler gave the job, or none
      * for a CPU job (so it cannot touch the GPUs of other jobs). Left as it is when no GPUs were allocated to a GPU
-     * job (no GPU scheduler installed).
+     * job (no GPU scheduler installed). CUDA_DEVICE_ORDER is PCI_BUS_ID, so CUDA's indexes are NVML's.
      */
     private LaunchPlan withDevices(LaunchPlan plan) {
         Map<String, String> env = new LinkedHashMap<>(plan.env());
+        // CUDA numbers GPUs fastest first by default; NVML (the pool) by PCI bus: the same index must be the same GPU
+        env.put("CUDA_DEVICE_ORDER", "PCI_BUS_ID");
         if (!gpus.isEmpty()) {
             env.put("CUDA_VISIBLE_DEVICES", gpus.stream().map(String::valueOf)
                     .collect(Collectors.joining(",")));
         } else if (spec.resources().gpus() == 0) {
             env.put("CUDA_VISIBLE_DEVICES", "");
-        } else {
-            return plan;
         }
-        return new LaunchPlan(plan.command(), env, plan.workdir(), plan.stdout(), plan.stderr());
+        return plan.with(env, node == null ? null : new JobScheduler.Allocation(node, gpus));
     }
 
     /** Starts polling and waits for the trainer's exit. */
@@ -220,6 +226,7 @@ final class Supervisor {
         }
         try {
             drain();
+            recordAllocation();
             if (++polls % 20 == 0) {
                 checkQuota();
             }
@@ -240,6 +247,26 @@ final class Supervisor {
         } catch (RuntimeException e) {
             LOG.warn("job {}: watching the trainer failed; will retry", id, e);
         }
+    }
+
+    /**
+     * A cluster engine picks the GPU indexes on the node itself: once the execution knows them, they become the job's
+     * placement, with an event, if they differ from the scheduler's.
+     */
+    private void recordAllocation() {
+        Optional<JobScheduler.Allocation> actual = execution.allocation();
+        if (actual.isEmpty() || actual.get().equals(reported)) {
+            return;
+        }
+        reported = actual.get();
+        if (reported.node().equals(node) && reported.gpus().equals(gpus)) {
+            return;
+        }
+        engine.update(id, JobStatus.RUNNING, JobUpdate.builder().placement(new Placement(reported.node(),
+                reported.gpus())).build(), List.of(engine.note(EventLevel.INFO, "running on node " + reported.node()
+                        + (reported.gpus().isEmpty() ? "" : ", GPUs " + reported.gpus().stream().map(String::valueOf)
+                                .collect(Collectors.joining(","))) + " (" + executor.name() + " chose them)",
+                        Map.of("node", reported.node(), "gpus", reported.gpus()))));
     }
 
     private void stopGently(String why) {
@@ -381,10 +408,17 @@ final class Supervisor {
                 outcome = requeueOrFail(shuttingDown ? "the service stopped while the job ran"
                         : execution == null ? "the service restarted and the trainer was gone"
                         : "the trainer ended while the service was away");
+            } else if (exit.cause() == FailureCause.HOST_RESTART && state.errorKind == null) {
+                outcome = requeueOrFail(exit.reason() == null ? "the trainer's host went away" : exit.reason());
             } else {
                 Optional<String> oom = exit.signal().orElse(0) == 9 && oomMark != null ? KernelOom.since(oomMark)
                         : Optional.empty();
-                JobFailure failure = FailureClassifier.classify(state, exit, stderrTail, runnerOrNull(), oom);
+                // read further back than the tail kept: a launcher of several processes ends with a long summary
+                JobFailure read = FailureClassifier.classify(state, exit, stderrTail(stderr, STDERR_READ_LINES),
+                        runnerOrNull(), oom);
+                List<String> kept = read.logTail().subList(Math.max(0, read.logTail().size() - STDERR_TAIL_LINES),
+                        read.logTail().size());
+                JobFailure failure = new JobFailure(read.cause(), read.message(), kept);
                 outcome = end(JobStatus.FAILED, JobUpdate.to(JobStatus.FAILED).failure(failure).clearExecution(),
                         EventLevel.ERROR, "failed (" + failure.cause().wireName() + "): " + failure.message());
             }
@@ -510,7 +544,7 @@ final class Supervisor {
         }
         try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "r")) {
             long length = f.length();
-            int size = (int) Math.min(length, 64 * 1024);
+            int size = (int) Math.min(length, 256 * 1024);
             byte[] buf = new byte[size];
             f.seek(length - size);
             f.readFully(buf);

@@ -1,5 +1,6 @@
 package dev.koder.training.spi;
 
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /** A trainer started by an {@link Executor}. */
@@ -22,6 +23,14 @@ public interface Execution {
 
     /** Kills the trainer and every process it started at once (SIGKILL to the process group). */
     void kill();
+
+    /**
+     * @return where the trainer runs, once the executor knows, when it may differ from the plan's allocation (a cluster
+     *     engine picks the GPU indexes on the node itself); empty by default
+     */
+    default Optional<JobScheduler.Allocation> allocation() {
+        return Optional.empty();
+    }
 
     /** @return completes when the trainer has exited */
     CompletableFuture<ExitStatus> onExit();

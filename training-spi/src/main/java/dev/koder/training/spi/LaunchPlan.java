@@ -14,8 +14,11 @@ import java.util.Map;
  * @param workdir working directory of the process
  * @param stdout file that receives standard output
  * @param stderr file that receives standard error
+ * @param allocation where the scheduler placed the job (its node and GPU indexes), for executors that run trainers
+ *     on other machines; null when the job has no placement (a runner's plan, before the service adds it)
  */
-public record LaunchPlan(List<String> command, Map<String, String> env, Path workdir, Path stdout, Path stderr) {
+public record LaunchPlan(List<String> command, Map<String, String> env, Path workdir, Path stdout, Path stderr,
+        JobScheduler.Allocation allocation) {
 
     /** Checks the command is present and copies the collections so the record stays immutable. */
     public LaunchPlan {
@@ -24,5 +27,32 @@ public record LaunchPlan(List<String> command, Map<String, String> env, Path wor
         }
         command = List.copyOf(command);
         env = Map.copyOf(env);
+    }
+
+    /**
+     * A plan without a placement, as runners make it.
+     *
+     * @param command program and arguments
+     * @param env variables added to the executor's environment
+     * @param workdir working directory of the process
+     * @param stdout file that receives standard output
+     * @param stderr file that receives standard error
+     */
+    public LaunchPlan(List<String> command, Map<String, String> env, Path workdir, Path stdout, Path stderr) {
+        this(command, env, workdir, stdout, stderr, null);
+    }
+
+    /**
+     * @param env the environment
+     * @param allocation the placement
+     * @return this plan with that environment and placement
+     */
+    public LaunchPlan with(Map<String, String> env, JobScheduler.Allocation allocation) {
+        return new LaunchPlan(command, env, workdir, stdout, stderr, allocation);
+    }
+
+    /** @return the GPUs the job was given (0 when it has no placement or runs on the CPU) */
+    public int gpuCount() {
+        return allocation == null ? 0 : allocation.gpus().size();
     }
 }

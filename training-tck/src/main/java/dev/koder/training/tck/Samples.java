@@ -12,6 +12,9 @@ import dev.koder.training.api.Resources;
 import dev.koder.training.api.TrainingMethod;
 import dev.koder.training.spi.JobRecord;
 import dev.koder.training.spi.NewEvent;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Map;
 
@@ -49,6 +52,34 @@ public final class Samples {
     public static JobRecord queued(String id, String tenant, Instant created) {
         return JobRecord.of(new Job(id, spec(tenant), JobStatus.QUEUED, false, "kit", created, created, null, null, 0,
                 JobProgress.NONE, null, null, null, null, null, null, null, null));
+    }
+
+    /**
+     * Writes a tiny Llama-shaped model folder (its config.json only: enough for the estimator to size it; the scripted
+     * trainer never loads it).
+     *
+     * @param dir the folder, created if needed
+     * @return the folder
+     * @throws IOException when it cannot be written
+     */
+    public static Path tinyModelFolder(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("config.json"), "{\"model_type\":\"llama\",\"hidden_size\":64,"
+                + "\"num_hidden_layers\":2,\"num_attention_heads\":4,\"num_key_value_heads\":2,"
+                + "\"intermediate_size\":128,\"vocab_size\":256}");
+        return dir;
+    }
+
+    /**
+     * @param file the JSONL file to write
+     * @param examples how many chat examples
+     * @return the file
+     * @throws IOException when it cannot be written
+     */
+    public static Path chatData(Path file, int examples) throws IOException {
+        Files.writeString(file, ("{\"messages\":[{\"role\":\"user\",\"content\":\"Shout: cat\"},"
+                + "{\"role\":\"assistant\",\"content\":\"CAT\"}]}\n").repeat(examples));
+        return file;
     }
 
     /** @param message text @return an info note event */

@@ -7,6 +7,8 @@ import dev.koder.training.api.Hyperparameters;
 import dev.koder.training.api.JobSpec;
 import dev.koder.training.api.Objective;
 import dev.koder.training.api.Precision;
+import dev.koder.training.api.Resources;
+import dev.koder.training.api.Strategy;
 import dev.koder.training.core.internal.Json;
 import java.io.IOException;
 import java.io.InputStream;
@@ -131,6 +133,54 @@ public final class Estimator {
      * @return the chosen spec, the reasons, and its estimate
      */
     public Recipe recipe(JobSpec spec, DatasetStats training, ModelShape model, String deviceName,
+            Double deviceMemoryGib, List<Measured> measured, String runner, String runnerReason) {
+        List<String> strategyLines = new ArrayList<>();
+        spec = strategy(spec, model, memoryLimit(spec, deviceMemoryGib), strategyLines);
+        Recipe r = hyperparameters(spec, training, model, deviceName, deviceMemoryGib, measured, runner, runnerReason);
+        if (strategyLines.isEmpty()) {
+            return r;
+        }
+        List<String> lines = new ArrayList<>(strategyLines);
+        lines.addAll(r.lines());
+        return new Recipe(r.spec(), lines, compute(r.spec(), training, model, deviceName, deviceMemoryGib, measured,
+                runner, runnerReason, lines));
+    }
+
+    /**
+     * Chooses the strategy of a job on several GPUs whose spec leaves it to the service: DDP when the weights, their
+     * gradients and optimizer state (and a full DPO's reference) fit one GPU within {@link Recipe#MEMORY_SHARE} of its
+     * memory, else FSDP for a full fine-tune; an adapter's base is frozen and cannot be sharded usefully, so adapters
+     * stay on DDP.
+     */
+    private JobSpec strategy(JobSpec spec, ModelShape model, Double limit, List<String> lines) {
+        Resources r = spec.resources();
+        if (r.gpus() <= 1 || r.strategy() != Strategy.AUTO) {
+            return spec;
+        }
+        JobSpec ddp = spec.toBuilder().resources(r.withStrategy(Strategy.DDP)).build();
+        boolean cpu = false;
+        long trainable = spec.method().adapter() == AdapterType.FULL ? model.parameters()
+                : model.loraParameters(spec.method().lora().rank(), spec.method().lora().targetModules());
+        // what stays whatever the micro-batch: any concrete setting of the auto values shows it
+        CostEstimate.MemoryEstimate m = memory(Recipe.with(ddp, true, 1), model, trainable, cpu, false);
+        double state = m.weights() + m.gradients() + m.optimizer() + m.reference();
+        boolean full = spec.method().adapter() == AdapterType.FULL;
+        if (limit == null || state <= Recipe.MEMORY_SHARE * limit || !full) {
+            lines.add(String.format(Locale.ROOT, "recipe: strategy ddp (auto: %s)", limit == null
+                    ? "the GPU's memory is unknown, so nothing shows the model needs sharding"
+                    : state <= Recipe.MEMORY_SHARE * limit ? String.format(Locale.ROOT, "weights, gradients and "
+                            + "optimizer state, %.1f GiB, fit within %.0f%% of one GPU's %.0f GiB", state,
+                            100 * Recipe.MEMORY_SHARE, limit)
+                    : "an adapter trains few weights; its frozen base is not sharded"));
+            return ddp;
+        }
+        lines.add(String.format(Locale.ROOT, "recipe: strategy fsdp (auto: weights, gradients and optimizer state, %.1f "
+                + "GiB, do not fit within %.0f%% of one GPU's %.0f GiB; sharded over %d GPUs they are %.1f GiB each)",
+                state, 100 * Recipe.MEMORY_SHARE, limit, r.gpus(), state / r.gpus()));
+        return spec.toBuilder().resources(r.withStrategy(Strategy.FSDP)).build();
+    }
+
+    private Recipe hyperparameters(JobSpec spec, DatasetStats training, ModelShape model, String deviceName,
             Double deviceMemoryGib, List<Measured> measured, String runner, String runnerReason) {
         if (!Recipe.hasAuto(spec)) {
             return new Recipe(spec, List.of(), compute(spec, training, model, deviceName, deviceMemoryGib, measured,
@@ -413,6 +463,19 @@ public final class Estimator {
         double reference = dpo && spec.method().adapter() == AdapterType.FULL ? weights : 0;
         // Allocator reserve and kernel workspaces (the CUDA context is outside PyTorch's own peak).
         double overhead = cpu ? 0.5 : 0.75;
+        int world = Math.max(1, spec.resources().gpus());
+        if (world > 1 && spec.resources().strategy() == Strategy.FSDP) {
+            // Each GPU keeps its shard of the weights, gradients and optimizer state (and of the frozen reference),
+            // and gathers one decoder layer's full weights at a time, two with prefetching.
+            double layer = weights / Math.max(1, m.layers());
+            weights = weights / world + 2 * layer;
+            gradients /= world;
+            optimizer /= world;
+            reference /= world;
+        } else if (world > 1) {
+            // DDP copies the gradients into its own buckets for the all-reduce; they stay for the whole run.
+            overhead += gradients;
+        }
         // Gradients appear during backward as the activations go (the trainer frees them between steps), so the
         // peak is the larger of the two, on top of what stays: weights, optimizer states, the reference.
         double total = weights + optimizer + reference + Math.max(activations + logits, gradients) + overhead;

@@ -2,6 +2,7 @@ package dev.koder.training.core.exec;
 
 import dev.koder.training.spi.Execution;
 import dev.koder.training.spi.ExitStatus;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /** A trainer process started or re-attached by {@link LocalExecutor}. */
@@ -50,10 +51,13 @@ final class LocalExecution implements Execution {
 
     @Override
     public void kill() {
+        // Taken before anything dies: children in sessions of their own (a launcher's ranks) are outside the group,
+        // and once the trainer is gone they are no longer its descendants.
+        List<ProcessHandle> descendants = handle.descendants().toList();
         if (group) {
             LocalExecutor.signalGroup(handle.pid(), "KILL");
         }
-        handle.descendants().forEach(ProcessHandle::destroyForcibly);
+        descendants.forEach(ProcessHandle::destroyForcibly);
         handle.destroyForcibly();
     }
 

@@ -9,6 +9,7 @@ import dev.koder.training.api.DatasetStats;
 import dev.koder.training.api.Hyperparameters;
 import dev.koder.training.api.JobSpec;
 import dev.koder.training.api.Resources;
+import dev.koder.training.api.Strategy;
 import dev.koder.training.api.TrainingMethod;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -137,5 +138,49 @@ class RecipeTest {
         assertThat(unknown.lines()).hasSize(2).allSatisfy(l -> assertThat(l).contains("the model's size is unknown "
                 + "here"));
         assertThat(unknown.estimate()).isNull();
+    }
+
+    static JobSpec onGpus(TrainingMethod method, int gpus, Strategy strategy) {
+        return JobSpec.builder().name("r").tenant("t").baseModel("/m").method(method)
+                .hyperparameters(Hyperparameters.builder().epochs(1).maxSeqLength(2048).batchSize(64)
+                        .microBatchSize(4).gradientCheckpointing(true).build())
+                .trainingData(DatasetRef.of("/d.jsonl", DatasetFormat.CHAT))
+                .resources(Resources.builder().gpus(gpus).strategy(strategy).build()).build();
+    }
+
+    @Test
+    void severalGpus_fullFineTuneThatDoesNotFitOneGpu_isSharded_andItsMemoryPerGpuFollows() throws IOException {
+        ModelShape b13 = shape("13b", 5120, 40, 40, 40, 13824, 32000);
+        Recipe r = recipe(onGpus(TrainingMethod.sftFull(), 8, Strategy.AUTO), b13);
+        assertThat(r.spec().resources().strategy()).isEqualTo(Strategy.FSDP);
+        assertThat(r.lines().get(0)).startsWith("recipe: strategy fsdp (auto: weights, gradients and optimizer state,")
+                .contains("do not fit within 85% of one GPU's 80 GiB; sharded over 8 GPUs");
+        assertThat(r.estimate().breakdown()).contains(r.lines().get(0));
+        CostEstimate ddp = recipe(onGpus(TrainingMethod.sftFull(), 8, Strategy.DDP), b13).estimate();
+        assertThat(ddp.fits()).isFalse();
+        assertThat(r.estimate().fits()).isTrue();
+        // the state is split eight ways; activations are not
+        assertThat(r.estimate().memory().optimizer()).isCloseTo(ddp.memory().optimizer() / 8,
+                org.assertj.core.data.Offset.offset(0.01));
+        assertThat(r.estimate().memory().total()).isLessThan(ddp.memory().total() / 2);
+    }
+
+    @Test
+    void severalGpus_whatFitsOneGpu_andAdapters_trainWithDdp_andExplicitChoicesStay() throws IOException {
+        Recipe small = recipe(onGpus(TrainingMethod.sftFull(), 2, Strategy.AUTO), small());
+        assertThat(small.spec().resources().strategy()).isEqualTo(Strategy.DDP);
+        assertThat(small.lines().get(0)).startsWith("recipe: strategy ddp (auto: weights, gradients and optimizer "
+                + "state,").contains("fit within 85% of one GPU's 80 GiB");
+        ModelShape b13 = shape("13b", 5120, 40, 40, 40, 13824, 32000);
+        assertThat(recipe(onGpus(TrainingMethod.sftLora(), 8, Strategy.AUTO), b13).spec().resources().strategy())
+                .isEqualTo(Strategy.DDP);
+        Recipe kept = recipe(onGpus(TrainingMethod.sftFull(), 2, Strategy.FSDP), small());
+        assertThat(kept.spec().resources().strategy()).isEqualTo(Strategy.FSDP);
+        assertThat(kept.lines()).isEmpty();
+        // DDP keeps a copy of the gradients in its buckets
+        CostEstimate one = recipe(onGpus(TrainingMethod.sftFull(), 1, Strategy.AUTO), small()).estimate();
+        assertThat(small.estimate().memory().overhead() - one.memory().overhead())
+                .isCloseTo(one.memory().gradients(), org.assertj.core.data.Offset.offset(0.01));
+        assertThat(recipe(onGpus(TrainingMethod.sftFull(), 1, Strategy.AUTO), small()).lines()).isEmpty();
     }
 }

@@ -16,6 +16,7 @@ import dev.koder.training.api.LoraConfig;
 import dev.koder.training.api.Precision;
 import dev.koder.training.api.QuantizationConfig;
 import dev.koder.training.api.Resources;
+import dev.koder.training.api.Strategy;
 import dev.koder.training.api.Tier;
 import dev.koder.training.api.TrainingMethod;
 import dev.koder.training.api.Violation;
@@ -251,6 +252,15 @@ class SpecViolationTableTest {
                         b -> b.method(TrainingMethod.qlora(LoraConfig.builder().rank(16).build(),
                                 new QuantizationConfig(null, null, null))).resources(Resources.cpu()),
                         "/resources/gpus", "qlora needs a GPU (4-bit bitsandbytes kernels run on CUDA only), got 0"),
+                crossField("fsdp on cpu", set("/resources", "{\"gpus\":0,\"strategy\":\"fsdp\"}"),
+                        resources(Resources.builder().gpus(0).strategy(Strategy.FSDP).build()), "/resources/strategy",
+                        "fsdp shards over GPUs and needs gpus of at least 2, got 0"),
+                crossField("qlora with fsdp", all(set("/method/adapter", "\"qlora\""),
+                        set("/resources", "{\"gpus\":2,\"strategy\":\"fsdp\"}")),
+                        b -> b.method(TrainingMethod.qlora(LoraConfig.builder().rank(16).build(),
+                                new QuantizationConfig(null, null, null))).resources(Resources.builder().gpus(2)
+                                .strategy(Strategy.FSDP).build()),
+                        "/resources/strategy", "fsdp does not shard 4-bit weights: use ddp (or auto) with qlora"),
                 row("gpu memory 0", set("/resources/min_gpu_memory_gib", "0"),
                         resources(Resources.builder().gpus(1).minGpuMemoryGib(0).build()),
                         "/resources/min_gpu_memory_gib", "must be between 1 and 4096, got 0"),
