@@ -1,0 +1,198 @@
+package dev.koder.training.tck;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.koder.training.api.Tier;
+import dev.koder.training.spi.GpuDevice;
+import dev.koder.training.spi.GpuNode;
+import dev.koder.training.spi.JobScheduler;
+import dev.koder.training.spi.JobScheduler.Allocation;
+import dev.koder.training.spi.JobScheduler.Decision;
+import dev.koder.training.spi.JobScheduler.Request;
+import dev.koder.training.spi.JobScheduler.Start;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What every {@link JobScheduler} must do: start what fits, oldest first among equals, never a job twice, never a slot
+ * or a GPU to two jobs; forget dequeued jobs; count jobs registered as running after a restart; say why a queued job
+ * waits. A scheduler that places GPU jobs (see {@link #placesGpus()}) must also keep a job's GPUs on one node, of its
+ * type and memory, and refuse at {@link JobScheduler#check} what no node can ever give. Extend it and implement
+ * {@link #newScheduler()}.
+ */
+public abstract class JobSchedulerCompatibilityKit {
+
+    /** A fixed start of time. */
+    protected static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
+
+    /** @return a new scheduler */
+    protected abstract JobScheduler newScheduler();
+
+    /** @return whether it places GPU jobs on a pool's nodes (the built-in slot scheduler knows no GPUs) */
+    protected boolean placesGpus() {
+        return true;
+    }
+
+    /**
+     * @param id the job
+     * @param secondsAfter when it was queued, after {@link #T0}
+     * @param gpus GPUs it needs (0: a CPU job)
+     * @param memoryGib memory it needs on each GPU
+     * @return a request of the pro tier
+     */
+    protected static Request job(String id, int secondsAfter, int gpus, double memoryGib) {
+        return new Request(id, "tenant", Tier.PRO, T0.plusSeconds(secondsAfter), gpus, null, memoryGib,
+                Duration.ofHours(1));
+    }
+
+    /** @return a node of {@code count} GPUs of 80 GiB */
+    protected static GpuNode node(String name, int count, long memoryMib) {
+        List<GpuDevice> gpus = IntStream.range(0, count).mapToObj(i -> new GpuDevice(i, null, "NVIDIA H100 80GB HBM3",
+                memoryMib, -1, -1, List.of())).toList();
+        return new GpuNode(name, gpus);
+    }
+
+    static List<String> started(Decision d) {
+        return d.starts().stream().map(Start::jobId).toList();
+    }
+
+    /** Jobs on CPU slots: what every scheduler does. */
+    @Nested
+    class Slots {
+        @Test
+        void theOldestJobsStart_asManyAsThereAreSlots_andTheOthersSayWhyTheyWait() {
+            JobScheduler s = newScheduler();
+            s.pool(List.of(), 2);
+            s.enqueue(job("c", 30, 0, 0));
+            s.enqueue(job("a", 10, 0, 0));
+            s.enqueue(job("b", 20, 0, 0));
+            assertThat(started(s.schedule(T0.plusSeconds(60)))).containsExactlyInAnyOrder("a", "b");
+            assertThat(s.reason("c")).hasValueSatisfying(r -> assertThat(r).isNotBlank());
+            assertThat(s.reason("a")).as("a started job no longer waits").isEmpty();
+            assertThat(started(s.schedule(T0.plusSeconds(61)))).as("nothing new: nothing starts").isEmpty();
+            s.release("a");
+            assertThat(started(s.schedule(T0.plusSeconds(62)))).containsExactly("c");
+            assertThat(started(s.schedule(T0.plusSeconds(63)))).isEmpty();
+        }
+
+        @Test
+        void aDequeuedJob_neverStarts_andAJobQueuedTwice_startsOnce() {
+            JobScheduler s = newScheduler();
+            s.pool(List.of(), 4);
+            s.enqueue(job("gone", 0, 0, 0));
+            s.enqueue(job("twice", 1, 0, 0));
+            s.enqueue(job("twice", 1, 0, 0));
+            s.dequeue("gone");
+            s.dequeue("never-queued");
+            assertThat(started(s.schedule(T0))).containsExactly("twice");
+            assertThat(s.reason("gone")).isEmpty();
+            assertThat(s.schedule(T0.plusSeconds(1)).starts()).isEmpty();
+        }
+
+        @Test
+        void aJobRegisteredAsRunning_holdsItsSlot_untilReleased() {
+            JobScheduler s = newScheduler();
+            s.pool(List.of(), 1);
+            s.running(job("survivor", 0, 0, 0), new Allocation("local", List.of()), T0);
+            s.enqueue(job("next", 5, 0, 0));
+            assertThat(s.schedule(T0.plusSeconds(10)).starts()).isEmpty();
+            s.release("survivor");
+            s.release("survivor");
+            assertThat(started(s.schedule(T0.plusSeconds(11)))).containsExactly("next");
+        }
+
+        @Test
+        void anEmptyQueue_decidesNothing() {
+            JobScheduler s = newScheduler();
+            s.pool(List.of(), 1);
+            Decision d = s.schedule(T0);
+            assertThat(d.starts()).isEmpty();
+            assertThat(d.preemptions()).isEmpty();
+            assertThat(s.name()).isNotBlank();
+        }
+    }
+
+    /** GPU jobs on a pool, for schedulers that place them. */
+    @Nested
+    class Gpus {
+        @Test
+        void aJobGetsAllItsGpusOnOneNode_andNoGpuGoesToTwoJobs() {
+            if (!placesGpus()) {
+                return;
+            }
+            JobScheduler s = newScheduler();
+            s.pool(List.of(node("small", 2, 81_920), node("big", 4, 81_920)), 1);
+            for (int i = 0; i < 6; i++) {
+                s.enqueue(job("j" + i, i, i % 2 == 0 ? 1 : 2, 40));
+            }
+            List<Start> starts = new ArrayList<>(s.schedule(T0.plusSeconds(10)).starts());
+            Map<String, Integer> sizes = Map.of("small", 2, "big", 4);
+            Set<String> taken = new HashSet<>();
+            int gpus = 0;
+            for (Start st : starts) {
+                int asked = Integer.parseInt(st.jobId().substring(1)) % 2 == 0 ? 1 : 2;
+                assertThat(st.allocation().gpus()).as(st.jobId()).hasSize(asked).doesNotHaveDuplicates();
+                for (int g : st.allocation().gpus()) {
+                    assertThat(g).isBetween(0, sizes.get(st.allocation().node()) - 1);
+                    assertThat(taken.add(st.allocation().node() + "/" + g)).as("GPU %s/%d given twice",
+                            st.allocation().node(), g).isTrue();
+                }
+                gpus += asked;
+            }
+            assertThat(gpus).as("the pool's 6 GPUs are used as far as the jobs allow").isGreaterThanOrEqualTo(5);
+            for (int i = 0; i < 6; i++) {
+                String id = "j" + i;
+                if (starts.stream().noneMatch(st -> st.jobId().equals(id))) {
+                    assertThat(s.reason(id)).as(id).hasValueSatisfying(r -> assertThat(r).isNotBlank());
+                }
+            }
+            Start first = starts.get(0);
+            s.release(first.jobId());
+            Set<String> stillHeld = new HashSet<>(taken);
+            first.allocation().gpus().forEach(g -> stillHeld.remove(first.allocation().node() + "/" + g));
+            for (Start st : s.schedule(T0.plusSeconds(20)).starts()) {
+                for (int g : st.allocation().gpus()) {
+                    assertThat(stillHeld).as("only free GPUs are given").doesNotContain(st.allocation().node() + "/" + g);
+                }
+            }
+        }
+
+        @Test
+        void aJobNeedingMoreThanAnyNodeHas_isRefusedAtCheck_andAFittingOneIsNot() {
+            if (!placesGpus()) {
+                return;
+            }
+            JobScheduler s = newScheduler();
+            s.pool(List.of(node("a", 2, 81_920), node("b", 2, 40_960)), 1);
+            assertThat(s.check(job("three", 0, 3, 1))).isNotEmpty().allSatisfy(v -> {
+                assertThat(v.pointer()).startsWith("/resources");
+                assertThat(v.message()).isNotBlank();
+            });
+            assertThat(s.check(job("huge-memory", 0, 1, 100))).isNotEmpty();
+            assertThat(s.check(job("fits", 0, 2, 60))).isEmpty();
+            assertThat(s.check(job("cpu", 0, 0, 0))).isEmpty();
+        }
+
+        @Test
+        void aJobGoesOnlyWhereEachGpuHasTheMemoryItNeeds() {
+            if (!placesGpus()) {
+                return;
+            }
+            JobScheduler s = newScheduler();
+            s.pool(List.of(node("forty", 2, 40_960), node("eighty", 2, 81_920)), 1);
+            s.enqueue(job("needs-60", 0, 2, 60));
+            List<Start> starts = s.schedule(T0).starts();
+            assertThat(starts).singleElement().satisfies(st -> assertThat(st.allocation().node()).isEqualTo("eighty"));
+            s.enqueue(job("also-60", 1, 1, 60));
+            assertThat(s.schedule(T0.plusSeconds(1)).starts()).as("the 40 GiB GPUs are free but too small").isEmpty();
+        }
+    }
+}
