@@ -210,4 +210,22 @@ class SlurmServiceTest {
             second.destroyForcibly().waitFor();
         }
     }
+
+    @Test
+    void aJobFolderMissingOnTheNode_failsWithTheSharedHomeSentence() throws Exception {
+        Path logs = Files.createDirectories(dir.resolve("logs"));
+        SlurmExecutor executor = SlurmExecutor.create(SlurmSettings.from(SlurmCluster.get().config(dir)), dir);
+        try {
+            var plan = new dev.koder.training.spi.LaunchPlan(List.of("/bin/true"), Map.of(),
+                    dir.resolve("not-on-this-node"), logs.resolve("out.log"), logs.resolve("err.log"));
+            var exit = executor.start(plan).onExit().get(60, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(exit.code()).isEqualTo(SlurmExecutor.NO_SHARED_HOME);
+            assertThat(exit.cause()).isEqualTo(FailureCause.LAUNCH_FAILED);
+            assertThat(exit.reason()).contains("found no job folder on node " + SlurmCluster.get().node)
+                    .contains("the service's home must be on a filesystem every node mounts");
+            assertThat(Files.readString(logs.resolve("err.log"))).contains("is not on node");
+        } finally {
+            executor.close();
+        }
+    }
 }

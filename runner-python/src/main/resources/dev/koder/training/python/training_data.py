@@ -10,7 +10,7 @@ import math
 import os
 import sys
 
-from training_events import ConfigError, DatasetError, StopSignal, rank, world_size
+from training_events import ConfigError, DatasetError, StopSignal, leave_group, rank, world_size
 
 
 def read_jsonl(path):
@@ -254,4 +254,5 @@ def finish(trainer, tokenizer, callback, events, stop, args):
     trainer.save_model(final)  # every rank takes part (FSDP gathers the shards); rank 0 writes
     if rank() == 0:
         tokenizer.save_pretrained(final)
+    leave_group()
     events.emit("completed", output=final, step=trainer.state.global_step)

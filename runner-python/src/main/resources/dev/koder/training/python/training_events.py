@@ -197,6 +197,18 @@ def _any_rank(flag, device):
     return bool(value.item())
 
 
+def leave_group():
+    """Ends a job of several processes together: every rank waits for the others, then the process group is closed,
+    so no rank tears down its connections while another still uses them (which aborts it)."""
+    try:
+        import torch.distributed as dist
+    except ImportError:
+        return
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
+
+
 class RankTrace(_trainer_callback_base()):
     """A diagnostic for distributed runs, on when TRAINING_RANK_TRACE names a folder: each rank appends to
     rank-<R>.jsonl, for every optimizer step, a digest of the trainable weights after the step and digests of the

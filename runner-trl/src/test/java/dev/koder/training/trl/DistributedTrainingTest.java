@@ -263,6 +263,7 @@ class DistributedTrainingTest {
             Job job = t.jobs().submit(longSft(w).build());
             waitForStep(t, job.id(), 5);
             ProcessHandle rank1 = processesOf(t, job).stream().filter(p -> rankOf(p) == 1).findFirst().orElseThrow();
+            assertThat(environment(rank1)).containsEntry("CUDA_DEVICE_ORDER", "PCI_BUS_ID").containsEntry("WORLD_SIZE", "2");
             long killedAt = System.nanoTime();
             rank1.destroyForcibly();
             Job failed = t.jobs().await(job.id(), WAIT);
@@ -275,19 +276,53 @@ class DistributedTrainingTest {
         }
     }
 
-    /** The RANK in a process's environment, -1 when it has none (the launcher). */
-    static int rankOf(ProcessHandle p) {
+    /** A process's environment, empty when it cannot be read. */
+    static Map<String, String> environment(ProcessHandle p) {
+        Map<String, String> env = new HashMap<>();
         try {
-            Map<String, String> env = new HashMap<>();
             for (String kv : Files.readString(Path.of("/proc", String.valueOf(p.pid()), "environ")).split("\0")) {
                 int eq = kv.indexOf('=');
                 if (eq > 0) {
                     env.put(kv.substring(0, eq), kv.substring(eq + 1));
                 }
             }
-            return env.containsKey("RANK") ? Integer.parseInt(env.get("RANK")) : -1;
-        } catch (IOException | NumberFormatException e) {
+        } catch (IOException e) {
+            return Map.of();
+        }
+        return env;
+    }
+
+    /** The RANK in a process's environment, -1 when it has none (the launcher). */
+    static int rankOf(ProcessHandle p) {
+        try {
+            String rank = environment(p).get("RANK");
+            return rank == null ? -1 : Integer.parseInt(rank);
+        } catch (NumberFormatException e) {
             return -1;
+        }
+    }
+
+    @Test
+    void twoJobsOfTwoProcesses_atOnce_eachHaveARendezvousOfTheirOwn() throws Exception {
+        TinyWorld w = TinyWorld.get();
+        try (Training t = Training.builder().home(dir.resolve("home")).runner(new TracedRunner(dir))
+                .pollInterval(Duration.ofMillis(100)).maxConcurrentJobs(2).build()) {
+            JobSpec spec = w.sft(1).hyperparameters(Hyperparameters.builder().maxSteps(25).learningRate(2e-3)
+                    .batchSize(8).microBatchSize(4).maxSeqLength(64).gradientCheckpointing(false).build()).build();
+            Job a = t.jobs().submit(spec);
+            Job b = t.jobs().submit(spec);
+            waitForStep(t, a.id(), 1);
+            waitForStep(t, b.id(), 1);
+            Job runningA = t.jobs().get(a.id());
+            Job runningB = t.jobs().get(b.id());
+            Job doneA = t.jobs().await(a.id(), WAIT);
+            Job doneB = t.jobs().await(b.id(), WAIT);
+            assertThat(doneA.status()).as(events(t, a.id()).toString()).isEqualTo(JobStatus.SUCCEEDED);
+            assertThat(doneB.status()).as(events(t, b.id()).toString()).isEqualTo(JobStatus.SUCCEEDED);
+            assertThat(runningA.status() == JobStatus.RUNNING || runningB.status() == JobStatus.RUNNING)
+                    .as("the two jobs overlapped").isTrue();
+            assertThat(doneA.startedAt()).isBefore(doneB.finishedAt());
+            assertThat(doneB.startedAt()).isBefore(doneA.finishedAt());
         }
     }
 }
