@@ -62,7 +62,8 @@ EOF
   java 30 estimate --history --home "$home"
 } 2>&1 | tee "$OUT/sdk.log" | grep -v -E "it/s\]|examples/s\]"
 
-# 2. The sweep; each point is appended to sweep.jsonl as soon as it is measured.
+# 2. The sweep; each point is appended to sweep.jsonl as soon as it is measured. SKIP_SWEEP=1 leaves it out.
+[ "${SKIP_SWEEP:-}" = 1 ] && exit 0
 timeout "${SWEEP_SECONDS:-330}" python3 benchmarks/gpu/sweep.py "${SWEEP_PLAN:-benchmarks/gpu/sweep-plan.json}" "$work/sweep" \
   "$OUT/sweep.jsonl" ${SWEEP_ONLY:+--only "$SWEEP_ONLY"} >"$OUT/sweep.log" 2>&1
 echo "sweep exit $?; points measured: $(wc -l <"$OUT/sweep.jsonl" 2>/dev/null)"

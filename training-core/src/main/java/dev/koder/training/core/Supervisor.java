@@ -54,6 +54,11 @@ final class Supervisor {
     private static final Logger LOG = LoggerFactory.getLogger(Supervisor.class);
     static final int STDERR_TAIL_LINES = 30;
     static final int STDERR_READ_LINES = 300;
+    /**
+     * The least a job may run past its reservation before it is stopped, per GPU: a short job's reservation is mostly
+     * its start-up, whose length varies more than the margin allows.
+     */
+    static final double MIN_OVERRUN_GPU_HOURS = 0.05;
 
     private final Engine engine;
     private final String id;
@@ -292,17 +297,19 @@ final class Supervisor {
 
     /** Stops a job that used more GPU-hours than it reserved, beyond the allowed margin. */
     private void checkQuota() {
-        if (engine.ledger == null || spec.resources().gpus() == 0 || overQuota) {
+        if (engine.ledger == null || spec.resources().gpus() == 0 || overQuota || state.completed) {
             return;
         }
         engine.ledger.entry(id).ifPresent(entry -> {
             double used = entry.usedGpuHours() + attemptGpuHours();
-            double limit = entry.reservedGpuHours() * (1 + engine.settings.quotaMargin());
+            double floor = MIN_OVERRUN_GPU_HOURS * spec.resources().gpus();
+            double limit = Math.max(entry.reservedGpuHours() * (1 + engine.settings.quotaMargin()),
+                    entry.reservedGpuHours() + floor);
             if (used > limit) {
                 overQuota = true;
                 stopGently(String.format(Locale.ROOT, "used %.3f GPU-h of the %.3f reserved (limit %.3f with "
-                        + "the %.0f%% margin)", used, entry.reservedGpuHours(), limit,
-                        100 * engine.settings.quotaMargin()));
+                        + "the %.0f%% margin, at least %.0f GPU-minutes a GPU)", used, entry.reservedGpuHours(), limit,
+                        100 * engine.settings.quotaMargin(), MIN_OVERRUN_GPU_HOURS * 60));
             }
         });
     }
@@ -382,7 +389,11 @@ final class Supervisor {
             String checkpoint = state.lastCheckpoint == null ? "no checkpoint was written"
                     : "checkpoint kept at " + state.lastCheckpoint;
             JobStatus outcome;
-            if (state.completed && (exit.success() || exit.exitCode().isEmpty())) {
+            // A trainer that reported its output and then exited on a stop the service sent itself (a limit reached
+            // as it finished) still finished the job.
+            boolean stoppedByUs = overQuota || timedOut || preemptedFor != null || shuttingDown;
+            if (state.completed && (exit.success() || exit.exitCode().isEmpty() || (stoppedByUs && exit.cause() == null
+                    && state.errorKind == null))) {
                 engine.registerOutput(current.job(), state.output, state.metrics());
                 outcome = end(JobStatus.SUCCEEDED, JobUpdate.to(JobStatus.SUCCEEDED).output(state.output)
                         .progress(state.withAverageThroughput()).clearExecution(), EventLevel.INFO,

@@ -276,6 +276,17 @@ class TrainingLifecycleTest {
     }
 
     @Test
+    void aTrainerStoppedByALimitAfterItReportedItsOutput_finishedTheJob() throws Exception {
+        training.close();
+        training = service().runtimeMinute(Duration.ofMillis(500)).build();
+        Job job = training.jobs().await(training.jobs().submit(fx.spec(3, Map.of("linger_seconds", "30"))
+                .resources(Resources.builder().gpus(0).maxRuntimeMinutes(1).build()).build()).id(), WAIT);
+        assertThat(job.status()).as(training.jobs().events(job.id(), 0, 100).items().toString())
+                .isEqualTo(JobStatus.SUCCEEDED);
+        assertThat(job.output()).isNotNull();
+    }
+
+    @Test
     void await_givesUpAfterItsTimeout() {
         Job job = training.jobs().submit(fx.spec(4000, Map.of("step_seconds", "0.05")).build());
         assertThatThrownBy(() -> training.jobs().await(job.id(), Duration.ofMillis(300)))

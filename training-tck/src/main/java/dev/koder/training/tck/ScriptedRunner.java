@@ -35,7 +35,8 @@ import java.util.Set;
  * {@code fake.eval}, {@code fake.refuse}, {@code fake.record_env} (writes CUDA_VISIBLE_DEVICES to
  * cuda-visible-devices.txt in the job folder), {@code fake.artifacts} ({@code false}: checkpoints and the output
  * hold no adapter; by default each holds a small real PEFT LoRA adapter, adapter_config.json and a safetensors
- * file that differs per step), {@code fake.adapter_kib} (makes the adapter that much larger). Steps default to
+ * file that differs per step), {@code fake.adapter_kib} (makes the adapter that much larger), {@code fake.linger_seconds} (stays that long after
+ * reporting completed, leaving on SIGTERM with 143). Steps default to
  * the spec's max_steps (10 when unset). Needs {@code python3} on the PATH.
  */
 public final class ScriptedRunner implements TrainingRunner {

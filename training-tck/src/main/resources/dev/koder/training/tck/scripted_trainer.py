@@ -119,3 +119,8 @@ final = os.path.join(output_dir, "final")
 os.makedirs(final, exist_ok=True)
 write_adapter(final, total)
 emit("completed", output=os.path.relpath(final, args["workdir"]))
+linger_until = time.time() + float(behaviour.get("linger_seconds", "0"))
+while time.time() < linger_until:
+    if stop["requested"]:
+        sys.exit(143)
+    time.sleep(0.05)

@@ -330,7 +330,7 @@ public final class Estimator {
 
         // Throughput.
         String kind = kind(spec.method().label(), runner);
-        Throughput t = throughput(spec, model, cpu, deviceName, measured, kind, runner);
+        Throughput t = throughput(spec, model, cpu, deviceName, measured, kind, runner, perSequence);
         double perSecond = t.tokensPerSecond * Math.max(1, gpus) * scaling(gpus);
         String device = cpu ? "cpu" : t.device;
         lines.add(String.format(Locale.ROOT, "throughput: %,.0f tokens/s %s (%s)", perSecond,
@@ -492,7 +492,7 @@ public final class Estimator {
     }
 
     private Throughput throughput(JobSpec spec, ModelShape model, boolean cpu, String deviceName,
-            List<Measured> measured, String kind, String runner) {
+            List<Measured> measured, String kind, String runner, double tokensPerSequence) {
         String device = cpu ? "cpu" : GpuModels.find(deviceName).map(GpuModels.GpuModel::type)
                 .orElse(deviceName == null ? GpuModels.reference().type() : deviceName);
         List<Double> similar = new ArrayList<>();
@@ -527,8 +527,10 @@ public final class Estimator {
         notes.add("calibration: " + table.reference + "-class TRL " + method + " at " + String.format(Locale.ROOT,
                 "%.2fB", paramsB) + " parameters, " + table.bracket(method, paramsB) + String.format(Locale.ROOT,
                 ", at %,.0f tokens a micro-step", referenceTokens));
+        // The tokens a micro-step really holds: its sequences are as long as the data's (padded to the batch's
+        // longest), not max_seq_length. Short examples make small micro-steps, which the fixed cost of a step dominates.
         double microTokens = (double) sequences * spec.hyperparameters().microBatchSize()
-                * spec.hyperparameters().maxSeqLength();
+                * Math.min(spec.hyperparameters().maxSeqLength(), Math.max(1, tokensPerSequence));
         double shape = table.shape(microTokens, referenceTokens, reference);
         if (Math.abs(shape - 1) > 0.005) {
             notes.add(String.format(Locale.ROOT, "x %.2f for %,.0f tokens a micro-step on each GPU (a micro-step "
