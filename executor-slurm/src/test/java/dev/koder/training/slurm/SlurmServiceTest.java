@@ -2,16 +2,11 @@ package dev.koder.training.slurm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.koder.training.api.DatasetFormat;
-import dev.koder.training.api.DatasetRef;
 import dev.koder.training.api.FailureCause;
-import dev.koder.training.api.Hyperparameters;
 import dev.koder.training.api.Job;
 import dev.koder.training.api.JobEvent;
 import dev.koder.training.api.JobSpec;
 import dev.koder.training.api.JobStatus;
-import dev.koder.training.api.Resources;
-import dev.koder.training.api.TrainingMethod;
 import dev.koder.training.core.Training;
 import dev.koder.training.tck.Samples;
 import dev.koder.training.tck.ScriptedRunner;
@@ -66,13 +61,7 @@ class SlurmServiceTest {
     }
 
     JobSpec.Builder job(int gpus, int steps, Map<String, String> behaviour) {
-        JobSpec.Builder b = JobSpec.builder().name("slurm-job").tenant("t").baseModel(model.toString())
-                .method(TrainingMethod.sftLora()).hyperparameters(Hyperparameters.builder().maxSteps(steps)
-                        .maxSeqLength(64).build())
-                .trainingData(DatasetRef.of(data, DatasetFormat.CHAT))
-                .resources(gpus == 0 ? Resources.cpu() : Resources.gpus(gpus));
-        behaviour.forEach((k, v) -> b.metadata("fake." + k, v));
-        return b;
+        return Samples.scriptedJob(model, data, gpus, steps, behaviour).name("slurm-job");
     }
 
     Job waitFor(String id, Predicate<Job> condition) throws InterruptedException {

@@ -6,10 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 import static org.assertj.core.api.Assertions.withinPercentage;
 
 import dev.koder.training.api.CheckpointPolicy;
-import dev.koder.training.api.DatasetFormat;
-import dev.koder.training.api.DatasetRef;
 import dev.koder.training.api.FailureCause;
-import dev.koder.training.api.Hyperparameters;
 import dev.koder.training.api.InvalidSpecException;
 import dev.koder.training.api.Job;
 import dev.koder.training.api.JobEvent;
@@ -19,7 +16,6 @@ import dev.koder.training.api.JobStatus;
 import dev.koder.training.api.QuotaExceededException;
 import dev.koder.training.api.Resources;
 import dev.koder.training.api.Tier;
-import dev.koder.training.api.TrainingMethod;
 import dev.koder.training.core.Training;
 import dev.koder.training.spi.UsageRecord;
 import dev.koder.training.tck.Samples;
@@ -84,12 +80,7 @@ class GpuPoolServiceTest {
     }
 
     JobSpec.Builder job(String tenant, Tier tier, int gpus, int steps, Map<String, String> behaviour) {
-        JobSpec.Builder b = JobSpec.builder().name("gpu-job").tenant(tenant).tier(tier).baseModel(model.toString())
-                .method(TrainingMethod.sftLora()).hyperparameters(Hyperparameters.builder().maxSteps(steps)
-                        .maxSeqLength(64).build())
-                .trainingData(DatasetRef.of(data, DatasetFormat.CHAT)).resources(Resources.gpus(gpus));
-        behaviour.forEach((k, v) -> b.metadata("fake." + k, v));
-        return b;
+        return Samples.scriptedJob(model, data, gpus, steps, behaviour).name("gpu-job").tenant(tenant).tier(tier);
     }
 
     Job waitFor(String id, Predicate<Job> condition) throws InterruptedException {

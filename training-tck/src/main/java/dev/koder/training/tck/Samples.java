@@ -82,6 +82,27 @@ public final class Samples {
         return file;
     }
 
+    /**
+     * A LoRA SFT job for the {@link ScriptedRunner}: what its trainer does comes from {@code behaviour} (the keys of
+     * its {@code fake.} metadata without the prefix).
+     *
+     * @param model a model folder ({@link #tinyModelFolder})
+     * @param data chat data ({@link #chatData})
+     * @param gpus GPUs (0: the CPU)
+     * @param steps steps it reports
+     * @param behaviour the scripted trainer's behaviour
+     * @return the spec's builder, tenant {@code t}
+     */
+    public static JobSpec.Builder scriptedJob(Path model, Path data, int gpus, int steps, Map<String, String> behaviour) {
+        JobSpec.Builder b = JobSpec.builder().name("scripted-job").tenant("t").baseModel(model.toString())
+                .method(TrainingMethod.sftLora()).hyperparameters(Hyperparameters.builder().maxSteps(steps)
+                        .maxSeqLength(64).build())
+                .trainingData(DatasetRef.of(data, DatasetFormat.CHAT))
+                .resources(gpus == 0 ? Resources.cpu() : Resources.gpus(gpus));
+        behaviour.forEach((k, v) -> b.metadata("fake." + k, v));
+        return b;
+    }
+
     /** @param message text @return an info note event */
     public static NewEvent note(String message) {
         return new NewEvent(Instant.parse("2026-01-01T00:00:00Z"), EventLevel.INFO, "note", message,
