@@ -23,15 +23,27 @@ stop() {
     scancel --full --signal=KILL --quiet $(squeue -h -o %i 2>/dev/null) 2>/dev/null || true
     for _ in $(seq 50); do [ -z "$(squeue -h -o %i 2>/dev/null)" ] && break; sleep 0.2; done
   fi
-  for pidfile in "$dir"/run/slurmrestd.pid "$dir"/run/slurmd.pid "$dir"/run/slurmctld.pid; do
-    if [ -f "$pidfile" ]; then kill "$(cat "$pidfile")" 2>/dev/null || true; rm -f "$pidfile"; fi
+  if [ -f "$dir/run/slurmrestd.pid" ]; then
+    group=$(cat "$dir/run/slurmrestd.pid")
+    kill -TERM -- "-$group" 2>/dev/null || true
+    for _ in $(seq 20); do kill -0 -- "-$group" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL -- "-$group" 2>/dev/null || true  # runuser outlives its child on TERM
+    rm -f "$dir/run/slurmrestd.pid"
+  fi
+  for pidfile in "$dir"/run/slurmd.pid "$dir"/run/slurmctld.pid; do
+    if [ -f "$pidfile" ]; then
+      pid=$(cat "$pidfile")
+      kill "$pid" 2>/dev/null || true
+      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      rm -f "$pidfile"
+    fi
   done
 }
 
 if [ "$command" = stop ]; then stop; exit 0; fi
 [ "$command" = start ] || { echo "unknown command $command: start or stop" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "run as root: the daemons start jobs as their users" >&2; exit 2; }
-for program in slurmctld slurmd slurmrestd munged scontrol; do
+for program in slurmctld slurmd slurmrestd munged munge unmunge scontrol sinfo squeue scancel runuser; do
   command -v "$program" >/dev/null || { echo "missing $program: apt-get install -y slurm-wlm slurmrestd munge" >&2; exit 2; }
 done
 
@@ -43,7 +55,7 @@ cpus=$(nproc)
 memory=$(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) / 1024 - 1024 ))
 
 # munge: the packaged key; its socket folder must be reachable by every user
-if ! pgrep -x munged >/dev/null; then
+if ! munge -n </dev/null 2>/dev/null | unmunge >/dev/null 2>&1; then
   mkdir -p /run/munge && chown munge:munge /run/munge && chmod 755 /run/munge
   [ -f /etc/munge/munge.key ] || { dd if=/dev/urandom bs=1 count=1024 of=/etc/munge/munge.key 2>/dev/null; chown munge:munge /etc/munge/munge.key; chmod 400 /etc/munge/munge.key; }
   runuser -u munge -- /usr/sbin/munged
@@ -108,15 +120,15 @@ done
 case "$state" in idle*|mix*|alloc*) ;; *) echo "node $host is '$state', not idle; see $dir/log" >&2; exit 1 ;; esac
 
 # slurmrestd refuses to run as root
-runuser -u slurm -- env SLURM_CONF="$SLURM_CONF" SLURM_JWT=daemon /usr/sbin/slurmrestd -a rest_auth/jwt \
+# in a process group of its own (its pid file names the group), so that stop reaches slurmrestd under runuser
+setsid runuser -u slurm -- env SLURM_CONF="$SLURM_CONF" SLURM_JWT=daemon /usr/sbin/slurmrestd -a rest_auth/jwt \
   -s openapi/v0.0.38 "127.0.0.1:$rest_port" >"$dir/log/slurmrestd.log" 2>&1 &
 echo $! > "$dir/run/slurmrestd.pid"
 token=$(scontrol token username=root lifespan=86400 | sed 's/^SLURM_JWT=//')
 echo -n "$token" > "$dir/token"
 chmod 600 "$dir/token"
 for _ in $(seq 100); do
-  curl -fsS -H "X-SLURM-USER-NAME: root" -H "X-SLURM-USER-TOKEN: $token" \
-    "http://127.0.0.1:$rest_port/slurm/v0.0.38/ping" >/dev/null 2>&1 && break
+  (exec 3<>"/dev/tcp/127.0.0.1/$rest_port") 2>/dev/null && break
   sleep 0.1
 done
 cat > "$dir/executor.properties" <<PROPS

@@ -14,8 +14,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * A real single-host Slurm 22.05 with two fake GPUs, started once per test JVM by the module's
  * {@code cluster/single-host-slurm.sh} on ports of its own, and stopped (every job cancelled first) when the JVM
- * exits. Needs root and the Debian packages slurm-wlm, slurmrestd and munge, which .ci/run installs; without them
- * it fails with the command to run.
+ * exits, its folder deleted. Needs root and the Debian packages slurm-wlm, slurmrestd and munge, which .ci/run
+ * installs; without them it fails with the command to run.
  */
 final class SlurmCluster {
 
@@ -47,6 +47,11 @@ final class SlurmCluster {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
                 run(Map.of(), "stop", dir.toString());
+                try (var files = Files.walk(dir)) {
+                    for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                        Files.deleteIfExists(p);
+                    }
+                }
             } catch (IOException | InterruptedException e) {
                 System.err.println("could not stop the test Slurm cluster in " + dir + ": " + e);
             }
