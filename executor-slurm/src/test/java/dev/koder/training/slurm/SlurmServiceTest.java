@@ -120,6 +120,19 @@ class SlurmServiceTest {
     }
 
     @Test
+    void aTwoGpuJob_getsBothGpusOfTheNode_asOneSlurmJob() throws Exception {
+        training = service(dir.resolve("home")).build();
+        Job job = training.jobs().submit(job(2, 5, Map.of("record_env", "true")).build());
+        Job done = waitFor(job.id(), j -> j.status().isTerminal());
+        assertThat(done.status()).as(events(job.id()).toString()).isEqualTo(JobStatus.SUCCEEDED);
+        String cuda = Files.readString(training.home().resolve("jobs").resolve(job.id())
+                .resolve("cuda-visible-devices.txt")).strip();
+        assertThat(Set.of(cuda.split(","))).containsExactlyInAnyOrder("0", "1");
+        assertThat(done.placement().node()).isEqualTo(SlurmCluster.get().node);
+        assertThat(done.placement().gpus()).containsExactlyInAnyOrder(0, 1);
+    }
+
+    @Test
     void cancel_isSlurmsSigterm_andTheTrainerSavesACheckpoint() throws Exception {
         training = service(dir.resolve("home")).build();
         Job job = training.jobs().submit(job(1, 1000, Map.of("step_seconds", "0.1")).build());
