@@ -196,6 +196,7 @@ class SlurmServiceTest {
         SlurmClient client = new SlurmClient(SlurmSettings.from(SlurmCluster.get().config(home)));
         assertThat(client.job(slurmId).orElseThrow().state()).as("the Slurm job outlives the service")
                 .isEqualTo("RUNNING");
+        assertThat(client.job(999_999_999L)).as("a job Slurm no longer knows").isEmpty();
 
         Process second = SlurmHost.start(home, properties);
         try {

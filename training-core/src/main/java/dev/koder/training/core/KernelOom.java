@@ -25,8 +25,15 @@ final class KernelOom {
     static final Pattern KILLED = Pattern.compile("(?:Out of memory|Memory cgroup out of memory): Killed process "
             + "(\\d+) \\(([^)]*)\\)|oom-kill:.*\\bpid=(\\d+)");
 
-    /** Where the counters stood and how long the kernel log was when an attempt started. */
-    record Mark(long cgroupKills, int logLines) {
+    /** A kernel log line's timestamp, {@code [  812.334123]} (seconds since boot). */
+    private static final Pattern STAMP = Pattern.compile("^\\[\\s*(\\d+\\.\\d+)\\]");
+
+    /**
+     * Where the counters stood and where the kernel log ended when an attempt started: the time of its last line (the
+     * log is a ring buffer, which on a host that ran for a while is full, so its length stops growing), and the line
+     * itself for a log printed without times.
+     */
+    record Mark(long cgroupKills, double logTime, String lastLine) {
     }
 
     private static final List<Path> COUNTERS = List.of(Path.of("/sys/fs/cgroup/memory.events"),
@@ -37,7 +44,23 @@ final class KernelOom {
 
     /** @return the counters and the kernel log's length now */
     static Mark mark() {
-        return new Mark(cgroupKills(), kernelLog().size());
+        List<String> log = kernelLog();
+        String last = log.isEmpty() ? null : log.get(log.size() - 1);
+        return new Mark(cgroupKills(), last == null ? -1 : time(last), last);
+    }
+
+    /** @return the lines the kernel logged after the mark */
+    static List<String> after(List<String> log, Mark mark) {
+        if (mark.logTime() >= 0) {
+            return log.stream().filter(l -> time(l) > mark.logTime()).toList();
+        }
+        int at = mark.lastLine() == null ? -1 : log.lastIndexOf(mark.lastLine());
+        return at < 0 ? log : log.subList(at + 1, log.size());
+    }
+
+    private static double time(String line) {
+        Matcher m = STAMP.matcher(line);
+        return m.find() ? Double.parseDouble(m.group(1)) : -1;
     }
 
     /**
@@ -50,9 +73,7 @@ final class KernelOom {
             return Optional.of("the memory cgroup's oom_kill counter went from " + since.cgroupKills() + " to "
                     + kills);
         }
-        List<String> log = kernelLog();
-        List<String> added = log.size() > since.logLines() ? log.subList(since.logLines(), log.size()) : List.of();
-        return fromLog(added);
+        return fromLog(after(kernelLog(), since));
     }
 
     /** @param lines kernel log lines @return the first that records an out-of-memory kill, described */
