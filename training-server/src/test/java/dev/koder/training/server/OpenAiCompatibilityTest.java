@@ -62,7 +62,8 @@ class OpenAiCompatibilityTest {
 
             JsonNode created = r.get("created");
             assertThat(created.get("object").asString()).isEqualTo("fine_tuning.job");
-            assertThat(created.get("status").asString()).isIn("validating_files", "queued");
+            // the job as stored when the answer is written: an idle worker may have started it already
+            assertThat(created.get("status").asString()).isIn("validating_files", "queued", "running");
             assertThat(created.at("/hyperparameters/n_epochs").asInt()).isEqualTo(1);
             assertThat(created.at("/hyperparameters/batch_size").asInt()).isEqualTo(16);
             assertThat(created.at("/hyperparameters/learning_rate_multiplier").asDouble()).isEqualTo(10.0);
