@@ -19,7 +19,7 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * The few slurmrestd calls the executor needs ({@value SlurmSettings#API}): submit a batch job, read a job, cancel or
  * signal it, list the nodes. Authenticates with {@code X-SLURM-USER-NAME} and {@code X-SLURM-USER-TOKEN}; a token file
- * is read again when it changes, and once more after a 401.
+ * is read again whenever it changes, so a rotated token is used from the next call.
  */
 final class SlurmClient {
 
@@ -92,56 +92,51 @@ final class SlurmClient {
     }
 
     private JsonNode send(String method, String path, Object body) throws IOException {
-        for (int attempt = 0; ; attempt++) {
-            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(settings.url() + "/slurm/" + SlurmSettings.API
-                    + path)).timeout(Duration.ofSeconds(30)).header("X-SLURM-USER-NAME", settings.user())
-                    .header("X-SLURM-USER-TOKEN", token(attempt > 0)).header("Accept", "application/json");
-            if (body != null) {
-                b.header("Content-Type", "application/json")
-                        .method(method, HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body)));
-            } else {
-                b.method(method, HttpRequest.BodyPublishers.noBody());
-            }
-            HttpResponse<String> response;
-            try {
-                response = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-            } catch (IOException e) {
-                throw new SlurmException("slurmrestd at " + settings.url() + " did not answer " + method + " " + path
-                        + ": " + e, e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new SlurmException("interrupted while calling slurmrestd", e);
-            }
-            if (response.statusCode() == 401 && attempt == 0 && settings.tokenFile() != null) {
-                continue; // the token may have been rotated since it was read
-            }
-            JsonNode r;
-            try {
-                r = response.body().isBlank() ? JSON.createObjectNode() : JSON.readTree(response.body());
-            } catch (JacksonException e) {
-                throw new SlurmException(response.statusCode(), "slurmrestd answered " + method + " " + path + " with "
-                        + response.statusCode() + " and no JSON: " + abbreviate(response.body()));
-            }
-            List<String> errors = new ArrayList<>();
-            for (JsonNode e : r.path("errors")) {
-                String text = e.path("error").asString("");
-                String description = e.path("description").asString("");
-                errors.add(description.isEmpty() ? text : text + " (" + description + ")");
-            }
-            if (response.statusCode() >= 300 || !errors.isEmpty()) {
-                String why = errors.isEmpty() ? abbreviate(response.body()) : String.join("; ", errors);
-                if (response.statusCode() == 401) {
-                    why = "the token for user " + settings.user() + " was refused (expired? make a new one with "
-                            + "'scontrol token username=" + settings.user() + "')";
-                }
-                throw new SlurmException(response.statusCode(), "slurmrestd refused " + method + " " + path + " ("
-                        + response.statusCode() + "): " + why);
-            }
-            return r;
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(settings.url() + "/slurm/" + SlurmSettings.API
+                + path)).timeout(Duration.ofSeconds(30)).header("X-SLURM-USER-NAME", settings.user())
+                .header("X-SLURM-USER-TOKEN", token()).header("Accept", "application/json");
+        if (body != null) {
+            b.header("Content-Type", "application/json")
+                    .method(method, HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body)));
+        } else {
+            b.method(method, HttpRequest.BodyPublishers.noBody());
         }
+        HttpResponse<String> response;
+        try {
+            response = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new SlurmException("slurmrestd at " + settings.url() + " did not answer " + method + " " + path
+                    + ": " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SlurmException("interrupted while calling slurmrestd", e);
+        }
+        JsonNode r;
+        try {
+            r = response.body().isBlank() ? JSON.createObjectNode() : JSON.readTree(response.body());
+        } catch (JacksonException e) {
+            throw new SlurmException(response.statusCode(), "slurmrestd answered " + method + " " + path + " with "
+                    + response.statusCode() + " and no JSON: " + abbreviate(response.body()));
+        }
+        List<String> errors = new ArrayList<>();
+        for (JsonNode e : r.path("errors")) {
+            String text = e.path("error").asString("");
+            String description = e.path("description").asString("");
+            errors.add(description.isEmpty() ? text : text + " (" + description + ")");
+        }
+        if (response.statusCode() >= 300 || !errors.isEmpty()) {
+            String why = errors.isEmpty() ? abbreviate(response.body()) : String.join("; ", errors);
+            if (response.statusCode() == 401) {
+                why = "the token for user " + settings.user() + " was refused (expired? make a new one with "
+                        + "'scontrol token username=" + settings.user() + "')";
+            }
+            throw new SlurmException(response.statusCode(), "slurmrestd refused " + method + " " + path + " ("
+                    + response.statusCode() + "): " + why);
+        }
+        return r;
     }
 
-    private synchronized String token(boolean reread) throws IOException {
+    private synchronized String token() throws IOException {
         if (settings.tokenFile() == null) {
             return settings.token();
         }
@@ -152,7 +147,7 @@ final class SlurmClient {
             throw new SlurmException("cannot read the Slurm token file " + settings.tokenFile() + " (training.slurm."
                     + "token-file): " + e.getMessage(), e);
         }
-        if (token == null || reread || !modified.equals(tokenRead)) {
+        if (token == null || !modified.equals(tokenRead)) {
             String text = Files.readString(settings.tokenFile()).strip();
             token = text.startsWith("SLURM_JWT=") ? text.substring("SLURM_JWT=".length()) : text;
             tokenRead = modified;

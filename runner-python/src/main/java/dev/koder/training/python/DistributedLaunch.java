@@ -5,6 +5,7 @@ import dev.koder.training.api.Strategy;
 import dev.koder.training.spi.RunContext;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -62,7 +63,7 @@ public final class DistributedLaunch {
 
     /** What the trainer reads about its processes, added to its parameters file. */
     static Map<String, Object> parameters(JobSpec spec, int world) {
-        Map<String, Object> out = new java.util.LinkedHashMap<>();
+        Map<String, Object> out = new LinkedHashMap<>();
         out.put("world_size", world);
         if (world > 1) {
             out.put("strategy", strategy(spec, world));

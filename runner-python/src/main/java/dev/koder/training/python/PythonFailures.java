@@ -23,8 +23,6 @@ public final class PythonFailures {
 
     private static final Pattern ROOT_RANK = Pattern.compile("^\\s*rank\\s*:\\s*(\\d+)");
     private static final Pattern ROOT_EXIT = Pattern.compile("^\\s*exitcode\\s*:\\s*(-?\\d+)");
-    /** Lines of stderr a failure keeps. */
-    static final int TAIL = 30;
 
     private PythonFailures() {
     }
@@ -101,19 +99,18 @@ public final class PythonFailures {
             return Optional.empty();
         }
         int[] root = ranks.get(ranks.size() - 1);
-        List<String> tail = stderr.subList(Math.max(0, stderr.size() - TAIL), stderr.size());
         for (int[] r : ranks) {
             if (r[1] < 0 && r[1] != -15 && r[1] != -6) {
-                return Optional.of(killed(r, tail));
+                return Optional.of(killed(r, stderr));
             }
         }
         for (int[] r : ranks) {
             List<String> own = linesOf(stderr, r[0]);
             if (r[1] > 0 && own.stream().noneMatch(PythonFailures::peerLost)) {
-                return Optional.of(exited(r, own, tail, python));
+                return Optional.of(exited(r, own, stderr, python));
             }
         }
-        return Optional.of(root[1] < 0 ? killed(root, tail) : exited(root, linesOf(stderr, root[0]), tail, python));
+        return Optional.of(root[1] < 0 ? killed(root, stderr) : exited(root, linesOf(stderr, root[0]), stderr, python));
     }
 
     private static JobFailure killed(int[] rank, List<String> tail) {

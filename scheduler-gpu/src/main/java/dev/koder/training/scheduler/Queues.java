@@ -152,6 +152,12 @@ final class Queues {
         if (p == null) {
             return false;
         }
+        unlink(p);
+        return true;
+    }
+
+    /** Takes a job out of its level's structures. */
+    private void unlink(Pending p) {
         count(p, -1);
         if (p.level == Level.PROMOTED) {
             promoted.remove(p);
@@ -159,7 +165,6 @@ final class Queues {
             tiers.get(p.level).remove(p);
             waitingByAge.get(p.request.tier()).remove(p);
         }
-        return true;
     }
 
     /**
@@ -172,8 +177,7 @@ final class Queues {
 
     /** After a pass: takes the started job out of its queue and moves its tenant to the end of the rotation. */
     void started(Pending p) {
-        pending.put(p.request.jobId(), p);
-        remove(p.request.jobId());
+        unlink(p);
         if (p.level != Level.PROMOTED) {
             tiers.get(p.level).rotate(p.request.tenant());
         }

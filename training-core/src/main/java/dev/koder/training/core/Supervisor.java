@@ -5,6 +5,7 @@ import dev.koder.training.api.FailureCause;
 import dev.koder.training.api.JobFailure;
 import dev.koder.training.api.JobSpec;
 import dev.koder.training.api.JobStatus;
+import dev.koder.training.api.Placement;
 import dev.koder.training.api.PluginNotFoundException;
 import dev.koder.training.api.TrainerFailedException;
 import dev.koder.training.core.internal.Json;
@@ -12,7 +13,6 @@ import dev.koder.training.spi.Execution;
 import dev.koder.training.spi.Executor;
 import dev.koder.training.spi.ExitStatus;
 import dev.koder.training.spi.GpuDevice;
-import dev.koder.training.api.Placement;
 import dev.koder.training.spi.JobRecord;
 import dev.koder.training.spi.JobScheduler;
 import dev.koder.training.spi.JobUpdate;
@@ -385,7 +385,9 @@ final class Supervisor {
                 engine.ledger.charge(id, attemptGpuHours());
             }
             JobRecord current = engine.store.find(id).orElseThrow();
-            List<String> stderrTail = stderrTail(stderr, STDERR_TAIL_LINES);
+            // read further back than the tail a failure keeps: a launcher of several processes ends with a long summary
+            List<String> stderrRead = stderrTail(stderr, STDERR_READ_LINES);
+            List<String> stderrTail = lastLines(stderrRead);
             String checkpoint = state.lastCheckpoint == null ? "no checkpoint was written"
                     : "checkpoint kept at " + state.lastCheckpoint;
             JobStatus outcome;
@@ -424,12 +426,8 @@ final class Supervisor {
             } else {
                 Optional<String> oom = exit.signal().orElse(0) == 9 && oomMark != null ? KernelOom.since(oomMark)
                         : Optional.empty();
-                // read further back than the tail kept: a launcher of several processes ends with a long summary
-                JobFailure read = FailureClassifier.classify(state, exit, stderrTail(stderr, STDERR_READ_LINES),
-                        runnerOrNull(), oom);
-                List<String> kept = read.logTail().subList(Math.max(0, read.logTail().size() - STDERR_TAIL_LINES),
-                        read.logTail().size());
-                JobFailure failure = new JobFailure(read.cause(), read.message(), kept);
+                JobFailure read = FailureClassifier.classify(state, exit, stderrRead, runnerOrNull(), oom);
+                JobFailure failure = new JobFailure(read.cause(), read.message(), lastLines(read.logTail()));
                 outcome = end(JobStatus.FAILED, JobUpdate.to(JobStatus.FAILED).failure(failure).clearExecution(),
                         EventLevel.ERROR, "failed (" + failure.cause().wireName() + "): " + failure.message());
             }
@@ -440,6 +438,10 @@ final class Supervisor {
             finished.complete(null);
             onDone.run();
         }
+    }
+
+    private static List<String> lastLines(List<String> lines) {
+        return lines.subList(Math.max(0, lines.size() - STDERR_TAIL_LINES), lines.size());
     }
 
     private TrainingRunner runnerOrNull() {

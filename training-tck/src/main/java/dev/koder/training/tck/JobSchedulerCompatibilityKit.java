@@ -53,7 +53,12 @@ public abstract class JobSchedulerCompatibilityKit {
                 Duration.ofHours(1));
     }
 
-    /** @return a node of {@code count} GPUs of 80 GiB */
+    /**
+     * @param name the node's name
+     * @param count its GPUs
+     * @param memoryMib each GPU's memory
+     * @return a node of {@code count} H100s with that memory
+     */
     protected static GpuNode node(String name, int count, long memoryMib) {
         List<GpuDevice> gpus = IntStream.range(0, count).mapToObj(i -> new GpuDevice(i, null, "NVIDIA H100 80GB HBM3",
                 memoryMib, -1, -1, List.of())).toList();

@@ -158,11 +158,8 @@ public final class Estimator {
             return spec;
         }
         JobSpec ddp = spec.toBuilder().resources(r.withStrategy(Strategy.DDP)).build();
-        boolean cpu = false;
-        long trainable = spec.method().adapter() == AdapterType.FULL ? model.parameters()
-                : model.loraParameters(spec.method().lora().rank(), spec.method().lora().targetModules());
         // what stays whatever the micro-batch: any concrete setting of the auto values shows it
-        CostEstimate.MemoryEstimate m = memory(Recipe.with(ddp, true, 1), model, trainable, cpu, false);
+        CostEstimate.MemoryEstimate m = memory(Recipe.with(ddp, true, 1), model, trainable(spec, model), false, false);
         double state = m.weights() + m.gradients() + m.optimizer() + m.reference();
         boolean full = spec.method().adapter() == AdapterType.FULL;
         if (limit == null || state <= Recipe.MEMORY_SHARE * limit || !full) {
@@ -308,12 +305,10 @@ public final class Estimator {
 
         // Parameters.
         long n = model.parameters();
-        long trainable;
+        long trainable = trainable(spec, model);
         if (adapter == AdapterType.FULL) {
-            trainable = n;
             lines.add("parameters: " + model.describe() + "; all trainable");
         } else {
-            trainable = model.loraParameters(spec.method().lora().rank(), spec.method().lora().targetModules());
             lines.add(String.format(Locale.ROOT, "parameters: %s; trainable %,d (LoRA rank %d on %s)",
                     model.describe(), trainable, spec.method().lora().rank(),
                     String.join(", ", spec.method().lora().targetModules())));
@@ -432,6 +427,12 @@ public final class Estimator {
      */
     static boolean chunkedLoss(JobSpec spec, String runner) {
         return "trl".equals(runner) && spec.method().objective() == Objective.SFT;
+    }
+
+    /** @return the parameters the job trains: all of them, or its LoRA adapter's */
+    private static long trainable(JobSpec spec, ModelShape model) {
+        return spec.method().adapter() == AdapterType.FULL ? model.parameters()
+                : model.loraParameters(spec.method().lora().rank(), spec.method().lora().targetModules());
     }
 
     CostEstimate.MemoryEstimate memory(JobSpec spec, ModelShape m, long trainable, boolean cpu, boolean chunkedLoss) {
