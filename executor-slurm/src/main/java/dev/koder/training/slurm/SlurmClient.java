@@ -69,8 +69,7 @@ final class SlurmClient {
                 Integer code = state.equals("PENDING") || state.equals("RUNNING") || !j.has("exit_code") ? null
                         : j.path("exit_code").asInt();
                 String node = j.path("nodes").asString("");
-                return Optional.of(new SlurmJob(id, state, code, node.isEmpty() ? null : node, SlurmJob.indexes(gres),
-                        j.path("state_reason").asString("")));
+                return Optional.of(new SlurmJob(id, state, code, node.isEmpty() ? null : node, SlurmJob.indexes(gres)));
             }
         }
         return Optional.empty();

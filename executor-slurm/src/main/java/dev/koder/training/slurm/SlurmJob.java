@@ -16,9 +16,8 @@ import java.util.regex.Pattern;
  * @param exitCode the raw wait status (exit 3 is 768; a signal is its number), or null while it runs
  * @param node the node it runs on, or null before it starts
  * @param gpus the GPU indexes Slurm gave it on that node (known while it runs)
- * @param reason Slurm's reason for the state, for example {@code NonZeroExitCode}
  */
-record SlurmJob(long id, String state, Integer exitCode, String node, List<Integer> gpus, String reason) {
+record SlurmJob(long id, String state, Integer exitCode, String node, List<Integer> gpus) {
 
     private static final Set<String> ACTIVE = Set.of("PENDING", "CONFIGURING", "RUNNING", "COMPLETING", "SUSPENDED",
             "REQUEUED", "RESIZING", "SIGNALING", "STAGE_OUT", "RESV_DEL_HOLD", "REQUEUE_FED", "REQUEUE_HOLD");

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 class SlurmJobTest {
 
     static SlurmJob job(String state, Integer raw) {
-        return new SlurmJob(42, state, raw, "gpu-node-1", List.of(), "");
+        return new SlurmJob(42, state, raw, "gpu-node-1", List.of());
     }
 
     @Test
