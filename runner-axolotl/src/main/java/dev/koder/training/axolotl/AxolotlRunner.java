@@ -60,6 +60,7 @@ public final class AxolotlRunner extends PythonRunner {
     @Override
     public List<Violation> check(JobSpec spec) {
         List<Violation> problems = new ArrayList<>();
+        dev.koder.training.python.AdapterBases.unsupported(name(), spec).ifPresent(problems::add);
         if (spec.method().objective() == Objective.DPO && spec.hyperparameters().packing()) {
             problems.add(new Violation("/hyperparameters/packing", "axolotl cannot pack DPO data "
                     + "(sample_packing with rl); set packing to false"));

@@ -49,6 +49,11 @@ public final class TrlRunner extends PythonRunner {
     /** QLoRA needs CUDA and bitsandbytes: refused at once when the interpreter is known to lack them. */
     @Override
     public List<Violation> check(JobSpec spec) {
+        if (spec.method().adapter() == AdapterType.QLORA && dev.koder.training.python.AdapterBases.startsFromAdapter(
+                spec)) {
+            return List.of(new Violation("/method/adapter", "runner 'trl' continues an adapter checkpoint with lora "
+                    + "(the same adapter trains on) or full (merged first), not qlora"));
+        }
         return spec.method().adapter() == AdapterType.QLORA ? python().qloraProblems() : List.of();
     }
 

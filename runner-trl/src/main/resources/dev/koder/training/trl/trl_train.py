@@ -34,7 +34,14 @@ def main(ARGS, EVENTS, STOP):  # noqa: N803 - the three are this process's globa
     dtype = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}[precision]
 
     base = spec["base_model"]
-    tokenizer = AutoTokenizer.from_pretrained(base)
+    # A base that is an adapter checkpoint (a fine-tune being continued): its own base model is loaded, and the
+    # adapter is trained further (a LoRA job) or merged into it first (a full job).
+    parent_adapter = None
+    if os.path.isfile(os.path.join(base, "adapter_config.json")) and not os.path.isfile(os.path.join(base, "config.json")):
+        import json
+        with open(os.path.join(base, "adapter_config.json")) as f:
+            parent_adapter, base = base, json.load(f)["base_model_name_or_path"]
+    tokenizer = AutoTokenizer.from_pretrained(parent_adapter or base)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
 
@@ -52,7 +59,13 @@ def main(ARGS, EVENTS, STOP):  # noqa: N803 - the three are this process's globa
     model = AutoModelForCausalLM.from_pretrained(base, **load)
 
     peft_config = None
-    if adapter in ("lora", "qlora"):
+    if parent_adapter is not None:
+        from peft import PeftModel
+        if adapter == "lora":
+            model = PeftModel.from_pretrained(model, parent_adapter, is_trainable=True)
+        else:
+            model = PeftModel.from_pretrained(model, parent_adapter).merge_and_unload()
+    if adapter in ("lora", "qlora") and parent_adapter is None:
         from peft import LoraConfig
         lora = method["lora"]
         targets = lora["target_modules"]

@@ -67,6 +67,7 @@ public final class UnslothRunner extends PythonRunner {
     @Override
     public List<Violation> check(JobSpec spec) {
         List<Violation> problems = new ArrayList<>();
+        dev.koder.training.python.AdapterBases.unsupported(name(), spec).ifPresent(problems::add);
         if (spec.resources().gpus() > 1) {
             problems.add(new Violation("/resources/gpus", "unsloth trains on one GPU, got " + spec.resources().gpus()
                     + "; run a job of several GPUs with runner trl or axolotl"));

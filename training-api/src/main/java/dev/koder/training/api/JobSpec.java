@@ -53,7 +53,7 @@ public final class JobSpec {
     static final String IDENTIFIER_TEXT =
             "1-64 letters, digits, '.', '_' or '-', starting with a letter or digit";
     static final Pattern BASE_MODEL = Pattern.compile(
-            "(/|\\./|\\.\\./|~/).{1,4090}|[A-Za-z0-9][A-Za-z0-9._-]{0,95}(/[A-Za-z0-9][A-Za-z0-9._-]{0,95})?");
+            "(/|\\./|\\.\\./|~/).{1,4090}|ft:[A-Za-z0-9._:/-]{3,400}|[A-Za-z0-9][A-Za-z0-9._-]{0,95}(/[A-Za-z0-9][A-Za-z0-9._-]{0,95})?");
     static final Pattern RUNNER = Pattern.compile("[a-z][a-z0-9-]{0,31}");
     static final Pattern METADATA_KEY = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
 
@@ -159,7 +159,11 @@ public final class JobSpec {
         return tier;
     }
 
-    /** @return a Hugging Face model id ({@code org/name}) or a local model folder */
+    /**
+     * @return a Hugging Face model id ({@code org/name}), a local model folder, a model root's folder by its
+     *     relative name, or one of the tenant's registered checkpoints by its id ({@code ckpt-...}) or its
+     *     {@code ft:} name (the service resolves the last three to a folder when the job is submitted)
+     */
     public String baseModel() {
         return baseModel;
     }

@@ -68,18 +68,29 @@ final class Admission {
      * @return the checks' findings and the estimate
      */
     Prepared prepare(JobSpec spec, List<Violation> runnerProblems, String runner, String runnerReason) {
+        return prepare(spec, runnerProblems, runner, runnerReason, null);
+    }
+
+    /**
+     * As {@link #prepare(JobSpec, List, String, String)}, calibrating the estimate by one tenant's finished jobs
+     * only (what a tenant is shown never comes from another tenant's jobs).
+     *
+     * @param historyTenant whose finished jobs calibrate the estimate, or null for every tenant's
+     */
+    Prepared prepare(JobSpec spec, List<Violation> runnerProblems, String runner, String runnerReason,
+            String historyTenant) {
         ValidationReport report = JobValidation.validate(spec, runnerProblems, List.of(), engine.settings.maxIssues());
         if (!report.valid()) {
             return new Prepared(report, null, List.of(), spec, List.of());
         }
         List<String> notes = new ArrayList<>();
-        Recipe recipe = recipe(spec, report.datasets().get(0), notes, runner, runnerReason);
+        Recipe recipe = recipe(spec, report.datasets().get(0), notes, runner, runnerReason, historyTenant);
         return new Prepared(report, recipe.estimate(), notes, recipe.spec(), recipe.lines());
     }
 
     /** Chooses the spec's auto values and estimates it; without a model size, safe choices and no estimate. */
     private Recipe recipe(JobSpec spec, DatasetReport training, List<String> notes, String runner,
-            String runnerReason) {
+            String runnerReason, String historyTenant) {
         Optional<ModelShape> shape;
         try {
             shape = ModelShape.find(spec.baseModel());
@@ -88,7 +99,7 @@ final class Admission {
             return Recipe.unestimated(spec, "the model's size is unknown here");
         }
         if (shape.isEmpty()) {
-            notes.add("no estimate: the config.json of " + spec.baseModel() + " is not on this machine (not a "
+            notes.add("no estimate: the config.json of the base model is not on this machine (not a "
                     + "local folder, not in the Hugging Face cache), so its size is unknown");
             return Recipe.unestimated(spec, "the model's size is unknown here");
         }
@@ -105,15 +116,16 @@ final class Admission {
                 memory = GpuModels.find(device).map(GpuModels.GpuModel::memoryGib).orElse(null);
             }
         }
-        return engine.estimator.recipe(spec, training.stats(), shape.get(), device, memory, measured(), runner,
+        return engine.estimator.recipe(spec, training.stats(), shape.get(), device, memory, measured(historyTenant),
+                runner,
                 runnerReason);
     }
 
-    /** Finished jobs' average throughput, newest first, to calibrate estimates. */
-    List<Estimator.Measured> measured() {
+    /** Finished jobs' average throughput (of one tenant's, or null for all), newest first, to calibrate. */
+    List<Estimator.Measured> measured(String tenant) {
         List<Estimator.Measured> out = new ArrayList<>();
-        var page = engine.store.list(dev.koder.training.api.JobQuery.builder().status(JobStatus.SUCCEEDED).limit(200)
-                .build());
+        var page = engine.store.list(dev.koder.training.api.JobQuery.builder().tenant(tenant).status(
+                JobStatus.SUCCEEDED).limit(200).build());
         for (JobRecord r : page.items()) {
             var j = r.job();
             if (j.estimate() != null && j.progress().tokensPerSecond() != null && j.progress().tokensPerSecond() > 0) {

@@ -42,13 +42,15 @@ final class JobService implements Jobs {
     private final Engine engine;
     private final Worker worker;
     private final Admission admission;
+    private final ModelPolicy models;
     private final SortableIds ids = new SortableIds("ftjob-");
     private final Object changes = new Object();
 
-    JobService(Engine engine, Worker worker, Admission admission) {
+    JobService(Engine engine, Worker worker, Admission admission, ModelPolicy models) {
         this.engine = engine;
         this.worker = worker;
         this.admission = admission;
+        this.models = models;
         engine.bus.add((job, event) -> {
             synchronized (changes) {
                 changes.notifyAll();
@@ -85,7 +87,16 @@ final class JobService implements Jobs {
 
     @Override
     public Job submit(JobSpec spec) {
-        return create(JobSpecJson.resolvePaths(spec, Path.of("").toAbsolutePath()), null, null);
+        return create(models.resolve(JobSpecJson.resolvePaths(spec, Path.of("").toAbsolutePath()), false), null, null,
+                false);
+    }
+
+    /**
+     * Submits a spec a {@link TenantView} has already checked and resolved: its estimate is calibrated by its
+     * tenant's own jobs.
+     */
+    Job submitResolved(JobSpec spec) {
+        return create(spec, null, null, true);
     }
 
     @Override
@@ -99,7 +110,7 @@ final class JobService implements Jobs {
             throw new IllegalJobStateException("Job " + id + " left no checkpoint to resume from; submit its spec "
                     + "again to start over.");
         }
-        return create(old.spec(), old, old.lastCheckpoint());
+        return create(old.spec(), old, old.lastCheckpoint(), false);
     }
 
     /**
@@ -107,14 +118,15 @@ final class JobService implements Jobs {
      * data's findings. An unsupported method, an impossible request or an exhausted budget throws and stores
      * nothing.
      */
-    private Job create(JobSpec resolved, Job parent, String checkpoint) {
+    private Job create(JobSpec resolved, Job parent, String checkpoint, boolean scoped) {
         Engine.RunnerPick pick = engine.pick(resolved);
         TrainingRunner runner = pick.runner();
         List<Violation> problems = runnerProblems(runner, resolved);
         if (!problems.isEmpty()) {
             throw new UnsupportedFeatureException(runner.name(), problems);
         }
-        Admission.Prepared prepared = admission.prepare(resolved, List.of(), runner.name(), pick.reason());
+        Admission.Prepared prepared = admission.prepare(resolved, List.of(), runner.name(), pick.reason(),
+                scoped ? resolved.tenant() : null);
         // The spec as it will run: auto values chosen (the reasons go in the first event and the estimate).
         JobSpec chosen = prepared.spec();
         Instant now = engine.clock.instant();
@@ -137,7 +149,7 @@ final class JobService implements Jobs {
             events = engine.store.insert(JobRecord.of(job), List.of(new NewEvent(now,
                     EventLevel.INFO, JobEvent.TYPE_STATUS, "submitted by " + chosen.tenant() + " ("
                             + chosen.tier().wireName() + "): " + chosen.method().label() + " of "
-                            + chosen.baseModel() + " with runner " + runner.name() + " (" + pick.reason() + ")"
+                            + models.publicName(chosen.baseModel()) + " with runner " + runner.name() + " (" + pick.reason() + ")"
                             + origin + prepared.recipe().stream().map(l -> "; " + l).collect(Collectors.joining()),
                     Map.of("to", JobStatus.VALIDATING.wireName(), "runner", runner.name(), "runner_reason",
                             pick.reason()))));

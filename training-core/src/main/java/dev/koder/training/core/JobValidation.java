@@ -47,7 +47,10 @@ final class JobValidation {
         return new ValidationReport(violations, reports, notes);
     }
 
-    /** A local base model must be a folder with a config.json; a hub id is left to the runner. */
+    /**
+     * A local base model must be a folder with a config.json (a model) or an adapter_config.json (an adapter
+     * checkpoint to continue); a hub id is left to the runner.
+     */
     static List<Violation> checkModel(String baseModel) {
         if (!baseModel.startsWith("/")) {
             return List.of();
@@ -59,7 +62,7 @@ final class JobValidation {
         if (!Files.isDirectory(dir)) {
             return List.of(new Violation("/base_model", dir + " is a file; give the model's folder"));
         }
-        if (!Files.isRegularFile(dir.resolve("config.json"))) {
+        if (!Files.isRegularFile(dir.resolve("config.json")) && !Files.isRegularFile(dir.resolve("adapter_config.json"))) {
             return List.of(new Violation("/base_model", dir + " has no config.json; a Hugging Face model folder "
                     + "holds config.json, the weights and the tokenizer"));
         }

@@ -18,6 +18,7 @@ import dev.koder.training.core.estimate.Estimator;
 import dev.koder.training.core.registry.CheckpointRegistry;
 import dev.koder.training.core.spec.JobSpecJson;
 import dev.koder.training.core.store.SqliteCheckpoints;
+import dev.koder.training.core.store.SqliteFiles;
 import dev.koder.training.core.store.SqliteJobStoreProvider;
 import dev.koder.training.core.store.SqliteTrackingState;
 import dev.koder.training.spi.BlobStore;
@@ -124,6 +125,8 @@ public final class Training implements AutoCloseable {
     private final ExecutorService registrations;
     private final Thread hook;
     private final SqliteTrackingState trackingState;
+    private final ModelPolicy models;
+    private final SqliteFiles files;
     private boolean closed;
 
     private Training(Builder b) {
@@ -173,6 +176,8 @@ public final class Training implements AutoCloseable {
         this.engine = new Engine(store, bus, b.clock, settings, runners, executors, jobsDir, timers, ledger,
                 new Estimator(pricing(properties)), jobScheduler, inventory, registry, registrations);
         this.admission = new Admission(engine);
+        this.models = ModelPolicy.of(properties, home, registry, id -> store.find(id).map(JobRecord::job));
+        this.files = SqliteFiles.open(home);
         FileChannel channel = null;
         FileLock held = null;
         if (b.runJobs) {
@@ -193,7 +198,7 @@ public final class Training implements AutoCloseable {
         this.lockChannel = channel;
         this.lock = held;
         this.worker = held != null ? new Worker(engine, admission) : null;
-        this.jobs = new JobService(engine, worker, admission);
+        this.jobs = new JobService(engine, worker, admission, models);
         this.trackingState = SqliteTrackingState.open(home.resolve(SqliteJobStoreProvider.FILE));
         boolean sends = worker != null;
         bus.start(sink -> new ServiceTrackingContext(sends, home, store, registry,
@@ -295,9 +300,36 @@ public final class Training implements AutoCloseable {
         return new Builder();
     }
 
-    /** @return the jobs of this service */
+    /** @return the jobs of this service, of every tenant (the operator's view) */
     public Jobs jobs() {
         return jobs;
+    }
+
+    /**
+     * One tenant's part of this service: jobs, checkpoints, files and quota that can only see and touch that
+     * tenant's objects, with base models and datasets limited by the tenant rules ({@link TenantView}).
+     *
+     * @param tenant the tenant (an identifier: letters, digits, '.', '_', '-')
+     * @param tier the tier its jobs run at
+     * @return the tenant's view
+     */
+    public TenantView tenant(String tenant, dev.koder.training.api.Tier tier) {
+        if (tenant == null || !tenant.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
+            throw new IllegalArgumentException("tenant must be 1-64 letters, digits, '.', '_' or '-', got " + tenant);
+        }
+        return new TenantView(this, tenant, tier, false);
+    }
+
+    JobService jobService() {
+        return jobs;
+    }
+
+    ModelPolicy models() {
+        return models;
+    }
+
+    SqliteFiles files() {
+        return files;
     }
 
     /** @return the home directory, absolute */
@@ -319,7 +351,12 @@ public final class Training implements AutoCloseable {
      * @throws dev.koder.training.api.PluginNotFoundException when the spec names a runner that is not installed
      */
     public ValidationReport validate(JobSpec spec) {
-        JobSpec resolved = JobSpecJson.resolvePaths(spec, Path.of("").toAbsolutePath());
+        JobSpec resolved;
+        try {
+            resolved = models.resolve(JobSpecJson.resolvePaths(spec, Path.of("").toAbsolutePath()), false);
+        } catch (InvalidSpecException e) {
+            return JobValidation.validate(spec, e.violations(), List.of(), engine.settings.maxIssues());
+        }
         if (resolved.runner().isEmpty() && engine.runners.names().isEmpty()) {
             return JobValidation.validate(resolved, List.of(), List.of("the method was not checked against a runner: "
                     + "none is installed (add dev.koder.training:runner-trl)"), engine.settings.maxIssues());
@@ -346,14 +383,18 @@ public final class Training implements AutoCloseable {
      * @throws InvalidSpecException when the data is invalid or the model's size cannot be found on this machine
      */
     public CostEstimate estimate(JobSpec spec) {
-        JobSpec resolved = JobSpecJson.resolvePaths(spec, Path.of("").toAbsolutePath());
+        return estimate(models.resolve(JobSpecJson.resolvePaths(spec, Path.of("").toAbsolutePath()), false), null);
+    }
+
+    /** @param historyTenant whose finished jobs calibrate it, or null for all */
+    CostEstimate estimate(JobSpec resolved, String historyTenant) {
         Admission.Prepared prepared;
         if (engine.runners.names().isEmpty()) {
             // Nothing installed to pick from: the runner the spec names, else TRL, whose speed was measured.
-            prepared = admission.prepare(resolved, List.of(), resolved.runner().orElse("trl"), null);
+            prepared = admission.prepare(resolved, List.of(), resolved.runner().orElse("trl"), null, historyTenant);
         } else {
             Engine.RunnerPick pick = engine.pick(resolved);
-            prepared = admission.prepare(resolved, List.of(), pick.runner().name(), pick.reason());
+            prepared = admission.prepare(resolved, List.of(), pick.runner().name(), pick.reason(), historyTenant);
         }
         if (!prepared.report().valid()) {
             List<Violation> problems = new ArrayList<>(prepared.report().violations());
@@ -392,11 +433,16 @@ public final class Training implements AutoCloseable {
      * @return the error distribution per method and device
      */
     public EstimateHistory estimateHistory(int limit) {
+        return estimateHistory(limit, null);
+    }
+
+    /** @param tenant whose jobs only, or null for every tenant's */
+    EstimateHistory estimateHistory(int limit, String tenant) {
         List<EstimateCheck> checks = new ArrayList<>();
         String after = null;
         int seen = 0;
         do {
-            Page<Job> page = jobs.list(JobQuery.builder().status(dev.koder.training.api.JobStatus.SUCCEEDED)
+            Page<Job> page = jobs.list(JobQuery.builder().tenant(tenant).status(dev.koder.training.api.JobStatus.SUCCEEDED)
                     .after(after).limit(Math.min(1000, Math.max(1, limit - seen))).build());
             for (Job j : page.items()) {
                 EstimateCheck.of(j).ifPresent(checks::add);
@@ -451,6 +497,7 @@ public final class Training implements AutoCloseable {
         }
         bus.close();
         trackingState.close();
+        files.close();
         store.close();
         ledger.close();
         registry.close();

@@ -6,6 +6,7 @@ import dev.koder.training.api.DatasetFormat;
 import dev.koder.training.api.DatasetRef;
 import dev.koder.training.api.DpoConfig;
 import dev.koder.training.api.Hyperparameters;
+import dev.koder.training.api.InvalidSpecException;
 import dev.koder.training.api.Job;
 import dev.koder.training.api.JobEvent;
 import dev.koder.training.api.JobSpec;
@@ -13,12 +14,10 @@ import dev.koder.training.api.JobStatus;
 import dev.koder.training.api.Objective;
 import dev.koder.training.api.Resources;
 import dev.koder.training.api.TrainingMethod;
-import dev.koder.training.core.store.SqliteAccess.Principal;
-import dev.koder.training.core.store.SqliteFiles;
-import dev.koder.training.core.store.SqliteFiles.FileRecord;
-import java.nio.file.Path;
+import dev.koder.training.api.Violation;
+import dev.koder.training.core.StoredFile;
+import dev.koder.training.core.TenantView;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,27 +28,30 @@ import tools.jackson.databind.JsonNode;
  * OpenAI's fine-tuning objects and requests, mapped onto jobs. A request becomes a {@link JobSpec}: the tenant
  * and tier come from the caller's key, the resources from the server's settings, supervised fine-tuning is LoRA
  * SFT and dpo is LoRA DPO; {@code n_epochs}, {@code batch_size} (the micro-batch is then chosen to fit), {@code
- * learning_rate_multiplier} (times the method's default rate) and {@code beta} may each be {@code "auto"}. Every rule
- * a spec must follow is checked by the spec itself, in core.
+ * learning_rate_multiplier} (times the method's default rate) and {@code beta} may each be {@code "auto"}. Every
+ * field is checked as OpenAI documents it, and an error names the field as the client sent it.
  */
 final class OpenAiJobs {
 
     /** What a create request may hold. */
     static final Set<String> REQUEST_KEYS = Set.of("model", "training_file", "validation_file", "suffix", "seed",
             "metadata", "method", "hyperparameters", "integrations");
+    private static final Set<String> SUPERVISED_KEYS = Set.of("n_epochs", "batch_size", "learning_rate_multiplier");
+    private static final Set<String> DPO_KEYS = Set.of("n_epochs", "batch_size", "learning_rate_multiplier", "beta");
+    /** The OpenAI server's name for a job created without a suffix (an ft: name then has an empty suffix). */
+    static final String NO_SUFFIX = "ft";
 
     private OpenAiJobs() {
     }
 
     /**
      * @param body the request
-     * @param caller who asks
-     * @param files the tenant's uploads
+     * @param tenant the caller's scope (its uploads)
      * @param gpus GPUs a job gets on this server
      * @return the spec
      * @throws ApiError when the request is malformed or names a file the caller does not have
      */
-    static JobSpec spec(JsonNode body, Principal caller, SqliteFiles files, int gpus) {
+    static JobSpec spec(JsonNode body, TenantView tenant, int gpus) {
         if (body == null || !body.isObject()) {
             throw ApiError.badRequest(null, "the request body must be a JSON object");
         }
@@ -58,29 +60,73 @@ final class OpenAiJobs {
                 throw ApiError.badRequest(key, "Unrecognized request argument supplied: " + key);
             }
         }
-        String model = text(body, "model", true);
-        FileRecord training = file(files, caller, text(body, "training_file", true), "training_file");
-        String validationId = text(body, "validation_file", false);
-        FileRecord validation = validationId == null ? null : file(files, caller, validationId, "validation_file");
-        String suffix = text(body, "suffix", false);
+        String model = text(body, "model", true, 400);
+        StoredFile training = file(tenant, text(body, "training_file", true, 64), "training_file");
+        String validationId = text(body, "validation_file", false, 64);
+        StoredFile validation = validationId == null ? null : file(tenant, validationId, "validation_file");
+        String suffix = text(body, "suffix", false, 64);
+        integrations(body.path("integrations"));
 
         String type = "supervised";
         JsonNode hp = body.path("hyperparameters");
         String hpAt = "hyperparameters";
         JsonNode method = body.path("method");
-        if (method.isObject()) {
-            type = method.path("type").asString("supervised");
+        if (present(method)) {
+            if (!method.isObject()) {
+                throw ApiError.badRequest("method", "method must be an object");
+            }
+            JsonNode t = method.path("type");
+            if (!t.isString()) {
+                throw ApiError.badRequest("method.type", "Missing required parameter: 'method.type' (supervised or "
+                        + "dpo)");
+            }
+            type = t.asString();
+            if (type.equals("reinforcement")) {
+                throw ApiError.badRequest("method.type", "method.type reinforcement is not supported by this server; "
+                        + "use supervised or dpo");
+            }
             if (!type.equals("supervised") && !type.equals("dpo")) {
                 throw ApiError.badRequest("method.type", "method.type must be supervised or dpo, got '" + type + "'");
             }
-            hp = method.path(type).path("hyperparameters");
+            for (String key : method.propertyNames()) {
+                if (!key.equals("type") && !key.equals(type)) {
+                    throw ApiError.badRequest("method." + key, "Unrecognized request argument supplied: method." + key
+                            + (key.equals("supervised") || key.equals("dpo") ? " (method.type is " + type + ")" : ""));
+                }
+            }
+            if (present(hp)) {
+                throw ApiError.badRequest("hyperparameters", "hyperparameters is deprecated and cannot be given beside "
+                        + "method; put them in method." + type + ".hyperparameters");
+            }
+            JsonNode inner = method.path(type);
+            if (present(inner)) {
+                if (!inner.isObject()) {
+                    throw ApiError.badRequest("method." + type, "method." + type + " must be an object");
+                }
+                for (String key : inner.propertyNames()) {
+                    if (!key.equals("hyperparameters")) {
+                        throw ApiError.badRequest("method." + type + "." + key, "Unrecognized request argument "
+                                + "supplied: method." + type + "." + key);
+                    }
+                }
+            }
+            hp = inner.path("hyperparameters");
             hpAt = "method." + type + ".hyperparameters";
-        } else if (!method.isMissingNode() && !method.isNull()) {
-            throw ApiError.badRequest("method", "method must be an object");
+        }
+        if (present(hp) && !hp.isObject()) {
+            throw ApiError.badRequest(hpAt, hpAt + " must be an object, got " + hp);
         }
         boolean dpo = type.equals("dpo");
-        DatasetFormat wanted = dpo ? DatasetFormat.PREFERENCE : null;
-        if (wanted != null && training.format() != wanted) {
+        Set<String> allowed = dpo ? DPO_KEYS : SUPERVISED_KEYS;
+        if (hp.isObject()) {
+            for (String key : hp.propertyNames()) {
+                if (!allowed.contains(key)) {
+                    throw ApiError.badRequest(hpAt + "." + key, "Unrecognized request argument supplied: " + hpAt + "."
+                            + key + (key.equals("beta") ? " (beta applies to dpo only)" : ""));
+                }
+            }
+        }
+        if (dpo && training.format() != DatasetFormat.PREFERENCE) {
             throw ApiError.badRequest("training_file", "dpo needs preference data (input, preferred_output, "
                     + "non_preferred_output); " + training.id() + " holds " + training.format().wireName() + " data");
         }
@@ -89,57 +135,149 @@ final class OpenAiJobs {
                     + " holds preference data (use method.type dpo)");
         }
 
-        TrainingMethod m = dpo ? TrainingMethod.dpo(AdapterType.LORA, new DpoConfig(number(hp, "beta", hpAt), null))
+        Double beta = number(hp, "beta", hpAt, 0, 2);
+        TrainingMethod m = dpo ? TrainingMethod.dpo(AdapterType.LORA, new DpoConfig(beta, null))
                 : TrainingMethod.sftLora();
         Hyperparameters.Builder h = Hyperparameters.builder();
-        Double epochs = number(hp, "n_epochs", hpAt);
+        Long epochs = integer(hp, "n_epochs", hpAt, 1, 50);
         if (epochs != null) {
             h.epochs(epochs.intValue());
         }
-        Double batch = number(hp, "batch_size", hpAt);
+        Long batch = integer(hp, "batch_size", hpAt, 1, 256);
         if (batch != null) {
             h.batchSize(batch.intValue()).microBatchSizeAuto();
         }
-        Double multiplier = number(hp, "learning_rate_multiplier", hpAt);
+        Double multiplier = number(hp, "learning_rate_multiplier", hpAt, 0, 10);
         if (multiplier != null) {
             h.learningRate(Hyperparameters.defaultLearningRate(m) * multiplier);
         }
         JsonNode seed = body.path("seed");
-        if (!seed.isMissingNode() && !seed.isNull()) {
-            if (!seed.canConvertToInt()) {
-                throw ApiError.badRequest("seed", "seed must be an integer");
+        if (present(seed)) {
+            if (!seed.isIntegralNumber() || !seed.canConvertToInt() || seed.asInt() < 0) {
+                throw ApiError.badRequest("seed", "seed must be an integer from 0 to 2147483647, got " + seed);
             }
             h.seed(seed.asInt());
         }
-        JobSpec.Builder b = JobSpec.builder().name(suffix == null ? "ft" : suffix).tenant(caller.tenant())
-                .tier(caller.tier()).baseModel(model).method(m).hyperparameters(h.build())
-                .trainingData(DatasetRef.of(training.path(), training.format()))
+        JobSpec.Builder b = JobSpec.builder().name(suffix == null ? NO_SUFFIX : suffix).tenant(tenant.tenant())
+                .tier(tenant.tier()).baseModel(model).method(m)
+                .trainingData(DatasetRef.of(training.id(), training.format()))
                 .resources(gpus == 0 ? Resources.cpu() : Resources.builder().gpus(gpus).build());
         if (validation != null) {
-            b.validationData(DatasetRef.of(validation.path(), validation.format()));
+            b.validationData(DatasetRef.of(validation.id(), validation.format()));
         }
-        JsonNode metadata = body.path("metadata");
-        if (metadata.isObject()) {
-            for (var e : metadata.properties()) {
-                if (!e.getValue().isString()) {
-                    throw ApiError.badRequest("metadata." + e.getKey(), "metadata values must be strings");
-                }
-                b.metadata(e.getKey(), e.getValue().asString());
+        metadata(body.path("metadata"), b);
+        String at = hpAt;
+        try {
+            return b.hyperparameters(h.build()).build();
+        } catch (InvalidSpecException e) {
+            throw invalid(e, at);
+        }
+    }
+
+    /** @return the spec error, naming the field of the OpenAI request that the first violation is about */
+    static ApiError invalid(InvalidSpecException e, String hpAt) {
+        List<Violation> v = e.violations();
+        String param = v.isEmpty() ? null : clientField(v.get(0).pointer(), hpAt);
+        StringBuilder message = new StringBuilder();
+        for (Violation x : v) {
+            message.append(message.length() == 0 ? "" : "; ").append(clientField(x.pointer(), hpAt) == null ? ""
+                    : clientField(x.pointer(), hpAt) + ": ").append(x.message());
+        }
+        return ApiError.badRequest(param, message.length() == 0 ? e.getMessage() : message.toString());
+    }
+
+    private static String clientField(String pointer, String hpAt) {
+        if (pointer == null || pointer.isEmpty()) {
+            return null;
+        }
+        if (pointer.startsWith("/base_model")) {
+            return "model";
+        }
+        if (pointer.startsWith("/training_data")) {
+            return "training_file";
+        }
+        if (pointer.startsWith("/validation_data")) {
+            return "validation_file";
+        }
+        if (pointer.startsWith("/name")) {
+            return "suffix";
+        }
+        if (pointer.startsWith("/metadata")) {
+            return "metadata" + pointer.substring("/metadata".length()).replace('/', '.');
+        }
+        if (pointer.equals("/hyperparameters/seed")) {
+            return "seed";
+        }
+        if (pointer.startsWith("/hyperparameters/epochs")) {
+            return hpAt + ".n_epochs";
+        }
+        if (pointer.startsWith("/hyperparameters/batch_size") || pointer.startsWith("/hyperparameters/micro_batch")) {
+            return hpAt + ".batch_size";
+        }
+        if (pointer.startsWith("/hyperparameters/learning_rate")) {
+            return hpAt + ".learning_rate_multiplier";
+        }
+        if (pointer.startsWith("/method/dpo/beta")) {
+            return hpAt + ".beta";
+        }
+        return "model";
+    }
+
+    private static void integrations(JsonNode v) {
+        if (!present(v)) {
+            return;
+        }
+        if (!v.isArray()) {
+            throw ApiError.badRequest("integrations", "integrations must be an array");
+        }
+        for (int i = 0; i < v.size(); i++) {
+            JsonNode it = v.get(i);
+            String type = it.isObject() ? it.path("type").asString(null) : null;
+            if (type == null) {
+                throw ApiError.badRequest("integrations[" + i + "].type", "each integration needs a type (wandb)");
             }
-        } else if (!metadata.isMissingNode() && !metadata.isNull()) {
+            throw ApiError.badRequest("integrations[" + i + "].type", "integration type '" + type + "' is not "
+                    + "supported by this server; jobs are tracked in its MLflow when the operator configured one");
+        }
+    }
+
+    private static void metadata(JsonNode metadata, JobSpec.Builder b) {
+        if (!present(metadata)) {
+            return;
+        }
+        if (!metadata.isObject()) {
             throw ApiError.badRequest("metadata", "metadata must be an object of strings");
         }
-        return b.build();
+        if (metadata.size() > 16) {
+            throw ApiError.badRequest("metadata", "metadata holds at most 16 pairs, got " + metadata.size());
+        }
+        for (var e : metadata.properties()) {
+            if (e.getKey().length() > 64) {
+                throw ApiError.badRequest("metadata", "metadata keys are at most 64 characters");
+            }
+            if (!e.getValue().isString()) {
+                throw ApiError.badRequest("metadata." + e.getKey(), "metadata values must be strings");
+            }
+            if (e.getValue().asString().length() > 512) {
+                throw ApiError.badRequest("metadata." + e.getKey(), "metadata values are at most 512 characters");
+            }
+            b.metadata(e.getKey(), e.getValue().asString());
+        }
     }
 
-    private static FileRecord file(SqliteFiles files, Principal caller, String id, String param) {
-        return files.get(caller.tenant(), id).orElseThrow(() -> new ApiError(400, "invalid_request_error",
-                "invalid_file", param, "No such file: " + id + " (upload it with purpose fine-tune first)"));
+    private static StoredFile file(TenantView tenant, String id, String param) {
+        return tenant.files().get(id).filter(f -> f.format() != null).orElseThrow(() -> new ApiError(400,
+                "invalid_request_error", "invalid_file", param, "No such file: " + id + " (upload it with purpose "
+                        + "fine-tune first)"));
     }
 
-    private static String text(JsonNode body, String key, boolean required) {
+    private static boolean present(JsonNode v) {
+        return !v.isMissingNode() && !v.isNull();
+    }
+
+    private static String text(JsonNode body, String key, boolean required, int maxLength) {
         JsonNode v = body.path(key);
-        if (v.isMissingNode() || v.isNull()) {
+        if (!present(v)) {
             if (required) {
                 throw ApiError.badRequest(key, "Missing required parameter: '" + key + "'");
             }
@@ -148,42 +286,74 @@ final class OpenAiJobs {
         if (!v.isString() || v.asString().isBlank()) {
             throw ApiError.badRequest(key, key + " must be a non-empty string");
         }
+        if (v.asString().length() > maxLength) {
+            throw ApiError.badRequest(key, key + " must be at most " + maxLength + " characters");
+        }
         return v.asString();
     }
 
     /** @return the value, or null for "auto" or absent */
-    private static Double number(JsonNode hp, String key, String at) {
+    private static Long integer(JsonNode hp, String key, String at, long min, long max) {
         JsonNode v = hp.path(key);
-        if (v.isMissingNode() || v.isNull() || (v.isString() && v.asString().equals("auto"))) {
+        if (!present(v) || (v.isString() && v.asString().equals("auto"))) {
             return null;
         }
-        if (!v.isNumber()) {
-            throw ApiError.badRequest(at + "." + key, at + "." + key + " must be a number or \"auto\", got " + v);
+        boolean whole = v.isIntegralNumber() || (v.isFloatingPointNumber() && v.asDouble() == Math.rint(v.asDouble()));
+        if (!v.isNumber() || !whole || v.asDouble() < min || v.asDouble() > max) {
+            throw ApiError.badRequest(at + "." + key, at + "." + key + " must be \"auto\" or an integer from " + min
+                    + " to " + max + ", got " + v);
+        }
+        return v.asLong();
+    }
+
+    /** @return the value, or null for "auto" or absent */
+    private static Double number(JsonNode hp, String key, String at, double above, double max) {
+        JsonNode v = hp.path(key);
+        if (!present(v) || (v.isString() && v.asString().equals("auto"))) {
+            return null;
+        }
+        if (!v.isNumber() || !(v.asDouble() > above) || v.asDouble() > max) {
+            throw ApiError.badRequest(at + "." + key, at + "." + key + " must be \"auto\" or a number above " + above
+                    + " and at most " + max + ", got " + v);
         }
         return v.asDouble();
     }
 
-    /** @return the job in OpenAI's fine_tuning.job shape */
-    static Map<String, Object> job(Job j) {
+    /**
+     * @param j the job
+     * @param tenant its tenant's view (names models and files)
+     * @param redactor takes server paths out of messages
+     * @return the job in OpenAI's fine_tuning.job shape
+     */
+    static Map<String, Object> job(Job j, TenantView tenant, Redactor redactor) {
         JobSpec s = j.spec();
         Map<String, Object> o = new LinkedHashMap<>();
         o.put("object", "fine_tuning.job");
         o.put("id", j.id());
-        o.put("model", s.baseModel());
+        o.put("model", tenant.publicModel(s.baseModel()));
         o.put("created_at", seconds(j.createdAt()));
         o.put("finished_at", seconds(j.finishedAt()));
-        o.put("fine_tuned_model", j.status() == JobStatus.SUCCEEDED ? fineTunedModel(j, null) : null);
+        boolean done = j.status() == JobStatus.SUCCEEDED;
+        o.put("fine_tuned_model", done ? tenant.fineTunedModel(j) : null);
         o.put("organization_id", s.tenant());
-        o.put("result_files", List.of());
+        o.put("result_files", done ? tenant.files().results(j, tenant.jobs()).map(f -> List.of(f.id()))
+                .orElse(List.of()) : List.of());
         o.put("status", status(j.status()));
         o.put("validation_file", s.validationData().map(v -> fileId(v.path())).orElse(null));
         o.put("training_file", fileId(s.trainingData().path()));
         Map<String, Object> hp = hyperparameters(s);
         o.put("hyperparameters", hp);
-        o.put("trained_tokens", j.progress().tokens());
-        o.put("error", j.failure() == null ? null : Map.of("code", j.failure().cause().wireName(), "message",
-                j.failure().message(), "param", ""));
-        o.put("user_provided_suffix", "ft".equals(s.name()) ? null : s.name());
+        o.put("trained_tokens", j.status().isTerminal() ? j.progress().tokens() : null);
+        if (j.failure() == null) {
+            o.put("error", null);
+        } else {
+            Map<String, Object> error = new LinkedHashMap<>();
+            error.put("code", j.failure().cause().wireName());
+            error.put("message", redactor.text(j.failure().message()));
+            error.put("param", null);
+            o.put("error", error);
+        }
+        o.put("user_provided_suffix", NO_SUFFIX.equals(s.name()) ? null : s.name());
         o.put("seed", s.hyperparameters().seed());
         o.put("estimated_finish", estimatedFinish(j));
         o.put("integrations", List.of());
@@ -207,11 +377,13 @@ final class OpenAiJobs {
         return hp;
     }
 
+    /** @return when the job should finish: from its start (or now, while queued) plus the estimated wall time */
     private static Long estimatedFinish(Job j) {
-        if (j.status().isTerminal() || j.estimate() == null || j.startedAt() == null) {
+        if (j.status().isTerminal() || j.estimate() == null) {
             return null;
         }
-        return seconds(j.startedAt().plusSeconds(Math.round(j.estimate().wallSeconds())));
+        Instant from = j.startedAt() != null ? j.startedAt() : Instant.now();
+        return seconds(from.plusSeconds(Math.round(j.estimate().wallSeconds())));
     }
 
     /** @return OpenAI's status names: validating_files, queued, running, succeeded, failed, cancelled */
@@ -219,20 +391,13 @@ final class OpenAiJobs {
         return s == JobStatus.VALIDATING ? "validating_files" : s.wireName();
     }
 
-    /** @return the model name OpenAI would give the result: ft:BASE:TENANT[:SUFFIX]:JOB[:ckpt-step-N] */
-    static String fineTunedModel(Job j, Long step) {
-        String suffix = "ft".equals(j.spec().name()) ? "" : ":" + j.spec().name();
-        return "ft:" + j.spec().baseModel() + ":" + j.spec().tenant() + suffix + ":" + j.id()
-                + (step == null ? "" : ":ckpt-step-" + step);
-    }
-
-    /** @return the upload id of a stored dataset path ({@code <home>/files/<id>.jsonl}), else the path */
+    /** @return the upload id of a stored dataset path ({@code <home>/files/<id>.jsonl}), else its file name */
     static String fileId(String path) {
-        String name = Path.of(path).getFileName().toString();
-        return name.startsWith("file-") && name.endsWith(".jsonl") ? name.substring(0, name.length() - 6) : path;
+        String name = java.nio.file.Path.of(path).getFileName().toString();
+        return name.endsWith(".jsonl") ? name.substring(0, name.length() - 6) : name;
     }
 
-    static Map<String, Object> event(Job j, JobEvent e) {
+    static Map<String, Object> event(Job j, JobEvent e, Redactor redactor) {
         Map<String, Object> o = new LinkedHashMap<>();
         o.put("object", "fine_tuning.job.event");
         o.put("id", eventId(j.id(), e.seq()));
@@ -242,8 +407,8 @@ final class OpenAiJobs {
             case WARN -> "warn";
             default -> "info";
         });
-        o.put("message", e.message());
-        o.put("data", e.data());
+        o.put("message", redactor.text(e.message()));
+        o.put("data", redactor.tree(e.data()));
         o.put("type", JobEvent.TYPE_PROGRESS.equals(e.type()) || JobEvent.TYPE_EVAL.equals(e.type()) ? "metrics"
                 : "message");
         return o;
@@ -266,15 +431,15 @@ final class OpenAiJobs {
         }
     }
 
-    static Map<String, Object> checkpoint(Job j, Checkpoint c) {
+    static Map<String, Object> checkpoint(Job j, Checkpoint c, TenantView tenant) {
         Map<String, Object> o = new LinkedHashMap<>();
         o.put("object", "fine_tuning.job.checkpoint");
         o.put("id", c.id());
         o.put("created_at", seconds(c.createdAt()));
-        o.put("fine_tuned_model_checkpoint", fineTunedModel(j, c.step()));
+        o.put("fine_tuned_model_checkpoint", tenant.checkpointModel(j, c.step()));
         o.put("fine_tuning_job_id", j.id());
         Map<String, Object> metrics = new LinkedHashMap<>();
-        metrics.put("step", c.step());
+        metrics.put("step", (double) c.step());
         c.metrics().forEach((k, v) -> metrics.put(k.equals("loss") ? "train_loss" : k, v));
         o.put("metrics", metrics);
         o.put("step_number", c.step());
@@ -282,7 +447,7 @@ final class OpenAiJobs {
         return o;
     }
 
-    static Map<String, Object> file(FileRecord f) {
+    static Map<String, Object> file(StoredFile f) {
         Map<String, Object> o = new LinkedHashMap<>();
         o.put("id", f.id());
         o.put("object", "file");
@@ -291,31 +456,24 @@ final class OpenAiJobs {
         o.put("filename", f.filename());
         o.put("purpose", f.purpose());
         o.put("status", "processed");
-        o.put("status_details", null);
-        o.put("format", f.format().wireName());
+        o.put("format", f.format() == null ? "csv" : f.format().wireName());
         o.put("examples", f.examples());
         o.put("sha256", f.sha256());
         return o;
     }
 
-    /** @return OpenAI's list shape */
+    /** @return OpenAI's list shape, with first_id and last_id (null when empty) */
     static Map<String, Object> list(List<Map<String, Object>> data, boolean hasMore) {
         Map<String, Object> o = new LinkedHashMap<>();
         o.put("object", "list");
         o.put("data", data);
         o.put("has_more", hasMore);
-        if (!data.isEmpty()) {
-            o.put("first_id", data.get(0).get("id"));
-            o.put("last_id", data.get(data.size() - 1).get("id"));
-        }
+        o.put("first_id", data.isEmpty() ? null : data.get(0).get("id"));
+        o.put("last_id", data.isEmpty() ? null : data.get(data.size() - 1).get("id"));
         return o;
     }
 
     static Long seconds(Instant t) {
         return t == null ? null : t.getEpochSecond();
-    }
-
-    static List<Map<String, Object>> mapAll(List<Map<String, Object>> in) {
-        return new ArrayList<>(in);
     }
 }

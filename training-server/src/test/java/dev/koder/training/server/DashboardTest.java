@@ -74,7 +74,7 @@ class DashboardTest {
         Files.writeString(model.resolve("config.json"), "{\"model_type\":\"llama\"}");
         Path data = dir.resolve("train.jsonl");
         Files.writeString(data, ServerApiTest.CHAT.repeat(8));
-        try (Training training = Training.builder().home(dir.resolve("home")).runner(new ScriptedRunner("fake",
+        try (Training training = Training.builder().home(dir.resolve("home")).property("training.models.roots", dir.toString()).runner(new ScriptedRunner("fake",
                 ScriptedRunner.allMethods())).pollInterval(Duration.ofMillis(50)).build();
                 TrainingServer server = TrainingServer.builder(training).port(0).start()) {
             String approver;

@@ -40,7 +40,7 @@ class OpenAiCompatibilityTest {
         Files.writeString(bad, Files.readAllLines(DATA.resolve("shout-train.jsonl")).get(0) + "\n"
                 + "{\"messages\": [{\"role\": \"assistant\", \"content\": \"no user\"}, {\"role\": \"user\", "
                 + "\"content\": \"last\"}]}\n");
-        try (Training training = Training.builder().home(dir.resolve("home")).pollInterval(Duration.ofMillis(100))
+        try (Training training = Training.builder().home(dir.resolve("home")).property("training.models.roots", dir.toString()).pollInterval(Duration.ofMillis(100))
                 .build();
                 TrainingServer server = TrainingServer.builder(training).port(0).start();
                 SqliteAccess access = SqliteAccess.open(training.home())) {
@@ -76,7 +76,8 @@ class OpenAiCompatibilityTest {
             JsonNode done = r.get("finished");
             String id = done.get("id").asString();
             assertThat(done.get("status").asString()).as(done.toString()).isEqualTo("succeeded");
-            assertThat(done.get("fine_tuned_model").asString()).isEqualTo("ft:" + model + ":acme:shout:" + id);
+            // the base as the tenant knows it (the model root's relative name), never a server path
+            assertThat(done.get("fine_tuned_model").asString()).isEqualTo("ft:tiny-llama:acme:shout:" + id);
             assertThat(done.get("trained_tokens").asLong()).isPositive();
             assertThat(done.get("finished_at").asLong()).isGreaterThanOrEqualTo(done.get("created_at").asLong());
 
@@ -86,6 +87,8 @@ class OpenAiCompatibilityTest {
                     .isEqualTo("fine_tuning.job.event"));
             assertThat(events).extracting(e -> e.get("created_at").asLong()).isSortedAccordingTo((a, b) -> b.compareTo(a));
             assertThat(events).anySatisfy(e -> assertThat(e.get("type").asString()).isEqualTo("metrics"));
+            // no server path in anything the tenant reads: files by id, job folders relative
+            assertThat(events).allSatisfy(e -> assertThat(e.toString()).doesNotContain(dir.toString()));
             assertThat(events).anySatisfy(e -> assertThat(e.get("message").asString()).startsWith("submitted by acme"));
             assertThat(texts(r.get("events_page"))).hasSize(2).containsExactly(events.get(0).get("id").asString(),
                     events.get(1).get("id").asString());
@@ -96,7 +99,7 @@ class OpenAiCompatibilityTest {
                 assertThat(c.get("object").asString()).isEqualTo("fine_tuning.job.checkpoint");
                 assertThat(c.get("fine_tuning_job_id").asString()).isEqualTo(id);
                 assertThat(c.at("/metrics/step").asInt()).isEqualTo(c.get("step_number").asInt());
-                assertThat(c.get("fine_tuned_model_checkpoint").asString()).startsWith("ft:" + model + ":acme:shout:"
+                assertThat(c.get("fine_tuned_model_checkpoint").asString()).startsWith("ft:tiny-llama:acme:shout:"
                         + id + ":ckpt-step-");
             });
             assertThat(texts(r.get("listed"))).contains(id);

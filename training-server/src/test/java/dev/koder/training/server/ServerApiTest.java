@@ -58,7 +58,7 @@ class ServerApiTest {
     void start() throws IOException {
         model = Files.createDirectories(dir.resolve("model"));
         Files.writeString(model.resolve("config.json"), "{\"model_type\":\"llama\"}");
-        training = Training.builder().home(dir.resolve("home")).runner(new ScriptedRunner("fake",
+        training = Training.builder().home(dir.resolve("home")).property("training.models.roots", dir.toString()).runner(new ScriptedRunner("fake",
                 ScriptedRunner.allMethods())).pollInterval(Duration.ofMillis(50)).build();
         server = TrainingServer.builder(training).port(0).maxUploadBytes(64 * 1024)
                 .idleTimeout(Duration.ofSeconds(1)).start();

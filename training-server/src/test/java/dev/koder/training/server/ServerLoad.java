@@ -58,7 +58,7 @@ public final class ServerLoad {
         Files.writeString(model.resolve("config.json"), "{\"model_type\":\"llama\"}");
         String chat = "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"},{\"role\":\"assistant\","
                 + "\"content\":\"HI\"}]}\n";
-        try (Training training = Training.builder().home(dir.resolve("home")).runner(new ScriptedRunner("fake",
+        try (Training training = Training.builder().home(dir.resolve("home")).property("training.models.roots", dir.toString()).runner(new ScriptedRunner("fake",
                 ScriptedRunner.allMethods())).pollInterval(Duration.ofMillis(200)).build();
                 TrainingServer server = TrainingServer.builder(training).port(0).start()) {
             String key;

@@ -94,6 +94,18 @@ public record ModelShape(long parameters, boolean exact, int hidden, int layers,
     public static Optional<ModelShape> find(String baseModel) throws IOException {
         if (baseModel.startsWith("/")) {
             Path dir = Path.of(baseModel);
+            if (!Files.isRegularFile(dir.resolve("config.json")) && Files.isRegularFile(dir.resolve(
+                    "adapter_config.json"))) {
+                // An adapter checkpoint to continue: the shape is its base model's.
+                String base;
+                try {
+                    base = Json.MAPPER.readTree(Files.readString(dir.resolve("adapter_config.json")))
+                            .path("base_model_name_or_path").asString("");
+                } catch (tools.jackson.core.JacksonException e) {
+                    throw new IOException("the adapter's adapter_config.json is not valid JSON");
+                }
+                return base.isEmpty() || base.equals(baseModel) ? Optional.empty() : find(base);
+            }
             return Files.isRegularFile(dir.resolve("config.json")) ? Optional.of(read(dir)) : Optional.empty();
         }
         for (Path snapshot : hubSnapshots(baseModel)) {
@@ -138,7 +150,12 @@ public record ModelShape(long parameters, boolean exact, int hidden, int layers,
      * @throws IOException when config.json or the weights' headers cannot be read
      */
     public static ModelShape read(Path dir) throws IOException {
-        JsonNode c = Json.MAPPER.readTree(Files.readString(dir.resolve("config.json")));
+        JsonNode c;
+        try {
+            c = Json.MAPPER.readTree(Files.readString(dir.resolve("config.json")));
+        } catch (tools.jackson.core.JacksonException e) {
+            throw new IOException("the model's config.json is not valid JSON");
+        }
         return of(c, weightParameters(dir), dir.toString());
     }
 

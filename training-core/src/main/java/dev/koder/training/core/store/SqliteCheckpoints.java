@@ -249,15 +249,9 @@ public final class SqliteCheckpoints implements AutoCloseable {
                 args.add(q.jobId());
             }
             if (q.after() != null) {
-                String[] cursor = q.after().split(":", 2);
-                if (cursor.length != 2) {
-                    throw new IllegalArgumentException("not a checkpoint list cursor: " + q.after());
-                }
-                sql.append(" AND (created_at < ? OR created_at = ? AND id < ?)");
-                long t = Long.parseLong(cursor[0]);
-                args.add(t);
-                args.add(t);
-                args.add(cursor[1]);
+                // The cursor is the id of the previous page's last checkpoint (OpenAI's after).
+                sql.append(" AND (created_at, id) < (SELECT created_at, id FROM checkpoints WHERE id = ?)");
+                args.add(q.after());
             }
             sql.append(" ORDER BY created_at DESC, id DESC LIMIT ?");
             args.add(q.limit() + 1);
@@ -271,7 +265,7 @@ public final class SqliteCheckpoints implements AutoCloseable {
                     while (rs.next()) {
                         if (items.size() == q.limit()) {
                             Checkpoint last = items.get(items.size() - 1);
-                            next = last.createdAt().toEpochMilli() + ":" + last.id();
+                            next = last.id();
                             break;
                         }
                         items.add(row(rs));

@@ -6,6 +6,8 @@ import dev.koder.training.api.DatasetReport;
 import dev.koder.training.api.Page;
 import dev.koder.training.api.Severity;
 import dev.koder.training.api.WireName;
+import dev.koder.training.core.RejectedFileException;
+import dev.koder.training.core.StoredFile;
 import dev.koder.training.core.blob.Digests;
 import dev.koder.training.core.data.DatasetValidator;
 import dev.koder.training.core.internal.Json;
@@ -35,47 +37,6 @@ import tools.jackson.databind.JsonNode;
  * a label only, never a path). A rejected, oversized or cut-off upload leaves nothing behind.
  */
 public final class SqliteFiles implements AutoCloseable {
-
-    /**
-     * A kept file.
-     *
-     * @param id {@code file-...}
-     * @param tenant whose it is
-     * @param filename the name the client gave
-     * @param purpose what it is for ({@code fine-tune})
-     * @param format the layout of its examples, detected from its first line
-     * @param bytes its size
-     * @param examples its examples
-     * @param sha256 its SHA-256
-     * @param createdAt when it was uploaded
-     * @param path where it is kept
-     */
-    public record FileRecord(String id, String tenant, String filename, String purpose, DatasetFormat format,
-            long bytes, long examples, String sha256, Instant createdAt, Path path) {
-    }
-
-    /** An upload that is refused: what is wrong, and the parameter it concerns. */
-    public static final class RejectedFile extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-        private final String param;
-        private final boolean tooLarge;
-
-        RejectedFile(String param, String message, boolean tooLarge) {
-            super(message);
-            this.param = param;
-            this.tooLarge = tooLarge;
-        }
-
-        /** @return the request parameter at fault ({@code file}, {@code filename}, {@code purpose}) */
-        public String param() {
-            return param;
-        }
-
-        /** @return whether it was refused for its size */
-        public boolean tooLarge() {
-            return tooLarge;
-        }
-    }
 
     /** Purposes files may be uploaded for. */
     public static final List<String> PURPOSES = List.of("fine-tune");
@@ -111,18 +72,18 @@ public final class SqliteFiles implements AutoCloseable {
      * @param in its bytes
      * @param maxBytes the most it may hold
      * @return the kept file
-     * @throws RejectedFile when it is too large, not JSONL, of no known layout, or has an invalid example (the
+     * @throws RejectedFileException when it is too large, not JSONL, of no known layout, or has an invalid example (the
      *     message names the first bad line)
      * @throws UncheckedIOException when it cannot be read to the end (a cut-off upload) or stored
      */
-    public FileRecord put(String tenant, String filename, String purpose, InputStream in, long maxBytes) {
+    public StoredFile put(String tenant, String filename, String purpose, InputStream in, long maxBytes) {
         if (filename == null || filename.isBlank() || filename.length() > 255 || filename.contains("/")
                 || filename.contains("\\") || filename.contains("..") || filename.chars().anyMatch(ch -> ch < 0x20)) {
-            throw new RejectedFile("file", "the file name must be 1-255 characters without '/', '\\', '..' or control "
+            throw new RejectedFileException("file", "the file name must be 1-255 characters without '/', '\\', '..' or control "
                     + "characters, got '" + (filename == null ? "" : filename.replaceAll("\\p{Cntrl}", "?")) + "'", false);
         }
         if (!PURPOSES.contains(purpose)) {
-            throw new RejectedFile("purpose", "purpose must be one of " + PURPOSES + ", got '" + purpose + "'", false);
+            throw new RejectedFileException("purpose", "purpose must be one of " + PURPOSES + ", got '" + purpose + "'", false);
         }
         String id = ids.next(clock.instant());
         Path tmp = dir.resolve("." + id + ".upload");
@@ -147,7 +108,7 @@ public final class SqliteFiles implements AutoCloseable {
                         if (n > 0) {
                             bytes[0] += n;
                             if (bytes[0] > maxBytes) {
-                                throw new RejectedFile("file", "the file is larger than the " + maxBytes + " bytes "
+                                throw new RejectedFileException("file", "the file is larger than the " + maxBytes + " bytes "
                                         + "this server accepts", true);
                             }
                             sha.update(b, off, n);
@@ -166,12 +127,12 @@ public final class SqliteFiles implements AutoCloseable {
                     .findFirst();
             if (error.isPresent()) {
                 DatasetIssue e = error.get();
-                throw new RejectedFile("file", (e.line() > 0 ? "line " + e.line() + ": " : "") + e.message()
+                throw new RejectedFileException("file", (e.line() > 0 ? "line " + e.line() + ": " : "") + e.message()
                         + (e.pointer().isEmpty() ? "" : " (at " + e.pointer() + ")"), false);
             }
             Path kept = dir.resolve(id + ".jsonl");
             Files.move(tmp, kept, StandardCopyOption.ATOMIC_MOVE);
-            FileRecord r = new FileRecord(id, tenant, filename, purpose, format, bytes[0], report.stats().examples(),
+            StoredFile r = new StoredFile(id, tenant, filename, purpose, format, bytes[0], report.stats().examples(),
                     Digests.hex(sha.digest()), Instant.ofEpochMilli(clock.millis()), kept);
             try {
                 session.update("INSERT INTO files (id, tenant, filename, purpose, format, bytes, examples, sha256, "
@@ -207,11 +168,11 @@ public final class SqliteFiles implements AutoCloseable {
                 try {
                     row = Json.MAPPER.readTree(line);
                 } catch (RuntimeException e) {
-                    throw new RejectedFile("file", "line " + number + ": not valid JSON; each line must be one JSON "
+                    throw new RejectedFileException("file", "line " + number + ": not valid JSON; each line must be one JSON "
                             + "object", false);
                 }
                 if (row == null || !row.isObject()) {
-                    throw new RejectedFile("file", "line " + number + ": not a JSON object", false);
+                    throw new RejectedFileException("file", "line " + number + ": not a JSON object", false);
                 }
                 if (row.has("messages")) {
                     return DatasetFormat.CHAT;
@@ -225,12 +186,12 @@ public final class SqliteFiles implements AutoCloseable {
                 if (row.has("instruction")) {
                     return DatasetFormat.ALPACA;
                 }
-                throw new RejectedFile("file", "line " + number + ": no known layout; expected \"messages\" (chat), "
+                throw new RejectedFileException("file", "line " + number + ": no known layout; expected \"messages\" (chat), "
                         + "\"input\" with \"preferred_output\" and \"non_preferred_output\" (preference), or \"prompt\" "
                         + "and \"completion\"", false);
             }
         }
-        throw new RejectedFile("file", "the file holds no examples", false);
+        throw new RejectedFileException("file", "the file holds no examples", false);
     }
 
     /**
@@ -239,13 +200,30 @@ public final class SqliteFiles implements AutoCloseable {
      * @param limit at most this many
      * @return the tenant's files, newest first
      */
-    public Page<FileRecord> list(String tenant, String after, int limit) {
+    public Page<StoredFile> list(String tenant, String after, int limit) {
+        return list(tenant, null, false, after, limit);
+    }
+
+    /**
+     * @param tenant whose
+     * @param purpose only files of this purpose, or null for all
+     * @param oldestFirst whether the oldest comes first (else the newest)
+     * @param after the id of the last file of the previous page, or null
+     * @param limit at most this many
+     * @return the tenant's files in that order
+     */
+    public Page<StoredFile> list(String tenant, String purpose, boolean oldestFirst, String after, int limit) {
         return session.read(c -> {
-            List<FileRecord> out = new ArrayList<>();
+            List<StoredFile> out = new ArrayList<>();
             try (PreparedStatement s = c.prepareStatement("SELECT " + COLUMNS + " FROM files WHERE tenant = ? AND "
-                    + "deleted_at IS NULL" + (after == null ? "" : " AND id < ?") + " ORDER BY id DESC LIMIT ?")) {
+                    + "deleted_at IS NULL" + (purpose == null ? "" : " AND purpose = ?")
+                    + (after == null ? "" : oldestFirst ? " AND id > ?" : " AND id < ?") + " ORDER BY id "
+                    + (oldestFirst ? "ASC" : "DESC") + " LIMIT ?")) {
                 int i = 1;
                 s.setString(i++, tenant);
+                if (purpose != null) {
+                    s.setString(i++, purpose);
+                }
                 if (after != null) {
                     s.setString(i++, after);
                 }
@@ -257,17 +235,51 @@ public final class SqliteFiles implements AutoCloseable {
                 }
             }
             boolean more = out.size() > limit;
-            List<FileRecord> page = more ? out.subList(0, limit) : out;
+            List<StoredFile> page = more ? out.subList(0, limit) : out;
             return new Page<>(List.copyOf(page), more ? page.get(page.size() - 1).id() : null);
         });
     }
+
+    /**
+     * Keeps a job's results file ({@value #RESULTS_PURPOSE}), once: a second call with the same id returns the
+     * first.
+     *
+     * @param tenant whose
+     * @param id its id, derived from the job's
+     * @param filename its name
+     * @param csv its bytes
+     * @param rows its data rows
+     * @return the kept file
+     */
+    public StoredFile putResults(String tenant, String id, String filename, byte[] csv, long rows) {
+        Optional<StoredFile> earlier = get(tenant, id);
+        if (earlier.isPresent()) {
+            return earlier.get();
+        }
+        Path target = dir.resolve(id + ".csv");
+        Path tmp = dir.resolve("." + id + ".results");
+        try {
+            Files.write(tmp, csv);
+            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        session.update("INSERT OR IGNORE INTO files (id, tenant, filename, purpose, format, bytes, examples, sha256, "
+                + "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", id, tenant, filename, RESULTS_PURPOSE,
+                RESULTS_FORMAT, (long) csv.length, rows, Digests.hex(Digests.sha256().digest(csv)), clock.millis());
+        return get(tenant, id).orElseThrow();
+    }
+
+    /** The purpose of a job's results file. */
+    public static final String RESULTS_PURPOSE = "fine-tune-results";
+    private static final String RESULTS_FORMAT = "csv";
 
     /**
      * @param tenant whose
      * @param id a file id
      * @return the file, if it is this tenant's and not deleted
      */
-    public Optional<FileRecord> get(String tenant, String id) {
+    public Optional<StoredFile> get(String tenant, String id) {
         return session.read(c -> {
             try (PreparedStatement s = c.prepareStatement("SELECT " + COLUMNS + " FROM files WHERE tenant = ? AND id = ? "
                     + "AND deleted_at IS NULL")) {
@@ -291,6 +303,7 @@ public final class SqliteFiles implements AutoCloseable {
         if (deleted) {
             try {
                 Files.deleteIfExists(dir.resolve(id + ".jsonl"));
+                Files.deleteIfExists(dir.resolve(id + ".csv"));
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -300,11 +313,12 @@ public final class SqliteFiles implements AutoCloseable {
 
     private static final String COLUMNS = "id, tenant, filename, purpose, format, bytes, examples, sha256, created_at";
 
-    private FileRecord row(ResultSet rs) throws java.sql.SQLException {
+    private StoredFile row(ResultSet rs) throws java.sql.SQLException {
         String id = rs.getString(1);
-        return new FileRecord(id, rs.getString(2), rs.getString(3), rs.getString(4),
-                WireName.parse(DatasetFormat.class, rs.getString(5)), rs.getLong(6), rs.getLong(7), rs.getString(8),
-                Instant.ofEpochMilli(rs.getLong(9)), dir.resolve(id + ".jsonl"));
+        boolean results = RESULTS_FORMAT.equals(rs.getString(5));
+        return new StoredFile(id, rs.getString(2), rs.getString(3), rs.getString(4),
+                results ? null : WireName.parse(DatasetFormat.class, rs.getString(5)), rs.getLong(6), rs.getLong(7),
+                rs.getString(8), Instant.ofEpochMilli(rs.getLong(9)), dir.resolve(id + (results ? ".csv" : ".jsonl")));
     }
 
     @Override

@@ -1,0 +1,85 @@
+package dev.koder.training.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.koder.training.api.CheckpointQuery;
+import dev.koder.training.api.DatasetFormat;
+import dev.koder.training.api.DatasetRef;
+import dev.koder.training.api.InvalidSpecException;
+import dev.koder.training.api.Job;
+import dev.koder.training.api.JobNotFoundException;
+import dev.koder.training.api.JobQuery;
+import dev.koder.training.api.JobSpec;
+import dev.koder.training.api.Tier;
+import dev.koder.training.api.TrainingMethod;
+import dev.koder.training.tck.ScriptedRunner;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A tenant's view sees and touches its own objects only, and names base models by the tenant rules. */
+class TenantViewTest {
+
+    @TempDir
+    Path dir;
+
+    private JobSpec spec(String model, Path data) {
+        return JobSpec.builder().name("iso").tenant("whoever").tier(Tier.ENTERPRISE).baseModel(model)
+                .method(TrainingMethod.sftLora()).trainingData(DatasetRef.of(data, DatasetFormat.CHAT)).build();
+    }
+
+    @Test
+    void modelPaths_outsideTheRoots_getOneAnswer_andNothingIsStored() throws Exception {
+        Path roots = Files.createDirectories(dir.resolve("models"));
+        Path model = Files.createDirectories(roots.resolve("tiny"));
+        Files.writeString(model.resolve("config.json"), "{\"model_type\":\"llama\"}");
+        Path outside = Files.createDirectories(dir.resolve("outside"));
+        Files.writeString(outside.resolve("config.json"), "{\"model_type\":\"llama\"}");
+        Files.createSymbolicLink(roots.resolve("escape"), outside);
+        Path data = dir.resolve("train.jsonl");
+        Files.writeString(data, Fixtures.CHAT);
+        try (Training training = Training.builder().home(dir.resolve("home")).runner(new ScriptedRunner())
+                .property(ModelPolicy.ROOTS_PROPERTY, roots.toString()).pollInterval(Duration.ofMillis(50)).build()) {
+            TenantView globex = training.tenant("globex", Tier.FREE);
+            Job theirs = globex.jobs().submit(spec("tiny", data));
+            Job done = globex.jobs().await(theirs.id(), Duration.ofSeconds(60));
+            assertThat(done.spec().tenant()).isEqualTo("globex");
+            assertThat(done.spec().tier()).isEqualTo(Tier.FREE);
+            assertThat(globex.fineTunedModel(done)).isEqualTo("ft:tiny:globex:iso:" + done.id());
+
+            TenantView acme = training.tenant("acme", Tier.PRO);
+            String home = training.home().toString();
+            List<String> attacks = List.of(home + "/jobs/" + done.id() + "/output/final", home, "/etc",
+                    roots + "/../outside", "../outside", roots.resolve("escape").toString(), "escape",
+                    outside.toString(), done.id(), globex.fineTunedModel(done), "ckpt-nosuch");
+            for (String attack : attacks) {
+                assertThatThrownBy(() -> acme.jobs().submit(spec(attack, data))).as(attack)
+                        .isInstanceOf(InvalidSpecException.class)
+                        .satisfies(e -> assertThat(((InvalidSpecException) e).violations()).singleElement()
+                                .satisfies(v -> assertThat(v.message()).isEqualTo(ModelPolicy.REFUSED)));
+            }
+            // not even a valid spec: refused by the spec's own rule before any lookup
+            assertThatThrownBy(() -> acme.jobs().submit(spec("tiny/../../outside", data)))
+                    .isInstanceOf(InvalidSpecException.class);
+            // globex's own checkpoints are out of acme's reach by id too
+            String ckpt = training.checkpoints().list(CheckpointQuery.builder().jobId(done.id()).limit(10).build())
+                    .items().get(0).id();
+            assertThatThrownBy(() -> acme.jobs().submit(spec(ckpt, data))).isInstanceOf(InvalidSpecException.class);
+            assertThat(acme.jobs().list(JobQuery.builder().limit(100).build()).items()).isEmpty();
+            assertThatThrownBy(() -> acme.jobs().get(done.id())).isInstanceOf(JobNotFoundException.class);
+            assertThat(acme.checkpoints().list(CheckpointQuery.builder().limit(100).build()).items()).isEmpty();
+            assertThat(acme.checkpoints().approved("globex", done.spec().baseModel())).isEmpty();
+
+            // the owner continues from its own fine-tune by its ft: name; lineage records the parent
+            Job next = globex.jobs().submit(spec(globex.fineTunedModel(done), data));
+            Job nextDone = globex.jobs().await(next.id(), Duration.ofSeconds(60));
+            assertThat(globex.publicModel(nextDone.spec().baseModel())).isEqualTo("tiny");
+            assertThat(training.checkpoints().list(CheckpointQuery.builder().jobId(next.id()).limit(10).build())
+                    .items()).allSatisfy(c -> assertThat(c.lineage().parent()).isNotNull());
+        }
+    }
+}

@@ -1,0 +1,204 @@
+package dev.koder.training.server;
+
+import static dev.koder.training.server.Requests.json;
+
+import dev.koder.training.api.Checkpoint;
+import dev.koder.training.api.CheckpointNotFoundException;
+import dev.koder.training.api.CheckpointQuery;
+import dev.koder.training.api.CheckpointStage;
+import dev.koder.training.api.InvalidSpecException;
+import dev.koder.training.api.Job;
+import dev.koder.training.api.JobNotFoundException;
+import dev.koder.training.api.JobQuery;
+import dev.koder.training.api.JobSpec;
+import dev.koder.training.api.Page;
+import dev.koder.training.core.TenantView;
+import dev.koder.training.core.internal.Json;
+import dev.koder.training.core.spec.JobSpecJson;
+import dev.koder.training.core.store.SqliteAccess.Principal;
+import dev.koder.training.core.store.SqliteAccess.Role;
+import io.javalin.config.RoutesConfig;
+import io.javalin.http.Context;
+import io.javalin.http.HandlerType;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The native endpoints: whole job specs, estimates, the caller's quota, the pool (admins), and the checkpoint
+ * registry with its lifecycle and downloads. Objects are shown as the tenant may see them: models by the names it
+ * knows, datasets by file id, no server path.
+ */
+final class NativeApi {
+
+    private final TrainingServer server;
+    private final Downloads downloads;
+
+    NativeApi(TrainingServer server, Downloads downloads) {
+        this.server = server;
+        this.downloads = downloads;
+    }
+
+    void routes(RoutesConfig r, Auth auth) {
+        auth.route(r, HandlerType.POST, "/v1/native/jobs", Role.MEMBER, "submit a whole job spec (datasets as file "
+                + "ids)", ctx -> json(ctx, view(ctx, tenant(ctx).jobs().submit(spec(ctx)))));
+        auth.route(r, HandlerType.POST, "/v1/native/estimate", Role.MEMBER, "estimate a spec (calibrated by the "
+                + "tenant's own jobs)", ctx -> json(ctx, tenant(ctx).estimate(spec(ctx))));
+        auth.route(r, HandlerType.GET, "/v1/native/jobs/{id}", Role.MEMBER, "a job, whole", ctx -> json(ctx,
+                view(ctx, job(ctx))));
+        auth.route(r, HandlerType.GET, "/v1/native/jobs", Role.MEMBER, "list the tenant's jobs, whole",
+                ctx -> {
+                    Page<Job> page = tenant(ctx).jobs().list(JobQuery.builder().after(Requests.after(ctx, "ftjob-"))
+                            .limit(Requests.limit(ctx, 50, 1000)).build());
+                    Map<String, Object> out = new LinkedHashMap<>();
+                    out.put("items", page.items().stream().map(j -> view(ctx, j)).toList());
+                    out.put("next_cursor", page.nextCursor());
+                    json(ctx, out);
+                });
+        auth.route(r, HandlerType.GET, "/v1/native/me", Role.MEMBER, "who the key is", ctx -> {
+            Principal p = Auth.principal(ctx);
+            json(ctx, Map.of("tenant", p.tenant(), "tier", p.tier().wireName(), "role", p.role().wireName(),
+                    "name", p.name(), "key_id", p.keyId()));
+        });
+        auth.route(r, HandlerType.GET, "/v1/native/quota", Role.MEMBER, "the tenant's own GPU-hour budget and use",
+                ctx -> json(ctx, tenant(ctx).quota()));
+        auth.route(r, HandlerType.GET, "/v1/native/pool", Role.ADMIN, "the GPU pool: nodes, utilisation, processes",
+                ctx -> json(ctx, server.training().gpuPool()));
+        auth.route(r, HandlerType.GET, "/v1/native/checkpoints", Role.MEMBER, "the tenant's checkpoints (base_model, "
+                + "stage, job_id, after, limit)", this::listRegistry);
+        auth.route(r, HandlerType.GET, "/v1/native/checkpoints/{id}", Role.MEMBER, "a checkpoint",
+                ctx -> json(ctx, checkpointView(ctx, checkpoint(ctx))));
+        auth.route(r, HandlerType.GET, "/v1/native/checkpoints/{id}/files", Role.MEMBER, "a checkpoint's files",
+                ctx -> {
+                    Checkpoint c = checkpoint(ctx);
+                    json(ctx, Map.of("id", c.id(), "files", c.files()));
+                });
+        auth.route(r, HandlerType.GET, "/v1/native/checkpoints/{id}/files/<path>", Role.MEMBER, "one file of a "
+                + "checkpoint, verified, with its SHA-256 (Range supported)", this::download);
+        auth.route(r, HandlerType.POST, "/v1/native/checkpoints/{id}/approve", Role.APPROVER, "approve a draft",
+                ctx -> transition(ctx, true));
+        auth.route(r, HandlerType.POST, "/v1/native/checkpoints/{id}/deprecate", Role.APPROVER, "deprecate a "
+                + "checkpoint", ctx -> transition(ctx, false));
+    }
+
+    private TenantView tenant(Context ctx) {
+        return server.tenant(ctx);
+    }
+
+    private JobSpec spec(Context ctx) {
+        JsonNode body = Requests.body(ctx);
+        try {
+            JobSpec spec = JobSpecJson.parse(Json.write(body));
+            // Dataset paths name uploads by id; the tenant view refuses anything else.
+            JobSpec.Builder b = spec.toBuilder().trainingData(byId(spec.trainingData()));
+            spec.validationData().ifPresent(v -> b.validationData(byId(v)));
+            return b.build();
+        } catch (InvalidSpecException e) {
+            throw TrainingServer.invalid(e);
+        }
+    }
+
+    private static dev.koder.training.api.DatasetRef byId(dev.koder.training.api.DatasetRef ref) {
+        String p = ref.path();
+        int slash = p.lastIndexOf('/');
+        String id = slash < 0 ? p : p.substring(slash + 1);
+        return id.startsWith("file-") && !id.contains("\0") ? dev.koder.training.api.DatasetRef.of(id, ref.format())
+                : ref;
+    }
+
+    private Job job(Context ctx) {
+        String id = ctx.pathParam("id");
+        try {
+            return tenant(ctx).jobs().get(id);
+        } catch (JobNotFoundException e) {
+            throw ApiError.notFound("fine_tuning_job_id", "No fine-tuning job found with id " + id);
+        }
+    }
+
+    /** The whole job as its tenant may see it. */
+    @SuppressWarnings("unchecked")
+    private Map<String, Object> view(Context ctx, Job j) {
+        TenantView t = tenant(ctx);
+        Map<String, Object> tree = Json.MAPPER.convertValue(j, Map.class);
+        Map<String, Object> spec = (Map<String, Object>) tree.get("spec");
+        spec.put("base_model", t.publicModel(j.spec().baseModel()));
+        for (String key : List.of("training_data", "validation_data")) {
+            if (spec.get(key) instanceof Map<?, ?> d) {
+                ((Map<String, Object>) d).put("path", OpenAiJobs.fileId(String.valueOf(d.get("path"))));
+            }
+        }
+        Map<String, Object> out = (Map<String, Object>) server.redactor(t).tree(tree);
+        if (j.status() == dev.koder.training.api.JobStatus.SUCCEEDED) {
+            out.put("fine_tuned_model", t.fineTunedModel(j));
+        }
+        return out;
+    }
+
+    @SuppressWarnings("unchecked")
+    private Map<String, Object> checkpointView(Context ctx, Checkpoint c) {
+        TenantView t = tenant(ctx);
+        Map<String, Object> tree = Json.MAPPER.convertValue(c, Map.class);
+        tree.put("base_model", t.publicModel(c.baseModel()));
+        if (tree.get("lineage") instanceof Map<?, ?> lineage && lineage.get("datasets") instanceof Map<?, ?> d) {
+            Map<String, Object> byId = new LinkedHashMap<>();
+            d.forEach((k, v) -> byId.put(OpenAiJobs.fileId(String.valueOf(k)), v));
+            ((Map<String, Object>) lineage).put("datasets", byId);
+        }
+        tree.remove("blob_store");
+        return (Map<String, Object>) server.redactor(t).tree(tree);
+    }
+
+    private void listRegistry(Context ctx) {
+        CheckpointQuery.Builder q = CheckpointQuery.builder().baseModel(ctx.queryParam("base_model"))
+                .jobId(ctx.queryParam("job_id")).after(Requests.after(ctx, "ckpt-")).limit(Requests.limit(ctx, 100,
+                        1000));
+        String stage = ctx.queryParam("stage");
+        if (stage != null) {
+            try {
+                q.stage(dev.koder.training.api.WireName.parse(CheckpointStage.class, stage));
+            } catch (IllegalArgumentException e) {
+                throw ApiError.badRequest("stage", "stage must be draft, approved or deprecated, got '"
+                        + stage.replaceAll("\\p{Cntrl}", "?") + "'");
+            }
+        }
+        Page<Checkpoint> page = tenant(ctx).checkpoints().list(q.build());
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("items", page.items().stream().map(c -> checkpointView(ctx, c)).toList());
+        out.put("next_cursor", page.nextCursor());
+        json(ctx, out);
+    }
+
+    private Checkpoint checkpoint(Context ctx) {
+        String id = ctx.pathParam("id");
+        try {
+            return tenant(ctx).checkpoints().get(id);
+        } catch (CheckpointNotFoundException e) {
+            throw ApiError.notFound("checkpoint_id", "No checkpoint found with id " + id);
+        }
+    }
+
+    private void download(Context ctx) throws IOException {
+        Checkpoint c = checkpoint(ctx);
+        String path = ctx.pathParam("path");
+        Checkpoint.File f = c.files().stream().filter(x -> x.path().equals(path)).findFirst().orElseThrow(() ->
+                ApiError.notFound("path", "Checkpoint " + c.id() + " has no file " + path));
+        Path copy = downloads.verifiedCopy(tenant(ctx).checkpoints(), c).resolve(f.path());
+        Downloads.send(ctx, copy, f.size(), f.sha256(), "application/octet-stream");
+    }
+
+    private void transition(Context ctx, boolean approve) {
+        Principal p = Auth.principal(ctx);
+        Checkpoint c = checkpoint(ctx);
+        JsonNode body = Requests.body(ctx);
+        String reason = body.path("reason").asString(null);
+        if (reason == null || reason.isBlank()) {
+            throw ApiError.badRequest("reason", "Missing required parameter: 'reason'");
+        }
+        Checkpoint moved = approve ? tenant(ctx).checkpoints().approve(c.id(), p.name(), reason)
+                : tenant(ctx).checkpoints().deprecate(c.id(), p.name(), reason);
+        json(ctx, checkpointView(ctx, moved));
+    }
+}
