@@ -40,7 +40,72 @@ final class Downloads {
         ctx.header("X-Checksum-Sha256", sha256);
         ctx.header("Digest", "sha-256=" + Base64.getEncoder().encodeToString(HexFormat.of().parseHex(sha256)));
         ctx.header("Accept-Ranges", "bytes");
-        ctx.writeSeekableStream(Files.newInputStream(file), contentType, size);
+        ctx.contentType(contentType);
+        long from = 0;
+        long to = size - 1;
+        String range = ctx.header("Range");
+        if (range != null && size > 0) {
+            java.util.regex.Matcher m = RANGE.matcher(range.strip());
+            if (!m.matches() || (m.group(1).isEmpty() && m.group(2).isEmpty())) {
+                throw rangeError(size);
+            }
+            if (m.group(1).isEmpty()) {
+                from = Math.max(0, size - Long.parseLong(m.group(2)));
+            } else {
+                from = Long.parseLong(m.group(1));
+                to = m.group(2).isEmpty() ? size - 1 : Math.min(size - 1, Long.parseLong(m.group(2)));
+            }
+            if (from > to || from >= size) {
+                throw rangeError(size);
+            }
+            ctx.status(206);
+            ctx.header("Content-Range", "bytes " + from + "-" + to + "/" + size);
+        }
+        ctx.header("Content-Length", String.valueOf(to - from + 1));
+        java.io.InputStream in = Files.newInputStream(file);
+        in.skipNBytes(from);
+        ctx.result(new LimitedStream(in, to - from + 1));
+    }
+
+    private static final java.util.regex.Pattern RANGE = java.util.regex.Pattern.compile("bytes=(\\d{0,18})-(\\d{0,18})");
+
+    private static ApiError rangeError(long size) {
+        return new ApiError(416, "invalid_request_error", "range_not_satisfiable", "Range", "The Range must be "
+                + "bytes=FROM-[TO] within the file's " + size + " bytes");
+    }
+
+    /** The first bytes of a stream. */
+    private static final class LimitedStream extends java.io.FilterInputStream {
+        private long left;
+
+        LimitedStream(java.io.InputStream in, long limit) {
+            super(in);
+            this.left = limit;
+        }
+
+        @Override
+        public int read() throws IOException {
+            if (left <= 0) {
+                return -1;
+            }
+            int b = super.read();
+            if (b >= 0) {
+                left--;
+            }
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            if (left <= 0) {
+                return -1;
+            }
+            int n = super.read(b, off, (int) Math.min(len, left));
+            if (n > 0) {
+                left -= n;
+            }
+            return n;
+        }
     }
 
     /**

@@ -200,7 +200,36 @@ class ServerApiTest {
             assertThat(r.headers().firstValue("X-Checksum-Sha256")).contains(f.sha256());
             assertThat(java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
                     .digest(r.body()))).isEqualTo(f.sha256());
+            // as httpx, requests and browsers ask: compression allowed; the bytes still come whole and as they are
+            HttpResponse<byte[]> gz = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()
+                    + "/v1/native/checkpoints/" + output.id() + "/files/" + f.path())).header("Authorization",
+                    "Bearer " + acme).header("Accept-Encoding", "gzip, deflate, br").build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            assertThat(gz.statusCode()).as(f.path()).isEqualTo(200);
+            assertThat(gz.headers().firstValue("Content-Encoding")).isEmpty();
+            assertThat(gz.body()).isEqualTo(r.body());
+            if (f.size() > 1) {
+                HttpResponse<byte[]> part = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                        + server.port() + "/v1/native/checkpoints/" + output.id() + "/files/" + f.path()))
+                        .header("Authorization", "Bearer " + acme).header("Range", "bytes=1-").build(),
+                        HttpResponse.BodyHandlers.ofByteArray());
+                assertThat(part.statusCode()).as(f.path()).isEqualTo(206);
+                assertThat(part.body()).isEqualTo(java.util.Arrays.copyOfRange(r.body(), 1, r.body().length));
+            }
         }
+        // Revocation through another connection to the home (as `training keys revoke` from another process):
+        // the very next request is refused.
+        assertThat(call("GET", "/v1/native/me", carol, null).status()).isEqualTo(200);
+        try (SqliteAccess other = SqliteAccess.open(training.home())) {
+            String carolId = other.keys().stream().filter(k -> k.name().equals("carol")).findFirst().orElseThrow()
+                    .keyId();
+            assertThat(other.revoke(carolId)).isTrue();
+        }
+        assertThat(call("GET", "/v1/native/me", carol, null).status()).isEqualTo(401);
+        // the pool, with hosts and processes, is for admins only; a member reads its own quota
+        assertThat(call("GET", "/v1/native/pool", acme, null).status()).isEqualTo(403);
+        assertThat(call("GET", "/v1/native/pool", globex, null).status()).isEqualTo(200);
+        assertThat(call("GET", "/v1/native/quota", acme, null).body().get("tenant").asString()).isEqualTo("acme");
         assertThat(call("GET", "/v1/native/checkpoints/" + output.id() + "/files/../../training.db", acme, null)
                 .status()).isEqualTo(404);
         assertThat(call("GET", "/v1/native/checkpoints/" + output.id() + "/files/" + output.files().get(0).path(),
