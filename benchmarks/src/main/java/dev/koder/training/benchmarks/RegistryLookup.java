@@ -86,12 +86,16 @@ public class RegistryLookup {
                     CheckpointStage stage = nth == perModel / 2 ? CheckpointStage.APPROVED
                             : nth % 3 == 0 ? CheckpointStage.DEPRECATED : CheckpointStage.DRAFT;
                     Instant created = t0.plusSeconds(i);
-                    Checkpoint ck = new Checkpoint(id, "ftjob-" + i, tenant(model), base, "sft+lora", nth * 100L,
-                            false, Map.of("loss", 1.0 / (nth + 1)), CheckpointFormat.PEFT_ADAPTER,
-                            new Checkpoint.Artifact(224, 3_407_872, "LORA", 16, 32.0, List.of("q_proj", "v_proj")),
-                            List.of(new Checkpoint.File("adapter_model.safetensors", 3_408_000, "%064x".formatted(i))),
-                            new Checkpoint.Lineage("0".repeat(64), Map.of("/data/train.jsonl", "1".repeat(64)), null,
-                                    null), stage, created, "/var/lib/training/blobs");
+                    Checkpoint ck = Checkpoint.builder().id(id).jobId("ftjob-" + i).tenant(tenant(model))
+                            .baseModel(base).method("sft+lora").step(nth * 100L).metrics(Map.of("loss", 1.0 / (nth + 1)))
+                            .format(CheckpointFormat.PEFT_ADAPTER)
+                            .artifact(new Checkpoint.Artifact(224, 3_407_872, "LORA", 16, 32.0,
+                                    List.of("q_proj", "v_proj")))
+                            .files(List.of(new Checkpoint.File("adapter_model.safetensors", 3_408_000,
+                                    "%064x".formatted(i))))
+                            .lineage(new Checkpoint.Lineage("0".repeat(64), Map.of("/data/train.jsonl", "1".repeat(64)),
+                                    null, null))
+                            .stage(stage).createdAt(created).blobStore("/var/lib/training/blobs").build();
                     insert.setString(1, id);
                     insert.setString(2, "ftjob-" + i);
                     insert.setString(3, ck.tenant());

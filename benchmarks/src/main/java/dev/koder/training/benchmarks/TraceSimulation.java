@@ -1,11 +1,11 @@
 package dev.koder.training.benchmarks;
 
+import dev.koder.training.api.GpuNode;
 import dev.koder.training.api.Tier;
 import dev.koder.training.scheduler.StaticGpuInventory;
 import dev.koder.training.scheduler.TierScheduler;
 import dev.koder.training.scheduler.sim.GlobalFifoScheduler;
 import dev.koder.training.scheduler.sim.Simulator;
-import dev.koder.training.spi.GpuNode;
 import dev.koder.training.spi.JobScheduler;
 import java.time.Duration;
 import java.time.Instant;

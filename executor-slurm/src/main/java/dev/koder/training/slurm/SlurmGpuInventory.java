@@ -1,8 +1,8 @@
 package dev.koder.training.slurm;
 
-import dev.koder.training.spi.GpuDevice;
+import dev.koder.training.api.GpuDevice;
+import dev.koder.training.api.GpuNode;
 import dev.koder.training.spi.GpuInventory;
-import dev.koder.training.spi.GpuNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;

@@ -1,8 +1,8 @@
 package dev.koder.training.scheduler;
 
+import dev.koder.training.api.GpuNode;
 import dev.koder.training.spi.GpuInventory;
 import dev.koder.training.spi.GpuInventoryProvider;
-import dev.koder.training.spi.GpuNode;
 import dev.koder.training.spi.PluginConfig;
 import java.util.List;
 

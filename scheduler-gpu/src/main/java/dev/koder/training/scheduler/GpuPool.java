@@ -1,9 +1,9 @@
 package dev.koder.training.scheduler;
 
+import dev.koder.training.api.GpuDevice;
+import dev.koder.training.api.GpuNode;
 import dev.koder.training.api.Tier;
 import dev.koder.training.api.Violation;
-import dev.koder.training.spi.GpuDevice;
-import dev.koder.training.spi.GpuNode;
 import dev.koder.training.spi.JobScheduler.Allocation;
 import dev.koder.training.spi.JobScheduler.Preemption;
 import dev.koder.training.spi.JobScheduler.Request;

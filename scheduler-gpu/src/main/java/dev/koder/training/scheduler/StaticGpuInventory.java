@@ -1,8 +1,8 @@
 package dev.koder.training.scheduler;
 
-import dev.koder.training.spi.GpuDevice;
+import dev.koder.training.api.GpuDevice;
+import dev.koder.training.api.GpuNode;
 import dev.koder.training.spi.GpuInventory;
-import dev.koder.training.spi.GpuNode;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

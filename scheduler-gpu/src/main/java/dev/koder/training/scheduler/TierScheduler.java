@@ -1,5 +1,6 @@
 package dev.koder.training.scheduler;
 
+import dev.koder.training.api.GpuNode;
 import dev.koder.training.api.Tier;
 import dev.koder.training.api.Violation;
 import dev.koder.training.scheduler.GpuPool.NodeState;
@@ -8,7 +9,6 @@ import dev.koder.training.scheduler.Queues.Pending;
 import dev.koder.training.scheduler.Reservations.Reservation;
 import dev.koder.training.scheduler.WaitReasons.Kind;
 import dev.koder.training.scheduler.WaitReasons.Wait;
-import dev.koder.training.spi.GpuNode;
 import dev.koder.training.spi.JobScheduler;
 import java.time.Duration;
 import java.time.Instant;

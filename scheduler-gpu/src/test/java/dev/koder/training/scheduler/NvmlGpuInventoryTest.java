@@ -2,8 +2,8 @@ package dev.koder.training.scheduler;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.koder.training.spi.GpuDevice;
-import dev.koder.training.spi.GpuNode;
+import dev.koder.training.api.GpuDevice;
+import dev.koder.training.api.GpuNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

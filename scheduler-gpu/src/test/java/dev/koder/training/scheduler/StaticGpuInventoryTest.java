@@ -3,7 +3,7 @@ package dev.koder.training.scheduler;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.koder.training.spi.GpuNode;
+import dev.koder.training.api.GpuNode;
 import dev.koder.training.spi.PluginConfig;
 import java.nio.file.Path;
 import java.util.List;

@@ -71,9 +71,13 @@ class MlflowTrackingSinkTest {
 
     static Job running(KitTrackingContext ctx, String id, JobSpec spec) {
         Instant t = Instant.parse("2026-11-29T10:00:00Z");
-        ctx.put(new Job(id, spec, JobStatus.QUEUED, false, "trl", t, t, t, null, 1, JobProgress.NONE, null, null, null,
-                null, null, null, null, null));
+        ctx.put(queued(id, spec, t).build());
         return ctx.move(id, JobStatus.RUNNING);
+    }
+
+    static Job.Builder queued(String id, JobSpec spec, Instant t) {
+        return Job.builder().id(id).spec(spec).status(JobStatus.QUEUED).runner("trl").createdAt(t).updatedAt(t)
+                .startedAt(t).attempt(1).progress(JobProgress.NONE);
     }
 
     static void progress(KitTrackingContext ctx, TrackingSink sink, Job job, int from, int to) {
@@ -183,8 +187,7 @@ class MlflowTrackingSinkTest {
         awaitTrue("parent run ends", () -> fake.runOfJob("ftjob-parent").map(r -> r.status.equals("KILLED"))
                 .orElse(false));
         Instant t = Instant.parse("2026-11-29T11:00:00Z");
-        ctx.put(new Job("ftjob-child", Samples.spec("acme"), JobStatus.QUEUED, false, "trl", t, t, t, null, 1,
-                JobProgress.NONE, null, null, null, "ftjob-parent", null, null, null, null));
+        ctx.put(queued("ftjob-child", Samples.spec("acme"), t).resumedFrom("ftjob-parent").build());
         Job child = ctx.move("ftjob-child", JobStatus.RUNNING);
         progress(ctx, sink, child, 3, 4);
         end(ctx, sink, child, JobStatus.SUCCEEDED, null);

@@ -10,8 +10,9 @@ import java.util.Set;
  *
  * <pre>
  * VALIDATING -&gt; QUEUED | FAILED | CANCELLED
- * QUEUED     -&gt; RUNNING | FAILED | CANCELLED
- * RUNNING    -&gt; SUCCEEDED | FAILED | CANCELLED | QUEUED (requeued to resume after a restart)
+ * QUEUED     -&gt; RUNNING | FAILED | CANCELLED | PAUSED
+ * RUNNING    -&gt; SUCCEEDED | FAILED | CANCELLED | QUEUED (requeued to resume after a restart) | PAUSED
+ * PAUSED     -&gt; QUEUED (resumed in place, from its checkpoint) | CANCELLED
  * SUCCEEDED, FAILED, CANCELLED: final
  * </pre>
  */
@@ -22,6 +23,11 @@ public enum JobStatus implements WireName {
     QUEUED,
     /** A trainer process is working on it. */
     RUNNING,
+    /**
+     * Stopped on request ({@link Jobs#pause}) with its checkpoint kept and its GPU-hours still reserved;
+     * {@link Jobs#resume} queues it again under the same id, and it goes on from the checkpoint.
+     */
+    PAUSED,
     /** Finished and produced its output. */
     SUCCEEDED,
     /** Stopped by an error; see {@link Job#failure()}. */
@@ -46,9 +52,11 @@ public enum JobStatus implements WireName {
             case VALIDATING:
                 return EnumSet.of(QUEUED, FAILED, CANCELLED);
             case QUEUED:
-                return EnumSet.of(RUNNING, FAILED, CANCELLED);
+                return EnumSet.of(RUNNING, FAILED, CANCELLED, PAUSED);
             case RUNNING:
-                return EnumSet.of(SUCCEEDED, FAILED, CANCELLED, QUEUED);
+                return EnumSet.of(SUCCEEDED, FAILED, CANCELLED, QUEUED, PAUSED);
+            case PAUSED:
+                return EnumSet.of(QUEUED, CANCELLED);
             default:
                 return EnumSet.noneOf(JobStatus.class);
         }

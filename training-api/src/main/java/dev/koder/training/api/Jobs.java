@@ -4,8 +4,8 @@ import java.time.Duration;
 import java.util.concurrent.TimeoutException;
 
 /**
- * The jobs of a training service: submit, look up, list, follow, cancel. What host services code against,
- * so tests can stand in their own implementation.
+ * The jobs of a training service: submit, look up, list, follow, pause, resume, cancel. What host services code
+ * against, so tests can stand in their own implementation.
  *
  * <pre>{@code
  * Job job = jobs.submit(spec);
@@ -69,13 +69,28 @@ public interface Jobs {
     Job cancel(String id);
 
     /**
-     * Starts a new job from the last checkpoint of a cancelled or failed one: same spec, the step count going on
-     * from the checkpoint. The new job records where it came from ({@link Job#resumedFrom()}).
+     * Pauses a job, to be resumed later under the same id. A queued job is paused at once; a running one is asked to
+     * save a checkpoint and stop (as for a cancel), then becomes {@link JobStatus#PAUSED}. A paused job keeps its
+     * reserved GPU-hours; cancel it to release them. Calling on a paused job, or on one whose pause is under way,
+     * does nothing.
      *
-     * @param id the cancelled or failed job
-     * @return the new job, validating
+     * @param id job id
+     * @return the job after the request
      * @throws JobNotFoundException when no job has that id
-     * @throws IllegalJobStateException when the job is not cancelled or failed, or left no checkpoint
+     * @throws IllegalJobStateException when the job is still validating, is being cancelled, or has ended
+     */
+    Job pause(String id);
+
+    /**
+     * Resumes a job. A paused job is queued again under its own id and goes on from its checkpoint. A cancelled or
+     * failed one gives a new job from its last checkpoint: same spec, the step count going on from the checkpoint,
+     * and the new job records where it came from ({@link Job#resumedFrom()}).
+     *
+     * @param id the paused, cancelled or failed job
+     * @return the paused job, queued again; or the new job, validating
+     * @throws JobNotFoundException when no job has that id
+     * @throws IllegalJobStateException when the job is not paused, cancelled or failed, or (cancelled or failed) left
+     *     no checkpoint
      */
     Job resume(String id);
 

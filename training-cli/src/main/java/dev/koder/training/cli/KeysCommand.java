@@ -1,5 +1,6 @@
 package dev.koder.training.cli;
 
+import dev.koder.training.api.AccessKeys;
 import dev.koder.training.api.Tier;
 import dev.koder.training.api.WireName;
 import dev.koder.training.core.store.SqliteAccess;
@@ -7,10 +8,10 @@ import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 @Command(name = "keys", description = "API keys of the server: each belongs to one tenant and has a role.",
         subcommands = {KeysCommand.Create.class, KeysCommand.ListKeys.class, KeysCommand.Revoke.class})
@@ -42,10 +43,10 @@ final class KeysCommand {
 
         @Override
         public Integer call() {
-            SqliteAccess.Role r = parse(SqliteAccess.Role.class, role, "--role");
+            AccessKeys.Role r = parse(AccessKeys.Role.class, role, "--role");
             Tier t = tier == null ? null : parse(Tier.class, tier, "--tier");
             try (SqliteAccess access = SqliteAccess.open(common.home)) {
-                SqliteAccess.NewKey key = access.createKey(tenant, r, name, t);
+                AccessKeys.NewKey key = access.create(tenant, r, name, t);
                 PrintWriter out = command.commandLine().getOut();
                 Map<String, Object> doc = new LinkedHashMap<>();
                 doc.put("key", key.key());
@@ -86,7 +87,7 @@ final class KeysCommand {
         @Override
         public Integer call() {
             try (SqliteAccess access = SqliteAccess.open(common.home)) {
-                var keys = access.keys();
+                var keys = access.list();
                 common.print(command.commandLine().getOut(), keys, text -> {
                     if (keys.isEmpty()) {
                         text.println("No keys. Make one with: training keys create --tenant T --role member");

@@ -1,8 +1,8 @@
 package dev.koder.training.cli;
 
 import java.io.PrintWriter;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /** The {@code training} command. Human output by default, {@code --json} for scripts. */
 @Command(name = "training", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
                 + "cancel them, set GPU-hour budgets, see the GPU pool.",
         subcommands = {QuickstartCommand.class, ValidateCommand.class, ValidateDataCommand.class,
                 EstimateCommand.class, SubmitCommand.class, JobsCommand.class, StatusCommand.class, EventsCommand.class,
-                CancelCommand.class, ResumeCommand.class, PlotCommand.class, WorkerCommand.class, CheckpointsCommand.class, QuotaCommand.class,
+                CancelCommand.class, PauseCommand.class, ResumeCommand.class, PlotCommand.class, WorkerCommand.class, CheckpointsCommand.class, QuotaCommand.class,
                 PoolCommand.class, AxolotlConfigCommand.class, ServeCommand.class, KeysCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 success, 1 the job failed or was cancelled (or another runtime failure), "
                 + "2 invalid input, 3 refused: the tenant's GPU-hour budget does not cover the job.", "Docs: README.md and docs/ in the repository."})

@@ -1,17 +1,17 @@
 package dev.koder.training.cli;
 
+import dev.koder.training.api.GpuNode;
 import dev.koder.training.api.Job;
 import dev.koder.training.api.JobQuery;
 import dev.koder.training.api.JobStatus;
 import dev.koder.training.core.Training;
-import dev.koder.training.spi.GpuNode;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine;
 
 @Command(name = "pool", description = {"Show the GPU pool jobs are scheduled on: nodes, GPUs, memory, and the "
         + "running job on each GPU.",

@@ -1,17 +1,17 @@
 package dev.koder.training.cli;
 
+import dev.koder.training.api.Quotas.QuotaUsage;
+import dev.koder.training.api.Quotas;
 import dev.koder.training.core.Training;
-import dev.koder.training.spi.QuotaLedger;
-import dev.koder.training.spi.QuotaLedger.QuotaUsage;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine;
 
 @Command(name = "quota", description = {"GPU-hour budgets per tenant and calendar month (UTC).",
         "A submitted job reserves its estimated GPU-hours; a job its tenant's budget cannot cover is refused. "
@@ -28,8 +28,8 @@ final class QuotaCommand implements Runnable {
         command.commandLine().usage(command.commandLine().getOut());
     }
 
-    static QuotaLedger ledger(Training training, CommandLine cl) {
-        QuotaLedger ledger = training.quotas();
+    static Quotas ledger(Training training, CommandLine cl) {
+        Quotas ledger = training.quotas();
         if (ledger == null) {
             throw new CommandLine.ParameterException(cl, "this service has no quota ledger (training.quota=none)");
         }
@@ -75,7 +75,7 @@ final class QuotaCommand implements Runnable {
                         "GPU_HOURS must be a number of 0 or more, got '" + hours + "'");
             }
             try (Training training = common.client()) {
-                QuotaLedger ledger = ledger(training, command.commandLine());
+                Quotas ledger = ledger(training, command.commandLine());
                 ledger.setBudget(tenant, value);
                 QuotaUsage usage = ledger.usage(tenant, Instant.now());
                 common.print(command.commandLine().getOut(), json(usage), out -> Render.quotas(out, List.of(usage)));
@@ -123,7 +123,7 @@ final class QuotaCommand implements Runnable {
         @Override
         public Integer call() {
             try (Training training = common.client()) {
-                QuotaLedger ledger = ledger(training, command.commandLine());
+                Quotas ledger = ledger(training, command.commandLine());
                 Instant now = Instant.now();
                 List<QuotaUsage> usages = (tenant == null ? ledger.tenants() : List.of(tenant)).stream()
                         .map(t -> ledger.usage(t, now)).toList();

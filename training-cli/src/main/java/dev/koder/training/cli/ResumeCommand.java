@@ -1,23 +1,24 @@
 package dev.koder.training.cli;
 
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine;
 
-@Command(name = "resume", description = {"Start a new job from the last checkpoint of a cancelled or failed one.",
-        "Same spec; the step count goes on from the checkpoint. Follows it like submit."})
+@Command(name = "resume", description = {"Resume a paused job under its id, or start a new job from the last "
+        + "checkpoint of a cancelled or failed one.",
+        "The step count goes on from the checkpoint. Follows it like submit."})
 final class ResumeCommand implements Callable<Integer> {
 
     @Mixin
     CommonOptions common;
 
-    @Parameters(paramLabel = "ID", description = "The cancelled or failed job (ftjob-...).")
+    @Parameters(paramLabel = "ID", description = "The paused, cancelled or failed job (ftjob-...).")
     String id;
 
-    @Option(names = "--detach", description = "Return as soon as the new job is queued.")
+    @Option(names = "--detach", description = "Return as soon as the job is queued.")
     boolean detach;
 
     @CommandLine.Spec

@@ -53,7 +53,7 @@ class CliTest {
         Result r = run("--help");
         assertThat(r.code()).isZero();
         assertThat(r.out()).contains("validate ", "validate-data", "estimate", "submit", "jobs", "status", "events",
-                "cancel", "worker", "checkpoints", "quota", "pool", "plot", "axolotl-config");
+                "cancel", "pause", "resume", "worker", "checkpoints", "quota", "pool", "plot", "axolotl-config");
     }
 
     @Test
@@ -221,6 +221,17 @@ class CliTest {
         assertThat(detached.json().get("status").asString()).isEqualTo("queued");
         Result cancel = run("cancel", id, "--home", home(), "--json");
         assertThat(cancel.json().get("status").asString()).isEqualTo("cancelled");
+        // pause and resume keep the job's id (no worker runs here: the job waits, queued)
+        String held = run("submit", s.toString(), "--home", home(), "--detach", "--json").json().get("id").asString();
+        assertThat(run("pause", held, "--home", home(), "--json").json().get("status").asString())
+                .isEqualTo("paused");
+        assertThat(run("pause", held, "--home", home()).out()).contains(held + ": paused");
+        Result again = run("resume", held, "--home", home(), "--detach", "--json");
+        assertThat(again.code()).as(again.out() + again.err()).isZero();
+        assertThat(again.json().get("id").asString()).isEqualTo(held);
+        assertThat(again.json().get("status").asString()).isEqualTo("queued");
+        assertThat(run("cancel", held, "--home", home(), "--json").json().get("status").asString())
+                .isEqualTo("cancelled");
 
         Path failing = spec("fail.json", Files.readString(s).replace("\"tier\": \"pro\"",
                 "\"tier\": \"pro\", \"metadata\": {\"fake.fail_at_step\": \"1\", \"fake.error_kind\": \"dataset\"}"));

@@ -5,11 +5,13 @@ import dev.koder.training.api.DatasetIssue;
 import dev.koder.training.api.DatasetReport;
 import dev.koder.training.api.EventLevel;
 import dev.koder.training.api.FailureCause;
+import dev.koder.training.api.GpuDevice;
 import dev.koder.training.api.InvalidSpecException;
 import dev.koder.training.api.JobEvent;
 import dev.koder.training.api.JobFailure;
 import dev.koder.training.api.JobSpec;
 import dev.koder.training.api.JobStatus;
+import dev.koder.training.api.Quotas;
 import dev.koder.training.api.Severity;
 import dev.koder.training.api.ValidationReport;
 import dev.koder.training.api.Violation;
@@ -18,12 +20,10 @@ import dev.koder.training.core.estimate.GpuModels;
 import dev.koder.training.core.estimate.ModelShape;
 import dev.koder.training.core.estimate.Recipe;
 import dev.koder.training.core.internal.Json;
-import dev.koder.training.spi.GpuDevice;
 import dev.koder.training.spi.JobRecord;
 import dev.koder.training.spi.JobScheduler;
 import dev.koder.training.spi.JobUpdate;
 import dev.koder.training.spi.NewEvent;
-import dev.koder.training.spi.QuotaLedger;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
@@ -205,11 +205,11 @@ final class Admission {
         if (engine.ledger == null) {
             return Optional.empty();
         }
-        Optional<QuotaLedger.QuotaEntry> entry = engine.ledger.entry(jobId);
+        Optional<Quotas.QuotaEntry> entry = engine.ledger.entry(jobId);
         if (entry.isEmpty()) {
             return Optional.empty();
         }
-        QuotaLedger.QuotaUsage usage = engine.ledger.usage(spec.tenant(), engine.clock.instant());
+        Quotas.QuotaUsage usage = engine.ledger.usage(spec.tenant(), engine.clock.instant());
         String budget = usage.budgetGpuHours() == null ? "no budget set" : String.format(Locale.ROOT,
                 "%.2f of %.2f GPU-h left in %s", usage.remaining(), usage.budgetGpuHours(), usage.period());
         return Optional.of(engine.note(EventLevel.INFO, String.format(Locale.ROOT, "reserved %.3f GPU-h for tenant %s "

@@ -100,11 +100,51 @@ final class JobService implements Jobs {
     }
 
     @Override
+    public Job pause(String id) {
+        return request(id, "paused", r -> {
+            Job job = r.job();
+            switch (job.status()) {
+                case QUEUED:
+                    return engine.move(id, JobStatus.QUEUED, JobUpdate.to(JobStatus.PAUSED), EventLevel.INFO,
+                            "paused before it started; resume queues it again");
+                case RUNNING:
+                    if (r.cancelRequests() > 0) {
+                        throw new IllegalJobStateException("Job " + id + " is being cancelled; it cannot be paused.");
+                    }
+                    return job.pauseRequested() ? null : engine.update(id, JobStatus.RUNNING, JobUpdate.builder()
+                            .requestPause().build(), List.of(engine.note(EventLevel.INFO, "pause requested: the "
+                            + "trainer saves a checkpoint and stops; resume goes on from it", Map.of())));
+                case PAUSED:
+                    return null;
+                case VALIDATING:
+                    throw new IllegalJobStateException("Job " + id + " is still validating; pause it once it is "
+                            + "queued.");
+                default:
+                    throw new IllegalJobStateException("Job " + id + " already " + job.status().wireName()
+                            + "; there is nothing to pause.");
+            }
+        });
+    }
+
+    @Override
     public Job resume(String id) {
         Job old = get(id);
+        if (old.status() == JobStatus.PAUSED) {
+            String from = old.lastCheckpoint() == null ? "it starts from the beginning (no checkpoint yet)"
+                    : "it goes on from its checkpoint at step " + old.progress().step();
+            Optional<Updated> u = engine.move(id, JobStatus.PAUSED, JobUpdate.to(JobStatus.QUEUED), EventLevel.INFO,
+                    "resumed: queued again; " + from);
+            if (u.isEmpty()) {
+                throw new IllegalJobStateException("Job " + id + " changed status while being resumed; try again.");
+            }
+            if (worker != null) {
+                worker.wake();
+            }
+            return u.get().record().job();
+        }
         if (old.status() != JobStatus.CANCELLED && old.status() != JobStatus.FAILED) {
-            throw new IllegalJobStateException("Job " + id + " is " + old.status().wireName() + "; only a cancelled "
-                    + "or failed job can be resumed.");
+            throw new IllegalJobStateException("Job " + id + " is " + old.status().wireName() + "; only a paused, "
+                    + "cancelled or failed job can be resumed.");
         }
         if (old.lastCheckpoint() == null || !Files.isDirectory(Path.of(old.lastCheckpoint()))) {
             throw new IllegalJobStateException("Job " + id + " left no checkpoint to resume from; submit its spec "
@@ -131,9 +171,9 @@ final class JobService implements Jobs {
         JobSpec chosen = prepared.spec();
         Instant now = engine.clock.instant();
         String id = ids.next(now);
-        Job job = new Job(id, chosen, JobStatus.VALIDATING, false, runner.name(), now, now, null, null, 0,
-                JobProgress.NONE, checkpoint, null, null, parent == null ? null : parent.id(), prepared.estimate(),
-                null, null, null);
+        Job job = Job.builder().id(id).spec(chosen).status(JobStatus.VALIDATING).runner(runner.name())
+                .createdAt(now).updatedAt(now).progress(JobProgress.NONE).lastCheckpoint(checkpoint)
+                .resumedFrom(parent == null ? null : parent.id()).estimate(prepared.estimate()).build();
         if (prepared.report().valid()) {
             List<Violation> impossible = engine.withJobScheduler(s -> s.check(Admission.request(id, chosen, now,
                     prepared.estimate())));
@@ -185,31 +225,49 @@ final class JobService implements Jobs {
 
     @Override
     public Job cancel(String id) {
-        for (int attempt = 0; attempt < 10; attempt++) {
-            JobRecord r = engine.store.find(id).orElseThrow(() -> new JobNotFoundException(id));
+        return request(id, "cancelled", r -> {
             JobStatus status = r.status();
-            Optional<Updated> u;
             switch (status) {
                 case VALIDATING:
                 case QUEUED:
-                    u = engine.move(id, status, JobUpdate.to(JobStatus.CANCELLED), EventLevel.INFO,
-                            "cancelled before it started");
+                case PAUSED:
+                    Optional<Updated> u = engine.move(id, status, JobUpdate.to(JobStatus.CANCELLED), EventLevel.INFO,
+                            status == JobStatus.PAUSED ? "cancelled while paused" : "cancelled before it started");
                     if (u.isPresent() && engine.ledger != null) {
                         engine.ledger.settle(id);
                     }
-                    break;
+                    return u;
                 case RUNNING:
                     String message = r.cancelRequests() == 0
                             ? "cancellation requested: the trainer saves a checkpoint and stops"
                             : "cancellation requested again: the trainer is stopped at once";
-                    u = engine.update(id, status, JobUpdate.builder().requestCancel().build(),
+                    return engine.update(id, status, JobUpdate.builder().requestCancel().build(),
                             List.of(engine.note(EventLevel.INFO, message, Map.of("requests", r.cancelRequests() + 1))));
-                    break;
                 case CANCELLED:
-                    return r.job();
+                    return null;
                 default:
                     throw new IllegalJobStateException("Job " + id + " already " + status.wireName()
                             + "; there is nothing to cancel.");
+            }
+        });
+    }
+
+    /** A request on a job, decided from the job as stored. */
+    private interface Request {
+        /**
+         * @param r the job as stored
+         * @return the change made; empty when the job moved meanwhile (it is read again); null to leave it as it is
+         */
+        Optional<Updated> apply(JobRecord r);
+    }
+
+    /** Applies a request, reading the job again while it changes under it; the worker is woken by a change. */
+    private Job request(String id, String doing, Request request) {
+        for (int attempt = 0; attempt < 10; attempt++) {
+            JobRecord r = engine.store.find(id).orElseThrow(() -> new JobNotFoundException(id));
+            Optional<Updated> u = request.apply(r);
+            if (u == null) {
+                return r.job();
             }
             if (u.isPresent()) {
                 if (worker != null) {
@@ -218,7 +276,8 @@ final class JobService implements Jobs {
                 return u.get().record().job();
             }
         }
-        throw new IllegalJobStateException("Job " + id + " kept changing status while being cancelled; try again.");
+        throw new IllegalJobStateException("Job " + id + " kept changing status while being " + doing
+                + "; try again.");
     }
 
     @Override

@@ -260,12 +260,8 @@ final class ModelPolicy {
             return baseModel;
         }
         Path p = Path.of(baseModel).normalize();
-        if (p.startsWith(models) && p.getNameCount() == models.getNameCount() + 1) {
-            try {
-                return publicName(registry.get(p.getFileName().toString()).baseModel());
-            } catch (CheckpointNotFoundException e) {
-                return p.getFileName().toString();
-            }
+        if (isCheckpointCopy(p)) {
+            return checkpointOf(baseModel).map(c -> publicName(c.baseModel())).orElse(p.getFileName().toString());
         }
         for (Path root : roots) {
             if (p.startsWith(root) && !p.equals(root)) {
@@ -281,6 +277,25 @@ final class ModelPolicy {
             }
         }
         return p.getFileName() == null ? "model" : p.getFileName().toString();
+    }
+
+    /**
+     * @param baseModel a stored spec's base model
+     * @return the registered checkpoint it is the verified copy of, when it is one
+     */
+    Optional<Checkpoint> checkpointOf(String baseModel) {
+        if (!baseModel.startsWith("/") || !isCheckpointCopy(Path.of(baseModel).normalize())) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(registry.get(Path.of(baseModel).getFileName().toString()));
+        } catch (CheckpointNotFoundException e) {
+            return Optional.empty();
+        }
+    }
+
+    private boolean isCheckpointCopy(Path p) {
+        return p.startsWith(models) && p.getNameCount() == models.getNameCount() + 1;
     }
 
     private static InvalidSpecException refused() {

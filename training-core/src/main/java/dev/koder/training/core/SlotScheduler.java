@@ -1,7 +1,7 @@
 package dev.koder.training.core;
 
+import dev.koder.training.api.GpuNode;
 import dev.koder.training.api.Violation;
-import dev.koder.training.spi.GpuNode;
 import dev.koder.training.spi.JobScheduler;
 import dev.koder.training.spi.JobSchedulerProvider;
 import dev.koder.training.spi.PluginConfig;

@@ -2,6 +2,7 @@ package dev.koder.training.core;
 
 import dev.koder.training.api.EventLevel;
 import dev.koder.training.api.FailureCause;
+import dev.koder.training.api.GpuDevice;
 import dev.koder.training.api.JobFailure;
 import dev.koder.training.api.JobSpec;
 import dev.koder.training.api.JobStatus;
@@ -12,7 +13,6 @@ import dev.koder.training.core.internal.Json;
 import dev.koder.training.spi.Execution;
 import dev.koder.training.spi.Executor;
 import dev.koder.training.spi.ExitStatus;
-import dev.koder.training.spi.GpuDevice;
 import dev.koder.training.spi.JobRecord;
 import dev.koder.training.spi.JobScheduler;
 import dev.koder.training.spi.JobUpdate;
@@ -79,6 +79,7 @@ final class Supervisor {
     private Instant attemptStart;
     private KernelOom.Mark oomMark;
     private int cancelsActedOn;
+    private boolean pauseActedOn;
     private boolean timedOut;
     private boolean shuttingDown;
     private boolean reattached;
@@ -236,10 +237,14 @@ final class Supervisor {
                 checkQuota();
             }
             JobRecord current = engine.store.find(id).orElse(null);
+            if (current != null && current.job().pauseRequested() && !pauseActedOn && cancelsActedOn == 0) {
+                pauseActedOn = true;
+                stopGently("pause requested");
+            }
             if (current != null && current.cancelRequests() > cancelsActedOn) {
                 int before = cancelsActedOn;
                 cancelsActedOn = current.cancelRequests();
-                if (before == 0) {
+                if (before == 0 && !pauseActedOn) {
                     stopGently("cancellation requested");
                 }
                 if (before < 2 && cancelsActedOn >= 2) {
@@ -403,6 +408,9 @@ final class Supervisor {
             } else if (current.cancelRequests() > 0) {
                 outcome = end(JobStatus.CANCELLED, JobUpdate.to(JobStatus.CANCELLED).clearExecution(), EventLevel.INFO,
                         "cancelled at step " + step() + "; " + checkpoint);
+            } else if (current.job().pauseRequested()) {
+                outcome = end(JobStatus.PAUSED, JobUpdate.to(JobStatus.PAUSED).clearExecution(), EventLevel.INFO,
+                        "paused at step " + step() + "; " + checkpoint + "; resume goes on from it");
             } else if (overQuota) {
                 outcome = end(JobStatus.FAILED, JobUpdate.to(JobStatus.FAILED).failure(new JobFailure(
                         FailureCause.QUOTA_EXCEEDED, "used more GPU-hours than it reserved; " + checkpoint

@@ -5,6 +5,8 @@ import dev.koder.training.api.JobEvent;
 import dev.koder.training.api.JobStatus;
 import dev.koder.training.api.Jobs;
 import dev.koder.training.api.Page;
+import dev.koder.training.api.StoredFile;
+import dev.koder.training.api.Uploads;
 import dev.koder.training.core.store.SqliteFiles;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -17,64 +19,40 @@ import java.util.Optional;
  * One tenant's uploaded files (OpenAI's Files): upload checked example by example, list, look up, delete, and the
  * results file of each succeeded job. Another tenant's file is reported as a missing one.
  */
-public final class TenantFiles {
-
-    /** The purpose of uploads for training. */
-    public static final String FINE_TUNE = "fine-tune";
-    /** The purpose of a job's results file. */
-    public static final String RESULTS = SqliteFiles.RESULTS_PURPOSE;
+public final class TenantFiles implements Uploads {
 
     private final SqliteFiles files;
     private final String tenant;
+    private final Jobs jobs;
 
-    TenantFiles(SqliteFiles files, String tenant) {
+    TenantFiles(SqliteFiles files, String tenant, Jobs jobs) {
         this.files = files;
         this.tenant = tenant;
+        this.jobs = jobs;
     }
 
-    /**
-     * @param filename the client's name for it
-     * @param purpose {@value #FINE_TUNE}
-     * @param in its bytes, read to the end unless an example is invalid
-     * @param maxBytes the most it may hold
-     * @return the kept file
-     * @throws RejectedFileException when it is too large, not JSONL, or an example is invalid (the line is named)
-     */
+    @Override
     public StoredFile upload(String filename, String purpose, InputStream in, long maxBytes) {
         return files.put(tenant, filename, purpose, in, maxBytes);
     }
 
-    /**
-     * @param purpose only this purpose, or null for every file
-     * @param oldestFirst the oldest first, else the newest
-     * @param after the id of the previous page's last file, or null
-     * @param limit most files
-     * @return a page of this tenant's files
-     */
+    @Override
     public Page<StoredFile> list(String purpose, boolean oldestFirst, String after, int limit) {
         return files.list(tenant, purpose, oldestFirst, after, limit);
     }
 
-    /** @param id a file id @return this tenant's file with that id */
+    @Override
     public Optional<StoredFile> get(String id) {
         return files.get(tenant, id);
     }
 
-    /** @param id a file id @return whether this tenant had it */
+    @Override
     public boolean delete(String id) {
         return files.delete(tenant, id);
     }
 
-    /**
-     * The results file of a succeeded job, made from its events the first time it is asked for, in OpenAI's
-     * columns: {@code step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy} (a value is empty
-     * where the trainer reported none at that step).
-     *
-     * @param job one of this tenant's jobs
-     * @param jobs where its events are
-     * @return the file, or empty while the job has not succeeded
-     */
-    public Optional<StoredFile> results(Job job, Jobs jobs) {
+    @Override
+    public Optional<StoredFile> results(Job job) {
         if (job.status() != JobStatus.SUCCEEDED || !job.spec().tenant().equals(tenant)) {
             return Optional.empty();
         }

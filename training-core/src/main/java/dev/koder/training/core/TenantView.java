@@ -16,11 +16,13 @@ import dev.koder.training.api.JobQuery;
 import dev.koder.training.api.JobSpec;
 import dev.koder.training.api.Jobs;
 import dev.koder.training.api.Page;
+import dev.koder.training.api.Quotas;
+import dev.koder.training.api.StoredFile;
 import dev.koder.training.api.Subscription;
+import dev.koder.training.api.TenantService;
 import dev.koder.training.api.Tier;
 import dev.koder.training.api.ValidationReport;
 import dev.koder.training.api.Violation;
-import dev.koder.training.spi.QuotaLedger;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -47,7 +49,7 @@ import java.util.function.LongConsumer;
  *
  * <p>Obtained from {@link Training#tenant(String, Tier)}; the unscoped facade stays for operators.
  */
-public final class TenantView {
+public final class TenantView implements TenantService {
 
     private final Training training;
     private final String tenant;
@@ -61,7 +63,7 @@ public final class TenantView {
         this.training = training;
         this.tenant = Objects.requireNonNull(tenant, "tenant");
         this.tier = Objects.requireNonNull(tier, "tier");
-        this.files = new TenantFiles(training.files(), tenant);
+        this.files = new TenantFiles(training.files(), tenant, jobs);
         this.uploadsOnly = uploadsOnly;
     }
 
@@ -74,32 +76,38 @@ public final class TenantView {
     }
 
     /** @return the tenant */
+    @Override
     public String tenant() {
         return tenant;
     }
 
     /** @return the tier its jobs run at */
+    @Override
     public Tier tier() {
         return tier;
     }
 
     /** @return this tenant's jobs */
+    @Override
     public Jobs jobs() {
         return jobs;
     }
 
     /** @return this tenant's checkpoints */
+    @Override
     public Checkpoints checkpoints() {
         return checkpoints;
     }
 
     /** @return this tenant's uploaded files */
+    @Override
     public TenantFiles files() {
         return files;
     }
 
     /** @return this tenant's GPU-hour budget, reservations and use this month */
-    public QuotaLedger.QuotaUsage quota() {
+    @Override
+    public Quotas.QuotaUsage quota() {
         return training.quotas().usage(tenant, Instant.now());
     }
 
@@ -109,16 +117,19 @@ public final class TenantView {
      * @throws InvalidSpecException as {@link Training#estimate(JobSpec)}, and when the model is not this tenant's
      *     to use
      */
+    @Override
     public CostEstimate estimate(JobSpec spec) {
         return training.estimate(scoped(spec), tenant);
     }
 
     /** @param spec a spec, as this tenant @return every check a submitted job would go through */
+    @Override
     public ValidationReport validate(JobSpec spec) {
         return training.validate(scoped(spec));
     }
 
     /** @param limit most jobs @return how far this tenant's estimates were from what its jobs measured */
+    @Override
     public EstimateHistory estimateHistory(int limit) {
         return training.estimateHistory(limit, tenant);
     }
@@ -127,11 +138,13 @@ public final class TenantView {
      * @param job one of this tenant's jobs
      * @return its output's OpenAI-style name ({@code ft:BASE:TENANT:SUFFIX:JOB}); a base model of a new job
      */
+    @Override
     public String fineTunedModel(Job job) {
         return FineTunedNames.of(job, training.models(), null);
     }
 
     /** @param job one of this tenant's jobs @param step a checkpoint's step @return the checkpoint's name */
+    @Override
     public String checkpointModel(Job job, long step) {
         return FineTunedNames.of(job, training.models(), step);
     }
@@ -140,7 +153,14 @@ public final class TenantView {
      * @param baseModel a stored spec's base model
      * @return the name this tenant is shown: a hub id, a model root's relative name, never a server path
      */
+    @Override
     public String publicModel(String baseModel) {
+        Optional<Checkpoint> from = training.models().checkpointOf(baseModel);
+        if (from.isPresent()) {
+            Checkpoint c = from.get();
+            Job parent = training.jobs().get(c.jobId());
+            return FineTunedNames.of(parent, training.models(), c.last() ? null : c.step());
+        }
         return training.models().publicName(baseModel);
     }
 
@@ -233,6 +253,12 @@ public final class TenantView {
         public Job cancel(String id) {
             get(id);
             return training.jobs().cancel(id);
+        }
+
+        @Override
+        public Job pause(String id) {
+            get(id);
+            return training.jobs().pause(id);
         }
 
         @Override

@@ -1,22 +1,28 @@
 package dev.koder.training.core;
 
+import dev.koder.training.api.AccessKeys;
 import dev.koder.training.api.Checkpoints;
 import dev.koder.training.api.CostEstimate;
 import dev.koder.training.api.EstimateCheck;
 import dev.koder.training.api.EstimateHistory;
+import dev.koder.training.api.GpuNode;
 import dev.koder.training.api.InvalidSpecException;
 import dev.koder.training.api.Job;
-import dev.koder.training.api.JobSpec;
 import dev.koder.training.api.JobQuery;
+import dev.koder.training.api.JobSpec;
 import dev.koder.training.api.Jobs;
 import dev.koder.training.api.Page;
+import dev.koder.training.api.Quotas;
 import dev.koder.training.api.Severity;
 import dev.koder.training.api.StorageException;
+import dev.koder.training.api.Tier;
+import dev.koder.training.api.TrainingService;
 import dev.koder.training.api.ValidationReport;
 import dev.koder.training.api.Violation;
 import dev.koder.training.core.estimate.Estimator;
 import dev.koder.training.core.registry.CheckpointRegistry;
 import dev.koder.training.core.spec.JobSpecJson;
+import dev.koder.training.core.store.SqliteAccess;
 import dev.koder.training.core.store.SqliteCheckpoints;
 import dev.koder.training.core.store.SqliteFiles;
 import dev.koder.training.core.store.SqliteJobStoreProvider;
@@ -27,7 +33,6 @@ import dev.koder.training.spi.Executor;
 import dev.koder.training.spi.ExecutorProvider;
 import dev.koder.training.spi.GpuInventory;
 import dev.koder.training.spi.GpuInventoryProvider;
-import dev.koder.training.spi.GpuNode;
 import dev.koder.training.spi.JobRecord;
 import dev.koder.training.spi.JobScheduler;
 import dev.koder.training.spi.JobSchedulerProvider;
@@ -83,7 +88,7 @@ import org.slf4j.LoggerFactory;
  * {@link java.util.ServiceLoader} are added. Closing the service stops running trainers gently (they save a
  * checkpoint) and queues their jobs to resume.
  */
-public final class Training implements AutoCloseable {
+public final class Training implements TrainingService {
 
     private static final Logger LOG = LoggerFactory.getLogger(Training.class);
 
@@ -127,6 +132,7 @@ public final class Training implements AutoCloseable {
     private final SqliteTrackingState trackingState;
     private final ModelPolicy models;
     private final SqliteFiles files;
+    private final SqliteAccess keys;
     private boolean closed;
 
     private Training(Builder b) {
@@ -178,6 +184,7 @@ public final class Training implements AutoCloseable {
         this.admission = new Admission(engine);
         this.models = ModelPolicy.of(properties, home, registry, id -> store.find(id).map(JobRecord::job));
         this.files = SqliteFiles.open(home);
+        this.keys = SqliteAccess.open(home);
         FileChannel channel = null;
         FileLock held = null;
         if (b.runJobs) {
@@ -301,6 +308,7 @@ public final class Training implements AutoCloseable {
     }
 
     /** @return the jobs of this service, of every tenant (the operator's view) */
+    @Override
     public Jobs jobs() {
         return jobs;
     }
@@ -313,7 +321,8 @@ public final class Training implements AutoCloseable {
      * @param tier the tier its jobs run at
      * @return the tenant's view
      */
-    public TenantView tenant(String tenant, dev.koder.training.api.Tier tier) {
+    @Override
+    public TenantView tenant(String tenant, Tier tier) {
         if (tenant == null || !tenant.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
             throw new IllegalArgumentException("tenant must be 1-64 letters, digits, '.', '_' or '-', got " + tenant);
         }
@@ -330,6 +339,17 @@ public final class Training implements AutoCloseable {
 
     SqliteFiles files() {
         return files;
+    }
+
+    /**
+     * The tenants and API keys of this home, read from its database on every call, so a key revoked by any process
+     * on the home is refused from the next call on.
+     *
+     * @return the keys
+     */
+    @Override
+    public AccessKeys keys() {
+        return keys;
     }
 
     /** @return the home directory, absolute */
@@ -350,6 +370,7 @@ public final class Training implements AutoCloseable {
      * @return everything found
      * @throws dev.koder.training.api.PluginNotFoundException when the spec names a runner that is not installed
      */
+    @Override
     public ValidationReport validate(JobSpec spec) {
         JobSpec resolved;
         try {
@@ -382,6 +403,7 @@ public final class Training implements AutoCloseable {
      * @return the estimate
      * @throws InvalidSpecException when the data is invalid or the model's size cannot be found on this machine
      */
+    @Override
     public CostEstimate estimate(JobSpec spec) {
         return estimate(models.resolve(JobSpecJson.resolvePaths(spec, Path.of("").toAbsolutePath()), false), null);
     }
@@ -411,11 +433,13 @@ public final class Training implements AutoCloseable {
     }
 
     /** @return the GPU-hour budgets and reservations of this service's tenants */
-    public QuotaLedger quotas() {
+    @Override
+    public Quotas quotas() {
         return ledger;
     }
 
     /** @return the checkpoint registry: every checkpoint jobs wrote, their lifecycle, downloads */
+    @Override
     public Checkpoints checkpoints() {
         return registry;
     }
@@ -432,6 +456,7 @@ public final class Training implements AutoCloseable {
      * @param limit the most jobs to look at, newest first (at most 100,000)
      * @return the error distribution per method and device
      */
+    @Override
     public EstimateHistory estimateHistory(int limit) {
         return estimateHistory(limit, null);
     }
@@ -463,6 +488,7 @@ public final class Training implements AutoCloseable {
     }
 
     /** @return the GPU pool this service schedules on (empty without a GPU inventory) */
+    @Override
     public List<GpuNode> gpuPool() {
         return engine.pool();
     }
@@ -498,6 +524,7 @@ public final class Training implements AutoCloseable {
         bus.close();
         trackingState.close();
         files.close();
+        keys.close();
         store.close();
         ledger.close();
         registry.close();

@@ -77,7 +77,8 @@ class TenantViewTest {
             // the owner continues from its own fine-tune by its ft: name; lineage records the parent
             Job next = globex.jobs().submit(spec(globex.fineTunedModel(done), data));
             Job nextDone = globex.jobs().await(next.id(), Duration.ofSeconds(60));
-            assertThat(globex.publicModel(nextDone.spec().baseModel())).isEqualTo("tiny");
+            assertThat(globex.publicModel(nextDone.spec().baseModel())).as("shown as the model it continues")
+                    .isEqualTo(globex.fineTunedModel(done));
             assertThat(training.checkpoints().list(CheckpointQuery.builder().jobId(next.id()).limit(10).build())
                     .items()).allSatisfy(c -> assertThat(c.lineage().parent()).isNotNull());
         }

@@ -1,6 +1,5 @@
 package dev.koder.training.core;
 
-import dev.koder.training.tck.ScriptedRunner;
 import static dev.koder.training.core.Fixtures.events;
 import static dev.koder.training.core.Fixtures.waitFor;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -17,6 +16,7 @@ import dev.koder.training.api.JobStatus;
 import dev.koder.training.api.Resources;
 import dev.koder.training.api.UnsupportedFeatureException;
 import dev.koder.training.spi.UsageRecord;
+import dev.koder.training.tck.ScriptedRunner;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -176,7 +176,7 @@ class TrainingLifecycleTest {
         assertThat(events(training.jobs(), done.id()).get(0).message()).contains("resumes job " + first.id());
 
         assertThatThrownBy(() -> training.jobs().resume(done.id())).isInstanceOf(IllegalJobStateException.class)
-                .hasMessageContaining("only a cancelled or failed job can be resumed");
+                .hasMessageContaining("only a paused, cancelled or failed job can be resumed");
         Job blocker = training.jobs().submit(fx.spec(4000, Map.of("step_seconds", "0.05")).build());
         waitFor(training.jobs(), blocker.id(), j -> j.status() == JobStatus.RUNNING, WAIT);
         Job neverStarted = training.jobs().submit(fx.spec(3));
@@ -186,6 +186,65 @@ class TrainingLifecycleTest {
         assertThat(training.jobs().get(neverStarted.id()).lastCheckpoint()).isNull();
         assertThatThrownBy(() -> training.jobs().resume(neverStarted.id()))
                 .isInstanceOf(IllegalJobStateException.class).hasMessageContaining("left no checkpoint to resume from");
+    }
+
+    @Test
+    void pause_stopsWithACheckpoint_andResumeGoesOnUnderTheSameId() throws Exception {
+        Job job = training.jobs().submit(fx.spec(60, Map.of("step_seconds", "0.05")).build());
+        waitFor(training.jobs(), job.id(), j -> j.progress().step() != null && j.progress().step() >= 4, WAIT);
+
+        Job asked = training.jobs().pause(job.id());
+        assertThat(asked.pauseRequested()).isTrue();
+        assertThat(asked.status()).isEqualTo(JobStatus.RUNNING);
+        assertThat(training.jobs().pause(job.id()).pauseRequested()).isTrue();
+        Job paused = waitFor(training.jobs(), job.id(), j -> j.status() == JobStatus.PAUSED, WAIT);
+        assertThat(paused.pauseRequested()).isFalse();
+        assertThat(paused.finishedAt()).isNull();
+        assertThat(paused.lastCheckpoint()).isNotNull();
+        long stoppedAt = paused.progress().step();
+        assertThat(Files.readString(Path.of(paused.lastCheckpoint()).resolve("state.json")))
+                .contains("\"step\": " + stoppedAt);
+        assertThat(training.jobs().pause(job.id()).status()).isEqualTo(JobStatus.PAUSED);
+
+        Job resumed = training.jobs().resume(job.id());
+        assertThat(resumed.id()).isEqualTo(job.id());
+        assertThat(resumed.status()).isEqualTo(JobStatus.QUEUED);
+        Job done = training.jobs().await(job.id(), WAIT);
+        assertThat(done.status()).isEqualTo(JobStatus.SUCCEEDED);
+        assertThat(done.attempt()).isEqualTo(2);
+        List<JobEvent> events = events(training.jobs(), job.id());
+        assertThat(statuses(events)).containsSubsequence("running", "paused", "queued", "running", "succeeded");
+        List<Long> steps = events.stream().filter(e -> e.type().equals(JobEvent.TYPE_PROGRESS))
+                .map(e -> ((Number) e.data().get("step")).longValue()).toList();
+        int resumedAt = steps.indexOf(stoppedAt) + 1;
+        assertThat(steps.get(resumedAt)).isEqualTo(stoppedAt + 1);
+        assertThat(steps.get(steps.size() - 1)).isEqualTo(60L);
+        assertThat(events).anySatisfy(e -> assertThat(e.message()).startsWith("pause requested: SIGTERM sent"));
+        assertThat(events).anySatisfy(e -> assertThat(e.message())
+                .isEqualTo("resumed: queued again; it goes on from its checkpoint at step " + stoppedAt));
+        assertThatThrownBy(() -> training.jobs().pause(job.id())).isInstanceOf(IllegalJobStateException.class)
+                .hasMessage("Job " + job.id() + " already succeeded; there is nothing to pause.");
+    }
+
+    @Test
+    void aQueuedJobPauses_atOnce_andAPausedJobCanBeCancelled() throws Exception {
+        Job blocker = training.jobs().submit(fx.spec(4000, Map.of("step_seconds", "0.05")).build());
+        waitFor(training.jobs(), blocker.id(), j -> j.status() == JobStatus.RUNNING, WAIT);
+        Job waiting = training.jobs().submit(fx.spec(3));
+        assertThat(waiting.status()).isEqualTo(JobStatus.QUEUED);
+
+        assertThat(training.jobs().pause(waiting.id()).status()).isEqualTo(JobStatus.PAUSED);
+        training.jobs().cancel(blocker.id());
+        assertThat(training.jobs().await(blocker.id(), WAIT).status()).isEqualTo(JobStatus.CANCELLED);
+        // the pool is free now, and the paused job stays put
+        Thread.sleep(500);
+        assertThat(training.jobs().get(waiting.id()).status()).isEqualTo(JobStatus.PAUSED);
+
+        Job cancelled = training.jobs().cancel(waiting.id());
+        assertThat(cancelled.status()).isEqualTo(JobStatus.CANCELLED);
+        assertThat(statuses(events(training.jobs(), waiting.id()))).endsWith("queued", "paused", "cancelled");
+        assertThatThrownBy(() -> training.jobs().resume(waiting.id())).isInstanceOf(IllegalJobStateException.class)
+                .hasMessageContaining("left no checkpoint to resume from");
     }
 
     @Test

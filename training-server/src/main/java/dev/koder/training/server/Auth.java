@@ -1,8 +1,8 @@
 package dev.koder.training.server;
 
-import dev.koder.training.core.store.SqliteAccess;
-import dev.koder.training.core.store.SqliteAccess.Principal;
-import dev.koder.training.core.store.SqliteAccess.Role;
+import dev.koder.training.api.AccessKeys.Principal;
+import dev.koder.training.api.AccessKeys.Role;
+import dev.koder.training.api.AccessKeys;
 import io.javalin.http.Context;
 import io.javalin.http.Handler;
 import io.javalin.http.HandlerType;
@@ -31,10 +31,10 @@ final class Auth {
     record Rule(HandlerType method, String path, Role role, String what) {
     }
 
-    private final SqliteAccess access;
+    private final AccessKeys access;
     private final List<Rule> rules = new ArrayList<>();
 
-    Auth(SqliteAccess access) {
+    Auth(AccessKeys access) {
         this.access = access;
     }
 

@@ -2,7 +2,6 @@ package dev.koder.training.server;
 
 import dev.koder.training.api.Checkpoint;
 import dev.koder.training.api.Checkpoints;
-import dev.koder.training.core.internal.Folders;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -118,11 +117,23 @@ final class Downloads {
         synchronized (locks.computeIfAbsent(c.id(), k -> new Object())) {
             if (!Files.isDirectory(dir)) {
                 Path tmp = dir.resolveSibling("." + c.id() + ".partial");
-                Folders.deleteTree(tmp);
+                deleteLeftover(tmp);
                 checkpoints.download(c.id(), tmp, n -> { });
                 Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
             }
         }
         return dir;
+    }
+
+    /** Removes what an interrupted copy left behind. */
+    private static void deleteLeftover(Path tmp) throws IOException {
+        if (!Files.exists(tmp, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> walk = Files.walk(tmp)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
     }
 }

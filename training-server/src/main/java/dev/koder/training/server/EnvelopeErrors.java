@@ -1,6 +1,5 @@
 package dev.koder.training.server;
 
-import dev.koder.training.core.internal.Json;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import org.eclipse.jetty.http.HttpField;
@@ -35,6 +34,6 @@ final class EnvelopeErrors extends ErrorHandler {
         String reason = message == null || message.isBlank() ? HttpStatus.getMessage(code) : message;
         ApiError e = new ApiError(code, code >= 500 ? "server_error" : "invalid_request_error", null, null,
                 "The request was refused: " + reason.replaceAll("\\p{Cntrl}", "?"));
-        return Json.write(e.body()).getBytes(StandardCharsets.UTF_8);
+        return ServerJson.write(e.body()).getBytes(StandardCharsets.UTF_8);
     }
 }

@@ -2,10 +2,11 @@ package dev.koder.training.server;
 
 import static dev.koder.training.server.Requests.json;
 
+import dev.koder.training.api.AccessKeys.Role;
 import dev.koder.training.api.Page;
-import dev.koder.training.core.StoredFile;
+import dev.koder.training.api.StoredFile;
+import dev.koder.training.api.Uploads;
 import dev.koder.training.core.TenantFiles;
-import dev.koder.training.core.store.SqliteAccess.Role;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import io.javalin.http.HandlerType;
@@ -88,9 +89,9 @@ final class FilesApi {
             throw ApiError.badRequest("order", "order must be asc or desc, got '" + order + "'");
         }
         String purpose = ctx.queryParam("purpose");
-        if (purpose != null && !purpose.equals(TenantFiles.FINE_TUNE) && !purpose.equals(TenantFiles.RESULTS)) {
-            throw ApiError.badRequest("purpose", "purpose must be " + TenantFiles.FINE_TUNE + " or "
-                    + TenantFiles.RESULTS + " on this server, got '" + purpose + "'");
+        if (purpose != null && !purpose.equals(Uploads.FINE_TUNE) && !purpose.equals(Uploads.RESULTS)) {
+            throw ApiError.badRequest("purpose", "purpose must be " + Uploads.FINE_TUNE + " or "
+                    + Uploads.RESULTS + " on this server, got '" + purpose + "'");
         }
         Page<StoredFile> page = files(ctx).list(purpose, "asc".equals(order), Requests.after(ctx, "file-"), limit);
         json(ctx, OpenAiJobs.list(page.items().stream().map(OpenAiJobs::file).toList(), page.nextCursor() != null));

@@ -2,15 +2,17 @@ package dev.koder.training.server;
 
 import static dev.koder.training.server.Requests.json;
 
+import dev.koder.training.api.AccessKeys.Role;
 import dev.koder.training.api.Checkpoint;
 import dev.koder.training.api.CheckpointQuery;
+import dev.koder.training.api.IllegalJobStateException;
 import dev.koder.training.api.Job;
 import dev.koder.training.api.JobEvent;
 import dev.koder.training.api.JobNotFoundException;
 import dev.koder.training.api.JobQuery;
+import dev.koder.training.api.JobStatus;
 import dev.koder.training.api.Page;
 import dev.koder.training.core.TenantView;
-import dev.koder.training.core.store.SqliteAccess.Role;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import io.javalin.http.HandlerType;
@@ -40,6 +42,11 @@ final class JobsApi {
                 ctx -> json(ctx, view(ctx, job(ctx))));
         auth.route(r, HandlerType.POST, "/v1/fine_tuning/jobs/{id}/cancel", Role.MEMBER, "cancel a job (a running "
                 + "one saves a checkpoint)", ctx -> json(ctx, view(ctx, tenant(ctx).jobs().cancel(job(ctx).id()))));
+        auth.route(r, HandlerType.POST, "/v1/fine_tuning/jobs/{id}/pause", Role.MEMBER, "pause a job (a running one "
+                + "saves a checkpoint; it keeps its id)", ctx -> json(ctx, view(ctx, tenant(ctx).jobs()
+                        .pause(job(ctx).id()))));
+        auth.route(r, HandlerType.POST, "/v1/fine_tuning/jobs/{id}/resume", Role.MEMBER, "resume a paused job under "
+                + "its id", this::resume);
         auth.route(r, HandlerType.GET, "/v1/fine_tuning/jobs/{id}/events", Role.MEMBER, "a job's events, newest "
                 + "first", this::events);
         auth.route(r, HandlerType.GET, "/v1/fine_tuning/jobs/{id}/checkpoints", Role.MEMBER, "a job's checkpoints",
@@ -64,6 +71,16 @@ final class JobsApi {
             throw OpenAiJobs.invalid(e, "hyperparameters");
         }
         json(ctx, view(ctx, job));
+    }
+
+    private void resume(Context ctx) {
+        Job j = job(ctx);
+        // OpenAI resumes paused jobs only; a new job from a cancelled one is the native API's resume
+        if (j.status() != JobStatus.PAUSED) {
+            throw new IllegalJobStateException("Job " + j.id() + " is " + OpenAiJobs.status(j)
+                    + "; only a paused job can be resumed.");
+        }
+        json(ctx, view(ctx, tenant(ctx).jobs().resume(j.id())));
     }
 
     private void list(Context ctx) {

@@ -2,6 +2,8 @@ package dev.koder.training.server;
 
 import static dev.koder.training.server.Requests.json;
 
+import dev.koder.training.api.AccessKeys.Principal;
+import dev.koder.training.api.AccessKeys.Role;
 import dev.koder.training.api.Checkpoint;
 import dev.koder.training.api.CheckpointNotFoundException;
 import dev.koder.training.api.CheckpointQuery;
@@ -13,10 +15,7 @@ import dev.koder.training.api.JobQuery;
 import dev.koder.training.api.JobSpec;
 import dev.koder.training.api.Page;
 import dev.koder.training.core.TenantView;
-import dev.koder.training.core.internal.Json;
 import dev.koder.training.core.spec.JobSpecJson;
-import dev.koder.training.core.store.SqliteAccess.Principal;
-import dev.koder.training.core.store.SqliteAccess.Role;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import io.javalin.http.HandlerType;
@@ -65,6 +64,11 @@ final class NativeApi {
         });
         auth.route(r, HandlerType.GET, "/v1/native/quota", Role.MEMBER, "the tenant's own GPU-hour budget and use",
                 ctx -> json(ctx, tenant(ctx).quota()));
+        auth.route(r, HandlerType.GET, "/v1/native/estimate-history", Role.MEMBER, "how far the tenant's estimates "
+                + "were from what its jobs measured (limit)", ctx -> json(ctx, tenant(ctx).estimateHistory(
+                        Requests.limit(ctx, 100, 1000))));
+        auth.route(r, HandlerType.GET, "/v1/native/estimate-history/all", Role.ADMIN, "the same over every tenant's "
+                + "jobs (limit)", ctx -> json(ctx, server.training().estimateHistory(Requests.limit(ctx, 100, 1000))));
         auth.route(r, HandlerType.GET, "/v1/native/pool", Role.ADMIN, "the GPU pool: nodes, utilisation, processes",
                 ctx -> json(ctx, server.training().gpuPool()));
         auth.route(r, HandlerType.GET, "/v1/native/checkpoints", Role.MEMBER, "the tenant's checkpoints (base_model, "
@@ -91,7 +95,7 @@ final class NativeApi {
     private JobSpec spec(Context ctx) {
         JsonNode body = Requests.body(ctx);
         try {
-            JobSpec spec = JobSpecJson.parse(Json.write(body));
+            JobSpec spec = JobSpecJson.parse(ServerJson.write(body));
             // Dataset paths name uploads by id; the tenant view refuses anything else.
             JobSpec.Builder b = spec.toBuilder().trainingData(byId(spec.trainingData()));
             spec.validationData().ifPresent(v -> b.validationData(byId(v)));
@@ -122,7 +126,7 @@ final class NativeApi {
     @SuppressWarnings("unchecked")
     private Map<String, Object> view(Context ctx, Job j) {
         TenantView t = tenant(ctx);
-        Map<String, Object> tree = Json.MAPPER.convertValue(j, Map.class);
+        Map<String, Object> tree = ServerJson.MAPPER.convertValue(j, Map.class);
         Map<String, Object> spec = (Map<String, Object>) tree.get("spec");
         spec.put("base_model", t.publicModel(j.spec().baseModel()));
         for (String key : List.of("training_data", "validation_data")) {
@@ -140,7 +144,7 @@ final class NativeApi {
     @SuppressWarnings("unchecked")
     private Map<String, Object> checkpointView(Context ctx, Checkpoint c) {
         TenantView t = tenant(ctx);
-        Map<String, Object> tree = Json.MAPPER.convertValue(c, Map.class);
+        Map<String, Object> tree = ServerJson.MAPPER.convertValue(c, Map.class);
         tree.put("base_model", t.publicModel(c.baseModel()));
         if (tree.get("lineage") instanceof Map<?, ?> lineage && lineage.get("datasets") instanceof Map<?, ?> d) {
             Map<String, Object> byId = new LinkedHashMap<>();

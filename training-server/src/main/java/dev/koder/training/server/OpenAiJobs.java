@@ -13,9 +13,9 @@ import dev.koder.training.api.JobSpec;
 import dev.koder.training.api.JobStatus;
 import dev.koder.training.api.Objective;
 import dev.koder.training.api.Resources;
+import dev.koder.training.api.StoredFile;
 import dev.koder.training.api.TrainingMethod;
 import dev.koder.training.api.Violation;
-import dev.koder.training.core.StoredFile;
 import dev.koder.training.core.TenantView;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -336,9 +336,9 @@ final class OpenAiJobs {
         boolean done = j.status() == JobStatus.SUCCEEDED;
         o.put("fine_tuned_model", done ? tenant.fineTunedModel(j) : null);
         o.put("organization_id", s.tenant());
-        o.put("result_files", done ? tenant.files().results(j, tenant.jobs()).map(f -> List.of(f.id()))
+        o.put("result_files", done ? tenant.files().results(j).map(f -> List.of(f.id()))
                 .orElse(List.of()) : List.of());
-        o.put("status", status(j.status()));
+        o.put("status", status(j));
         o.put("validation_file", s.validationData().map(v -> fileId(v.path())).orElse(null));
         o.put("training_file", fileId(s.trainingData().path()));
         Map<String, Object> hp = hyperparameters(s);
@@ -379,16 +379,22 @@ final class OpenAiJobs {
 
     /** @return when the job should finish: from its start (or now, while queued) plus the estimated wall time */
     private static Long estimatedFinish(Job j) {
-        if (j.status().isTerminal() || j.estimate() == null) {
+        if (j.status().isTerminal() || j.status() == JobStatus.PAUSED || j.estimate() == null) {
             return null;
         }
         Instant from = j.startedAt() != null ? j.startedAt() : Instant.now();
         return seconds(from.plusSeconds(Math.round(j.estimate().wallSeconds())));
     }
 
-    /** @return OpenAI's status names: validating_files, queued, running, succeeded, failed, cancelled */
-    static String status(JobStatus s) {
-        return s == JobStatus.VALIDATING ? "validating_files" : s.wireName();
+    /**
+     * @return OpenAI's status names: validating_files, queued, running, pausing (running with a pause asked for),
+     *     paused, succeeded, failed, cancelled
+     */
+    static String status(Job j) {
+        if (j.status() == JobStatus.RUNNING && j.pauseRequested()) {
+            return "pausing";
+        }
+        return j.status() == JobStatus.VALIDATING ? "validating_files" : j.status().wireName();
     }
 
     /** @return the upload id of a stored dataset path ({@code <home>/files/<id>.jsonl}), else its file name */

@@ -1,6 +1,5 @@
 package dev.koder.training.server;
 
-import dev.koder.training.core.internal.Json;
 import io.javalin.http.Context;
 import tools.jackson.databind.JsonNode;
 
@@ -18,7 +17,7 @@ final class Requests {
     static JsonNode body(Context ctx) {
         String body = ctx.body();
         if (body.isBlank()) {
-            return Json.MAPPER.createObjectNode();
+            return ServerJson.MAPPER.createObjectNode();
         }
         String type = ctx.contentType();
         if (type == null || !type.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
@@ -26,7 +25,7 @@ final class Requests {
                     + "application/json" + (type == null ? " (no Content-Type was sent)" : ", got " + type));
         }
         try {
-            JsonNode tree = Json.MAPPER.readTree(body);
+            JsonNode tree = ServerJson.MAPPER.readTree(body);
             if (tree == null || tree.isMissingNode()) {
                 throw ApiError.badRequest(null, "The request body is not valid JSON");
             }
@@ -75,6 +74,6 @@ final class Requests {
     }
 
     static void json(Context ctx, Object value) {
-        ctx.contentType("application/json").result(Json.write(value));
+        ctx.contentType("application/json").result(ServerJson.write(value));
     }
 }

@@ -1,6 +1,7 @@
 package dev.koder.training.server;
 
 import dev.koder.training.api.EstimateCheck;
+import dev.koder.training.api.GpuDevice;
 import dev.koder.training.api.Job;
 import dev.koder.training.api.JobEvent;
 import dev.koder.training.api.JobQuery;
@@ -9,7 +10,6 @@ import dev.koder.training.api.Page;
 import dev.koder.training.api.Subscription;
 import dev.koder.training.api.Tier;
 import dev.koder.training.core.Training;
-import dev.koder.training.spi.GpuDevice;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;

@@ -1,5 +1,6 @@
 package dev.koder.training.server;
 
+import dev.koder.training.api.AccessKeys.Principal;
 import dev.koder.training.api.CheckpointNotFoundException;
 import dev.koder.training.api.IllegalCheckpointStateException;
 import dev.koder.training.api.IllegalJobStateException;
@@ -7,13 +8,10 @@ import dev.koder.training.api.InvalidSpecException;
 import dev.koder.training.api.JobNotFoundException;
 import dev.koder.training.api.JobQuery;
 import dev.koder.training.api.QuotaExceededException;
+import dev.koder.training.api.RejectedFileException;
 import dev.koder.training.api.Violation;
-import dev.koder.training.core.RejectedFileException;
 import dev.koder.training.core.TenantView;
-import dev.koder.training.core.internal.Json;
 import dev.koder.training.core.Training;
-import dev.koder.training.core.store.SqliteAccess;
-import dev.koder.training.core.store.SqliteAccess.Principal;
 import io.javalin.Javalin;
 import io.javalin.config.JavalinConfig;
 import io.javalin.config.SizeUnit;
@@ -50,7 +48,6 @@ public final class TrainingServer implements AutoCloseable {
     private static final Logger ACCESS = LoggerFactory.getLogger("dev.koder.training.server.access");
 
     private final Training training;
-    private final SqliteAccess access;
     private final Auth auth;
     private final Settings settings;
     private final ServerMetrics metrics;
@@ -73,8 +70,7 @@ public final class TrainingServer implements AutoCloseable {
     private TrainingServer(Training training, Settings settings) {
         this.training = training;
         this.settings = settings;
-        this.access = SqliteAccess.open(training.home());
-        this.auth = new Auth(access);
+        this.auth = new Auth(training.keys());
         this.metrics = new ServerMetrics(training);
         this.app = Javalin.create(this::configure);
     }
@@ -196,7 +192,6 @@ public final class TrainingServer implements AutoCloseable {
     public void close() {
         app.stop();
         metrics.close();
-        access.close();
     }
 
     // ---- requests
@@ -259,7 +254,7 @@ public final class TrainingServer implements AutoCloseable {
             if (e != null) {
                 line.put("error", e.getMessage());
             }
-            ACCESS.info(Json.write(line));
+            ACCESS.info(ServerJson.write(line));
         }
     }
 

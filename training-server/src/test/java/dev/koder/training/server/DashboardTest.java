@@ -2,6 +2,7 @@ package dev.koder.training.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.koder.training.api.AccessKeys;
 import dev.koder.training.api.Checkpoint;
 import dev.koder.training.api.CheckpointQuery;
 import dev.koder.training.api.CheckpointStage;
@@ -80,9 +81,9 @@ class DashboardTest {
             String approver;
             String member;
             try (SqliteAccess access = SqliteAccess.open(training.home())) {
-                approver = access.createKey("acme", SqliteAccess.Role.APPROVER, "carol", Tier.PRO).key();
-                member = access.createKey("acme", SqliteAccess.Role.MEMBER, "alice", null).key();
-                access.createKey("globex", SqliteAccess.Role.MEMBER, null, null);
+                approver = access.create("acme", AccessKeys.Role.APPROVER, "carol", Tier.PRO).key();
+                member = access.create("acme", AccessKeys.Role.MEMBER, "alice", null).key();
+                access.create("globex", AccessKeys.Role.MEMBER, null, null);
             }
             JobSpec spec = JobSpec.builder().name("shout").tenant("acme").tier(Tier.PRO).baseModel(model.toString())
                     .method(TrainingMethod.sftLora()).hyperparameters(Hyperparameters.builder().maxSteps(12).build())

@@ -29,19 +29,23 @@ final class OpenAiClient {
         if (python != null) {
             return python;
         }
-        String pin;
+        List<String> pins;
         try (InputStream in = OpenAiClient.class.getResourceAsStream("openai-requirements.txt")) {
-            pin = new String(in.readAllBytes(), StandardCharsets.UTF_8).trim();
+            pins = new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().map(String::trim)
+                    .filter(l -> !l.isEmpty()).toList();
         }
-        Path dir = ManagedEnvironments.cacheRoot(null).resolveSibling("openai-client-" + pin.replace("==", "-"));
+        Path dir = ManagedEnvironments.cacheRoot(null).resolveSibling("openai-client-" + String.join("-", pins)
+                .replace("==", "-"));
         Path py = dir.resolve("bin/python");
-        if (!Files.isExecutable(py) || run(List.of(py.toString(), "-c", "import openai"), Map.of()).code() != 0) {
+        if (!Files.isExecutable(py) || run(List.of(py.toString(), "-c", "import openai, jsonschema"), Map.of())
+                .code() != 0) {
             Run venv = run(List.of("python3", "-m", "venv", "--clear", dir.toString()), Map.of());
             assertThat(venv.code()).as("python3 -m venv (install python3-venv): " + venv.output()).isZero();
-            Run pip = run(List.of(py.toString(), "-m", "pip", "install", "-q", pin), Map.of("PIP_RETRIES", "0",
-                    "PIP_DISABLE_PIP_VERSION_CHECK", "1"));
-            assertThat(pip.code()).as("pip install " + pin + " (the openai SDK from the package index): "
-                    + pip.output()).isZero();
+            List<String> pip = new java.util.ArrayList<>(List.of(py.toString(), "-m", "pip", "install", "-q"));
+            pip.addAll(pins);
+            Run installed = run(pip, Map.of("PIP_RETRIES", "0", "PIP_DISABLE_PIP_VERSION_CHECK", "1"));
+            assertThat(installed.code()).as("pip install " + pins + " (the openai SDK and jsonschema from the package "
+                    + "index): " + installed.output()).isZero();
         }
         python = py;
         return py;

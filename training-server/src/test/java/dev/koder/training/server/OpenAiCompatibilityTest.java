@@ -2,6 +2,7 @@ package dev.koder.training.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.koder.training.api.AccessKeys;
 import dev.koder.training.api.Tier;
 import dev.koder.training.core.Training;
 import dev.koder.training.core.store.SqliteAccess;
@@ -40,16 +41,24 @@ class OpenAiCompatibilityTest {
         Files.writeString(bad, Files.readAllLines(DATA.resolve("shout-train.jsonl")).get(0) + "\n"
                 + "{\"messages\": [{\"role\": \"assistant\", \"content\": \"no user\"}, {\"role\": \"user\", "
                 + "\"content\": \"last\"}]}\n");
-        try (Training training = Training.builder().home(dir.resolve("home")).property("training.models.roots", dir.toString()).pollInterval(Duration.ofMillis(100))
-                .build();
+        try (Training training = Training.builder().home(dir.resolve("home")).property("training.models.roots",
+                dir.toString()).pollInterval(Duration.ofMillis(100)).build();
                 TrainingServer server = TrainingServer.builder(training).port(0).start();
                 SqliteAccess access = SqliteAccess.open(training.home())) {
-            String key = access.createKey("acme", SqliteAccess.Role.MEMBER, "alice", Tier.PRO).key();
-            String other = access.createKey("globex", SqliteAccess.Role.MEMBER, null, null).key();
+            String key = access.create("acme", AccessKeys.Role.MEMBER, "alice", Tier.PRO).key();
+            String other = access.create("globex", AccessKeys.Role.MEMBER, null, null).key();
+            Path schemas = dir.resolve("openai-schemas.json");
+            try (var in = OpenAiCompatibilityTest.class.getResourceAsStream("openai-schemas.json")) {
+                Files.write(schemas, in.readAllBytes());
+            }
             JsonNode r = OpenAiClient.script("openai_e2e.py", Map.of("base_url", "http://127.0.0.1:" + server.port()
                     + "/v1", "key", key, "other_key", other, "model", model.toString(), "train",
                     DATA.resolve("shout-train.jsonl").toString(), "prefs", DATA.resolve("shout-prefs.jsonl").toString(),
-                    "bad", bad.toString()), dir);
+                    "bad", bad.toString(), "schemas", schemas.toString()), dir);
+
+            // every answer, errors included, has the shape of OpenAI's published objects
+            assertThat(texts(r.get("schema_violations"))).isEmpty();
+            assertThat(r.get("responses_checked").asInt()).isGreaterThan(80);
 
             JsonNode file = r.get("file");
             assertThat(file.get("id").asString()).startsWith("file-");
@@ -59,6 +68,14 @@ class OpenAiCompatibilityTest {
             assertThat(texts(r.get("files_listed"))).contains(file.get("id").asString());
             assertThat(assertError(r.get("bad_file"), "BadRequestError", 400).get("message").asString())
                     .startsWith("line 2: ");
+            assertThat(r.get("file_content_exact").asBoolean()).isTrue();
+            assertThat(r.get("file_retrieve_content_exact").asBoolean()).isTrue();
+            List<String> desc = texts(r.get("files_desc"));
+            assertThat(desc).hasSize(2).startsWith(r.at("/file_deleted/id").asString());
+            assertThat(texts(r.get("files_asc"))).containsExactlyElementsOf(reversed(desc));
+            assertThat(texts(r.get("files_paged"))).containsExactlyElementsOf(desc);
+            assertThat(r.at("/file_deleted/deleted").asBoolean()).isTrue();
+            assertError(r.get("deleted_file"), "NotFoundError", 404);
 
             JsonNode created = r.get("created");
             assertThat(created.get("object").asString()).isEqualTo("fine_tuning.job");
@@ -102,9 +119,43 @@ class OpenAiCompatibilityTest {
                 assertThat(c.get("fine_tuned_model_checkpoint").asString()).startsWith("ft:tiny-llama:acme:shout:"
                         + id + ":ckpt-step-");
             });
+            List<String> checkpoints = new ArrayList<>();
+            r.get("checkpoints").forEach(c -> checkpoints.add(c.get("id").asString()));
+            assertThat(checkpoints).hasSizeGreaterThanOrEqualTo(2);
+            assertThat(texts(r.get("checkpoints_paged"))).containsExactlyElementsOf(checkpoints);
+            assertThat(texts(done.get("result_files"))).hasSize(1);
+            assertThat(r.at("/results_file/purpose").asString()).isEqualTo("fine-tune-results");
+            List<String> csv = r.get("results_csv").asString().lines().toList();
+            assertThat(csv.get(0)).isEqualTo("step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy");
+            assertThat(csv).hasSizeGreaterThan(1);
+            assertThat(csv.get(1)).matches("1,[0-9.]+,.*");
+
             assertThat(texts(r.get("listed"))).contains(id);
             assertThat(texts(r.get("listed_by_metadata"))).containsExactly(id);
             assertThat(texts(r.get("listed_by_other_metadata"))).isEmpty();
+            assertError(r.get("pause_finished"), "ConflictError", 409);
+            assertError(r.get("resume_finished"), "ConflictError", 409);
+
+            // continuing from the fine-tuned model; paused and resumed under the same id
+            String cont = r.at("/continued_created/id").asString();
+            assertThat(r.at("/continued_created/model").asString()).isEqualTo(done.get("fine_tuned_model").asString());
+            assertThat(r.at("/pause/status").asString()).isIn("pausing", "paused");
+            assertThat(r.at("/paused/status").asString()).isEqualTo("paused");
+            assertThat(r.at("/paused/finished_at").isNull()).isTrue();
+            assertThat(r.at("/resume_paused/id").asString()).isEqualTo(cont);
+            assertThat(r.at("/resume_paused/status").asString()).isIn("queued", "running");
+            assertThat(r.at("/continued_finished/id").asString()).isEqualTo(cont);
+            assertThat(r.at("/continued_finished/status").asString()).as(r.get("continued_finished").toString())
+                    .isEqualTo("succeeded");
+            assertThat(texts(r.get("continued_events"))).anySatisfy(m -> assertThat(m).startsWith("pause requested"))
+                    .anySatisfy(m -> assertThat(m).startsWith("resumed: queued again"));
+            assertThat(r.at("/from_checkpoint/status").asString()).isEqualTo("cancelled");
+
+            // the SDK's auto-pagination over every job, four a page, newest first
+            List<String> many = texts(r.get("many"));
+            List<String> all = texts(r.get("all_jobs_paged"));
+            assertThat(all).doesNotHaveDuplicates().hasSize(28).startsWith(reversed(many).toArray(String[]::new))
+                    .contains(id, cont, r.at("/from_checkpoint/id").asString());
             assertThat(r.at("/cancelled/status").asString()).isEqualTo("cancelled");
             assertThat(r.at("/cancelled/method/type").asString()).isEqualTo("dpo");
             assertThat(r.at("/cancelled/hyperparameters/beta").asDouble()).isEqualTo(0.2);
@@ -112,13 +163,32 @@ class OpenAiCompatibilityTest {
             assertError(r.get("unknown_job"), "NotFoundError", 404);
             assertError(r.get("other_tenant_job"), "NotFoundError", 404);
             assertError(r.get("other_tenant_events"), "NotFoundError", 404);
+            assertError(r.get("other_tenant_checkpoints"), "NotFoundError", 404);
+            assertError(r.get("other_tenant_cancel"), "NotFoundError", 404);
+            assertError(r.get("other_tenant_pause"), "NotFoundError", 404);
+            assertError(r.get("other_tenant_resume"), "NotFoundError", 404);
             assertError(r.get("other_tenant_file"), "NotFoundError", 404);
+            assertError(r.get("other_tenant_file_content"), "NotFoundError", 404);
+            assertError(r.get("other_tenant_file_delete"), "NotFoundError", 404);
+            // another tenant's file is answered as a missing one
+            assertThat(assertError(r.get("other_tenant_train_on_file"), "BadRequestError", 400).get("message")
+                    .asString().replace(file.get("id").asString(), "file-nope"))
+                    .isEqualTo(r.at("/unknown_file_for_job/message").asString());
+            assertThat(assertError(r.get("other_tenant_model"), "BadRequestError", 400).get("param").asString())
+                    .isEqualTo("model");
             assertThat(r.get("other_tenant_list")).isEmpty();
+            assertThat(r.get("other_tenant_files")).hasSize(1);
             assertError(r.get("missing_key"), "AuthenticationError", 401);
             assertError(r.get("wrong_key"), "AuthenticationError", 401);
             assertThat(assertError(r.get("unknown_file_for_job"), "BadRequestError", 400).get("param").asString())
                     .isEqualTo("training_file");
         }
+    }
+
+    static List<String> reversed(List<String> list) {
+        List<String> out = new ArrayList<>(list);
+        java.util.Collections.reverse(out);
+        return out;
     }
 
     static List<String> texts(JsonNode array) {

@@ -2,6 +2,7 @@ package dev.koder.training.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.koder.training.api.AccessKeys.Role;
 import dev.koder.training.api.Checkpoint;
 import dev.koder.training.api.Job;
 import dev.koder.training.api.JobStatus;
@@ -9,7 +10,6 @@ import dev.koder.training.api.Tier;
 import dev.koder.training.core.Training;
 import dev.koder.training.core.internal.Json;
 import dev.koder.training.core.store.SqliteAccess;
-import dev.koder.training.core.store.SqliteAccess.Role;
 import dev.koder.training.tck.ScriptedRunner;
 import java.io.IOException;
 import java.io.InputStream;
@@ -58,14 +58,15 @@ class ServerApiTest {
     void start() throws IOException {
         model = Files.createDirectories(dir.resolve("model"));
         Files.writeString(model.resolve("config.json"), "{\"model_type\":\"llama\"}");
-        training = Training.builder().home(dir.resolve("home")).property("training.models.roots", dir.toString()).runner(new ScriptedRunner("fake",
-                ScriptedRunner.allMethods())).pollInterval(Duration.ofMillis(50)).build();
+        training = Training.builder().home(dir.resolve("home")).property("training.models.roots", dir.toString())
+                .runner(new ScriptedRunner("fake", ScriptedRunner.allMethods())).pollInterval(Duration.ofMillis(50))
+                .build();
         server = TrainingServer.builder(training).port(0).maxUploadBytes(64 * 1024)
                 .idleTimeout(Duration.ofSeconds(1)).start();
         try (SqliteAccess access = SqliteAccess.open(training.home())) {
-            acme = access.createKey("acme", Role.MEMBER, "alice", Tier.PRO).key();
-            carol = access.createKey("acme", Role.APPROVER, "carol", null).key();
-            globex = access.createKey("globex", Role.ADMIN, "gina", Tier.ENTERPRISE).key();
+            acme = access.create("acme", Role.MEMBER, "alice", Tier.PRO).key();
+            carol = access.create("acme", Role.APPROVER, "carol", null).key();
+            globex = access.create("globex", Role.ADMIN, "gina", Tier.ENTERPRISE).key();
         }
     }
 
@@ -123,14 +124,21 @@ class ServerApiTest {
         Job done = awaitEnd(job);
         assertThat(done.status()).isEqualTo(JobStatus.SUCCEEDED);
         assertThat(done.spec().tier()).as("the tier comes from the tenant").isEqualTo(Tier.PRO);
-        String checkpoint = training.checkpoints().list(dev.koder.training.api.CheckpointQuery.builder().jobId(job)
-                .build()).items().get(0).id();
+        var firstCheckpoint = training.checkpoints().list(dev.koder.training.api.CheckpointQuery.builder().jobId(job)
+                .build()).items().get(0);
+        String checkpoint = firstCheckpoint.id();
         String event = call("GET", "/v1/fine_tuning/jobs/" + job + "/events?limit=1", acme, null).body()
                 .at("/data/0/id").asString();
         List<String[]> objects = List.of(
                 new String[] {"GET", "/v1/files/" + file}, new String[] {"DELETE", "/v1/files/" + file},
+                new String[] {"GET", "/v1/files/" + file + "/content"},
                 new String[] {"GET", "/v1/fine_tuning/jobs/" + job},
                 new String[] {"POST", "/v1/fine_tuning/jobs/" + job + "/cancel"},
+                new String[] {"POST", "/v1/fine_tuning/jobs/" + job + "/pause"},
+                new String[] {"POST", "/v1/fine_tuning/jobs/" + job + "/resume"},
+                new String[] {"GET", "/v1/native/checkpoints/" + checkpoint + "/files"},
+                new String[] {"GET", "/v1/native/checkpoints/" + checkpoint + "/files/"
+                        + firstCheckpoint.files().get(0).path()},
                 new String[] {"GET", "/v1/fine_tuning/jobs/" + job + "/events"},
                 new String[] {"GET", "/v1/fine_tuning/jobs/" + job + "/events?after=" + event},
                 new String[] {"GET", "/v1/fine_tuning/jobs/" + job + "/checkpoints"},
@@ -138,6 +146,16 @@ class ServerApiTest {
                 new String[] {"GET", "/v1/native/checkpoints/" + checkpoint},
                 new String[] {"POST", "/v1/native/checkpoints/" + checkpoint + "/approve"},
                 new String[] {"POST", "/v1/native/checkpoints/" + checkpoint + "/deprecate"});
+        // every route of one object is in the list above
+        for (String row : server.rolesTable()) {
+            String route = row.split(" \\| ")[0];
+            if (route.contains("{id}")) {
+                String pattern = java.util.regex.Pattern.quote(route).replace("{id}", "\\E[^/]+\\Q")
+                        .replace("<path>", "\\E.+\\Q");
+                assertThat(objects).as("a cross-tenant case for " + route)
+                        .anySatisfy(o -> assertThat((o[0] + " " + o[1]).split("\\?")[0]).matches(pattern));
+            }
+        }
         for (String[] o : objects) {
             Response theirs = call(o[0], o[1], globex, "{\"reason\":\"x\"}");
             assertThat(theirs.status()).as(o[0] + " " + o[1] + ": " + theirs.text()).isEqualTo(404);
@@ -146,7 +164,7 @@ class ServerApiTest {
                     .replace(checkpoint, "ckpt-0000"), globex, "{\"reason\":\"x\"}");
             assertThat(unknown.status()).as("the same answer as for nothing: " + o[1]).isEqualTo(404);
         }
-        for (String list : List.of("/v1/files", "/v1/fine_tuning/jobs", "/v1/native/checkpoints")) {
+        for (String list : List.of("/v1/files", "/v1/fine_tuning/jobs", "/v1/native/checkpoints", "/v1/native/jobs")) {
             JsonNode theirs = call("GET", list, globex, null).body();
             assertThat(theirs.has("data") ? theirs.get("data") : theirs.get("items")).as(list).isEmpty();
             JsonNode ours = call("GET", list, acme, null).body();
@@ -208,6 +226,14 @@ class ServerApiTest {
             assertThat(gz.statusCode()).as(f.path()).isEqualTo(200);
             assertThat(gz.headers().firstValue("Content-Encoding")).isEmpty();
             assertThat(gz.body()).isEqualTo(r.body());
+            // and as curl --compressed asks
+            Path got = dir.resolve("curl-" + f.sha256());
+            Process curl = new ProcessBuilder("curl", "--compressed", "-sS", "-f", "-o", got.toString(), "-H",
+                    "Authorization: Bearer " + acme, "http://127.0.0.1:" + server.port() + "/v1/native/checkpoints/"
+                    + output.id() + "/files/" + f.path()).redirectErrorStream(true).start();
+            String curlSaid = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(curl.waitFor()).as("curl (apt-get install curl): " + curlSaid).isZero();
+            assertThat(Files.readAllBytes(got)).as(f.path()).isEqualTo(r.body());
             if (f.size() > 1) {
                 HttpResponse<byte[]> part = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
                         + server.port() + "/v1/native/checkpoints/" + output.id() + "/files/" + f.path()))
@@ -217,19 +243,23 @@ class ServerApiTest {
                 assertThat(part.body()).isEqualTo(java.util.Arrays.copyOfRange(r.body(), 1, r.body().length));
             }
         }
-        // Revocation through another connection to the home (as `training keys revoke` from another process):
-        // the very next request is refused.
+        // Revocation from another process on the home (as `training keys revoke` from another shell): the very
+        // next request is refused.
         assertThat(call("GET", "/v1/native/me", carol, null).status()).isEqualTo(200);
-        try (SqliteAccess other = SqliteAccess.open(training.home())) {
-            String carolId = other.keys().stream().filter(k -> k.name().equals("carol")).findFirst().orElseThrow()
-                    .keyId();
-            assertThat(other.revoke(carolId)).isTrue();
-        }
+        Process revoke = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                System.getProperty("java.class.path"), RevokeKey.class.getName(), training.home().toString(), "carol")
+                .redirectErrorStream(true).start();
+        String said = new String(revoke.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(revoke.waitFor()).as(said).isZero();
         assertThat(call("GET", "/v1/native/me", carol, null).status()).isEqualTo(401);
         // the pool, with hosts and processes, is for admins only; a member reads its own quota
         assertThat(call("GET", "/v1/native/pool", acme, null).status()).isEqualTo(403);
         assertThat(call("GET", "/v1/native/pool", globex, null).status()).isEqualTo(200);
         assertThat(call("GET", "/v1/native/quota", acme, null).body().get("tenant").asString()).isEqualTo("acme");
+        // so is the estimate history of every tenant; a member reads its own tenant's
+        assertThat(call("GET", "/v1/native/estimate-history/all", acme, null).status()).isEqualTo(403);
+        assertThat(call("GET", "/v1/native/estimate-history/all", globex, null).status()).isEqualTo(200);
+        assertThat(call("GET", "/v1/native/estimate-history", acme, null).body().get("groups").isArray()).isTrue();
         assertThat(call("GET", "/v1/native/checkpoints/" + output.id() + "/files/../../training.db", acme, null)
                 .status()).isEqualTo(404);
         assertThat(call("GET", "/v1/native/checkpoints/" + output.id() + "/files/" + output.files().get(0).path(),

@@ -1,5 +1,6 @@
 package dev.koder.training.server;
 
+import dev.koder.training.api.AccessKeys;
 import dev.koder.training.api.Tier;
 import dev.koder.training.core.Training;
 import dev.koder.training.core.store.SqliteAccess;
@@ -63,7 +64,7 @@ public final class ServerLoad {
                 TrainingServer server = TrainingServer.builder(training).port(0).start()) {
             String key;
             try (SqliteAccess access = SqliteAccess.open(training.home())) {
-                key = access.createKey("load", SqliteAccess.Role.MEMBER, "load", Tier.PRO).key();
+                key = access.create("load", AccessKeys.Role.MEMBER, "load", Tier.PRO).key();
             }
             String base = "http://127.0.0.1:" + server.port();
             HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();

@@ -12,8 +12,10 @@ public final class ServerProcess {
     }
 
     public static void main(String[] args) throws Exception {
-        Training training = Training.builder().home(Path.of(args[0])).property("training.models.roots", Path.of(args[0]).getParent().toString()).runner(new ScriptedRunner("fake",
-                ScriptedRunner.allMethods())).pollInterval(Duration.ofMillis(100)).build();
+        Path home = Path.of(args[0]);
+        Training training = Training.builder().home(home).property("training.models.roots", home.getParent()
+                .toString()).runner(new ScriptedRunner("fake", ScriptedRunner.allMethods()))
+                .pollInterval(Duration.ofMillis(100)).build();
         TrainingServer server = TrainingServer.builder(training).port(Integer.parseInt(args[1])).start();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();

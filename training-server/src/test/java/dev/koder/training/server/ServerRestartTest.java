@@ -2,6 +2,7 @@ package dev.koder.training.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.koder.training.api.AccessKeys;
 import dev.koder.training.api.Tier;
 import dev.koder.training.core.store.SqliteAccess;
 import java.io.BufferedReader;
@@ -60,7 +61,7 @@ class ServerRestartTest {
         Files.writeString(model.resolve("config.json"), "{\"model_type\":\"llama\"}");
         String key;
         try (SqliteAccess access = SqliteAccess.open(home)) {
-            key = access.createKey("acme", SqliteAccess.Role.MEMBER, "alice", Tier.PRO).key();
+            key = access.create("acme", AccessKeys.Role.MEMBER, "alice", Tier.PRO).key();
         }
         int port;
         try (ServerSocket s = new ServerSocket(0)) {

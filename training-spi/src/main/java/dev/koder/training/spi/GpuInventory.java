@@ -1,5 +1,6 @@
 package dev.koder.training.spi;
 
+import dev.koder.training.api.GpuNode;
 import java.util.List;
 
 /**

@@ -1,5 +1,6 @@
 package dev.koder.training.spi;
 
+import dev.koder.training.api.GpuNode;
 import dev.koder.training.api.Tier;
 import dev.koder.training.api.Violation;
 import java.time.Duration;

@@ -18,6 +18,7 @@ public final class JobUpdate {
 
     private final JobStatus status;
     private final boolean requestCancel;
+    private final boolean requestPause;
     private final String runner;
     private final Integer attempt;
     private final JobProgress progress;
@@ -36,6 +37,7 @@ public final class JobUpdate {
     private JobUpdate(Builder b) {
         this.status = b.status;
         this.requestCancel = b.requestCancel;
+        this.requestPause = b.requestPause;
         this.runner = b.runner;
         this.attempt = b.attempt;
         this.progress = b.progress;
@@ -90,18 +92,27 @@ public final class JobUpdate {
         boolean cancel = cancels > 0 && !next.isTerminal();
         Instant startedAt = j.startedAt() == null && moved && next == JobStatus.RUNNING ? now : j.startedAt();
         Instant finishedAt = moved && next.isTerminal() ? now : j.finishedAt();
-        Job changed = new Job(j.id(), j.spec(), next, cancel,
-                runner != null ? runner : j.runner(),
-                j.createdAt(), now, startedAt, finishedAt,
-                attempt != null ? attempt : j.attempt(),
-                progress != null ? progress : j.progress(),
-                lastCheckpoint != null ? lastCheckpoint : j.lastCheckpoint(),
-                output != null ? output : j.output(),
-                failure != null ? failure : j.failure(), j.resumedFrom(),
-                estimate != null ? estimate : j.estimate(),
-                next != JobStatus.QUEUED ? null : queueReason != null ? emptyToNull(queueReason) : j.queueReason(),
-                placement != null ? placement : j.placement(),
-                tracking != null ? merged(j.tracking(), tracking) : j.tracking());
+        // a pause request lasts while the trainer runs: it ends with the move the trainer's stop brings
+        boolean pause = next == JobStatus.RUNNING && (requestPause || (!moved && j.pauseRequested()));
+        Job changed = j.toBuilder()
+                .status(next)
+                .cancelRequested(cancel)
+                .pauseRequested(pause)
+                .runner(runner != null ? runner : j.runner())
+                .updatedAt(now)
+                .startedAt(startedAt)
+                .finishedAt(finishedAt)
+                .attempt(attempt != null ? attempt : j.attempt())
+                .progress(progress != null ? progress : j.progress())
+                .lastCheckpoint(lastCheckpoint != null ? lastCheckpoint : j.lastCheckpoint())
+                .output(output != null ? output : j.output())
+                .failure(failure != null ? failure : j.failure())
+                .estimate(estimate != null ? estimate : j.estimate())
+                .queueReason(next != JobStatus.QUEUED ? null
+                        : queueReason != null ? emptyToNull(queueReason) : j.queueReason())
+                .placement(placement != null ? placement : j.placement())
+                .tracking(tracking != null ? merged(j.tracking(), tracking) : j.tracking())
+                .build();
         String exec = clearExecution ? null : executor != null ? executor : current.executor();
         String ref = clearExecution ? null : executionRef != null ? executionRef : current.executionRef();
         long offset = eventsOffset != null ? eventsOffset : current.eventsOffset();
@@ -122,6 +133,7 @@ public final class JobUpdate {
     public static final class Builder {
         private JobStatus status;
         private boolean requestCancel;
+        private boolean requestPause;
         private String runner;
         private Integer attempt;
         private JobProgress progress;
@@ -153,6 +165,12 @@ public final class JobUpdate {
         }
 
         /** @param runner runner name @return this */
+        /** Asks a running job to save a checkpoint and stop, to be resumed under its id; lasts until it stops. */
+        public Builder requestPause() {
+            this.requestPause = true;
+            return this;
+        }
+
         public Builder runner(String runner) {
             this.runner = runner;
             return this;

@@ -2,9 +2,9 @@ package dev.koder.training.tck;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.koder.training.spi.GpuDevice;
+import dev.koder.training.api.GpuDevice;
+import dev.koder.training.api.GpuNode;
 import dev.koder.training.spi.GpuInventory;
-import dev.koder.training.spi.GpuNode;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;

@@ -2,14 +2,14 @@ package dev.koder.training.tck;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.koder.training.api.GpuDevice;
+import dev.koder.training.api.GpuNode;
 import dev.koder.training.api.Tier;
-import dev.koder.training.spi.GpuDevice;
-import dev.koder.training.spi.GpuNode;
-import dev.koder.training.spi.JobScheduler;
 import dev.koder.training.spi.JobScheduler.Allocation;
 import dev.koder.training.spi.JobScheduler.Decision;
 import dev.koder.training.spi.JobScheduler.Request;
 import dev.koder.training.spi.JobScheduler.Start;
+import dev.koder.training.spi.JobScheduler;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

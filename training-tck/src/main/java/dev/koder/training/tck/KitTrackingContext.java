@@ -1,8 +1,8 @@
 package dev.koder.training.tck;
 
 import dev.koder.training.api.Checkpoint;
-import dev.koder.training.api.CheckpointQuery;
 import dev.koder.training.api.CheckpointNotFoundException;
+import dev.koder.training.api.CheckpointQuery;
 import dev.koder.training.api.Checkpoints;
 import dev.koder.training.api.EventLevel;
 import dev.koder.training.api.Job;
@@ -56,8 +56,9 @@ public final class KitTrackingContext implements TrackingContext {
      */
     public Job job(String id, String tenant, JobStatus status) {
         Instant now = Instant.parse("2026-01-01T00:00:00Z");
-        Job j = new Job(id, Samples.spec(tenant), status, false, "kit", now, now, now,
-                status.isTerminal() ? now : null, 1, JobProgress.NONE, null, null, null, null, null, null, null, null);
+        Job j = Job.builder().id(id).spec(Samples.spec(tenant)).status(status).runner("kit").createdAt(now)
+                .updatedAt(now).startedAt(now).finishedAt(status.isTerminal() ? now : null).attempt(1)
+                .progress(JobProgress.NONE).build();
         jobs.put(id, j);
         events.computeIfAbsent(id, k -> new CopyOnWriteArrayList<>());
         return j;
@@ -99,9 +100,8 @@ public final class KitTrackingContext implements TrackingContext {
      */
     public Job move(String id, JobStatus status, dev.koder.training.api.JobFailure failure) {
         Job j = jobs.get(id);
-        Job moved = new Job(j.id(), j.spec(), status, false, j.runner(), j.createdAt(), j.updatedAt(), j.startedAt(),
-                status.isTerminal() ? j.updatedAt() : null, j.attempt(), j.progress(), j.lastCheckpoint(), j.output(),
-                failure, j.resumedFrom(), j.estimate(), null, j.placement(), j.tracking());
+        Job moved = j.toBuilder().status(status).cancelRequested(false).finishedAt(status.isTerminal() ? j.updatedAt()
+                : null).failure(failure).queueReason(null).build();
         jobs.put(id, moved);
         append(id, JobEvent.TYPE_STATUS, Map.of("from", j.status().wireName(), "to", status.wireName()));
         return moved;

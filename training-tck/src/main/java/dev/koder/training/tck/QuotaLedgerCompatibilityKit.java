@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.koder.training.api.QuotaExceededException;
+import dev.koder.training.api.Quotas;
 import dev.koder.training.spi.QuotaLedger;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -80,7 +81,7 @@ public abstract class QuotaLedgerCompatibilityKit {
         ledger.reserve("acme", "j1", 6, NOV);
         ledger.charge("j1", 1.5);
         ledger.charge("j1", 0.5);
-        QuotaLedger.QuotaUsage during = ledger.usage("acme", NOV);
+        Quotas.QuotaUsage during = ledger.usage("acme", NOV);
         assertThat(during.usedGpuHours()).isEqualTo(2.0);
         assertThat(during.reservedGpuHours()).isEqualTo(4.0);
         assertThat(during.remaining()).isEqualTo(4.0);

@@ -50,8 +50,8 @@ public final class Samples {
      * @return a new queued job record
      */
     public static JobRecord queued(String id, String tenant, Instant created) {
-        return JobRecord.of(new Job(id, spec(tenant), JobStatus.QUEUED, false, "kit", created, created, null, null, 0,
-                JobProgress.NONE, null, null, null, null, null, null, null, null));
+        return JobRecord.of(Job.builder().id(id).spec(spec(tenant)).status(JobStatus.QUEUED).runner("kit")
+                .createdAt(created).updatedAt(created).progress(JobProgress.NONE).build());
     }
 
     /**

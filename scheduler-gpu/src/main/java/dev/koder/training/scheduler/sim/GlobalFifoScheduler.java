@@ -1,7 +1,7 @@
 package dev.koder.training.scheduler.sim;
 
+import dev.koder.training.api.GpuNode;
 import dev.koder.training.api.Violation;
-import dev.koder.training.spi.GpuNode;
 import dev.koder.training.spi.JobScheduler;
 import java.time.Instant;
 import java.util.ArrayList;

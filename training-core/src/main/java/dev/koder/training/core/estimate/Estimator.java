@@ -15,8 +15,8 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import tools.jackson.databind.JsonNode;
@@ -392,9 +392,11 @@ public final class Estimator {
                         " of %.0f GiB%s: %s", limit, deviceName == null ? "" : " (" + device + ")",
                         fits ? "fits" : "DOES NOT FIT"))
                 + memoryBasis);
-        return new CostEstimate(training.examples(), tokens, training.tokensExact(), n, trainable, flops, device, gpus,
-                perSecond, t.basis, wall, gpuHours, price, price == null ? null : pricing.currency(), memory, limit,
-                fits, lines);
+        return CostEstimate.builder().examples(training.examples()).tokens(tokens).tokensExact(training.tokensExact())
+                .parameters(n).trainableParameters(trainable).flops(flops).device(device).gpus(gpus)
+                .tokensPerSecond(perSecond).basis(t.basis).wallSeconds(wall).gpuHours(gpuHours).price(price)
+                .currency(price == null ? null : pricing.currency()).memory(memory).memoryLimitGib(limit).fits(fits)
+                .breakdown(lines).build();
     }
 
     private static CostEstimate.MemoryEstimate scaled(CostEstimate.MemoryEstimate m, double f) {

@@ -128,9 +128,10 @@ public final class CheckpointRegistry implements Checkpoints, AutoCloseable {
                 blobs.put(paths.get(i), files.get(i).sha256(), n -> progress.accept(before + n));
                 done += files.get(i).size();
             }
-            Checkpoint c = new Checkpoint(ids.next(clock.instant()), job.id(), spec.tenant(), spec.baseModel(),
-                    spec.method().label(), step, last, metrics, inspection.format(), inspection.artifact(), files,
-                    lineage, CheckpointStage.DRAFT, clock.instant(), blobs.location());
+            Checkpoint c = Checkpoint.builder().id(ids.next(clock.instant())).jobId(job.id()).tenant(spec.tenant())
+                    .baseModel(spec.baseModel()).method(spec.method().label()).step(step).last(last).metrics(metrics)
+                    .format(inspection.format()).artifact(inspection.artifact()).files(files).lineage(lineage)
+                    .stage(CheckpointStage.DRAFT).createdAt(clock.instant()).blobStore(blobs.location()).build();
             try {
                 Checkpoint stored = rows.register(c, source, sha -> blobs.stat(sha).isPresent(), "training",
                         (last ? "final output" : "checkpoint at step " + step) + " of job " + job.id());

@@ -1,5 +1,6 @@
 package dev.koder.training.core.store;
 
+import dev.koder.training.api.AccessKeys;
 import dev.koder.training.api.Tier;
 import dev.koder.training.api.WireName;
 import dev.koder.training.core.blob.Digests;
@@ -20,51 +21,8 @@ import java.util.regex.Pattern;
  * made, and only its SHA-256 is stored: 32 random bytes leave nothing for a slow hash to protect. A key belongs
  * to one tenant and has one role.
  */
-public final class SqliteAccess implements AutoCloseable {
+public final class SqliteAccess implements AccessKeys, AutoCloseable {
 
-    /** What a key may do. */
-    public enum Role implements WireName {
-        /** Submits and follows jobs, uploads files, reads checkpoints. */
-        MEMBER,
-        /** A member who may also approve and deprecate checkpoints. */
-        APPROVER,
-        /** An approver who may also see the tenant's quota and the pool. */
-        ADMIN;
-
-        @Override
-        public String wireName() {
-            return WireName.lower(this);
-        }
-
-        /** @return whether this role includes that one */
-        public boolean includes(Role other) {
-            return ordinal() >= other.ordinal();
-        }
-    }
-
-    /**
-     * Who a request comes from.
-     *
-     * @param keyId the key's id
-     * @param name the key's name (the actor recorded for what it does)
-     * @param tenant the tenant it belongs to
-     * @param tier that tenant's tier
-     * @param role what it may do
-     */
-    public record Principal(String keyId, String name, String tenant, Tier tier, Role role) {
-    }
-
-    /**
-     * A key just made.
-     *
-     * @param key the secret, shown once
-     * @param principal who it is
-     */
-    public record NewKey(String key, Principal principal) {
-    }
-
-    /** Key prefix: says what the secret is for when it turns up in a log or a repository. */
-    public static final String PREFIX = "sk-train-";
     private static final Pattern TENANT = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
     private static final char[] ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".toCharArray();
 
@@ -95,7 +53,8 @@ public final class SqliteAccess implements AutoCloseable {
      * @return the key, whose secret is not kept
      * @throws IllegalArgumentException when the tenant name is not allowed
      */
-    public NewKey createKey(String tenant, Role role, String name, Tier tier) {
+    @Override
+    public NewKey create(String tenant, Role role, String name, Tier tier) {
         if (tenant == null || !TENANT.matcher(tenant).matches()) {
             throw new IllegalArgumentException("tenant must be 1-64 letters, digits, '_', '.' or '-', starting with a "
                     + "letter or digit, got '" + tenant + "'");
@@ -132,6 +91,7 @@ public final class SqliteAccess implements AutoCloseable {
      * @param key a secret from a request
      * @return who it belongs to, unless it is unknown or revoked
      */
+    @Override
     public Optional<Principal> authenticate(String key) {
         if (key == null || !key.startsWith(PREFIX)) {
             return Optional.empty();
@@ -153,13 +113,15 @@ public final class SqliteAccess implements AutoCloseable {
     }
 
     /** @param keyId a key's id @return whether a key was revoked by this call */
+    @Override
     public boolean revoke(String keyId) {
         return session.update("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", clock.millis(),
                 keyId) > 0;
     }
 
     /** @return every key that is not revoked, without secrets, by tenant and name */
-    public List<Principal> keys() {
+    @Override
+    public List<Principal> list() {
         return session.read(c -> {
             List<Principal> out = new ArrayList<>();
             try (PreparedStatement s = c.prepareStatement("SELECT k.id, k.name, k.tenant, t.tier, k.role FROM api_keys k "

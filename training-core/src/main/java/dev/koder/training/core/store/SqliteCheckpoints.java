@@ -223,8 +223,7 @@ public final class SqliteCheckpoints implements AutoCloseable {
     }
 
     static Checkpoint withStage(Checkpoint c, CheckpointStage stage) {
-        return new Checkpoint(c.id(), c.jobId(), c.tenant(), c.baseModel(), c.method(), c.step(), c.last(), c.metrics(),
-                c.format(), c.artifact(), c.files(), c.lineage(), stage, c.createdAt(), c.blobStore());
+        return c.toBuilder().stage(stage).build();
     }
 
     /** @param q which ones @return a page, newest first */

@@ -4,10 +4,10 @@ import dev.koder.training.api.DatasetFormat;
 import dev.koder.training.api.DatasetIssue;
 import dev.koder.training.api.DatasetReport;
 import dev.koder.training.api.Page;
+import dev.koder.training.api.RejectedFileException;
 import dev.koder.training.api.Severity;
+import dev.koder.training.api.StoredFile;
 import dev.koder.training.api.WireName;
-import dev.koder.training.core.RejectedFileException;
-import dev.koder.training.core.StoredFile;
 import dev.koder.training.core.blob.Digests;
 import dev.koder.training.core.data.DatasetValidator;
 import dev.koder.training.core.internal.Json;
@@ -271,7 +271,7 @@ public final class SqliteFiles implements AutoCloseable {
     }
 
     /** The purpose of a job's results file. */
-    public static final String RESULTS_PURPOSE = "fine-tune-results";
+    public static final String RESULTS_PURPOSE = dev.koder.training.api.Uploads.RESULTS;
     private static final String RESULTS_FORMAT = "csv";
 
     /**

@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.koder.training.api.Checkpoint;
 import dev.koder.training.api.CheckpointFormat;
+import dev.koder.training.api.CheckpointPolicy;
 import dev.koder.training.api.CheckpointQuery;
 import dev.koder.training.api.CheckpointStage;
-import dev.koder.training.api.CheckpointPolicy;
 import dev.koder.training.api.DatasetFormat;
 import dev.koder.training.api.DatasetRef;
 import dev.koder.training.api.IllegalCheckpointStateException;
@@ -31,13 +31,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -85,8 +83,8 @@ class CheckpointRegistryTest {
                 .method(TrainingMethod.sftLora()).trainingData(DatasetRef.of(data, DatasetFormat.CHAT))
                 .checkpoints(CheckpointPolicy.everySteps(10, keepLast)).build();
         Instant now = Instant.now();
-        return new Job(id, spec, JobStatus.RUNNING, false, "script", now, now, now, null, 1, JobProgress.NONE, null,
-                null, null, null, null, null, null, null);
+        return Job.builder().id(id).spec(spec).status(JobStatus.RUNNING).runner("script").createdAt(now).updatedAt(now)
+                .startedAt(now).attempt(1).progress(JobProgress.NONE).build();
     }
 
     Path copy(Path from, String name) throws IOException {

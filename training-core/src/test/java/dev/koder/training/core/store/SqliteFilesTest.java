@@ -41,7 +41,7 @@ class SqliteFilesTest {
                 + "\"content\":\"x\"}]}\n" + CHAT.repeat(2000)), neverRead);
         try (SqliteFiles files = SqliteFiles.open(home)) {
             assertThatThrownBy(() -> files.put("acme", "t.jsonl", "fine-tune", upload, 1 << 30))
-                    .isInstanceOf(dev.koder.training.core.RejectedFileException.class).hasMessageStartingWith("line 2001: ");
+                    .isInstanceOf(dev.koder.training.api.RejectedFileException.class).hasMessageStartingWith("line 2001: ");
             try (Stream<Path> left = Files.list(home.resolve("files"))) {
                 assertThat(left).as("nothing half-stored").isEmpty();
             }
@@ -56,7 +56,7 @@ class SqliteFilesTest {
             assertThat(files.delete("acme", kept.id())).isTrue();
             assertThat(kept.path()).doesNotExist();
             assertThatThrownBy(() -> files.put("acme", "big.jsonl", "fine-tune", of(CHAT.repeat(100)), 500))
-                    .isInstanceOfSatisfying(dev.koder.training.core.RejectedFileException.class, e -> assertThat(e.tooLarge()).isTrue());
+                    .isInstanceOfSatisfying(dev.koder.training.api.RejectedFileException.class, e -> assertThat(e.tooLarge()).isTrue());
             assertThatThrownBy(() -> files.put("acme", "a/../b.jsonl", "fine-tune", of(CHAT), 1000))
                     .hasMessageContaining("without '/'");
             assertThatThrownBy(() -> files.put("acme", "t.jsonl", "batch", of(CHAT), 1000))

@@ -1,6 +1,5 @@
-package dev.koder.training.core;
+package dev.koder.training.api;
 
-import dev.koder.training.api.DatasetFormat;
 import java.nio.file.Path;
 import java.time.Instant;
 

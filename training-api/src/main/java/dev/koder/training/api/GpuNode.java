@@ -1,4 +1,4 @@
-package dev.koder.training.spi;
+package dev.koder.training.api;
 
 import java.util.List;
 

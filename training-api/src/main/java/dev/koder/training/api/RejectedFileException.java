@@ -1,4 +1,4 @@
-package dev.koder.training.core;
+package dev.koder.training.api;
 
 /** An upload that is refused: what is wrong, and the request parameter it concerns. */
 public final class RejectedFileException extends RuntimeException {
