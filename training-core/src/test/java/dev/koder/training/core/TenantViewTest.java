@@ -28,8 +28,12 @@ class TenantViewTest {
     Path dir;
 
     private JobSpec spec(String model, Path data) {
+        return spec(model, DatasetRef.of(data, DatasetFormat.CHAT));
+    }
+
+    private JobSpec spec(String model, DatasetRef data) {
         return JobSpec.builder().name("iso").tenant("whoever").tier(Tier.ENTERPRISE).baseModel(model)
-                .method(TrainingMethod.sftLora()).trainingData(DatasetRef.of(data, DatasetFormat.CHAT)).build();
+                .method(TrainingMethod.sftLora()).trainingData(data).build();
     }
 
     @Test
@@ -81,6 +85,61 @@ class TenantViewTest {
                     .isEqualTo(globex.fineTunedModel(done));
             assertThat(training.checkpoints().list(CheckpointQuery.builder().jobId(next.id()).limit(10).build())
                     .items()).allSatisfy(c -> assertThat(c.lineage().parent()).isNotNull());
+        }
+    }
+
+    @Test
+    void everyCallOfAnotherTenantsView_answersAsForNothing_andChangesNothing() throws Exception {
+        Path roots = Files.createDirectories(dir.resolve("models"));
+        Files.writeString(Files.createDirectories(roots.resolve("tiny")).resolve("config.json"),
+                "{\"model_type\":\"llama\"}");
+        try (Training training = Training.builder().home(dir.resolve("home")).runner(new ScriptedRunner())
+                .property(ModelPolicy.ROOTS_PROPERTY, roots.toString()).pollInterval(Duration.ofMillis(50)).build()) {
+            TenantView globex = training.tenant("globex", Tier.FREE);
+            TenantView acme = training.tenant("acme", Tier.PRO);
+            List<String> acmeHeard = new java.util.concurrent.CopyOnWriteArrayList<>();
+            acme.jobs().addListener((j, e) -> acmeHeard.add(j.id()));
+            var upload = globex.files().upload("train.jsonl", dev.koder.training.api.Uploads.FINE_TUNE,
+                    new java.io.ByteArrayInputStream(Fixtures.CHAT.repeat(3).getBytes(
+                            java.nio.charset.StandardCharsets.UTF_8)), 1 << 20);
+            Job done = globex.jobs().await(globex.jobs().submit(spec("tiny", DatasetRef.of(upload.id(), DatasetFormat.CHAT))).id(),
+                    Duration.ofSeconds(60));
+            assertThat(done.status()).isEqualTo(dev.koder.training.api.JobStatus.SUCCEEDED);
+            String ckpt = globex.checkpoints().list(CheckpointQuery.builder().jobId(done.id()).build()).items().get(0)
+                    .id();
+            String id = done.id();
+
+            List<org.assertj.core.api.ThrowableAssert.ThrowingCallable> jobCalls = List.of(
+                    () -> acme.jobs().get(id), () -> acme.jobs().events(id, 0, 10), () -> acme.jobs().cancel(id),
+                    () -> acme.jobs().pause(id), () -> acme.jobs().resume(id),
+                    () -> acme.jobs().await(id, Duration.ofSeconds(1)));
+            for (var call : jobCalls) {
+                assertThatThrownBy(call).isInstanceOf(JobNotFoundException.class).hasMessageContaining(id);
+            }
+            List<org.assertj.core.api.ThrowableAssert.ThrowingCallable> checkpointCalls = List.of(
+                    () -> acme.checkpoints().get(ckpt), () -> acme.checkpoints().approve(ckpt, "mallory", "mine"),
+                    () -> acme.checkpoints().deprecate(ckpt, "mallory", "mine"),
+                    () -> acme.checkpoints().history(ckpt),
+                    () -> acme.checkpoints().download(ckpt, dir.resolve("stolen"), n -> { }));
+            for (var call : checkpointCalls) {
+                assertThatThrownBy(call).isInstanceOf(dev.koder.training.api.CheckpointNotFoundException.class);
+            }
+            assertThat(dir.resolve("stolen")).doesNotExist();
+            assertThat(acme.files().get(upload.id())).isEmpty();
+            assertThat(acme.files().delete(upload.id())).isFalse();
+            assertThat(acme.files().results(done)).isEmpty();
+            assertThat(acme.files().list(null, false, null, 100).items()).isEmpty();
+            assertThat(acme.jobs().list(JobQuery.builder().build()).items()).isEmpty();
+            assertThat(acme.checkpoints().list(CheckpointQuery.builder().build()).items()).isEmpty();
+            assertThat(acme.quota().tenant()).isEqualTo("acme");
+            assertThat(acmeHeard).as("acme's listener hears none of globex's events").isEmpty();
+            // a dataset of globex's, by id, is an unknown file to acme
+            assertThatThrownBy(() -> acme.jobs().submit(spec("tiny", DatasetRef.of(upload.id(), DatasetFormat.CHAT))))
+                    .isInstanceOf(InvalidSpecException.class);
+            // globex's objects are as they were
+            assertThat(globex.files().get(upload.id())).isPresent();
+            assertThat(globex.checkpoints().get(ckpt).stage().wireName()).isEqualTo("draft");
+            assertThat(globex.jobs().get(id).status()).isEqualTo(dev.koder.training.api.JobStatus.SUCCEEDED);
         }
     }
 }

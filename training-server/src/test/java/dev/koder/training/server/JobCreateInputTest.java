@@ -30,7 +30,7 @@ import tools.jackson.databind.node.ObjectNode;
  * Bad input for every field of OpenAI's job-create request, generated from a fixed seed: each request is a valid
  * one with one field made wrong (a wrong type, out of range, a fraction, a path, a control character, a field
  * that does not apply, an unknown one). Every answer is a 4xx in OpenAI's envelope whose param is the field as
- * the client wrote it, and nothing is stored.
+ * the client wrote it (or the part of it at fault: {@code metadata.k}), and nothing is stored.
  */
 class JobCreateInputTest {
 
@@ -97,7 +97,7 @@ class JobCreateInputTest {
                         : !error.path("message").isString() || error.path("message").asString().isBlank()
                         ? "no message" : !error.path("type").isString() ? "no type"
                         : !error.has("param") || !error.has("code") ? "envelope without param or code"
-                        : !c.param().equals(error.path("param").asString(null)) ? "param "
+                        : !names(error.path("param").asString(null), c.param()) ? "param "
                         + error.path("param") + ", not " + c.param()
                         : error.path("message").asString().contains(dir.toString()) ? "a server path in the message"
                         : null;
@@ -105,9 +105,12 @@ class JobCreateInputTest {
                     wrong.add(c.description() + ": " + problem + ": " + r.body());
                 }
                 JsonNode m = c.request().path("model");
+                // a name refused for its form (the spec's own rule) says nothing about the server's files
+                String said = error.path("message").asString("");
                 if (c.param().equals("model") && m.isString() && !m.asString().isBlank()
-                        && m.asString().length() <= 400 && m.asString().chars().noneMatch(ch -> ch < 32)) {
-                    modelAnswers.add(error.path("message").asString());
+                        && m.asString().length() <= 400 && m.asString().chars().noneMatch(ch -> ch < 32)
+                        && !said.startsWith("model: must be a Hugging Face model id")) {
+                    modelAnswers.add(said);
                 }
             }
             assertThat(wrong).as("of " + cases.size() + " bad requests").isEmpty();
@@ -116,6 +119,11 @@ class JobCreateInputTest {
             assertThat(training.jobs().list(JobQuery.builder().limit(1000).build()).items())
                     .as("nothing stored from a bad request").hasSize(jobsBefore);
         }
+    }
+
+    /** @return whether an error's param is the field, or a part of it ({@code metadata.k}, {@code integrations[0]}) */
+    static boolean names(String param, String field) {
+        return param != null && (param.equals(field) || param.startsWith(field + ".") || param.startsWith(field + "["));
     }
 
     /** Each field with values that are wrong for it; the seed adds random wrong values of each kind. */

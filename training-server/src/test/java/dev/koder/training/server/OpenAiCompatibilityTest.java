@@ -160,6 +160,10 @@ class OpenAiCompatibilityTest {
             assertThat(r.at("/cancelled/method/type").asString()).isEqualTo("dpo");
             assertThat(r.at("/cancelled/hyperparameters/beta").asDouble()).isEqualTo(0.2);
 
+            assertThat(r.get("file_processed").asString()).isEqualTo("processed");
+            assertThat(assertError(r.get("checkpoint_permissions"), "NotFoundError", 404).get("message").asString())
+                    .isNotBlank();
+            assertError(r.get("graders"), "NotFoundError", 404);
             assertError(r.get("unknown_job"), "NotFoundError", 404);
             assertError(r.get("other_tenant_job"), "NotFoundError", 404);
             assertError(r.get("other_tenant_events"), "NotFoundError", 404);
