@@ -16,13 +16,14 @@ import dev.koder.training.api.FailureCause;
 import dev.koder.training.api.Hyperparameters;
 import dev.koder.training.api.Job;
 import dev.koder.training.api.JobEvent;
+import dev.koder.training.api.JobFailure;
 import dev.koder.training.api.JobSpec;
 import dev.koder.training.api.JobStatus;
+import dev.koder.training.api.Resources;
 import dev.koder.training.api.TrainingMethod;
 import dev.koder.training.api.Violation;
 import dev.koder.training.core.Training;
 import dev.koder.training.python.DistributedLaunch;
-import dev.koder.training.api.JobFailure;
 import dev.koder.training.spi.ExitStatus;
 import dev.koder.training.spi.LaunchPlan;
 import dev.koder.training.spi.PluginConfig;
@@ -260,7 +261,8 @@ class DistributedTrainingTest {
     void aRankKilled_failsTheJobNamingThatRank_andLeavesNoProcess() throws Exception {
         TinyWorld w = TinyWorld.get();
         try (Training t = service()) {
-            Job job = t.jobs().submit(longSft(w).build());
+            // no retry, to see the cause (a retry of it is TrainingLifecycleTest's)
+            Job job = t.jobs().submit(longSft(w).resources(Resources.builder().gpus(0).maxRetries(0).build()).build());
             waitForStep(t, job.id(), 5);
             ProcessHandle rank1 = processesOf(t, job).stream().filter(p -> rankOf(p) == 1).findFirst().orElseThrow();
             assertThat(environment(rank1)).containsEntry("CUDA_DEVICE_ORDER", "PCI_BUS_ID").containsEntry("WORLD_SIZE", "2");

@@ -193,7 +193,9 @@ class TrlTrainingTest {
     void aTrainerKilledFromOutside_withoutTheKernelsOomEvidence_failsAsKilled() throws Exception {
         TinyWorld w = TinyWorld.get();
         try (Training t = service(w)) {
-            Job job = t.jobs().submit(w.sft(3000).build());
+            // no retry, to see the cause (a retry of it is TrainingLifecycleTest's)
+            Job job = t.jobs().submit(w.sft(3000).resources(Resources.builder().gpus(0).maxRetries(0).build())
+                    .build());
             waitForStep(t, job.id(), 5);
             String ref = events(t, job.id()).stream().map(e -> e.data().get("execution")).filter(x -> x != null)
                     .findFirst().orElseThrow().toString();

@@ -1,10 +1,10 @@
 package dev.koder.training.scheduler;
 
 import dev.koder.training.spi.JobScheduler;
-import dev.koder.training.tck.JobSchedulerCompatibilityKit;
+import dev.koder.training.tck.GpuSchedulerCompatibilityKit;
 
 /** The tier scheduler passes the scheduler compatibility kit. */
-class TierSchedulerKitTest extends JobSchedulerCompatibilityKit {
+class TierSchedulerKitTest extends GpuSchedulerCompatibilityKit {
 
     @Override
     protected JobScheduler newScheduler() {

@@ -172,7 +172,7 @@ final class RunContent {
         return out;
     }
 
-    /** @return the tags an event sets on the run (status, step count, failure cause) */
+    /** @return the tags an event sets on the run (status, step count, attempts, failure cause) */
     static Map<String, String> eventTags(Job job, JobEvent e) {
         Map<String, String> t = new LinkedHashMap<>();
         switch (e.type()) {
@@ -192,6 +192,12 @@ final class RunContent {
             }
             case JobEvent.TYPE_ERROR -> t.put("training.error_kind", String.valueOf(e.data().getOrDefault("kind",
                     "unknown")));
+            case JobEvent.TYPE_NOTE -> {
+                // "trainer started (attempt N ...)": the attempts, retries included
+                if (e.data().get("attempt") instanceof Number n && e.data().containsKey("execution")) {
+                    t.put("training.attempts", Long.toString(n.longValue()));
+                }
+            }
             default -> {
             }
         }

@@ -119,6 +119,9 @@ class MlflowTrackingSinkTest {
         progress(ctx, sink, job, 1, 12);
         sink.onEvent(job, ctx.append(job.id(), JobEvent.TYPE_EVAL, Map.of("step", 12, "metrics",
                 Map.of("eval_loss", 1.25))));
+        // a retry's second trainer start
+        sink.onEvent(job, ctx.append(job.id(), JobEvent.TYPE_NOTE, Map.of("attempt", 2, "runner", "trl",
+                "execution", "local:1")));
         end(ctx, sink, job, JobStatus.SUCCEEDED, null);
         awaitTrue("the run ends", () -> fake.runOfJob("ftjob-one").map(r -> r.status.equals("FINISHED"))
                 .orElse(false));
@@ -134,7 +137,7 @@ class MlflowTrackingSinkTest {
                 .containsEntry("training.method", "sft+lora").containsEntry("training.base_model", "/models/tiny")
                 .containsEntry("training.spec_sha256", "0".repeat(64))
                 .containsEntry("training.dataset.train.sha256", "missing").containsEntry("training.status", "succeeded")
-                .containsKey("mlflow.note.content");
+                .containsEntry("training.attempts", "2").containsKey("mlflow.note.content");
         assertThat(run.tags.get("mlflow.note.content")).contains("sft+lora").contains("acme");
         assertThat(run.endTime).isNotNull();
         for (String key : List.of("loss", "learning_rate", "grad_norm", "tokens_per_second", "gpu_memory_gib",

@@ -29,6 +29,8 @@ public final class Job {
     private final Instant startedAt;
     private final Instant finishedAt;
     private final int attempt;
+    private final int retries;
+    private final Instant notBefore;
     private final JobProgress progress;
     private final String lastCheckpoint;
     private final String output;
@@ -51,6 +53,8 @@ public final class Job {
         startedAt = b.startedAt;
         finishedAt = b.finishedAt;
         attempt = b.attempt;
+        retries = b.retries;
+        notBefore = b.notBefore;
         progress = b.progress;
         lastCheckpoint = b.lastCheckpoint;
         output = b.output;
@@ -81,6 +85,8 @@ public final class Job {
         b.startedAt = startedAt;
         b.finishedAt = finishedAt;
         b.attempt = attempt;
+        b.retries = retries;
+        b.notBefore = notBefore;
         b.progress = progress;
         b.lastCheckpoint = lastCheckpoint;
         b.output = output;
@@ -107,6 +113,8 @@ public final class Job {
             @JsonProperty("started_at") Instant startedAt,
             @JsonProperty("finished_at") Instant finishedAt,
             @JsonProperty("attempt") int attempt,
+            @JsonProperty("retries") int retries,
+            @JsonProperty("not_before") Instant notBefore,
             @JsonProperty("progress") JobProgress progress,
             @JsonProperty("last_checkpoint") String lastCheckpoint,
             @JsonProperty("output") String output,
@@ -128,6 +136,8 @@ public final class Job {
                 .startedAt(startedAt)
                 .finishedAt(finishedAt)
                 .attempt(attempt)
+                .retries(retries)
+                .notBefore(notBefore)
                 .progress(progress)
                 .lastCheckpoint(lastCheckpoint)
                 .output(output)
@@ -204,6 +214,18 @@ public final class Job {
     @JsonProperty("attempt")
     public int attempt() {
         return attempt;
+    }
+
+    /** @return how many times the service retried the job on its own after a transient failure */
+    @JsonProperty("retries")
+    public int retries() {
+        return retries;
+    }
+
+    /** @return while queued for a retry, the time before which it does not start (the backoff), else null */
+    @JsonProperty("not_before")
+    public Instant notBefore() {
+        return notBefore;
     }
 
     /** @return the latest figures the trainer reported */
@@ -283,7 +305,8 @@ public final class Job {
                 && pauseRequested == other.pauseRequested && Objects.equals(runner, other.runner)
                 && Objects.equals(createdAt, other.createdAt) && Objects.equals(updatedAt, other.updatedAt)
                 && Objects.equals(startedAt, other.startedAt) && Objects.equals(finishedAt, other.finishedAt)
-                && attempt == other.attempt && Objects.equals(progress, other.progress)
+                && attempt == other.attempt && retries == other.retries
+                && Objects.equals(notBefore, other.notBefore) && Objects.equals(progress, other.progress)
                 && Objects.equals(lastCheckpoint, other.lastCheckpoint) && Objects.equals(output, other.output)
                 && Objects.equals(failure, other.failure) && Objects.equals(resumedFrom, other.resumedFrom)
                 && Objects.equals(estimate, other.estimate) && Objects.equals(queueReason, other.queueReason)
@@ -293,8 +316,8 @@ public final class Job {
     @Override
     public int hashCode() {
         return Objects.hash(id, spec, status, cancelRequested, pauseRequested, runner, createdAt, updatedAt,
-                startedAt, finishedAt, attempt, progress, lastCheckpoint, output, failure, resumedFrom,
-                estimate, queueReason, placement, tracking);
+                startedAt, finishedAt, attempt, retries, notBefore, progress, lastCheckpoint, output, failure,
+                resumedFrom, estimate, queueReason, placement, tracking);
     }
 
     @Override
@@ -315,6 +338,8 @@ public final class Job {
         private Instant startedAt;
         private Instant finishedAt;
         private int attempt;
+        private int retries;
+        private Instant notBefore;
         private JobProgress progress;
         private String lastCheckpoint;
         private String output;
@@ -397,6 +422,18 @@ public final class Job {
         /** @param attempt how many times a trainer was started for it (resumes count) @return this builder */
         public Builder attempt(int attempt) {
             this.attempt = attempt;
+            return this;
+        }
+
+        /** @param retries automatic retries so far @return this builder */
+        public Builder retries(int retries) {
+            this.retries = retries;
+            return this;
+        }
+
+        /** @param notBefore the time before which a queued retry does not start, or null @return this builder */
+        public Builder notBefore(Instant notBefore) {
+            this.notBefore = notBefore;
             return this;
         }
 

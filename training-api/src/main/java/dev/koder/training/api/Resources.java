@@ -23,6 +23,9 @@ import java.util.regex.Pattern;
  *     no limit when null
  * @param strategy how several GPUs share the work: {@link Strategy#AUTO} (the default) lets the estimate choose
  *     DDP or FSDP
+ * @param maxRetries how many times an attempt that failed for a transient cause (a trainer killed without
+ *     out-of-memory evidence, a launch fault; see the service's retry policy) is retried from the last
+ *     checkpoint, 0 to 10; the service's policy when null (2 by default)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Resources(
@@ -30,7 +33,8 @@ public record Resources(
         @JsonProperty("gpu_type") String gpuType,
         @JsonProperty("min_gpu_memory_gib") Integer minGpuMemoryGib,
         @JsonProperty("max_runtime_minutes") Integer maxRuntimeMinutes,
-        @JsonProperty("strategy") Strategy strategy) {
+        @JsonProperty("strategy") Strategy strategy,
+        @JsonProperty("max_retries") Integer maxRetries) {
 
     /** Most GPUs a job can ask for. */
     public static final int MAX_GPUS = 64;
@@ -38,12 +42,12 @@ public record Resources(
 
     /** @return train on the CPU */
     public static Resources cpu() {
-        return new Resources(0, null, null, null, Strategy.AUTO);
+        return new Resources(0, null, null, null, Strategy.AUTO, null);
     }
 
     /** @param count GPUs on one node @return that many GPUs of any type */
     public static Resources gpus(int count) {
-        return new Resources(count, null, null, null, Strategy.AUTO);
+        return new Resources(count, null, null, null, Strategy.AUTO, null);
     }
 
     /** @return a builder with every value unset */
@@ -59,7 +63,7 @@ public record Resources(
 
     Resources resolved() {
         return gpus == null || strategy == null ? new Resources(gpus == null ? 1 : gpus, gpuType, minGpuMemoryGib,
-                maxRuntimeMinutes, strategy == null ? Strategy.AUTO : strategy) : this;
+                maxRuntimeMinutes, strategy == null ? Strategy.AUTO : strategy, maxRetries) : this;
     }
 
     /**
@@ -67,7 +71,7 @@ public record Resources(
      * @return these resources with that strategy
      */
     public Resources withStrategy(Strategy chosen) {
-        return new Resources(gpus, gpuType, minGpuMemoryGib, maxRuntimeMinutes, chosen);
+        return new Resources(gpus, gpuType, minGpuMemoryGib, maxRuntimeMinutes, chosen, maxRetries);
     }
 
     void check(Checks c, String at) {
@@ -76,6 +80,7 @@ public record Resources(
                 "1-64 letters, digits, spaces, '.', '_' or '-', starting with a letter or digit");
         c.between(Checks.at(at, "min_gpu_memory_gib"), minGpuMemoryGib, 1, 4096);
         c.between(Checks.at(at, "max_runtime_minutes"), maxRuntimeMinutes, 1, 43_200);
+        c.between(Checks.at(at, "max_retries"), maxRetries, 0, 10);
         if (isCpu()) {
             if (gpuType != null) {
                 c.add(Checks.at(at, "gpu_type"), "only applies when gpus is at least 1");
@@ -93,6 +98,7 @@ public record Resources(
         private Integer minGpuMemoryGib;
         private Integer maxRuntimeMinutes;
         private Strategy strategy;
+        private Integer maxRetries;
 
         private Builder() {
         }
@@ -127,9 +133,15 @@ public record Resources(
             return this;
         }
 
+        /** @param retries automatic retries of transient failures, 0 to 10 @return this */
+        public Builder maxRetries(int retries) {
+            this.maxRetries = retries;
+            return this;
+        }
+
         /** @return the resources; checked when the job spec is built */
         public Resources build() {
-            return new Resources(gpus, gpuType, minGpuMemoryGib, maxRuntimeMinutes, strategy);
+            return new Resources(gpus, gpuType, minGpuMemoryGib, maxRuntimeMinutes, strategy, maxRetries);
         }
     }
 }

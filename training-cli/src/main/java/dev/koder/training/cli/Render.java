@@ -97,14 +97,19 @@ final class Render {
 
     static void job(PrintWriter out, Job j) {
         out.println(j.id() + "  " + j.spec().name());
-        row(out, "status", j.status().wireName() + (j.cancelRequested() ? " (cancellation under way)" : ""));
+        row(out, "status", j.status().wireName() + (j.cancelRequested() ? " (cancellation under way)"
+                : j.pauseRequested() ? " (pause under way)" : ""));
         row(out, "tenant", j.spec().tenant() + " (" + j.spec().tier().wireName() + ")");
         row(out, "method", j.spec().method().label() + " on " + j.spec().baseModel());
         row(out, "runner", j.runner());
         row(out, "data", j.spec().trainingData().path() + " (" + j.spec().trainingData().format().wireName() + ")");
         row(out, "submitted", DATE_TIME.format(j.createdAt()));
         if (j.startedAt() != null) {
-            row(out, "started", DATE_TIME.format(j.startedAt()) + " (attempt " + j.attempt() + ")");
+            row(out, "started", DATE_TIME.format(j.startedAt()) + " (attempt " + j.attempt() + (j.retries() == 0 ? ""
+                    : ", " + j.retries() + (j.retries() == 1 ? " automatic retry" : " automatic retries")) + ")");
+        }
+        if (j.notBefore() != null) {
+            row(out, "retry", "not before " + DATE_TIME.format(j.notBefore()));
         }
         if (j.finishedAt() != null) {
             Instant from = j.startedAt() != null ? j.startedAt() : j.createdAt();

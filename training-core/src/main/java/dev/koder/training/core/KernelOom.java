@@ -13,8 +13,9 @@ import java.util.regex.Pattern;
 
 /**
  * Evidence that the kernel's out-of-memory killer acted while an attempt ran: the {@code oom_kill} counter of
- * this process's memory cgroup (cgroup v2 {@code memory.events}, v1 {@code memory.oom_control}) went up, or the
- * kernel log gained a line saying it killed a process. A trainer killed by SIGKILL with such evidence ran the
+ * this process's memory cgroup (cgroup v2 {@code memory.events}, v1 {@code memory.oom_control}), which the trainer
+ * inherits, went up, or the kernel log gained a line saying it killed one of the trainer's processes (a kill of
+ * any other process on the host is not the trainer's). A trainer killed by SIGKILL with such evidence ran the
  * host (or its container) out of memory; without it, something else killed it. Where neither can be read (no
  * permission to read the kernel log, no memory cgroup), there is no evidence either way, and the failure says
  * so.
@@ -65,23 +66,32 @@ final class KernelOom {
 
     /**
      * @param since where things stood when the attempt started
-     * @return what shows that the out-of-memory killer acted since, in words; empty when nothing does
+     * @param trainer the processes the trainer was seen to run (it and its children)
+     * @return what shows that the out-of-memory killer acted on the trainer since, in words: the memory cgroup it
+     *     was started in counted a kill, or the kernel log names one of its processes; empty when nothing does
      */
-    static Optional<String> since(Mark since) {
+    static Optional<String> since(Mark since, java.util.Set<Long> trainer) {
         long kills = cgroupKills();
         if (kills > since.cgroupKills() && since.cgroupKills() >= 0) {
-            return Optional.of("the memory cgroup's oom_kill counter went from " + since.cgroupKills() + " to "
-                    + kills);
+            return Optional.of("the oom_kill counter of the memory cgroup the trainer runs in went from "
+                    + since.cgroupKills() + " to " + kills);
         }
-        return fromLog(after(kernelLog(), since));
+        return fromLog(after(kernelLog(), since), trainer);
     }
 
-    /** @param lines kernel log lines @return the first that records an out-of-memory kill, described */
-    static Optional<String> fromLog(List<String> lines) {
+    /**
+     * @param lines kernel log lines
+     * @param trainer the trainer's processes; a kill of any other process is not its evidence
+     * @return the first line that records an out-of-memory kill of one of them, described
+     */
+    static Optional<String> fromLog(List<String> lines, java.util.Set<Long> trainer) {
         for (String line : lines) {
             Matcher m = KILLED.matcher(line);
             if (m.find()) {
                 String pid = m.group(1) != null ? m.group(1) : m.group(3);
+                if (!trainer.contains(Long.parseLong(pid))) {
+                    continue;
+                }
                 String name = m.group(2) != null ? " (" + m.group(2) + ")" : "";
                 return Optional.of("the kernel log says it killed process " + pid + name + " for lack of memory");
             }

@@ -14,7 +14,9 @@ import java.time.Duration;
  * @param runtimeMinute the length of one minute of {@code max_runtime_minutes} (shorter only in tests)
  * @param quotaMargin how far past its reservation a job may run before it is stopped (0.25: 25% more)
  * @param poolRefresh how often the GPU inventory is read
+ * @param retry which failed attempts are retried on their own, how often, after what wait
  */
 record Settings(int maxConcurrentJobs, RecoveryPolicy recovery, Duration cancelGrace, Duration shutdownGrace,
-        Duration pollInterval, int maxIssues, Duration runtimeMinute, double quotaMargin, Duration poolRefresh) {
+        Duration pollInterval, int maxIssues, Duration runtimeMinute, double quotaMargin, Duration poolRefresh,
+        RetryPolicy retry) {
 }

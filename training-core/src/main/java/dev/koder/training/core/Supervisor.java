@@ -3,6 +3,7 @@ package dev.koder.training.core;
 import dev.koder.training.api.EventLevel;
 import dev.koder.training.api.FailureCause;
 import dev.koder.training.api.GpuDevice;
+import dev.koder.training.api.Job;
 import dev.koder.training.api.JobFailure;
 import dev.koder.training.api.JobSpec;
 import dev.koder.training.api.JobStatus;
@@ -78,12 +79,19 @@ final class Supervisor {
     private Path stderr;
     private Instant attemptStart;
     private KernelOom.Mark oomMark;
+    /** The trainer's processes on this host, as seen while it ran: what the kernel's OOM evidence must name. */
+    private final java.util.Set<Long> trainerProcesses = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private int cancelsActedOn;
     private boolean pauseActedOn;
     private boolean timedOut;
     private boolean shuttingDown;
     private boolean reattached;
     private boolean done;
+    /** Whether the GPUs went back and waiters were told: once, however often the end is recorded. */
+    private boolean released;
+    private boolean charged;
+    private boolean outputRegistered;
+    private int recordTries;
     private final List<Integer> gpus;
     private final String node;
     private JobScheduler.Allocation reported;
@@ -167,6 +175,7 @@ final class Supervisor {
             }
             oomMark = KernelOom.mark();
             execution = executor.start(plan);
+            trainerProcesses.addAll(execution.localProcesses());
             attemptStart = engine.clock.instant();
             Map<String, Object> data = new HashMap<>();
             data.put("attempt", attempt);
@@ -179,20 +188,26 @@ final class Supervisor {
                             "trainer started (attempt " + attempt + ", " + execution + ")"
                                     + resume.map(p -> ", resuming from " + p).orElse(""), data)));
         } catch (TrainerFailedException e) {
-            JobFailure failure = e.failure();
-            end(JobStatus.FAILED, JobUpdate.to(JobStatus.FAILED).failure(failure).clearExecution(), EventLevel.ERROR,
-                    "failed (" + failure.cause().wireName() + "): " + failure.message());
+            launchFailed(e.failure());
             return;
         } catch (IOException | RuntimeException e) {
             LOG.warn("job {}: cannot start its trainer", id, e);
             FailureCause cause = e instanceof PluginNotFoundException
                     ? FailureCause.PLUGIN_MISSING : FailureCause.LAUNCH_FAILED;
-            end(JobStatus.FAILED, JobUpdate.to(JobStatus.FAILED).failure(JobFailure.of(cause,
-                    "could not start the trainer: " + e.getMessage())).clearExecution(), EventLevel.ERROR,
-                    "failed: could not start the trainer: " + e.getMessage());
+            launchFailed(JobFailure.of(cause, "could not start the trainer: " + e.getMessage()));
             return;
         }
         watch();
+    }
+
+    private void launchFailed(JobFailure failure) {
+        Optional<JobRecord> current = engine.store.find(id);
+        if (current.isEmpty()) {
+            end(JobStatus.FAILED, JobUpdate.to(JobStatus.FAILED).failure(failure).clearExecution(), EventLevel.ERROR,
+                    "failed (" + failure.cause().wireName() + "): " + failure.message());
+        } else {
+            retryOrFail(current.get().job(), failure);
+        }
     }
 
     /**
@@ -231,6 +246,7 @@ final class Supervisor {
             return;
         }
         try {
+            trainerProcesses.addAll(execution.localProcesses());
             drain();
             recordAllocation();
             if (++polls % 20 == 0) {
@@ -384,10 +400,20 @@ final class Supervisor {
                 f.cancel(false);
             }
         }
+        record(exit);
+    }
+
+    /**
+     * Decides how the attempt ended and stores it. When the store refuses (busy, a full disk), the trainer's GPUs
+     * go back all the same, and the decision is made and stored again, with a growing wait, until it sticks: the
+     * job never stays RUNNING without a trainer, and a cancel asked for meanwhile is acted on.
+     */
+    private synchronized void record(ExitStatus exit) {
         try {
             drain();
-            if (engine.ledger != null && spec.resources().gpus() > 0) {
+            if (!charged && engine.ledger != null && spec.resources().gpus() > 0) {
                 engine.ledger.charge(id, attemptGpuHours());
+                charged = true;
             }
             JobRecord current = engine.store.find(id).orElseThrow();
             // read further back than the tail a failure keeps: a launcher of several processes ends with a long summary
@@ -401,7 +427,10 @@ final class Supervisor {
             boolean stoppedByUs = overQuota || timedOut || preemptedFor != null || shuttingDown;
             if (state.completed && (exit.success() || exit.exitCode().isEmpty() || (stoppedByUs && exit.cause() == null
                     && state.errorKind == null))) {
-                engine.registerOutput(current.job(), state.output, state.metrics());
+                if (!outputRegistered) {
+                    engine.registerOutput(current.job(), state.output, state.metrics());
+                    outputRegistered = true;
+                }
                 outcome = end(JobStatus.SUCCEEDED, JobUpdate.to(JobStatus.SUCCEEDED).output(state.output)
                         .progress(state.withAverageThroughput()).clearExecution(), EventLevel.INFO,
                         "succeeded: output in " + state.output);
@@ -432,17 +461,30 @@ final class Supervisor {
             } else if (exit.cause() == FailureCause.HOST_RESTART && state.errorKind == null) {
                 outcome = requeueOrFail(exit.reason() == null ? "the trainer's host went away" : exit.reason());
             } else {
-                Optional<String> oom = exit.signal().orElse(0) == 9 && oomMark != null ? KernelOom.since(oomMark)
-                        : Optional.empty();
+                Optional<String> oom = exit.signal().orElse(0) == 9 && oomMark != null
+                        ? KernelOom.since(oomMark, trainerProcesses) : Optional.empty();
                 JobFailure read = FailureClassifier.classify(state, exit, stderrRead, runnerOrNull(), oom);
                 JobFailure failure = new JobFailure(read.cause(), read.message(), lastLines(read.logTail()));
-                outcome = end(JobStatus.FAILED, JobUpdate.to(JobStatus.FAILED).failure(failure).clearExecution(),
-                        EventLevel.ERROR, "failed (" + failure.cause().wireName() + "): " + failure.message());
+                outcome = retryOrFail(current.job(), failure);
             }
             engine.bus.usage(usage(current, outcome));
+            release();
         } catch (RuntimeException e) {
-            LOG.error("job {}: could not record how its trainer ended", id, e);
-        } finally {
+            long wait = Math.min(60_000, 500L << Math.min(recordTries++, 7));
+            LOG.error("job {}: could not record how its trainer ended; trying again in {} ms", id, wait, e);
+            release();
+            try {
+                engine.timers.schedule(() -> record(exit), wait, TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                LOG.warn("job {}: the service is closing; its end is settled when a worker starts again", id);
+            }
+        }
+    }
+
+    /** Gives the attempt's GPUs back and tells waiters, once. */
+    private void release() {
+        if (!released) {
+            released = true;
             finished.complete(null);
             onDone.run();
         }
@@ -461,6 +503,34 @@ final class Supervisor {
         } catch (RuntimeException e) {
             return null;
         }
+    }
+
+    /**
+     * A failed attempt: queued again after the policy's backoff when its cause is transient and the job has retries
+     * left (it resumes from its last checkpoint), else the job fails.
+     */
+    private JobStatus retryOrFail(Job job, JobFailure failure) {
+        RetryPolicy policy = engine.settings.retry();
+        Integer jobMax = spec.resources().maxRetries();
+        Optional<Duration> wait = policy.retryAfter(failure.cause(), job.retries(), jobMax);
+        String cause = failure.cause().wireName();
+        if (wait.isEmpty()) {
+            String after = job.retries() == 0 ? "" : " (after " + job.retries() + (job.retries() == 1 ? " retry)"
+                    : " retries)");
+            return end(JobStatus.FAILED, JobUpdate.to(JobStatus.FAILED).failure(failure).clearExecution(),
+                    EventLevel.ERROR, "failed (" + cause + ")" + after + ": " + failure.message());
+        }
+        int retry = job.retries() + 1;
+        int limit = policy.limit(jobMax);
+        Instant notBefore = engine.clock.instant().plus(wait.get());
+        String from = state.lastCheckpointStep >= 0 ? "from its checkpoint at step " + state.lastCheckpointStep
+                : state.lastCheckpoint != null ? "from its last checkpoint" : "from the start (no checkpoint yet)";
+        long ms = wait.get().toMillis();
+        String seconds = ms < 10_000 ? String.format(Locale.ROOT, "%.1f s", ms / 1000.0) : ms / 1000 + " s";
+        return end(JobStatus.QUEUED, JobUpdate.to(JobStatus.QUEUED).retries(retry).notBefore(notBefore)
+                .queueReason("retry " + retry + " of " + limit + " after " + cause + ", in " + seconds)
+                .clearExecution(), EventLevel.WARN, "attempt " + attempt + " failed (" + cause + "): "
+                        + failure.message() + "; retry " + retry + " of " + limit + " in " + seconds + ", " + from);
     }
 
     /** After losing the trainer (shutdown, host restart): queue again to resume, or fail, by policy. */
@@ -482,11 +552,8 @@ final class Supervisor {
             engine.ledger.settle(id);
         }
         engine.move(id, JobStatus.RUNNING, update, level, message);
-        if (!done) {
-            done = true;
-            finished.complete(null);
-            onDone.run();
-        }
+        done = true;
+        release();
         return to;
     }
 

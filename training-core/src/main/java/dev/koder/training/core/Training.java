@@ -172,7 +172,8 @@ public final class Training implements TrainingService {
                 SCHEDULER_PROPERTY, JobSchedulerProvider.class, b.schedulers, JobScheduler::name, config, b.discover)
                 .chosen();
         Settings settings = new Settings(b.maxConcurrentJobs, b.recovery, b.cancelGrace, b.shutdownGrace,
-                b.pollInterval, b.maxIssues, b.runtimeMinute, b.quotaMargin, b.poolRefresh);
+                b.pollInterval, b.maxIssues, b.runtimeMinute, b.quotaMargin, b.poolRefresh,
+                b.retry != null ? b.retry : RetryPolicy.of(properties));
         Path jobsDir = home.resolve("jobs");
         BlobStore blobs = new Plugins<>("blob store", "dev.koder.training:training-core", BLOB_PROPERTY,
                 BlobStoreProvider.class, b.blobStores, BlobStore::location, config, b.discover).chosen();
@@ -569,6 +570,7 @@ public final class Training implements TrainingService {
         private Clock clock = Clock.systemUTC();
         private int maxConcurrentJobs = 1;
         private RecoveryPolicy recovery = RecoveryPolicy.RESUME;
+        private RetryPolicy retry;
         private Duration cancelGrace = Duration.ofSeconds(60);
         private Duration shutdownGrace = Duration.ofSeconds(30);
         private Duration pollInterval = Duration.ofMillis(250);
@@ -701,6 +703,16 @@ public final class Training implements TrainingService {
                 throw new IllegalArgumentException("maxConcurrentJobs must be at least 1, got " + jobs);
             }
             this.maxConcurrentJobs = jobs;
+            return this;
+        }
+
+        /**
+         * @param policy which failed attempts are retried from the last checkpoint, how often and after what wait;
+         *     by default {@link RetryPolicy#DEFAULT} with what the home's training.properties set
+         * @return this
+         */
+        public Builder retryPolicy(RetryPolicy policy) {
+            this.retry = java.util.Objects.requireNonNull(policy, "retry policy");
             return this;
         }
 

@@ -14,6 +14,7 @@ import dev.koder.training.spi.ExitStatus;
 import dev.koder.training.spi.JobRecord;
 import dev.koder.training.spi.JobScheduler;
 import dev.koder.training.spi.JobUpdate;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashMap;
@@ -119,9 +120,12 @@ final class Worker implements AutoCloseable {
         // thousands read and parsed every one of them, holding the store while other readers waited).
         Set<String> queued = new HashSet<>(engine.store.idsByStatus(EnumSet.of(JobStatus.QUEUED)));
         List<JobRecord> joined = new ArrayList<>();
+        Instant now = engine.clock.instant();
         for (String id : queued) {
             if (!enqueued.contains(id) && !running.containsKey(id)) {
-                engine.store.find(id).filter(r -> r.job().status() == JobStatus.QUEUED).ifPresent(joined::add);
+                // a retry waits out its backoff before the scheduler sees it
+                engine.store.find(id).filter(r -> r.job().status() == JobStatus.QUEUED && (r.job().notBefore() == null
+                        || !r.job().notBefore().isAfter(now))).ifPresent(joined::add);
             }
         }
         joined.sort(java.util.Comparator.comparing(JobRecord::id));

@@ -18,18 +18,23 @@ import org.junit.jupiter.api.Test;
  */
 class KernelOomTest {
 
+    static final java.util.Set<Long> TRAINER = java.util.Set.of(4321L, 77L, 555L);
+
     @Test
     void kernelLogLines_ofEveryKind_nameTheKilledProcess() {
         assertThat(KernelOom.fromLog(List.of("[ 812.334] Out of memory: Killed process 4321 (python3) "
-                + "total-vm:9812340kB, anon-rss:8012344kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:16384kB")))
+                + "total-vm:9812340kB, anon-rss:8012344kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:16384kB"), TRAINER))
                 .contains("the kernel log says it killed process 4321 (python3) for lack of memory");
         assertThat(KernelOom.fromLog(List.of("[1234.5] Memory cgroup out of memory: Killed process 77 (pt_main_thread) "
-                + "total-vm:1kB"))).contains("the kernel log says it killed process 77 (pt_main_thread) for lack of memory");
+                + "total-vm:1kB"), TRAINER)).contains("the kernel log says it killed process 77 (pt_main_thread) for lack of memory");
         assertThat(KernelOom.fromLog(List.of("[99.1] oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,"
-                + "mems_allowed=0,oom_memcg=/job,task_memcg=/job,task=python3,pid=555,uid=0")))
+                + "mems_allowed=0,oom_memcg=/job,task_memcg=/job,task=python3,pid=555,uid=0"), TRAINER))
                 .contains("the kernel log says it killed process 555 for lack of memory");
-        assertThat(KernelOom.fromLog(List.of("[1.4] EXT4-fs (vda): mounted filesystem", "usb 1-1: new device")))
+        assertThat(KernelOom.fromLog(List.of("[1.4] EXT4-fs (vda): mounted filesystem", "usb 1-1: new device"), TRAINER))
                 .isEmpty();
+        // another process's kill is not the trainer's evidence
+        assertThat(KernelOom.fromLog(List.of("[ 9.1] Out of memory: Killed process 999 (postgres) total-vm:1kB"),
+                TRAINER)).isEmpty();
     }
 
     @Test
@@ -56,7 +61,7 @@ class KernelOomTest {
         List<String> wrapped = List.of("[  150.000000] old", "[  200.500000] last line then",
                 "[  201.000000] Memory cgroup out of memory: Killed process 9 (python3) total-vm:1kB");
         assertThat(KernelOom.after(wrapped, mark)).containsExactly(wrapped.get(2));
-        assertThat(KernelOom.fromLog(KernelOom.after(wrapped, mark))).isPresent();
+        assertThat(KernelOom.fromLog(KernelOom.after(wrapped, mark), java.util.Set.of(9L))).isPresent();
         KernelOom.Mark untimed = new KernelOom.Mark(-1, -1, "b");
         assertThat(KernelOom.after(List.of("a", "b", "c"), untimed)).containsExactly("c");
         assertThat(KernelOom.after(List.of("x", "y"), untimed)).as("the mark's line was overwritten").containsExactly("x",
@@ -91,7 +96,7 @@ class KernelOomTest {
                     .isEqualTo(137);
             Optional<String> evidence = Optional.empty();
             for (int i = 0; i < 50 && evidence.isEmpty(); i++) {
-                evidence = KernelOom.since(mark);
+                evidence = KernelOom.since(mark, java.util.Set.of(p.pid()));
                 Thread.sleep(100);
             }
             assertThat(evidence).as("the kernel's evidence of the kill").isPresent();

@@ -5,6 +5,7 @@ import static dev.koder.training.core.Fixtures.waitFor;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.koder.training.api.CheckpointPolicy;
 import dev.koder.training.api.EventLevel;
 import dev.koder.training.api.FailureCause;
 import dev.koder.training.api.IllegalJobStateException;
@@ -24,6 +25,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeoutException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -53,7 +56,8 @@ class TrainingLifecycleTest {
     Training.Builder service() {
         return Training.builder().home(dir.resolve("home")).runner(new ScriptedRunner())
                 .pollInterval(Duration.ofMillis(50)).cancelGracePeriod(Duration.ofSeconds(3))
-                .shutdownGracePeriod(Duration.ofSeconds(10)).usageSink(usage::add);
+                .shutdownGracePeriod(Duration.ofSeconds(10)).usageSink(usage::add)
+                .retryPolicy(new RetryPolicy(2, Duration.ofMillis(300), RetryPolicy.DEFAULT.transientCauses()));
     }
 
     @AfterEach
@@ -224,6 +228,70 @@ class TrainingLifecycleTest {
                 .isEqualTo("resumed: queued again; it goes on from its checkpoint at step " + stoppedAt));
         assertThatThrownBy(() -> training.jobs().pause(job.id())).isInstanceOf(IllegalJobStateException.class)
                 .hasMessage("Job " + job.id() + " already succeeded; there is nothing to pause.");
+    }
+
+    /** Kills the job's trainer from outside (as the host's OOM killer or an operator would), once it is past a step. */
+    void killTrainer(String id, long pastStep) throws Exception {
+        Job running = waitFor(training.jobs(), id, j -> j.status() == JobStatus.RUNNING && j.progress().step() != null
+                && j.progress().step() >= pastStep, WAIT);
+        String ref = events(training.jobs(), id).stream().map(e -> e.data().get("execution")).filter(x -> x != null)
+                .reduce((a, b) -> b).orElseThrow().toString();
+        ProcessHandle.of(Long.parseLong(ref.split(":")[1])).orElseThrow().destroyForcibly();
+        assertThat(running.attempt()).isPositive();
+    }
+
+    @Test
+    void aTrainerKilledFromOutside_isRetriedFromItsLastCheckpoint_andSucceeds() throws Exception {
+        // 5,000 steps, a checkpoint every 400; killed past step 400
+        Job job = training.jobs().submit(fx.spec(5000, Map.of("step_seconds", "0.002"))
+                .checkpoints(CheckpointPolicy.everySteps(400, 3)).build());
+        killTrainer(job.id(), 410);
+        Job done = training.jobs().await(job.id(), WAIT);
+
+        assertThat(done.status()).as(events(training.jobs(), job.id()).toString()).isEqualTo(JobStatus.SUCCEEDED);
+        assertThat(done.attempt()).isEqualTo(2);
+        assertThat(done.retries()).isEqualTo(1);
+        assertThat(done.notBefore()).isNull();
+        List<JobEvent> events = events(training.jobs(), job.id());
+        assertThat(statuses(events)).containsSubsequence("running", "queued", "running", "succeeded");
+        JobEvent retry = events.stream().filter(e -> e.message().startsWith("attempt 1 failed (killed)"))
+                .findFirst().orElseThrow();
+        assertThat(retry.level()).isEqualTo(dev.koder.training.api.EventLevel.WARN);
+        Matcher at = Pattern.compile("retry 1 of 2 in 0.3 s, from its checkpoint at step (\\d+)$").matcher(retry.message());
+        assertThat(at.find()).as(retry.message()).isTrue();
+        long from = Long.parseLong(at.group(1));
+        assertThat(from % 400).isZero();
+        assertThat(from).isGreaterThanOrEqualTo(400);
+        // the second attempt goes on from that checkpoint: its first step is the next one
+        List<Long> steps = events.stream().filter(e -> e.type().equals(JobEvent.TYPE_PROGRESS))
+                .map(e -> ((Number) e.data().get("step")).longValue()).toList();
+        int second = events.indexOf(retry);
+        long firstAfter = events.subList(second, events.size()).stream()
+                .filter(e -> e.type().equals(JobEvent.TYPE_PROGRESS)).map(e -> ((Number) e.data().get("step"))
+                        .longValue()).findFirst().orElseThrow();
+        assertThat(firstAfter).isEqualTo(from + 1);
+        assertThat(steps.get(steps.size() - 1)).isEqualTo(5000L);
+    }
+
+    @Test
+    void retriesStopAtTheJobsLimit_andTheJobFailsSayingHowManyThereWere() throws Exception {
+        Job job = training.jobs().submit(fx.spec(400, Map.of("step_seconds", "0.05"))
+                .resources(Resources.builder().gpus(0).maxRetries(1).build()).build());
+        killTrainer(job.id(), 3);
+        waitFor(training.jobs(), job.id(), j -> j.attempt() == 2 && j.status() == JobStatus.RUNNING, WAIT);
+        killTrainer(job.id(), 1);
+        Job failed = training.jobs().await(job.id(), WAIT);
+        assertThat(failed.status()).isEqualTo(JobStatus.FAILED);
+        assertThat(failed.failure().cause()).isEqualTo(FailureCause.KILLED);
+        assertThat(failed.retries()).isEqualTo(1);
+        assertThat(events(training.jobs(), job.id())).anySatisfy(e -> assertThat(e.message())
+                .startsWith("failed (killed) (after 1 retry): "));
+        // a cause that is not transient is never retried
+        Job bad = training.jobs().await(training.jobs().submit(fx.spec(10, Map.of("fail_at_step", "2",
+                "error_kind", "dataset")).build()).id(), WAIT);
+        assertThat(bad.status()).isEqualTo(JobStatus.FAILED);
+        assertThat(bad.attempt()).isEqualTo(1);
+        assertThat(bad.retries()).isZero();
     }
 
     @Test

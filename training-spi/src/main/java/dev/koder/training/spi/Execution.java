@@ -32,6 +32,14 @@ public interface Execution {
         return Optional.empty();
     }
 
+    /**
+     * @return the processes of the trainer on this host (it and every process it started) that are alive now, for
+     *     tying the kernel's out-of-memory evidence to it; empty by default (a trainer on another host)
+     */
+    default java.util.List<Long> localProcesses() {
+        return java.util.List.of();
+    }
+
     /** @return completes when the trainer has exited */
     CompletableFuture<ExitStatus> onExit();
 }

@@ -21,6 +21,8 @@ public final class JobUpdate {
     private final boolean requestPause;
     private final String runner;
     private final Integer attempt;
+    private final Integer retries;
+    private final Instant notBefore;
     private final JobProgress progress;
     private final String lastCheckpoint;
     private final String output;
@@ -40,6 +42,8 @@ public final class JobUpdate {
         this.requestPause = b.requestPause;
         this.runner = b.runner;
         this.attempt = b.attempt;
+        this.retries = b.retries;
+        this.notBefore = b.notBefore;
         this.progress = b.progress;
         this.lastCheckpoint = b.lastCheckpoint;
         this.output = b.output;
@@ -103,6 +107,8 @@ public final class JobUpdate {
                 .startedAt(startedAt)
                 .finishedAt(finishedAt)
                 .attempt(attempt != null ? attempt : j.attempt())
+                .retries(retries != null ? retries : j.retries())
+                .notBefore(next != JobStatus.QUEUED ? null : notBefore != null ? notBefore : j.notBefore())
                 .progress(progress != null ? progress : j.progress())
                 .lastCheckpoint(lastCheckpoint != null ? lastCheckpoint : j.lastCheckpoint())
                 .output(output != null ? output : j.output())
@@ -136,6 +142,8 @@ public final class JobUpdate {
         private boolean requestPause;
         private String runner;
         private Integer attempt;
+        private Integer retries;
+        private Instant notBefore;
         private JobProgress progress;
         private String lastCheckpoint;
         private String output;
@@ -179,6 +187,21 @@ public final class JobUpdate {
         /** @param attempt attempt number @return this */
         public Builder attempt(int attempt) {
             this.attempt = attempt;
+            return this;
+        }
+
+        /** @param retries automatic retries so far @return this */
+        public Builder retries(int retries) {
+            this.retries = retries;
+            return this;
+        }
+
+        /**
+         * @param notBefore while queued, the time before which the job does not start (a retry's backoff)
+         * @return this
+         */
+        public Builder notBefore(Instant notBefore) {
+            this.notBefore = notBefore;
             return this;
         }
 

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -102,9 +103,8 @@ public abstract class ExecutorCompatibilityKit {
 
         @Test
         void aTrainerThatExits_leavesNoChildBehind() throws Exception {
-            if (!supportsProcessGroups()) {
-                return;
-            }
+            Assumptions.assumeTrue(supportsProcessGroups(), ExecutorCompatibilityKit.this.getClass().getSimpleName()
+                    + ": the executor does not run process groups (supportsProcessGroups() is false)");
             Execution e = executor.start(plan(Map.of(), "orphan", workdir.resolve("pids").toString()));
             long child = waitForPids(workdir.resolve("pids"))[0];
             assertThat(exit(e).success()).isTrue();

@@ -25,6 +25,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -113,9 +114,8 @@ public abstract class JobStoreCompatibilityKit {
 
         @Test
         void reopen_keepsJobsAndEvents() {
-            if (!supportsReopen()) {
-                return;
-            }
+            Assumptions.assumeTrue(supportsReopen(), JobStoreCompatibilityKit.this.getClass().getSimpleName()
+                    + ": the store cannot be reopened (supportsReopen() is false)");
             insert(1, "acme");
             store.update(id(1), JobStatus.QUEUED, JobUpdate.to(JobStatus.RUNNING).build(), List.of(Samples.note("run")));
             store.close();

@@ -30,6 +30,16 @@ final class LocalExecution implements Execution {
     }
 
     @Override
+    public java.util.List<Long> localProcesses() {
+        java.util.List<Long> pids = new java.util.ArrayList<>();
+        if (handle.isAlive()) {
+            pids.add(handle.pid());
+        }
+        handle.descendants().forEach(d -> pids.add(d.pid()));
+        return pids;
+    }
+
+    @Override
     public String ref() {
         return ref;
     }
