@@ -15,8 +15,9 @@ import java.time.Duration;
  * @param quotaMargin how far past its reservation a job may run before it is stopped (0.25: 25% more)
  * @param poolRefresh how often the GPU inventory is read
  * @param retry which failed attempts are retried on their own, how often, after what wait
+ * @param reconcileInterval how often the worker looks for running jobs that no supervisor of its watches
  */
 record Settings(int maxConcurrentJobs, RecoveryPolicy recovery, Duration cancelGrace, Duration shutdownGrace,
         Duration pollInterval, int maxIssues, Duration runtimeMinute, double quotaMargin, Duration poolRefresh,
-        RetryPolicy retry) {
+        RetryPolicy retry, Duration reconcileInterval) {
 }

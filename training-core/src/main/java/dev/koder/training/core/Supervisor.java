@@ -86,6 +86,12 @@ final class Supervisor {
     private boolean timedOut;
     private boolean shuttingDown;
     private boolean reattached;
+    /** Why a recovered job's trainer was not found, for its event. */
+    private String gone = "the service restarted and the trainer was gone";
+    /** Whether how the attempt ended is stored (not only decided). */
+    private volatile boolean settled;
+    /** Whether storing the end failed and is tried again later by this supervisor. */
+    private volatile boolean recordPending;
     private boolean done;
     /** Whether the GPUs went back and waiters were told: once, however often the end is recorded. */
     private boolean released;
@@ -128,8 +134,9 @@ final class Supervisor {
      * given; call {@link #watch()}) or is gone (execution null; call {@link #finish} with an unknown exit).
      */
     static Supervisor recovered(Engine engine, JobRecord running, List<Integer> gpus, Executor executor,
-            Execution execution, Runnable onDone) {
+            Execution execution, Runnable onDone, String gone) {
         Supervisor s = new Supervisor(engine, running, gpus, onDone);
+        s.gone = gone;
         s.executor = executor;
         s.execution = execution;
         s.reattached = true;
@@ -201,12 +208,19 @@ final class Supervisor {
     }
 
     private void launchFailed(JobFailure failure) {
-        Optional<JobRecord> current = engine.store.find(id);
-        if (current.isEmpty()) {
-            end(JobStatus.FAILED, JobUpdate.to(JobStatus.FAILED).failure(failure).clearExecution(), EventLevel.ERROR,
-                    "failed (" + failure.cause().wireName() + "): " + failure.message());
-        } else {
-            retryOrFail(current.get().job(), failure);
+        try {
+            Optional<JobRecord> current = engine.store.find(id);
+            if (current.isEmpty()) {
+                end(JobStatus.FAILED, JobUpdate.to(JobStatus.FAILED).failure(failure).clearExecution(),
+                        EventLevel.ERROR, "failed (" + failure.cause().wireName() + "): " + failure.message());
+            } else {
+                retryOrFail(current.get().job(), failure);
+            }
+        } catch (RuntimeException e) {
+            // the job stays RUNNING with no trainer: the worker's reconciler settles it
+            LOG.error("job {}: could not record that its trainer did not start", id, e);
+            done = true;
+            release();
         }
     }
 
@@ -409,6 +423,7 @@ final class Supervisor {
      * job never stays RUNNING without a trainer, and a cancel asked for meanwhile is acted on.
      */
     private synchronized void record(ExitStatus exit) {
+        recordPending = false;
         try {
             drain();
             if (!charged && engine.ledger != null && spec.resources().gpus() > 0) {
@@ -456,7 +471,7 @@ final class Supervisor {
                         "failed: ran past its max runtime; " + checkpoint);
             } else if (shuttingDown || (reattached && exit.exitCode().isEmpty() && state.errorKind == null)) {
                 outcome = requeueOrFail(shuttingDown ? "the service stopped while the job ran"
-                        : execution == null ? "the service restarted and the trainer was gone"
+                        : execution == null ? gone
                         : "the trainer ended while the service was away");
             } else if (exit.cause() == FailureCause.HOST_RESTART && state.errorKind == null) {
                 outcome = requeueOrFail(exit.reason() == null ? "the trainer's host went away" : exit.reason());
@@ -468,17 +483,28 @@ final class Supervisor {
                 outcome = retryOrFail(current.job(), failure);
             }
             engine.bus.usage(usage(current, outcome));
+            settled = true;
             release();
         } catch (RuntimeException e) {
             long wait = Math.min(60_000, 500L << Math.min(recordTries++, 7));
             LOG.error("job {}: could not record how its trainer ended; trying again in {} ms", id, wait, e);
+            recordPending = true;
             release();
             try {
                 engine.timers.schedule(() -> record(exit), wait, TimeUnit.MILLISECONDS);
             } catch (java.util.concurrent.RejectedExecutionException closing) {
+                recordPending = false;
                 LOG.warn("job {}: the service is closing; its end is settled when a worker starts again", id);
             }
         }
+    }
+
+    /**
+     * @return whether this supervisor still owns the job after giving its GPUs back: its end is not stored yet and
+     *     it will try again (the reconciler leaves such a job alone)
+     */
+    boolean settling() {
+        return !settled && recordPending;
     }
 
     /** Gives the attempt's GPUs back and tells waiters, once. */
@@ -553,6 +579,7 @@ final class Supervisor {
         }
         engine.move(id, JobStatus.RUNNING, update, level, message);
         done = true;
+        settled = true;
         release();
         return to;
     }

@@ -173,7 +173,7 @@ public final class Training implements TrainingService {
                 .chosen();
         Settings settings = new Settings(b.maxConcurrentJobs, b.recovery, b.cancelGrace, b.shutdownGrace,
                 b.pollInterval, b.maxIssues, b.runtimeMinute, b.quotaMargin, b.poolRefresh,
-                b.retry != null ? b.retry : RetryPolicy.of(properties));
+                b.retry != null ? b.retry : RetryPolicy.of(properties), b.reconcileInterval);
         Path jobsDir = home.resolve("jobs");
         BlobStore blobs = new Plugins<>("blob store", "dev.koder.training:training-core", BLOB_PROPERTY,
                 BlobStoreProvider.class, b.blobStores, BlobStore::location, config, b.discover).chosen();
@@ -566,6 +566,7 @@ public final class Training implements TrainingService {
         private final List<JobScheduler> schedulers = new ArrayList<>();
         private double quotaMargin = 0.25;
         private Duration poolRefresh = Duration.ofSeconds(10);
+        private Duration reconcileInterval = Duration.ofSeconds(10);
         private final Map<String, String> properties = new LinkedHashMap<>();
         private Clock clock = Clock.systemUTC();
         private int maxConcurrentJobs = 1;
@@ -668,6 +669,16 @@ public final class Training implements TrainingService {
         /** @param interval how often the GPU inventory is read; default 10 s @return this */
         public Builder poolRefresh(Duration interval) {
             this.poolRefresh = nonNegative("poolRefresh", interval);
+            return this;
+        }
+
+        /**
+         * @param interval how often the worker looks for running jobs no supervisor watches (a trainer whose end
+         *     was never recorded, a cancel never acted on) and settles them; default 10 s
+         * @return this
+         */
+        public Builder reconcileInterval(Duration interval) {
+            this.reconcileInterval = nonNegative("reconcileInterval", interval);
             return this;
         }
 

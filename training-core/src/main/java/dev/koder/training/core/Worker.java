@@ -44,6 +44,9 @@ final class Worker implements AutoCloseable {
     private final Engine engine;
     private final Admission admission;
     private final Map<String, Supervisor> running = new ConcurrentHashMap<>();
+    /** Supervisors that gave their GPUs back but have still to store how their attempt ended. */
+    private final Map<String, Supervisor> settling = new ConcurrentHashMap<>();
+    private Instant lastReconcile = Instant.EPOCH;
     private final Set<String> enqueued = new HashSet<>();
     private final Map<String, String> reasons = new HashMap<>();
     private final Set<String> validating = ConcurrentHashMap.newKeySet();
@@ -115,6 +118,11 @@ final class Worker implements AutoCloseable {
         }
         if (stopping) {
             return;
+        }
+        Instant t = engine.clock.instant();
+        if (!t.isBefore(lastReconcile.plus(engine.settings.reconcileInterval()))) {
+            lastReconcile = t;
+            reconcile();
         }
         // Ids first: only jobs that joined the queue since the last pass are read whole (a pass over a queue of
         // thousands read and parsed every one of them, holding the store while other readers waited).
@@ -189,7 +197,10 @@ final class Worker implements AutoCloseable {
     }
 
     private void done(String jobId) {
-        running.remove(jobId);
+        Supervisor gone = running.remove(jobId);
+        if (gone != null && gone.settling()) {
+            settling.put(jobId, gone);
+        }
         engine.withJobScheduler(s -> {
             s.release(jobId);
             return null;
@@ -241,9 +252,31 @@ final class Worker implements AutoCloseable {
         wake();
     }
 
+    /**
+     * Running jobs that no supervisor of this worker watches (this process is the home's only worker, so nobody
+     * does): a trainer whose end was never stored, a cancel never acted on. Each is taken over as at a restart.
+     */
+    private void reconcile() {
+        settling.values().removeIf(s -> !s.settling());
+        Set<String> orphans = new HashSet<>(engine.store.idsByStatus(EnumSet.of(JobStatus.RUNNING)));
+        orphans.removeAll(running.keySet());
+        orphans.removeAll(settling.keySet());
+        if (!orphans.isEmpty()) {
+            LOG.warn("running jobs that nothing watched: {}; taking them over", orphans);
+            recover(orphans, "no supervisor watched the job (its end was never recorded)");
+        }
+    }
+
     /** Jobs left RUNNING: re-attach to a trainer still alive, else settle them from their events and policy. */
     private void recover() {
+        recover(null, "the service restarted and the trainer was gone");
+    }
+
+    private void recover(Set<String> only, String gone) {
         for (JobRecord r : engine.store.findByStatus(EnumSet.of(JobStatus.RUNNING))) {
+            if (only != null && !only.contains(r.id())) {
+                continue;
+            }
             Executor executor = null;
             Execution alive = null;
             if (r.executor() != null && r.executionRef() != null) {
@@ -256,7 +289,7 @@ final class Worker implements AutoCloseable {
             }
             Placement placement = r.job().placement();
             List<Integer> gpus = placement == null ? List.of() : placement.gpus();
-            Supervisor s = Supervisor.recovered(engine, r, gpus, executor, alive, () -> done(r.id()));
+            Supervisor s = Supervisor.recovered(engine, r, gpus, executor, alive, () -> done(r.id()), gone);
             running.put(r.id(), s);
             if (alive != null) {
                 engine.withJobScheduler(sch -> {
