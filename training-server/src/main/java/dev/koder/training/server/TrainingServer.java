@@ -102,7 +102,8 @@ public final class TrainingServer implements AutoCloseable {
         r.before("/v1/*", auth::authenticate);
         new FilesApi(this, settings.maxUploadBytes()).routes(r, auth);
         new JobsApi(this, settings.gpusPerJob()).routes(r, auth);
-        new NativeApi(this, new Downloads(training.home())).routes(r, auth);
+        new NativeApi(this).routes(r, auth);
+        new RegistryApi(this, new Downloads(training.home())).routes(r, auth);
 
         r.exception(ApiError.class, (e, ctx) -> error(ctx, e));
         r.exception(JobNotFoundException.class, (e, ctx) -> error(ctx, ApiError.notFound("id", e.getMessage())));

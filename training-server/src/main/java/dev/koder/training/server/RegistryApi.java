@@ -1,0 +1,122 @@
+package dev.koder.training.server;
+
+import static dev.koder.training.server.Requests.json;
+
+import dev.koder.training.api.AccessKeys.Principal;
+import dev.koder.training.api.AccessKeys.Role;
+import dev.koder.training.api.Checkpoint;
+import dev.koder.training.api.CheckpointNotFoundException;
+import dev.koder.training.api.CheckpointQuery;
+import dev.koder.training.api.CheckpointStage;
+import dev.koder.training.api.Page;
+import dev.koder.training.core.TenantView;
+import io.javalin.config.RoutesConfig;
+import io.javalin.http.Context;
+import io.javalin.http.HandlerType;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The checkpoint registry over the caller's {@link TenantView}: its checkpoints, their lifecycle (approvers move
+ * them), and their files, downloaded from a copy verified against the registry ({@link Downloads}).
+ */
+final class RegistryApi {
+
+    private final TrainingServer server;
+    private final Downloads downloads;
+
+    RegistryApi(TrainingServer server, Downloads downloads) {
+        this.server = server;
+        this.downloads = downloads;
+    }
+
+    void routes(RoutesConfig r, Auth auth) {
+        auth.route(r, HandlerType.GET, "/v1/native/checkpoints", Role.MEMBER, "the tenant's checkpoints (base_model, "
+                + "stage, job_id, after, limit)", this::listRegistry);
+        auth.route(r, HandlerType.GET, "/v1/native/checkpoints/{id}", Role.MEMBER, "a checkpoint",
+                ctx -> json(ctx, checkpointView(ctx, checkpoint(ctx))));
+        auth.route(r, HandlerType.GET, "/v1/native/checkpoints/{id}/files", Role.MEMBER, "a checkpoint's files",
+                ctx -> {
+                    Checkpoint c = checkpoint(ctx);
+                    json(ctx, Map.of("id", c.id(), "files", c.files()));
+                });
+        auth.route(r, HandlerType.GET, "/v1/native/checkpoints/{id}/files/<path>", Role.MEMBER, "one file of a "
+                + "checkpoint, verified, with its SHA-256 (Range supported)", this::download);
+        auth.route(r, HandlerType.POST, "/v1/native/checkpoints/{id}/approve", Role.APPROVER, "approve a draft",
+                ctx -> transition(ctx, true));
+        auth.route(r, HandlerType.POST, "/v1/native/checkpoints/{id}/deprecate", Role.APPROVER, "deprecate a "
+                + "checkpoint", ctx -> transition(ctx, false));
+    }
+
+    private TenantView tenant(Context ctx) {
+        return server.tenant(ctx);
+    }
+
+    @SuppressWarnings("unchecked")
+    private Map<String, Object> checkpointView(Context ctx, Checkpoint c) {
+        TenantView t = tenant(ctx);
+        Map<String, Object> tree = ServerJson.MAPPER.convertValue(c, Map.class);
+        tree.put("base_model", t.publicModel(c.baseModel()));
+        if (tree.get("lineage") instanceof Map<?, ?> lineage && lineage.get("datasets") instanceof Map<?, ?> d) {
+            Map<String, Object> byId = new LinkedHashMap<>();
+            d.forEach((k, v) -> byId.put(OpenAiJobs.fileId(String.valueOf(k)), v));
+            ((Map<String, Object>) lineage).put("datasets", byId);
+        }
+        tree.remove("blob_store");
+        return (Map<String, Object>) server.redactor(t).tree(tree);
+    }
+
+    private void listRegistry(Context ctx) {
+        CheckpointQuery.Builder q = CheckpointQuery.builder().baseModel(ctx.queryParam("base_model"))
+                .jobId(ctx.queryParam("job_id")).after(Requests.after(ctx, "ckpt-")).limit(Requests.limit(ctx, 100,
+                        1000));
+        String stage = ctx.queryParam("stage");
+        if (stage != null) {
+            try {
+                q.stage(dev.koder.training.api.WireName.parse(CheckpointStage.class, stage));
+            } catch (IllegalArgumentException e) {
+                throw ApiError.badRequest("stage", "stage must be draft, approved or deprecated, got '"
+                        + stage.replaceAll("\\p{Cntrl}", "?") + "'");
+            }
+        }
+        Page<Checkpoint> page = tenant(ctx).checkpoints().list(q.build());
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("items", page.items().stream().map(c -> checkpointView(ctx, c)).toList());
+        out.put("next_cursor", page.nextCursor());
+        json(ctx, out);
+    }
+
+    private Checkpoint checkpoint(Context ctx) {
+        String id = ctx.pathParam("id");
+        try {
+            return tenant(ctx).checkpoints().get(id);
+        } catch (CheckpointNotFoundException e) {
+            throw ApiError.notFound("checkpoint_id", "No checkpoint found with id " + id);
+        }
+    }
+
+    private void download(Context ctx) throws IOException {
+        Checkpoint c = checkpoint(ctx);
+        String path = ctx.pathParam("path");
+        Checkpoint.File f = c.files().stream().filter(x -> x.path().equals(path)).findFirst().orElseThrow(() ->
+                ApiError.notFound("path", "Checkpoint " + c.id() + " has no file " + path));
+        Path copy = downloads.verifiedCopy(tenant(ctx).checkpoints(), c).resolve(f.path());
+        Downloads.send(ctx, copy, f.size(), f.sha256(), "application/octet-stream");
+    }
+
+    private void transition(Context ctx, boolean approve) {
+        Principal p = Auth.principal(ctx);
+        Checkpoint c = checkpoint(ctx);
+        JsonNode body = Requests.body(ctx);
+        String reason = body.path("reason").asString(null);
+        if (reason == null || reason.isBlank()) {
+            throw ApiError.badRequest("reason", "Missing required parameter: 'reason'");
+        }
+        Checkpoint moved = approve ? tenant(ctx).checkpoints().approve(c.id(), p.name(), reason)
+                : tenant(ctx).checkpoints().deprecate(c.id(), p.name(), reason);
+        json(ctx, checkpointView(ctx, moved));
+    }
+}
