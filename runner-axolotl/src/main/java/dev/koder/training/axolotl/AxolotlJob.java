@@ -96,6 +96,7 @@ public final class AxolotlJob {
     public static void copyPlugin(Path dir) throws IOException {
         copy(AxolotlRunner.class, AxolotlRunner.PLUGIN_SCRIPT, dir);
         copy(dev.koder.training.python.PythonTrainer.class, dev.koder.training.python.PythonTrainer.EVENTS_MODULE, dir);
+        copy(dev.koder.training.api.FailureCause.class, dev.koder.training.python.PythonTrainer.CAUSE_TABLE, dir);
     }
 
     private static void copy(Class<?> anchor, String resource, Path dir) throws IOException {

@@ -50,6 +50,8 @@ public final class PythonTrainer {
     public static final String PIP_ARGS_PROPERTY = "training.python.pip-args";
     /** The events module every trainer imports. */
     public static final String EVENTS_MODULE = "training_events.py";
+    /** The failure cause table (training-api), which the events module reads beside itself. */
+    public static final String CAUSE_TABLE = "failure-causes.json";
     /** The data module trainers built on Hugging Face trainers import (reading, encoding, trainer arguments). */
     public static final String DATA_MODULE = "training_data.py";
 
@@ -80,6 +82,7 @@ public final class PythonTrainer {
         this.config = config;
         List<Script> all = new ArrayList<>(scripts);
         all.add(new Script(PythonTrainer.class, EVENTS_MODULE));
+        all.add(new Script(dev.koder.training.api.FailureCause.class, CAUSE_TABLE));
         all.add(new Script(PythonTrainer.class, DATA_MODULE));
         this.scripts = List.copyOf(all);
     }

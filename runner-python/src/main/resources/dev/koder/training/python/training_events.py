@@ -29,6 +29,20 @@ import traceback
 
 VERSION = 1
 
+# The failure cause table the service reads too (training-api's failure-causes.json, staged beside this module):
+# the error kinds a trainer may report, and the codes it exits with.
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "failure-causes.json"), encoding="utf-8") as _f:
+    _CAUSES = json.load(_f)
+KINDS = frozenset(_CAUSES["trainer_kinds"])
+EXIT_CODES = dict(_CAUSES["exit_codes"])
+
+
+def error_kind(name):
+    """An error kind of the cause table; a name that is not in it is a bug of this module."""
+    if name not in KINDS:
+        raise AssertionError("error kind %r is not in failure-causes.json" % name)
+    return name
+
 
 class DatasetError(Exception):
     """The data cannot be used as it is; reported with kind "dataset"."""
@@ -87,7 +101,7 @@ def _plain(value):
 class StopSignal:
     """SIGTERM asks the trainer to save a checkpoint and stop; a second SIGTERM (or SIGINT) exits at once."""
 
-    EXIT_STOPPED = 143
+    EXIT_STOPPED = EXIT_CODES["stopped"]
 
     def __init__(self, events):
         self.events = events
@@ -152,8 +166,8 @@ class TrainingEvents(_trainer_callback_base()):
         if not math.isfinite(loss):
             self.nan_loss = loss
             control.should_training_stop = True
-            self.events.emit("error", kind="nan_loss", message="the training loss became %s at step %d; lower "
-                             "the learning rate or check the data" % (loss, state.global_step))
+            self.events.emit("error", kind=error_kind("nan_loss"), message="the training loss became %s at step %d; "
+                             "lower the learning rate or check the data" % (loss, state.global_step))
             return
         now = time.time()
         tokens = getattr(state, "num_input_tokens_seen", 0) or self._tokens
@@ -269,16 +283,16 @@ def classify(error):
     name = type(error).__name__
     text = str(error)
     if isinstance(error, DatasetError):
-        return "dataset"
+        return error_kind("dataset")
     if isinstance(error, ConfigError):
-        return "config"
+        return error_kind("config")
     if name == "OutOfMemoryError" or "CUDA out of memory" in text:
-        return "out_of_memory"
+        return error_kind("out_of_memory")
     if isinstance(error, ImportError):
-        return "dependency"
+        return error_kind("dependency")
     if "CUDA" in text or "cuDNN" in text or "NCCL" in text:
-        return "cuda"
-    return "unknown"
+        return error_kind("cuda")
+    return error_kind("unknown")
 
 
 _PEER_LOST = ("Connection reset by peer", "Connection closed by peer", "remote process exited",
@@ -313,11 +327,11 @@ def run_main(events, main):
         traceback.print_exc()
         sys.stderr.flush()
         message = "%s: %s" % (type(error).__name__, error)
-        kind = classify(error)
+        reported = classify(error)
         if world_size() > 1 and any(p in message for p in _PEER_LOST):
-            kind, message = "peer_lost", "rank %d lost another rank of the job: %s" % (rank(), message)
-        events.emit("error", kind=kind, message=message[:2000])
-        sys.exit(1)
+            reported, message = error_kind("peer_lost"), "rank %d lost another rank of the job: %s" % (rank(), message)
+        events.emit("error", kind=reported, message=message[:2000])
+        sys.exit(EXIT_CODES["error"])
 
 
 def run_trainer(main):

@@ -7,6 +7,8 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
 
 /**
  * The shared Python events module (runner-python's training_events.py) with the real transformers
@@ -22,7 +24,7 @@ class TrainingEventsModuleTest {
         TinyWorld w = TinyWorld.get();
         Path events = dir.resolve("events.jsonl");
         TinyWorld.Ran ran = w.python(dir, List.of(
-                "import os, signal, sys, types",
+                "import json, os, signal, sys, types",
                 "from training_events import *",
                 "events = EventWriter(sys.argv[1])",
                 "stop = StopSignal.install(events)",
@@ -47,6 +49,7 @@ class TrainingEventsModuleTest {
                 "assert classify(DatasetError('x')) == 'dataset'",
                 "assert classify(RuntimeError('CUDA out of memory. Tried to allocate')) == 'out_of_memory'",
                 "assert classify(RuntimeError('CUDA error: device-side assert')) == 'cuda'",
+                "print('TABLE', json.dumps({'kinds': sorted(KINDS), 'exit_codes': EXIT_CODES}, sort_keys=True))",
                 "run_main(events, lambda: (_ for _ in ()).throw(ConfigError('bad setting')))"), events.toString());
         assertThat(ran.code()).as(ran.output()).isEqualTo(1);
         List<String> lines = Files.readAllLines(events).stream().map(l -> l.replace(" ", "")).toList();
@@ -60,6 +63,23 @@ class TrainingEventsModuleTest {
         assertThat(lines.get(5)).contains("\"type\":\"error\"").contains("\"kind\":\"config\"")
                 .contains("ConfigError:badsetting");
         assertThat(ran.output()).contains("stop requested (signal 15)").contains("Traceback");
+        // the kinds and exit codes the module uses are those of the one cause table the service reads
+        JsonNode table;
+        try (var in = dev.koder.training.api.FailureCause.class.getResourceAsStream("failure-causes.json")) {
+            table = new ObjectMapper().readTree(in);
+        }
+        List<String> kinds = new java.util.ArrayList<>();
+        for (String k : table.get("trainer_kinds").propertyNames()) {
+            kinds.add(k);
+        }
+        java.util.Collections.sort(kinds);
+        String said = ran.output().lines().filter(l -> l.startsWith("TABLE ")).findFirst().orElseThrow();
+        JsonNode fromPython = new ObjectMapper().readTree(said.substring("TABLE ".length()));
+        List<String> pythonKinds = new java.util.ArrayList<>();
+        fromPython.get("kinds").forEach(k -> pythonKinds.add(k.asString()));
+        assertThat(pythonKinds).isEqualTo(kinds);
+        assertThat(fromPython.get("exit_codes")).isEqualTo(table.get("exit_codes"));
+        assertThat(ran.code()).isEqualTo(table.at("/exit_codes/error").asInt());
     }
 
     @Test

@@ -67,6 +67,7 @@ class CliTest {
                 .contains("output_dir: ./output").contains("training_axolotl.TrainingEventsPlugin");
         assertThat(out.resolve("training_axolotl.py")).exists();
         assertThat(out.resolve("training_events.py")).exists();
+        assertThat(out.resolve("failure-causes.json")).as("the cause table the events module reads").exists();
         assertThat(Files.readAllLines(out.resolve("data/train.jsonl"))).hasSize(Files.readAllLines(
                 EXAMPLES.resolve("data/shout-train.jsonl")).size());
         Result cpu = run("axolotl-config", EXAMPLES.resolve("specs/sft-lora.json").toString(), "--out",

@@ -72,22 +72,6 @@ final class FailureClassifier {
     }
 
     static FailureCause fromKind(String kind) {
-        switch (kind) {
-            case "out_of_memory":
-                return FailureCause.OUT_OF_MEMORY;
-            case "cuda":
-                return FailureCause.CUDA;
-            case "dataset":
-                return FailureCause.DATASET;
-            case "config":
-                return FailureCause.CONFIG;
-            case "dependency":
-                return FailureCause.MISSING_DEPENDENCY;
-            case "nan_loss":
-            case "nan":
-                return FailureCause.NAN_LOSS;
-            default:
-                return FailureCause.UNKNOWN;
-        }
+        return CauseTable.get().ofKind(kind);
     }
 }

@@ -12,9 +12,10 @@ import java.util.Set;
 
 /**
  * Which failed attempts the service retries on its own, from the job's last checkpoint, and how often. The
- * defaults: 2 retries, after 30 s and then 60 s, for a trainer killed by a signal with no out-of-memory evidence
- * ({@code killed}) and a launch fault ({@code launch_failed}). Invalid data, a trainer error about its input or
- * configuration, NaN loss, a timeout or a spent quota are never transient. Set per home in
+ * defaults: 2 retries, after 30 s and then 60 s, for the causes the cause table ({@code failure-causes.json})
+ * marks {@code default}: a trainer killed by a signal with no out-of-memory evidence ({@code killed}) and a
+ * launch fault ({@code launch_failed}). The ones it marks {@code never} (invalid data, a trainer error about its
+ * input or configuration, NaN loss, a timeout, a spent quota) cannot be retried. Set per home in
  * {@code training.properties} ({@value #MAX_PROPERTY}, {@value #BACKOFF_PROPERTY}, {@value #CAUSES_PROPERTY}),
  * and per job by {@code resources.max_retries}.
  *
@@ -30,14 +31,11 @@ public record RetryPolicy(int maxRetries, Duration backoff, Set<FailureCause> tr
     public static final String BACKOFF_PROPERTY = "training.retry.backoff";
     /** Home property: the causes retried, by wire name, comma-separated. */
     public static final String CAUSES_PROPERTY = "training.retry.causes";
-    /** Causes that can never be retried: the same input would fail the same way. */
-    static final Set<FailureCause> NEVER = Collections.unmodifiableSet(EnumSet.of(FailureCause.INVALID_DATASET,
-            FailureCause.INVALID_MODEL, FailureCause.DATASET, FailureCause.CONFIG, FailureCause.NAN_LOSS,
-            FailureCause.TIMEOUT, FailureCause.QUOTA_EXCEEDED, FailureCause.PLUGIN_MISSING,
-            FailureCause.MISSING_DEPENDENCY));
-    /** The default policy. */
+    /** Causes that can never be retried (the cause table's {@code never}): the same input would fail the same way. */
+    static final Set<FailureCause> NEVER = Collections.unmodifiableSet(CauseTable.get().causes(CauseTable.Retry.NEVER));
+    /** The default policy: the cause table's {@code default} causes. */
     public static final RetryPolicy DEFAULT = new RetryPolicy(2, Duration.ofSeconds(30),
-            EnumSet.of(FailureCause.KILLED, FailureCause.LAUNCH_FAILED));
+            CauseTable.get().causes(CauseTable.Retry.DEFAULT));
 
     /** Checks the values and copies the set. */
     public RetryPolicy {

@@ -1,0 +1,47 @@
+package dev.koder.training.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.koder.training.api.FailureCause;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** The one table of failure causes, as the service reads it (the Python side: TrainingEventsModuleTest). */
+class CauseTableTest {
+
+    @Test
+    void everyCauseHasARow_aDescriptionAndARetryRule() {
+        CauseTable t = CauseTable.get();
+        for (FailureCause c : FailureCause.values()) {
+            assertThat(t.description(c)).as(c.wireName()).isNotBlank();
+            assertThat(t.retry(c)).as(c.wireName()).isNotNull();
+        }
+        assertThat(t.causes(CauseTable.Retry.DEFAULT)).containsExactlyInAnyOrder(FailureCause.KILLED,
+                FailureCause.LAUNCH_FAILED);
+        assertThat(t.causes(CauseTable.Retry.NEVER)).contains(FailureCause.INVALID_DATASET, FailureCause.DATASET,
+                FailureCause.CONFIG, FailureCause.NAN_LOSS, FailureCause.TIMEOUT, FailureCause.QUOTA_EXCEEDED);
+        assertThat(t.exitCodes()).containsEntry("error", 1).containsEntry("stopped", 143);
+    }
+
+    @Test
+    void trainerKinds_becomeTheirCauses_andAnUnknownKindIsUnknown() {
+        assertThat(FailureClassifier.fromKind("out_of_memory")).isEqualTo(FailureCause.OUT_OF_MEMORY);
+        assertThat(FailureClassifier.fromKind("dependency")).isEqualTo(FailureCause.MISSING_DEPENDENCY);
+        assertThat(FailureClassifier.fromKind("nan")).isEqualTo(FailureCause.NAN_LOSS);
+        assertThat(FailureClassifier.fromKind("peer_lost")).as("no cause of its own").isEqualTo(FailureCause.UNKNOWN);
+        assertThat(FailureClassifier.fromKind("made_up")).isEqualTo(FailureCause.UNKNOWN);
+        assertThat(CauseTable.get().kinds()).contains("dataset", "config", "cuda", "unknown", "peer_lost");
+    }
+
+    @Test
+    void theRetryPolicy_takesItsDefaultsFromTheTable_andRefusesCausesItSaysNever() {
+        assertThat(RetryPolicy.DEFAULT.transientCauses()).isEqualTo(CauseTable.get().causes(CauseTable.Retry.DEFAULT));
+        assertThat(new RetryPolicy(1, Duration.ZERO, Set.of(FailureCause.CUDA)).transientCauses())
+                .containsExactly(FailureCause.CUDA);
+        assertThatThrownBy(() -> new RetryPolicy(1, Duration.ZERO, EnumSet.of(FailureCause.NAN_LOSS)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("nan_loss cannot be retried");
+    }
+}
