@@ -260,10 +260,14 @@ final class Supervisor {
             return;
         }
         try {
-            trainerProcesses.addAll(execution.localProcesses());
             drain();
             recordAllocation();
-            if (++polls % 20 == 0) {
+            ++polls;
+            // the trainer's processes are listed by a walk of the host's process table: every 8th poll, not each
+            if (polls % 8 == 1) {
+                trainerProcesses.addAll(execution.localProcesses());
+            }
+            if (polls % 20 == 0) {
                 checkQuota();
             }
             JobRecord current = engine.store.find(id).orElse(null);
