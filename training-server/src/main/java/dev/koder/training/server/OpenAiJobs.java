@@ -462,6 +462,9 @@ final class OpenAiJobs {
         o.put("filename", f.filename());
         o.put("purpose", f.purpose());
         o.put("status", "processed");
+        // what the upload's check found (OpenAI leaves it null; it is where a client looks for why)
+        o.put("status_details", f.format() == null ? "results of a job: " + f.examples() + " rows"
+                : "every example valid: " + f.examples() + " examples in the " + f.format().wireName() + " format");
         o.put("format", f.format() == null ? "csv" : f.format().wireName());
         o.put("examples", f.examples());
         o.put("sha256", f.sha256());

@@ -65,6 +65,8 @@ class OpenAiCompatibilityTest {
             assertThat(file.get("object").asString()).isEqualTo("file");
             assertThat(file.get("purpose").asString()).isEqualTo("fine-tune");
             assertThat(file.get("bytes").asLong()).isEqualTo(Files.size(DATA.resolve("shout-train.jsonl")));
+            assertThat(file.get("status_details").asString()).isEqualTo("every example valid: "
+                    + Files.readAllLines(DATA.resolve("shout-train.jsonl")).size() + " examples in the chat format");
             assertThat(texts(r.get("files_listed"))).contains(file.get("id").asString());
             assertThat(assertError(r.get("bad_file"), "BadRequestError", 400).get("message").asString())
                     .startsWith("line 2: ");
