@@ -63,16 +63,37 @@ final class SlurmClient {
         }
         for (JsonNode j : r.path("jobs")) {
             if (j.path("job_id").asLong() == id) {
-                List<String> gres = new ArrayList<>();
-                j.path("gres_detail").forEach(g -> gres.add(g.asString()));
-                String state = j.path("job_state").asString("UNKNOWN");
-                Integer code = state.equals("PENDING") || state.equals("RUNNING") || !j.has("exit_code") ? null
-                        : j.path("exit_code").asInt();
-                String node = j.path("nodes").asString("");
-                return Optional.of(new SlurmJob(id, state, code, node.isEmpty() ? null : node, SlurmJob.indexes(gres)));
+                return Optional.of(parse(j));
             }
         }
         return Optional.empty();
+    }
+
+    /**
+     * @param comment the comment a job was submitted with
+     * @return the jobs Slurm still knows with exactly that comment, newest first
+     */
+    List<SlurmJob> jobsWithComment(String comment) throws IOException {
+        JsonNode r = send("GET", "/jobs", null);
+        List<SlurmJob> out = new ArrayList<>();
+        for (JsonNode j : r.path("jobs")) {
+            if (comment.equals(j.path("comment").asString(""))) {
+                out.add(parse(j));
+            }
+        }
+        out.sort(java.util.Comparator.comparingLong(SlurmJob::id).reversed());
+        return out;
+    }
+
+    private static SlurmJob parse(JsonNode j) {
+        List<String> gres = new ArrayList<>();
+        j.path("gres_detail").forEach(g -> gres.add(g.asString()));
+        String state = j.path("job_state").asString("UNKNOWN");
+        Integer code = state.equals("PENDING") || state.equals("RUNNING") || !j.has("exit_code") ? null
+                : j.path("exit_code").asInt();
+        String node = j.path("nodes").asString("");
+        return new SlurmJob(j.path("job_id").asLong(), state, code, node.isEmpty() ? null : node,
+                SlurmJob.indexes(gres));
     }
 
     /** Cancels a job as scancel does: SIGTERM, then SIGKILL after the cluster's KillWait. */

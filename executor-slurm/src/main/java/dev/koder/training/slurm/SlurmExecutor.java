@@ -1,5 +1,6 @@
 package dev.koder.training.slurm;
 
+import dev.koder.training.spi.Backoff;
 import dev.koder.training.spi.Execution;
 import dev.koder.training.spi.Executor;
 import dev.koder.training.spi.LaunchPlan;
@@ -7,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -28,6 +30,11 @@ import org.slf4j.LoggerFactory;
  * instead of launching it twice. Cancel is Slurm's: SIGTERM to the trainer, which saves a checkpoint, then SIGKILL
  * after the cluster's {@code KillWait}.
  *
+ * <p>A plan's launch token goes into the job's comment ({@value #COMMENT_PREFIX}{@code <token>}). When slurmrestd
+ * does not answer a submit (it may have queued the job all the same), the executor asks Slurm for a job with that
+ * comment, a few times ({@link #LOST_ANSWER}), before it reports the start failed; a restarted service asks the same
+ * through {@link #find}. A job is never submitted twice for one token.
+ *
  * <p>The service's home must be on a filesystem every node mounts: the batch script checks the job folder is there
  * and fails with that sentence when it is not.
  */
@@ -35,6 +42,11 @@ public final class SlurmExecutor implements Executor {
 
     private static final Logger LOG = LoggerFactory.getLogger(SlurmExecutor.class);
     static final String REF_PREFIX = "slurm:";
+    /** What a job's comment starts with, before its launch token. */
+    static final String COMMENT_PREFIX = "training-launch:";
+    /** Looking for a job by its token after a submit went unanswered: 3 looks, 1 s, 2 s and 4 s apart. */
+    static final Backoff LOST_ANSWER = new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(4));
+    private static final int LOST_ANSWER_LOOKS = 3;
     /** The batch script's exit code when the job folder is not on the node. */
     static final int NO_SHARED_HOME = 97;
     private static final Set<String> LOCAL_FILESYSTEMS = Set.of("ext2", "ext3", "ext4", "xfs", "btrfs", "tmpfs",
@@ -78,11 +90,64 @@ public final class SlurmExecutor implements Executor {
     public Execution start(LaunchPlan plan) throws IOException {
         Files.createDirectories(plan.stdout().toAbsolutePath().getParent());
         Files.createDirectories(plan.stderr().toAbsolutePath().getParent());
-        long id = client.submit(script(plan), job(plan));
+        long id;
+        try {
+            id = client.submit(script(plan), job(plan));
+        } catch (SlurmException e) {
+            if (e.status() >= 0 || plan.launchToken() == null) {
+                throw e; // refused: nothing was queued
+            }
+            id = afterLostAnswer(plan.launchToken(), e);
+        }
         SlurmExecution e = new SlurmExecution(this, id, plan.gpuCount());
         live.add(e);
         LOG.debug("submitted {} as Slurm job {}", plan.command(), id);
         return e;
+    }
+
+    /**
+     * A submit went unanswered: slurmrestd may have queued the job all the same. Asks Slurm for it by its token
+     * before reporting the start failed.
+     */
+    private long afterLostAnswer(String token, SlurmException lost) throws IOException {
+        LOG.warn("slurmrestd did not answer the submit of launch {}; asking Slurm whether it queued it: {}", token,
+                lost.getMessage());
+        for (int look = 0; look < LOST_ANSWER_LOOKS; look++) {
+            try {
+                List<SlurmJob> found = client.jobsWithComment(COMMENT_PREFIX + token);
+                if (!found.isEmpty()) {
+                    LOG.info("launch {} was queued as Slurm job {} although its answer was lost", token,
+                            found.get(0).id());
+                    return found.get(0).id();
+                }
+            } catch (IOException e) {
+                LOG.warn("cannot ask Slurm for launch {} yet: {}", token, e.getMessage());
+            }
+            try {
+                LOST_ANSWER.sleep(look);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        throw new SlurmException("slurmrestd did not answer the submit, and Slurm shows no job with launch token "
+                + token + " after " + LOST_ANSWER_LOOKS + " looks: " + lost.getMessage(), lost);
+    }
+
+    @Override
+    public Optional<Execution> find(String launchToken, Path workdir) throws IOException {
+        if (launchToken == null) {
+            return Optional.empty();
+        }
+        for (SlurmJob job : client.jobsWithComment(COMMENT_PREFIX + launchToken)) {
+            if (job.active()) {
+                SlurmExecution e = new SlurmExecution(this, job.id(), -1);
+                e.seen(job);
+                live.add(e);
+                return Optional.of(e);
+            }
+        }
+        return Optional.empty();
     }
 
     /**
@@ -132,6 +197,9 @@ public final class SlurmExecutor implements Executor {
         }
         Map<String, Object> job = new LinkedHashMap<>();
         job.put("name", "training-" + plan.workdir().getFileName());
+        if (plan.launchToken() != null) {
+            job.put("comment", COMMENT_PREFIX + plan.launchToken());
+        }
         if (settings.partition() != null) {
             job.put("partition", settings.partition());
         }
@@ -232,7 +300,7 @@ public final class SlurmExecutor implements Executor {
     public void close() {
         List<SlurmExecution> running = List.copyOf(live).stream().filter(SlurmExecution::isAlive).toList();
         running.forEach(SlurmExecution::kill);
-        long deadline = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (running.stream().anyMatch(e -> !e.onExit().isDone()) && System.nanoTime() < deadline) {
             try {
                 Thread.sleep(settings.poll().toMillis());

@@ -49,7 +49,7 @@ class SlurmJobTest {
     void theBatchScript_quotesEveryWord_checksTheSharedHome_andKillsWhatTheTrainerLeft() {
         LaunchPlan plan = new LaunchPlan(List.of("/venv/bin/python", "/jobs/it's/train.py", "$(rm -rf /)"), Map.of(),
                 Path.of("/jobs/it's"), Path.of("/jobs/o"), Path.of("/jobs/e"), new JobScheduler.Allocation("n1",
-                        List.of(0, 1)));
+                        List.of(0, 1)), null);
         String script = SlurmExecutor.script(plan);
         assertThat(script).contains("setsid '/venv/bin/python' '/jobs/it'\\''s/train.py' '$(rm -rf /)' &")
                 .contains("if [ ! -d '/jobs/it'\\''s' ]; then").contains("exit 97").contains("kill -KILL -\"$trainer\"");
@@ -64,14 +64,14 @@ class SlurmJobTest {
         try {
             Map<String, Object> gpu = executor.job(new LaunchPlan(List.of("python"), Map.of("CUDA_VISIBLE_DEVICES", "0,1",
                     "A", "b"), Path.of("/jobs/j1"), Path.of("/jobs/j1/o"), Path.of("/jobs/j1/e"),
-                    new JobScheduler.Allocation("n1", List.of(0, 1))));
+                    new JobScheduler.Allocation("n1", List.of(0, 1)), "job-1-abc"));
             assertThat(gpu).containsEntry("nodelist", "n1").containsEntry("gres", "gpu:2")
                     .containsEntry("cpus_per_task", 16).containsEntry("partition", "gpu")
-                    .containsEntry("name", "training-j1");
+                    .containsEntry("name", "training-j1").containsEntry("comment", "training-launch:job-1-abc");
             assertThat(env(gpu)).containsEntry("A", "b").doesNotContainKey("CUDA_VISIBLE_DEVICES");
             Map<String, Object> cpu = executor.job(new LaunchPlan(List.of("python"), Map.of("CUDA_VISIBLE_DEVICES", ""),
                     Path.of("/jobs/j2"), Path.of("/jobs/j2/o"), Path.of("/jobs/j2/e")));
-            assertThat(cpu).doesNotContainKeys("nodelist", "gres").containsEntry("cpus_per_task", 1);
+            assertThat(cpu).doesNotContainKeys("nodelist", "gres", "comment").containsEntry("cpus_per_task", 1);
             assertThat(env(cpu)).containsEntry("CUDA_VISIBLE_DEVICES", "");
         } finally {
             executor.close();

@@ -11,6 +11,8 @@ import dev.koder.training.api.Placement;
 import dev.koder.training.api.PluginNotFoundException;
 import dev.koder.training.api.TrainerFailedException;
 import dev.koder.training.core.internal.Json;
+import dev.koder.training.spi.AttemptPhase;
+import dev.koder.training.spi.Backoff;
 import dev.koder.training.spi.Execution;
 import dev.koder.training.spi.Executor;
 import dev.koder.training.spi.ExitStatus;
@@ -48,11 +50,16 @@ import org.slf4j.LoggerFactory;
 /**
  * Owns one attempt of one running job: prepares and starts its trainer, turns its events into job events,
  * acts on cancellation and timeouts (SIGTERM, then SIGKILL after the grace period), and when the trainer
- * exits decides how the attempt ended. Every decision is written to the store before it is acted on.
+ * exits decides how the attempt ended ({@link AttemptEnd#decide}). The attempt moves through the phases of
+ * {@link AttemptPhase}, each stored before the step it leads to: PLANNED (claimed), LAUNCHING (a launch token
+ * stored, then the executor asked to start a trainer with it), RUNNING (the execution's reference stored),
+ * FINISHING (the trainer ended; its usage charged, its output registered, its end stored), ENDED.
  */
 final class Supervisor {
 
     private static final Logger LOG = LoggerFactory.getLogger(Supervisor.class);
+    /** Storing an attempt's end again after the store refused it: from 0.5 s, doubling, up to a minute apart. */
+    static final Backoff RECORD_RETRY = new Backoff(Duration.ofMillis(500), Duration.ofMinutes(1));
     static final int STDERR_TAIL_LINES = 30;
     static final int STDERR_READ_LINES = 300;
     /**
@@ -77,22 +84,30 @@ final class Supervisor {
     private long offset;
     private int attempt;
     private Path stderr;
+    /** Where the attempt stands; FINISHING and ENDED mean this supervisor is done with the trainer. */
+    private AttemptPhase phase;
+    private String launchToken;
+    /** When the attempt's launch began, as stored: its GPU-hours count from then. */
     private Instant attemptStart;
+    /** When this attempt last wrote a checkpoint: a retry repeats what came after, which is not charged. */
+    private Instant checkpointAt;
     private KernelOom.Mark oomMark;
     /** The trainer's processes on this host, as seen while it ran: what the kernel's OOM evidence must name. */
     private final java.util.Set<Long> trainerProcesses = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private int cancelsActedOn;
     private boolean pauseActedOn;
-    private boolean timedOut;
-    private boolean shuttingDown;
-    private boolean reattached;
+    /** The first stop the service sent the trainer itself, or null. */
+    private AttemptEnd.StopReason stop;
+    /** Whether this supervisor took the job over (a restart, the reconciler) rather than launching it. */
+    private boolean recovered;
+    /** Whether no trainer was ever started for the attempt. */
+    private boolean neverStarted;
     /** Why a recovered job's trainer was not found, for its event. */
     private String gone = "the service restarted and the trainer was gone";
     /** Whether how the attempt ended is stored (not only decided). */
     private volatile boolean settled;
     /** Whether storing the end failed and is tried again later by this supervisor. */
     private volatile boolean recordPending;
-    private boolean done;
     /** Whether the GPUs went back and waiters were told: once, however often the end is recorded. */
     private boolean released;
     private boolean charged;
@@ -102,7 +117,6 @@ final class Supervisor {
     private final String node;
     private JobScheduler.Allocation reported;
     private String preemptedFor;
-    private boolean overQuota;
     private int polls;
     private ScheduledFuture<?> poller;
     private ScheduledFuture<?> killTimer;
@@ -122,6 +136,9 @@ final class Supervisor {
         this.offset = record.eventsOffset();
         this.attempt = record.job().attempt();
         this.cancelsActedOn = 0;
+        this.phase = record.phase() == null ? AttemptPhase.PLANNED : record.phase();
+        this.launchToken = record.launchToken();
+        this.attemptStart = record.launchedAt();
     }
 
     /** A supervisor for a job just claimed (now RUNNING, no trainer yet) on the given GPUs. */
@@ -132,19 +149,32 @@ final class Supervisor {
     /**
      * A supervisor for a job that was RUNNING when the service started: its trainer kept running (execution
      * given; call {@link #watch()}) or is gone (execution null; call {@link #finish} with an unknown exit).
+     *
+     * @param neverStarted whether no trainer was ever started for its attempt (it was PLANNED, or LAUNCHING and
+     *     the executor knows no trainer by its token)
      */
     static Supervisor recovered(Engine engine, JobRecord running, List<Integer> gpus, Executor executor,
-            Execution execution, Runnable onDone, String gone) {
+            Execution execution, Runnable onDone, String gone, boolean neverStarted) {
         Supervisor s = new Supervisor(engine, running, gpus, onDone);
         s.gone = gone;
         s.executor = executor;
         s.execution = execution;
-        s.reattached = true;
+        s.recovered = true;
+        s.neverStarted = neverStarted;
         s.stderr = logFile(s.workdir, s.attempt, "stderr");
-        s.attemptStart = engine.clock.instant();
+        if (s.attemptStart == null && !neverStarted) {
+            s.attemptStart = engine.clock.instant(); // stored before launches had a time: from now
+        }
         s.oomMark = execution == null ? null : KernelOom.mark();
-        s.cancelsActedOn = 0;
+        if (execution != null) {
+            s.trainerProcesses.addAll(execution.localProcesses());
+        }
         return s;
+    }
+
+    /** Whether the supervisor is done with its trainer: the attempt is finishing or ended. */
+    private boolean over() {
+        return phase == AttemptPhase.FINISHING || phase == AttemptPhase.ENDED;
     }
 
     String jobId() {
@@ -180,17 +210,26 @@ final class Supervisor {
             if (!plan.stderr().equals(stderr)) {
                 stderr = plan.stderr();
             }
-            oomMark = KernelOom.mark();
-            execution = executor.start(plan);
-            trainerProcesses.addAll(execution.localProcesses());
+            // The launch record, stored before anything is started: a service that dies from here on finds the token
+            // and asks the executor for a trainer by it, rather than starting a second one.
+            launchToken = id + "-" + attempt + "-" + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current()
+                    .nextLong() & Long.MAX_VALUE);
             attemptStart = engine.clock.instant();
+            phase = AttemptPhase.LAUNCHING;
+            engine.update(id, JobStatus.RUNNING, JobUpdate.builder().attempt(attempt).runner(runner.name())
+                    .execution(executor.name(), null).phase(AttemptPhase.LAUNCHING).launch(launchToken, attemptStart)
+                    .build(), List.of());
+            oomMark = KernelOom.mark();
+            execution = executor.start(plan.withLaunchToken(launchToken));
+            trainerProcesses.addAll(execution.localProcesses());
+            phase = AttemptPhase.RUNNING;
             Map<String, Object> data = new HashMap<>();
             data.put("attempt", attempt);
             data.put("runner", runner.name());
             data.put("executor", executor.name());
             data.put("execution", execution.ref());
             resume.ifPresent(p -> data.put("resume_from", p.toString()));
-            engine.update(id, JobStatus.RUNNING, JobUpdate.builder().attempt(attempt).runner(runner.name())
+            engine.update(id, JobStatus.RUNNING, JobUpdate.builder().phase(AttemptPhase.RUNNING)
                     .execution(executor.name(), execution.ref()).build(), List.of(engine.note(EventLevel.INFO,
                             "trainer started (attempt " + attempt + ", " + execution + ")"
                                     + resume.map(p -> ", resuming from " + p).orElse(""), data)));
@@ -219,7 +258,7 @@ final class Supervisor {
         } catch (RuntimeException e) {
             // the job stays RUNNING with no trainer: the worker's reconciler settles it
             LOG.error("job {}: could not record that its trainer did not start", id, e);
-            done = true;
+            phase = AttemptPhase.FINISHING;
             release();
         }
     }
@@ -256,7 +295,7 @@ final class Supervisor {
     }
 
     private synchronized void poll() {
-        if (done) {
+        if (over()) {
             return;
         }
         try {
@@ -273,12 +312,14 @@ final class Supervisor {
             JobRecord current = engine.store.find(id).orElse(null);
             if (current != null && current.job().pauseRequested() && !pauseActedOn && cancelsActedOn == 0) {
                 pauseActedOn = true;
+                stopFor(AttemptEnd.StopReason.PAUSE);
                 stopGently("pause requested");
             }
             if (current != null && current.cancelRequests() > cancelsActedOn) {
                 int before = cancelsActedOn;
                 cancelsActedOn = current.cancelRequests();
                 if (before == 0 && !pauseActedOn) {
+                    stopFor(AttemptEnd.StopReason.CANCEL);
                     stopGently("cancellation requested");
                 }
                 if (before < 2 && cancelsActedOn >= 2) {
@@ -325,8 +366,15 @@ final class Supervisor {
         }
     }
 
+    /** Records the first reason the service stopped the trainer for. */
+    private void stopFor(AttemptEnd.StopReason reason) {
+        if (stop == null) {
+            stop = reason;
+        }
+    }
+
     private synchronized void graceOver() {
-        if (done) {
+        if (over()) {
             return;
         }
         execution.kill();
@@ -336,16 +384,17 @@ final class Supervisor {
 
     /** Stops a job that used more GPU-hours than it reserved, beyond the allowed margin. */
     private void checkQuota() {
-        if (engine.ledger == null || spec.resources().gpus() == 0 || overQuota || state.completed) {
+        if (engine.ledger == null || spec.resources().gpus() == 0 || stop == AttemptEnd.StopReason.QUOTA
+                || state.completed) {
             return;
         }
         engine.ledger.entry(id).ifPresent(entry -> {
-            double used = entry.usedGpuHours() + attemptGpuHours();
+            double used = entry.usedGpuHours() + attemptGpuHours(engine.clock.instant());
             double floor = MIN_OVERRUN_GPU_HOURS * spec.resources().gpus();
             double limit = Math.max(entry.reservedGpuHours() * (1 + engine.settings.quotaMargin()),
                     entry.reservedGpuHours() + floor);
             if (used > limit) {
-                overQuota = true;
+                stopFor(AttemptEnd.StopReason.QUOTA);
                 stopGently(String.format(Locale.ROOT, "used %.3f GPU-h of the %.3f reserved (limit %.3f with "
                         + "the %.0f%% margin, at least %.0f GPU-minutes a GPU)", used, entry.reservedGpuHours(), limit,
                         100 * engine.settings.quotaMargin(), MIN_OVERRUN_GPU_HOURS * 60));
@@ -353,20 +402,22 @@ final class Supervisor {
         });
     }
 
-    private double attemptGpuHours() {
-        if (attemptStart == null) {
+    /** @param until the end of the span @return the GPU-hours of the attempt from its launch to then */
+    private double attemptGpuHours(Instant until) {
+        if (attemptStart == null || until.isBefore(attemptStart)) {
             return 0;
         }
-        double hours = Duration.between(attemptStart, engine.clock.instant()).toMillis() / 3_600_000.0;
+        double hours = Duration.between(attemptStart, until).toMillis() / 3_600_000.0;
         return spec.resources().gpus() * hours;
     }
 
     /** Stops the trainer with a checkpoint so that a job of a higher tier can have its GPUs; the job is requeued. */
     synchronized void preempt(String forJobId) {
-        if (done || preemptedFor != null) {
+        if (over() || preemptedFor != null) {
             return;
         }
         preemptedFor = forJobId;
+        stopFor(AttemptEnd.StopReason.PREEMPT);
         if (execution == null) {
             return;
         }
@@ -374,21 +425,25 @@ final class Supervisor {
     }
 
     private synchronized void timeout() {
-        if (done) {
+        if (over()) {
             return;
         }
-        timedOut = true;
+        stopFor(AttemptEnd.StopReason.TIMEOUT);
         stopGently("ran past max_runtime_minutes " + spec.resources().maxRuntimeMinutes());
     }
 
     /** Turns new lines of the events file into job events, storing them with the new offset. */
     private void drain() {
         EventsTail.Read read;
+        String checkpointBefore = state.lastCheckpoint;
         try {
             read = tail.read(offset, state);
         } catch (IOException e) {
             LOG.warn("job {}: cannot read its events file: {}", id, e.toString());
             return;
+        }
+        if (!java.util.Objects.equals(checkpointBefore, state.lastCheckpoint)) {
+            checkpointAt = engine.clock.instant();
         }
         if (read.offset() == offset && read.events().isEmpty()) {
             return;
@@ -409,10 +464,10 @@ final class Supervisor {
 
     /** Decides how the attempt ended. */
     synchronized void finish(ExitStatus exit) {
-        if (done) {
+        if (over()) {
             return;
         }
-        done = true;
+        phase = AttemptPhase.FINISHING;
         for (ScheduledFuture<?> f : new ScheduledFuture<?>[] {poller, killTimer, deadline}) {
             if (f != null) {
                 f.cancel(false);
@@ -422,85 +477,104 @@ final class Supervisor {
     }
 
     /**
-     * Decides how the attempt ended and stores it. When the store refuses (busy, a full disk), the trainer's GPUs
-     * go back all the same, and the decision is made and stored again, with a growing wait, until it sticks: the
-     * job never stays RUNNING without a trainer, and a cancel asked for meanwhile is acted on.
+     * Decides how the attempt ended and stores it: FINISHING first, then the attempt's GPU-hours (set, not added,
+     * so a second try does not count them twice), the output, the end. When the store refuses (busy, a full disk),
+     * the trainer's GPUs go back all the same, and the decision is made and stored again, with a growing wait
+     * ({@link Backoff}), until it sticks: the job never stays RUNNING without a trainer, and a cancel asked for
+     * meanwhile is acted on.
      */
     private synchronized void record(ExitStatus exit) {
         recordPending = false;
         try {
             drain();
-            if (!charged && engine.ledger != null && spec.resources().gpus() > 0) {
-                engine.ledger.charge(id, attemptGpuHours());
-                charged = true;
-            }
+            engine.update(id, JobStatus.RUNNING, JobUpdate.builder().phase(AttemptPhase.FINISHING).build(), List.of());
             JobRecord current = engine.store.find(id).orElseThrow();
-            // read further back than the tail a failure keeps: a launcher of several processes ends with a long summary
-            List<String> stderrRead = stderrTail(stderr, STDERR_READ_LINES);
-            List<String> stderrTail = lastLines(stderrRead);
-            String checkpoint = state.lastCheckpoint == null ? "no checkpoint was written"
-                    : "checkpoint kept at " + state.lastCheckpoint;
-            JobStatus outcome;
-            // A trainer that reported its output and then exited on a stop the service sent itself (a limit reached
-            // as it finished) still finished the job.
-            boolean stoppedByUs = overQuota || timedOut || preemptedFor != null || shuttingDown;
-            if (state.completed && (exit.success() || exit.exitCode().isEmpty() || (stoppedByUs && exit.cause() == null
-                    && state.errorKind == null))) {
-                if (!outputRegistered) {
-                    engine.registerOutput(current.job(), state.output, state.metrics());
-                    outputRegistered = true;
-                }
-                outcome = end(JobStatus.SUCCEEDED, JobUpdate.to(JobStatus.SUCCEEDED).output(state.output)
-                        .progress(state.withAverageThroughput()).clearExecution(), EventLevel.INFO,
-                        "succeeded: output in " + state.output);
-            } else if (current.cancelRequests() > 0) {
-                outcome = end(JobStatus.CANCELLED, JobUpdate.to(JobStatus.CANCELLED).clearExecution(), EventLevel.INFO,
-                        "cancelled at step " + step() + "; " + checkpoint);
-            } else if (current.job().pauseRequested()) {
-                outcome = end(JobStatus.PAUSED, JobUpdate.to(JobStatus.PAUSED).clearExecution(), EventLevel.INFO,
-                        "paused at step " + step() + "; " + checkpoint + "; resume goes on from it");
-            } else if (overQuota) {
-                outcome = end(JobStatus.FAILED, JobUpdate.to(JobStatus.FAILED).failure(new JobFailure(
-                        FailureCause.QUOTA_EXCEEDED, "used more GPU-hours than it reserved; " + checkpoint
-                                + "; resume it once the estimate or the budget allows", stderrTail)).clearExecution(),
-                        EventLevel.ERROR, "failed: used more GPU-hours than it reserved; " + checkpoint);
-            } else if (preemptedFor != null) {
-                String from = state.lastCheckpoint == null ? "it starts over" : "it resumes from " + state.lastCheckpoint;
-                outcome = end(JobStatus.QUEUED, JobUpdate.to(JobStatus.QUEUED).clearExecution(), EventLevel.WARN,
-                        "preempted for job " + preemptedFor + "; queued again: " + from);
-            } else if (timedOut) {
-                outcome = end(JobStatus.FAILED, JobUpdate.to(JobStatus.FAILED).failure(new JobFailure(
-                        FailureCause.TIMEOUT, "ran past max_runtime_minutes " + spec.resources().maxRuntimeMinutes()
-                                + "; " + checkpoint, stderrTail)).clearExecution(), EventLevel.ERROR,
-                        "failed: ran past its max runtime; " + checkpoint);
-            } else if (shuttingDown || (reattached && exit.exitCode().isEmpty() && state.errorKind == null)) {
-                outcome = requeueOrFail(shuttingDown ? "the service stopped while the job ran"
-                        : execution == null ? gone
-                        : "the trainer ended while the service was away");
-            } else if (exit.cause() == FailureCause.HOST_RESTART && state.errorKind == null) {
-                outcome = requeueOrFail(exit.reason() == null ? "the trainer's host went away" : exit.reason());
-            } else {
-                Optional<String> oom = exit.signal().orElse(0) == 9 && oomMark != null
-                        ? KernelOom.since(oomMark, trainerProcesses) : Optional.empty();
-                JobFailure read = FailureClassifier.classify(state, exit, stderrRead, runnerOrNull(), oom);
-                JobFailure failure = new JobFailure(read.cause(), read.message(), lastLines(read.logTail()));
-                outcome = retryOrFail(current.job(), failure);
-            }
+            AttemptEnd.Outcome decided = AttemptEnd.decide(new AttemptEnd.Facts(state.completed, exit,
+                    state.errorKind != null, stop, current.cancelRequests() > 0, current.job().pauseRequested(),
+                    recovered, neverStarted));
+            JobStatus outcome = settle(decided, current, exit);
             engine.bus.usage(usage(current, outcome));
             settled = true;
             release();
         } catch (RuntimeException e) {
-            long wait = Math.min(60_000, 500L << Math.min(recordTries++, 7));
-            LOG.error("job {}: could not record how its trainer ended; trying again in {} ms", id, wait, e);
+            Duration wait = RECORD_RETRY.delay(recordTries++);
+            LOG.error("job {}: could not record how its trainer ended; trying again in {} ms", id, wait.toMillis(), e);
             recordPending = true;
             release();
             try {
-                engine.timers.schedule(() -> record(exit), wait, TimeUnit.MILLISECONDS);
+                engine.timers.schedule(() -> record(exit), wait.toMillis(), TimeUnit.MILLISECONDS);
             } catch (java.util.concurrent.RejectedExecutionException closing) {
                 recordPending = false;
                 LOG.warn("job {}: the service is closing; its end is settled when a worker starts again", id);
             }
         }
+    }
+
+    /** Charges the attempt, registers its output when it succeeded, and stores the outcome decided. */
+    private JobStatus settle(AttemptEnd.Outcome decided, JobRecord current, ExitStatus exit) {
+        // read further back than the tail a failure keeps: a launcher of several processes ends with a long summary
+        List<String> stderrRead = stderrTail(stderr, STDERR_READ_LINES);
+        List<String> stderrTail = lastLines(stderrRead);
+        String checkpoint = state.lastCheckpoint == null ? "no checkpoint was written"
+                : "checkpoint kept at " + state.lastCheckpoint;
+        JobFailure failure = null;
+        if (decided == AttemptEnd.Outcome.FAILED) {
+            Optional<String> oom = exit.signal().orElse(0) == 9 && oomMark != null
+                    ? KernelOom.since(oomMark, trainerProcesses) : Optional.empty();
+            JobFailure read = FailureClassifier.classify(state, exit, stderrRead, runnerOrNull(), oom);
+            failure = new JobFailure(read.cause(), read.message(), lastLines(read.logTail()));
+        }
+        boolean retried = failure != null && retryWait(current.job(), failure).isPresent();
+        boolean repeated = retried || decided == AttemptEnd.Outcome.LOST || decided == AttemptEnd.Outcome.HOST_GONE;
+        charge(repeated);
+        return switch (decided) {
+            case SUCCEEDED -> {
+                if (!outputRegistered) {
+                    engine.registerOutput(current.job(), state.output, state.metrics());
+                    outputRegistered = true;
+                }
+                yield end(JobStatus.SUCCEEDED, JobUpdate.to(JobStatus.SUCCEEDED).output(state.output)
+                        .progress(state.withAverageThroughput()).clearExecution(), EventLevel.INFO,
+                        "succeeded: output in " + state.output);
+            }
+            case CANCELLED -> end(JobStatus.CANCELLED, JobUpdate.to(JobStatus.CANCELLED).clearExecution(),
+                    EventLevel.INFO, "cancelled at step " + step() + "; " + checkpoint);
+            case PAUSED -> end(JobStatus.PAUSED, JobUpdate.to(JobStatus.PAUSED).clearExecution(), EventLevel.INFO,
+                    "paused at step " + step() + "; " + checkpoint + "; resume goes on from it");
+            case OVER_QUOTA -> end(JobStatus.FAILED, JobUpdate.to(JobStatus.FAILED).failure(new JobFailure(
+                    FailureCause.QUOTA_EXCEEDED, "used more GPU-hours than it reserved; " + checkpoint
+                            + "; resume it once the estimate or the budget allows", stderrTail)).clearExecution(),
+                    EventLevel.ERROR, "failed: used more GPU-hours than it reserved; " + checkpoint);
+            case PREEMPTED -> end(JobStatus.QUEUED, JobUpdate.to(JobStatus.QUEUED).clearExecution(), EventLevel.WARN,
+                    "preempted for job " + preemptedFor + "; queued again: " + (state.lastCheckpoint == null
+                            ? "it starts over" : "it resumes from " + state.lastCheckpoint));
+            case TIMED_OUT -> end(JobStatus.FAILED, JobUpdate.to(JobStatus.FAILED).failure(new JobFailure(
+                    FailureCause.TIMEOUT, "ran past max_runtime_minutes " + spec.resources().maxRuntimeMinutes()
+                            + "; " + checkpoint, stderrTail)).clearExecution(), EventLevel.ERROR,
+                    "failed: ran past its max runtime; " + checkpoint);
+            case NOT_STARTED -> end(JobStatus.QUEUED, JobUpdate.to(JobStatus.QUEUED).attempt(current.phase()
+                    == AttemptPhase.LAUNCHING ? Math.max(0, attempt - 1) : attempt).clearExecution(), EventLevel.WARN,
+                    gone + " before its trainer was started (no trainer carries its launch token); queued again");
+            case LOST -> requeueOrFail(stop == AttemptEnd.StopReason.SHUTDOWN ? "the service stopped while the job ran"
+                    : execution == null ? gone : "the trainer ended while the service was away");
+            case HOST_GONE -> requeueOrFail(exit.reason() == null ? "the trainer's host went away" : exit.reason());
+            case FAILED -> retryOrFail(current.job(), failure);
+        };
+    }
+
+    /**
+     * Charges the attempt's GPU-hours, from its launch to now; when it is to be repeated (a retry, a trainer lost),
+     * only to its last checkpoint, since the next attempt does again what came after.
+     */
+    private void charge(boolean repeated) {
+        if (engine.ledger == null || spec.resources().gpus() == 0 || attemptStart == null) {
+            return;
+        }
+        Instant until = engine.clock.instant();
+        if (repeated) {
+            until = checkpointAt == null ? attemptStart : checkpointAt;
+        }
+        engine.ledger.charge(id, Math.max(1, attempt), attemptGpuHours(until));
     }
 
     /**
@@ -542,7 +616,7 @@ final class Supervisor {
     private JobStatus retryOrFail(Job job, JobFailure failure) {
         RetryPolicy policy = engine.settings.retry();
         Integer jobMax = spec.resources().maxRetries();
-        Optional<Duration> wait = policy.retryAfter(failure.cause(), job.retries(), jobMax);
+        Optional<Duration> wait = retryWait(job, failure);
         String cause = failure.cause().wireName();
         if (wait.isEmpty()) {
             String after = job.retries() == 0 ? "" : " (after " + job.retries() + (job.retries() == 1 ? " retry)"
@@ -563,9 +637,14 @@ final class Supervisor {
                         + failure.message() + "; retry " + retry + " of " + limit + " in " + seconds + ", " + from);
     }
 
+    /** @return the wait before the job's retry after this failure, or empty when it is not retried */
+    private Optional<Duration> retryWait(Job job, JobFailure failure) {
+        return engine.settings.retry().retryAfter(failure.cause(), job.retries(), spec.resources().maxRetries());
+    }
+
     /** After losing the trainer (shutdown, host restart): queue again to resume, or fail, by policy. */
     private JobStatus requeueOrFail(String reason) {
-        if (shuttingDown || engine.settings.recovery() == RecoveryPolicy.RESUME) {
+        if (stop == AttemptEnd.StopReason.SHUTDOWN || engine.settings.recovery() == RecoveryPolicy.RESUME) {
             String from = state.lastCheckpoint == null ? "it starts over (no checkpoint yet)"
                     : "it resumes from " + state.lastCheckpoint;
             return end(JobStatus.QUEUED, JobUpdate.to(JobStatus.QUEUED).clearExecution(), EventLevel.WARN,
@@ -582,7 +661,7 @@ final class Supervisor {
             engine.ledger.settle(id);
         }
         engine.move(id, JobStatus.RUNNING, update, level, message);
-        done = true;
+        phase = AttemptPhase.ENDED;
         settled = true;
         release();
         return to;
@@ -620,10 +699,10 @@ final class Supervisor {
      */
     void shutdown(Duration grace) {
         synchronized (this) {
-            if (done) {
+            if (over()) {
                 return;
             }
-            shuttingDown = true;
+            stopFor(AttemptEnd.StopReason.SHUTDOWN);
             if (execution != null) {
                 execution.terminate();
             }

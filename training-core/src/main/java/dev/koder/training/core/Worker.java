@@ -8,12 +8,14 @@ import dev.koder.training.api.JobStatus;
 import dev.koder.training.api.Placement;
 import dev.koder.training.api.QuotaExceededException;
 import dev.koder.training.api.TrainingException;
+import dev.koder.training.spi.AttemptPhase;
 import dev.koder.training.spi.Execution;
 import dev.koder.training.spi.Executor;
 import dev.koder.training.spi.ExitStatus;
 import dev.koder.training.spi.JobRecord;
 import dev.koder.training.spi.JobScheduler;
 import dev.koder.training.spi.JobUpdate;
+import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -277,19 +279,20 @@ final class Worker implements AutoCloseable {
             if (only != null && !only.contains(r.id())) {
                 continue;
             }
-            Executor executor = null;
-            Execution alive = null;
-            if (r.executor() != null && r.executionRef() != null) {
-                try {
-                    executor = engine.executors.named(r.executor());
-                    alive = executor.reattach(r.executionRef()).orElse(null);
-                } catch (TrainingException e) {
-                    LOG.warn("job {}: its executor '{}' is not available: {}", r.id(), r.executor(), e.getMessage());
-                }
+            Found found;
+            try {
+                found = find(r);
+            } catch (IOException e) {
+                // the executor cannot tell whether the trainer runs: never start it again on a guess; ask next time
+                LOG.warn("job {}: cannot tell whether its trainer runs ({}); asking again at the next reconcile",
+                        r.id(), e.getMessage());
+                continue;
             }
+            Execution alive = found.alive();
             Placement placement = r.job().placement();
             List<Integer> gpus = placement == null ? List.of() : placement.gpus();
-            Supervisor s = Supervisor.recovered(engine, r, gpus, executor, alive, () -> done(r.id()), gone);
+            Supervisor s = Supervisor.recovered(engine, r, gpus, found.executor(), alive, () -> done(r.id()), gone,
+                    found.neverStarted());
             running.put(r.id(), s);
             if (alive != null) {
                 engine.withJobScheduler(sch -> {
@@ -298,14 +301,67 @@ final class Worker implements AutoCloseable {
                             : r.job().startedAt());
                     return null;
                 });
-                engine.update(r.id(), JobStatus.RUNNING, JobUpdate.builder().build(), List.of(engine.note(EventLevel.INFO,
-                        "the service restarted; the trainer (" + alive + ") is still running and is watched again",
-                        Map.of("execution", alive.ref()))));
+                String message = found.byToken()
+                        ? "the service restarted while it started the trainer; found it by its launch token ("
+                                + alive + ") and watches it: it is not started again"
+                        : "the service restarted; the trainer (" + alive + ") is still running and is watched again";
+                engine.update(r.id(), JobStatus.RUNNING, JobUpdate.builder().phase(AttemptPhase.RUNNING)
+                        .execution(found.executor().name(), alive.ref()).build(), List.of(engine.note(
+                                EventLevel.INFO, message, Map.of("execution", alive.ref()))));
                 s.watch();
             } else {
                 s.finish(ExitStatus.UNKNOWN);
             }
         }
+    }
+
+    /**
+     * What a job left RUNNING has of a trainer.
+     *
+     * @param executor the executor that runs (or would have run) it, or null when it is not available
+     * @param alive its trainer, still running, or null
+     * @param byToken whether the trainer was found by its launch token rather than by its stored reference
+     * @param neverStarted whether no trainer was ever started for the attempt
+     */
+    private record Found(Executor executor, Execution alive, boolean byToken, boolean neverStarted) {
+    }
+
+    /**
+     * Looks for the trainer of a job left RUNNING, by its attempt's phase: PLANNED started nothing; RUNNING has a
+     * reference to re-attach by; LAUNCHING (and RUNNING whose reference finds nothing) has a launch token to ask the
+     * executor about.
+     *
+     * @throws IOException when the executor cannot tell
+     */
+    private Found find(JobRecord r) throws IOException {
+        if (r.phase() == AttemptPhase.PLANNED) {
+            return new Found(null, null, false, true);
+        }
+        Executor executor;
+        try {
+            executor = r.executor() != null ? engine.executors.named(r.executor())
+                    : r.launchToken() != null ? engine.executors.chosen() : null;
+        } catch (TrainingException e) {
+            LOG.warn("job {}: its executor '{}' is not available: {}", r.id(), r.executor(), e.getMessage());
+            return new Found(null, null, false, false);
+        }
+        if (executor == null) {
+            return new Found(null, null, false, false);
+        }
+        if (r.executionRef() != null) {
+            Optional<Execution> alive = executor.reattach(r.executionRef());
+            if (alive.isPresent()) {
+                return new Found(executor, alive.get(), false, false);
+            }
+        }
+        if (r.launchToken() != null) {
+            Optional<Execution> byToken = executor.find(r.launchToken(), engine.workdir(r.id()));
+            if (byToken.isPresent()) {
+                return new Found(executor, byToken.get(), r.executionRef() == null, false);
+            }
+            return new Found(executor, null, false, r.phase() == AttemptPhase.LAUNCHING);
+        }
+        return new Found(executor, null, false, false);
     }
 
     @Override

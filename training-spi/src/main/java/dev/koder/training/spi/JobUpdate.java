@@ -35,6 +35,9 @@ public final class JobUpdate {
     private final String queueReason;
     private final Placement placement;
     private final Map<String, String> tracking;
+    private final AttemptPhase phase;
+    private final String launchToken;
+    private final Instant launchedAt;
 
     private JobUpdate(Builder b) {
         this.status = b.status;
@@ -56,6 +59,9 @@ public final class JobUpdate {
         this.queueReason = b.queueReason;
         this.placement = b.placement;
         this.tracking = b.tracking == null ? null : Map.copyOf(b.tracking);
+        this.phase = b.phase;
+        this.launchToken = b.launchToken;
+        this.launchedAt = b.launchedAt;
     }
 
     /** @return a builder that changes nothing yet */
@@ -122,7 +128,23 @@ public final class JobUpdate {
         String exec = clearExecution ? null : executor != null ? executor : current.executor();
         String ref = clearExecution ? null : executionRef != null ? executionRef : current.executionRef();
         long offset = eventsOffset != null ? eventsOffset : current.eventsOffset();
-        return new JobRecord(changed, exec, ref, offset, cancels);
+        AttemptPhase nextPhase;
+        String token = launchToken != null ? emptyToNull(launchToken) : current.launchToken();
+        Instant launched = launchToken != null ? launchedAt : current.launchedAt();
+        if (next != JobStatus.RUNNING) {
+            // an attempt lasts while its job runs: whatever the move, it ends with it
+            nextPhase = moved || current.phase() != null ? AttemptPhase.ENDED : null;
+            token = null;
+            launched = null;
+        } else {
+            AttemptPhase from = moved ? AttemptPhase.ENDED : current.phase();
+            nextPhase = phase != null ? phase : moved ? AttemptPhase.PLANNED : current.phase();
+            if (from != null && !from.canBecome(nextPhase)) {
+                throw new IllegalStateException("the attempt of job " + j.id() + " cannot move from "
+                        + from.wireName() + " to " + nextPhase.wireName());
+            }
+        }
+        return new JobRecord(changed, exec, ref, offset, cancels, nextPhase, token, launched);
     }
 
     private static Map<String, String> merged(Map<String, String> old, Map<String, String> added) {
@@ -155,6 +177,9 @@ public final class JobUpdate {
         private CostEstimate estimate;
         private String queueReason;
         private Placement placement;
+        private AttemptPhase phase;
+        private String launchToken;
+        private Instant launchedAt;
         private Map<String, String> tracking;
 
         private Builder() {
@@ -260,6 +285,26 @@ public final class JobUpdate {
         /** @param reason why the queued job waits; empty clears it (it is cleared anyway when the job leaves the queue) @return this */
         public Builder queueReason(String reason) {
             this.queueReason = reason;
+            return this;
+        }
+
+        /**
+         * @param phase the attempt's new phase (checked against {@link AttemptPhase#canBecome})
+         * @return this builder
+         */
+        public Builder phase(AttemptPhase phase) {
+            this.phase = phase;
+            return this;
+        }
+
+        /**
+         * @param token the launch token of the attempt about to start
+         * @param at when its launch began
+         * @return this builder
+         */
+        public Builder launch(String token, Instant at) {
+            this.launchToken = token;
+            this.launchedAt = at;
             return this;
         }
 

@@ -1,6 +1,7 @@
 package dev.koder.training.spi;
 
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -16,9 +17,15 @@ import java.util.Map;
  * @param stderr file that receives standard error
  * @param allocation where the scheduler placed the job (its node and GPU indexes), for executors that run trainers
  *     on other machines; null when the job has no placement (a runner's plan, before the service adds it)
+ * @param launchToken a token unique to this attempt, stored by the service before the start: the executor must leave
+ *     it where {@link Executor#find} finds it again (the local executor: the trainer's environment,
+ *     {@value #TOKEN_ENV}, and a marker file; Slurm: the job's comment); null in a runner's plan
  */
 public record LaunchPlan(List<String> command, Map<String, String> env, Path workdir, Path stdout, Path stderr,
-        JobScheduler.Allocation allocation) {
+        JobScheduler.Allocation allocation, String launchToken) {
+
+    /** The environment variable that carries the launch token to the trainer. */
+    public static final String TOKEN_ENV = "TRAINING_LAUNCH_TOKEN";
 
     /** Checks the command is present and copies the collections so the record stays immutable. */
     public LaunchPlan {
@@ -39,7 +46,7 @@ public record LaunchPlan(List<String> command, Map<String, String> env, Path wor
      * @param stderr file that receives standard error
      */
     public LaunchPlan(List<String> command, Map<String, String> env, Path workdir, Path stdout, Path stderr) {
-        this(command, env, workdir, stdout, stderr, null);
+        this(command, env, workdir, stdout, stderr, null, null);
     }
 
     /**
@@ -48,7 +55,17 @@ public record LaunchPlan(List<String> command, Map<String, String> env, Path wor
      * @return this plan with that environment and placement
      */
     public LaunchPlan with(Map<String, String> env, JobScheduler.Allocation allocation) {
-        return new LaunchPlan(command, env, workdir, stdout, stderr, allocation);
+        return new LaunchPlan(command, env, workdir, stdout, stderr, allocation, launchToken);
+    }
+
+    /**
+     * @param token the attempt's launch token
+     * @return this plan with it, also in the trainer's environment as {@value #TOKEN_ENV}
+     */
+    public LaunchPlan withLaunchToken(String token) {
+        Map<String, String> e = new LinkedHashMap<>(env);
+        e.put(TOKEN_ENV, token);
+        return new LaunchPlan(command, e, workdir, stdout, stderr, allocation, token);
     }
 
     /** @return the GPUs the job was given (0 when it has no placement or runs on the CPU) */

@@ -24,12 +24,15 @@ public interface QuotaLedger extends Quotas, AutoCloseable {
     void reserve(String tenant, String jobId, double gpuHours, Instant now);
 
     /**
-     * Records GPU-hours a job used (one call per trainer attempt; they add up).
+     * Records the GPU-hours one attempt of a job is charged. The figure of an attempt is set, not added: charging
+     * the same attempt again (an end whose recording was retried, or decided again after a restart) replaces its
+     * figure, so no attempt counts twice. A job's use is the sum of its attempts'. A settled job is not charged.
      *
      * @param jobId the job
-     * @param gpuHours used by the attempt
+     * @param attempt the attempt, from 1
+     * @param gpuHours charged for it
      */
-    void charge(String jobId, double gpuHours);
+    void charge(String jobId, int attempt, double gpuHours);
 
     /**
      * Ends a job's reservation: what it used stays counted, the rest of the reservation is released.

@@ -168,6 +168,25 @@ public abstract class ExecutorCompatibilityKit {
         }
 
         @Test
+        void find_byLaunchToken_findsTheTrainer_withoutItsRef_andNothingOnceItEnded() throws Exception {
+            String token = "kit-" + Long.toHexString(System.nanoTime());
+            Execution e = executor.start(plan(Map.of(), "tree", workdir.resolve("pids").toString(),
+                    workdir.resolve("marker").toString()).withLaunchToken(token));
+            long[] pids = waitForPids(workdir.resolve("pids"));
+            try (Executor second = newExecutor()) {
+                Execution found = second.find(token, workdir).orElseThrow(() -> new AssertionError(
+                        "no trainer found by launch token " + token));
+                assertThat(found.isAlive()).isTrue();
+                assertThat(second.find("kit-unknown-token", workdir)).isEmpty();
+                found.kill();
+                exit(found);
+                assertGone(pids);
+                assertThat(second.find(token, workdir)).isEmpty();
+            }
+            exit(e);
+        }
+
+        @Test
         void reattach_afterTheTrainerEnded_orWithAForeignRef_findsNothing() throws Exception {
             Execution e = executor.start(plan(Map.of(), "exit", "0"));
             exit(e);

@@ -79,8 +79,9 @@ public abstract class QuotaLedgerCompatibilityKit {
     void settling_keepsWhatWasUsed_andReleasesTheRest() {
         ledger.setBudget("acme", 10);
         ledger.reserve("acme", "j1", 6, NOV);
-        ledger.charge("j1", 1.5);
-        ledger.charge("j1", 0.5);
+        ledger.charge("j1", 1, 1.5);
+        ledger.charge("j1", 2, 0.25);
+        ledger.charge("j1", 2, 0.5); // the same attempt again: its figure replaced, not added
         Quotas.QuotaUsage during = ledger.usage("acme", NOV);
         assertThat(during.usedGpuHours()).isEqualTo(2.0);
         assertThat(during.reservedGpuHours()).isEqualTo(4.0);

@@ -5,16 +5,21 @@ import dev.koder.training.spi.Executor;
 import dev.koder.training.spi.LaunchPlan;
 import java.io.File;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,11 +30,18 @@ import org.slf4j.LoggerFactory;
  * JVM exits, if asked), every trainer it started is killed with its group.
  *
  * <p>Without {@code setsid} (not Linux) signals go to the trainer and the descendants the JDK can see.
+ *
+ * <p>A plan's launch token reaches the trainer's environment ({@value LaunchPlan#TOKEN_ENV}), and once the process
+ * runs, a marker file in the job folder ({@code launches/<token>}) holds its reference: {@link #find} reads the
+ * marker, or, when the service died before writing it, looks for a process with the token in its environment
+ * ({@code /proc/<pid>/environ}).
  */
 public final class LocalExecutor implements Executor {
 
     private static final Logger LOG = LoggerFactory.getLogger(LocalExecutor.class);
     static final String REF_PREFIX = "local:";
+    /** What a launch token may hold: it names a marker file. */
+    private static final Pattern TOKEN = Pattern.compile("[A-Za-z0-9._-]{1,100}");
     private static final Path SETSID = findProgram("setsid");
     private static final Path KILL = findProgram("kill");
 
@@ -79,6 +91,14 @@ public final class LocalExecutor implements Executor {
         Process process = pb.start();
         LocalExecution execution = new LocalExecution(process.toHandle(), process, usesProcessGroups());
         track(execution);
+        if (plan.launchToken() != null) {
+            Path marker = marker(plan.workdir(), plan.launchToken());
+            Files.createDirectories(marker.getParent());
+            Path tmp = marker.resolveSibling(marker.getFileName() + ".tmp");
+            Files.writeString(tmp, execution.ref());
+            Files.move(tmp, marker, StandardCopyOption.ATOMIC_MOVE,
+                    StandardCopyOption.REPLACE_EXISTING);
+        }
         LOG.debug("started {} as pid {}", plan.command(), process.pid());
         return execution;
     }
@@ -108,6 +128,42 @@ public final class LocalExecutor implements Executor {
                     track(e);
                     return e;
                 });
+    }
+
+    @Override
+    public Optional<Execution> find(String launchToken, Path workdir) throws IOException {
+        if (launchToken == null || !TOKEN.matcher(launchToken).matches()) {
+            return Optional.empty();
+        }
+        Path marker = marker(workdir, launchToken);
+        if (Files.isRegularFile(marker)) {
+            return reattach(Files.readString(marker).strip());
+        }
+        // started, but the service died before the marker was written: the token is in the trainer's environment
+        String wanted = LaunchPlan.TOKEN_ENV + "=" + launchToken;
+        List<ProcessHandle> carrying = ProcessHandle.allProcesses().filter(h -> h.isAlive()
+                && environmentHolds(h.pid(), wanted)).toList();
+        // the trainer, not one of its children (which inherit its environment)
+        Set<Long> pids = carrying.stream().map(ProcessHandle::pid).collect(Collectors.toSet());
+        return carrying.stream().filter(h -> h.parent().map(p -> !pids.contains(p.pid())).orElse(true))
+                .findFirst().map(h -> {
+                    LocalExecution e = new LocalExecution(h, null, usesProcessGroups());
+                    track(e);
+                    return (Execution) e;
+                });
+    }
+
+    private static boolean environmentHolds(long pid, String entry) {
+        try {
+            String env = Files.readString(Path.of("/proc", Long.toString(pid), "environ"), StandardCharsets.ISO_8859_1);
+            return Arrays.asList(env.split("\0")).contains(entry);
+        } catch (IOException | SecurityException e) {
+            return false; // gone meanwhile, or another user's
+        }
+    }
+
+    static Path marker(Path workdir, String token) {
+        return workdir.resolve("launches").resolve(token);
     }
 
     private void track(LocalExecution execution) {

@@ -126,7 +126,15 @@ public final class SqliteDatabase {
                     + " sha256 TEXT NOT NULL,"
                     + " created_at INTEGER NOT NULL,"
                     + " deleted_at INTEGER);"
-                    + "CREATE INDEX files_by_tenant ON files(tenant, id);");
+                    + "CREATE INDEX files_by_tenant ON files(tenant, id);",
+            "ALTER TABLE jobs ADD COLUMN attempt_phase TEXT;"
+                    + "ALTER TABLE jobs ADD COLUMN launch_token TEXT;"
+                    + "ALTER TABLE jobs ADD COLUMN launched_at TEXT;"
+                    + "CREATE TABLE quota_attempts ("
+                    + " job_id TEXT NOT NULL,"
+                    + " attempt INTEGER NOT NULL,"
+                    + " gpu_hours REAL NOT NULL,"
+                    + " PRIMARY KEY (job_id, attempt)) WITHOUT ROWID;");
 
     private static final byte[] SQLITE_HEADER = "SQLite format 3\0".getBytes(StandardCharsets.US_ASCII);
 

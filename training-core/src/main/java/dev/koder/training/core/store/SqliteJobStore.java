@@ -10,6 +10,7 @@ import dev.koder.training.api.Page;
 import dev.koder.training.api.StorageException;
 import dev.koder.training.api.WireName;
 import dev.koder.training.core.internal.Json;
+import dev.koder.training.spi.AttemptPhase;
 import dev.koder.training.spi.JobRecord;
 import dev.koder.training.spi.JobStore;
 import dev.koder.training.spi.JobUpdate;
@@ -35,7 +36,8 @@ import java.util.stream.Collectors;
  */
 public final class SqliteJobStore implements JobStore {
 
-    private static final String COLUMNS = "job_json, executor, execution_ref, events_offset, cancel_requests";
+    private static final String COLUMNS = "job_json, executor, execution_ref, events_offset, cancel_requests, "
+            + "attempt_phase, launch_token, launched_at";
 
     private final Path file;
     private final Clock clock;
@@ -64,7 +66,7 @@ public final class SqliteJobStore implements JobStore {
                 throw new IllegalArgumentException("a job with id " + job.id() + " is already stored");
             }
             try (PreparedStatement s = connection.prepareStatement("INSERT INTO jobs (id, tenant, status, created_at, "
-                    + COLUMNS + ", last_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)")) {
+                    + COLUMNS + ", last_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)")) {
                 Job j = job.job();
                 s.setString(1, j.id());
                 s.setString(2, j.spec().tenant());
@@ -166,10 +168,11 @@ public final class SqliteJobStore implements JobStore {
             }
             JobRecord changed = update.apply(current, clock.instant());
             try (PreparedStatement s = connection.prepareStatement("UPDATE jobs SET status = ?, job_json = ?, "
-                    + "executor = ?, execution_ref = ?, events_offset = ?, cancel_requests = ? WHERE id = ?")) {
+                    + "executor = ?, execution_ref = ?, events_offset = ?, cancel_requests = ?, attempt_phase = ?, "
+                    + "launch_token = ?, launched_at = ? WHERE id = ?")) {
                 s.setString(1, changed.status().wireName());
                 bindRecord(s, 2, changed);
-                s.setString(7, id);
+                s.setString(10, id);
                 s.executeUpdate();
             }
             long lastSeq;
@@ -259,6 +262,9 @@ public final class SqliteJobStore implements JobStore {
         s.setString(first + 2, r.executionRef());
         s.setLong(first + 3, r.eventsOffset());
         s.setInt(first + 4, r.cancelRequests());
+        s.setString(first + 5, r.phase() == null ? null : r.phase().wireName());
+        s.setString(first + 6, r.launchToken());
+        s.setString(first + 7, r.launchedAt() == null ? null : r.launchedAt().toString());
     }
 
     private JobRecord record(ResultSet rs) throws SQLException {
@@ -268,7 +274,10 @@ public final class SqliteJobStore implements JobStore {
         } catch (RuntimeException e) {
             throw new StorageException("A job in " + file + " cannot be read (" + e.getMessage() + ")", false, e);
         }
-        return new JobRecord(job, rs.getString(2), rs.getString(3), rs.getLong(4), rs.getInt(5));
+        String phase = rs.getString(6);
+        return new JobRecord(job, rs.getString(2), rs.getString(3), rs.getLong(4), rs.getInt(5),
+                phase == null ? null : WireName.parse(AttemptPhase.class, phase), rs.getString(7),
+                rs.getString(8) == null ? null : Instant.parse(rs.getString(8)));
     }
 
     @Override

@@ -114,8 +114,34 @@ public final class SqliteQuotaLedger implements QuotaLedger {
     }
 
     @Override
-    public void charge(String jobId, double gpuHours) {
-        session.update("UPDATE quota_entries SET used = used + ? WHERE job_id = ? AND settled = 0", gpuHours, jobId);
+    public void charge(String jobId, int attempt, double gpuHours) {
+        session.write(c -> {
+            double before = 0;
+            try (PreparedStatement s = c.prepareStatement("SELECT e.settled, a.gpu_hours FROM quota_entries e "
+                    + "LEFT JOIN quota_attempts a ON a.job_id = e.job_id AND a.attempt = ? WHERE e.job_id = ?")) {
+                s.setInt(1, attempt);
+                s.setString(2, jobId);
+                try (ResultSet rs = s.executeQuery()) {
+                    if (!rs.next() || rs.getInt(1) != 0) {
+                        return null; // no reservation (not limited), or settled
+                    }
+                    before = rs.getDouble(2);
+                }
+            }
+            try (PreparedStatement s = c.prepareStatement("INSERT INTO quota_attempts (job_id, attempt, gpu_hours) "
+                    + "VALUES (?, ?, ?) ON CONFLICT (job_id, attempt) DO UPDATE SET gpu_hours = excluded.gpu_hours")) {
+                s.setString(1, jobId);
+                s.setInt(2, attempt);
+                s.setDouble(3, gpuHours);
+                s.executeUpdate();
+            }
+            try (PreparedStatement s = c.prepareStatement("UPDATE quota_entries SET used = used + ? WHERE job_id = ?")) {
+                s.setDouble(1, gpuHours - before);
+                s.setString(2, jobId);
+                s.executeUpdate();
+            }
+            return null;
+        });
     }
 
     @Override
