@@ -124,6 +124,11 @@ final class EventsTail {
         data.remove("time");
         switch (type) {
             case JobEvent.TYPE_STARTED:
+                // a trainer's start begins its attempt: what an earlier one reported of its end is not this one's
+                state.completed = false;
+                state.output = null;
+                state.errorKind = null;
+                state.errorMessage = null;
                 state.merge(data);
                 return new NewEvent(time, EventLevel.INFO, type, "trainer started"
                         + (data.get("total_steps") != null ? ": " + data.get("total_steps") + " steps" : "")

@@ -102,6 +102,8 @@ final class Supervisor {
     private boolean recovered;
     /** Whether no trainer was ever started for the attempt. */
     private boolean neverStarted;
+    /** The phase the attempt was stored in when this supervisor took it over, or null. */
+    private AttemptPhase recoveredPhase;
     /** Why a recovered job's trainer was not found, for its event. */
     private String gone = "the service restarted and the trainer was gone";
     /** Whether how the attempt ended is stored (not only decided). */
@@ -161,15 +163,37 @@ final class Supervisor {
         s.execution = execution;
         s.recovered = true;
         s.neverStarted = neverStarted;
+        s.recoveredPhase = running.phase();
+        s.phase = AttemptPhase.RUNNING; // watched or settled from here, whatever phase it was stored in
         s.stderr = logFile(s.workdir, s.attempt, "stderr");
         if (s.attemptStart == null && !neverStarted) {
             s.attemptStart = engine.clock.instant(); // stored before launches had a time: from now
         }
         s.oomMark = execution == null ? null : KernelOom.mark();
+        s.replayEnd();
         if (execution != null) {
             s.trainerProcesses.addAll(execution.localProcesses());
         }
         return s;
+    }
+
+    /**
+     * What the current attempt's trainer reported of its end before the service lost track of it (events already
+     * turned into job events are past the stored offset): the events file read again from its start, where each
+     * trainer start begins an attempt afresh.
+     */
+    private void replayEnd() {
+        TrainerState seen = new TrainerState(null, null);
+        try {
+            tail.read(0, seen);
+        } catch (IOException e) {
+            LOG.warn("job {}: cannot read its events file again: {}", id, e.toString());
+            return;
+        }
+        state.completed = seen.completed;
+        state.output = seen.output;
+        state.errorKind = seen.errorKind;
+        state.errorMessage = seen.errorMessage;
     }
 
     /** Whether the supervisor is done with its trainer: the attempt is finishing or ended. */
@@ -552,7 +576,7 @@ final class Supervisor {
                     FailureCause.TIMEOUT, "ran past max_runtime_minutes " + spec.resources().maxRuntimeMinutes()
                             + "; " + checkpoint, stderrTail)).clearExecution(), EventLevel.ERROR,
                     "failed: ran past its max runtime; " + checkpoint);
-            case NOT_STARTED -> end(JobStatus.QUEUED, JobUpdate.to(JobStatus.QUEUED).attempt(current.phase()
+            case NOT_STARTED -> end(JobStatus.QUEUED, JobUpdate.to(JobStatus.QUEUED).attempt(recoveredPhase
                     == AttemptPhase.LAUNCHING ? Math.max(0, attempt - 1) : attempt).clearExecution(), EventLevel.WARN,
                     gone + " before its trainer was started (no trainer carries its launch token); queued again");
             case LOST -> requeueOrFail(stop == AttemptEnd.StopReason.SHUTDOWN ? "the service stopped while the job ran"

@@ -6,12 +6,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.koder.training.api.Job;
 import dev.koder.training.api.JobEvent;
-import dev.koder.training.api.JobQuery;
 import dev.koder.training.api.JobStatus;
-import dev.koder.training.api.Page;
 import dev.koder.training.api.StorageException;
 import dev.koder.training.core.store.SqliteJobStore;
-import dev.koder.training.spi.JobRecord;
 import dev.koder.training.spi.JobStore;
 import dev.koder.training.spi.JobUpdate;
 import dev.koder.training.spi.NewEvent;
@@ -23,7 +20,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -40,13 +36,12 @@ class EndRecordingTest {
     Path dir;
 
     /** Refuses the first {@code refusals} moves of a running job to another status. */
-    static final class RefusingStore implements JobStore {
-        final JobStore inner;
+    static final class RefusingStore extends ForwardingJobStore {
         final AtomicInteger refusals;
         final AtomicInteger refused = new AtomicInteger();
 
         RefusingStore(JobStore inner, int refusals) {
-            this.inner = inner;
+            super(inner);
             this.refusals = new AtomicInteger(refusals);
         }
 
@@ -58,41 +53,6 @@ class EndRecordingTest {
                 throw new StorageException("database is locked (refused by the test)", true, null);
             }
             return inner.update(id, expected, update, events);
-        }
-
-        @Override
-        public List<JobEvent> insert(JobRecord job, List<NewEvent> events) {
-            return inner.insert(job, events);
-        }
-
-        @Override
-        public Optional<JobRecord> find(String id) {
-            return inner.find(id);
-        }
-
-        @Override
-        public Page<JobRecord> list(JobQuery query) {
-            return inner.list(query);
-        }
-
-        @Override
-        public List<JobRecord> findByStatus(Set<JobStatus> statuses) {
-            return inner.findByStatus(statuses);
-        }
-
-        @Override
-        public List<String> idsByStatus(Set<JobStatus> statuses) {
-            return inner.idsByStatus(statuses);
-        }
-
-        @Override
-        public Page<JobEvent> events(String id, long afterSeq, int limit) {
-            return inner.events(id, afterSeq, limit);
-        }
-
-        @Override
-        public void close() {
-            inner.close();
         }
     }
 

@@ -79,6 +79,11 @@ public final class JobUpdate {
         return status;
     }
 
+    /** @return the attempt's new phase, or null to keep it (or to let a status move set it) */
+    public AttemptPhase phase() {
+        return phase;
+    }
+
     /**
      * Applies this change.
      *
