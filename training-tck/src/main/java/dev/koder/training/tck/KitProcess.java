@@ -14,7 +14,8 @@ import java.util.List;
  *   <li>{@code tree PIDFILE MARKER}: starts a child that sleeps, writes both pids to PIDFILE, sleeps; on SIGTERM
  *       writes MARKER and exits with 143;
  *   <li>{@code orphan PIDFILE}: starts a child that sleeps, writes its pid to PIDFILE, exits 0 at once;
- *   <li>{@code sleep}: sleeps until killed.
+ *   <li>{@code sleep}: sleeps until killed;
+ *   <li>{@code append FILE}: appends a line (its pid and launch token) to FILE, to count runs.
  * </ul>
  */
 public final class KitProcess {
@@ -62,6 +63,12 @@ public final class KitProcess {
                 break;
             case "sleep":
                 Thread.sleep(Long.MAX_VALUE);
+                break;
+            case "append":
+                // one line per run, to count runs
+                Files.writeString(Path.of(args[1]), ProcessHandle.current().pid() + " "
+                        + System.getenv("TRAINING_LAUNCH_TOKEN") + "\n", java.nio.file.StandardOpenOption.CREATE,
+                        java.nio.file.StandardOpenOption.APPEND);
                 break;
             default:
                 throw new IllegalArgumentException("unknown mode " + args[0]);
