@@ -5,6 +5,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.time.Instant;
 import java.util.Collections;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -30,6 +31,7 @@ public final class Job {
     private final Instant finishedAt;
     private final int attempt;
     private final int retries;
+    private final List<String> autoSettings;
     private final Instant notBefore;
     private final JobProgress progress;
     private final String lastCheckpoint;
@@ -54,6 +56,7 @@ public final class Job {
         finishedAt = b.finishedAt;
         attempt = b.attempt;
         retries = b.retries;
+        autoSettings = b.autoSettings == null ? List.of() : List.copyOf(b.autoSettings);
         notBefore = b.notBefore;
         progress = b.progress;
         lastCheckpoint = b.lastCheckpoint;
@@ -86,6 +89,7 @@ public final class Job {
         b.finishedAt = finishedAt;
         b.attempt = attempt;
         b.retries = retries;
+        b.autoSettings = autoSettings;
         b.notBefore = notBefore;
         b.progress = progress;
         b.lastCheckpoint = lastCheckpoint;
@@ -123,7 +127,8 @@ public final class Job {
             @JsonProperty("estimate") CostEstimate estimate,
             @JsonProperty("queue_reason") String queueReason,
             @JsonProperty("placement") Placement placement,
-            @JsonProperty("tracking") Map<String, String> tracking) {
+            @JsonProperty("tracking") Map<String, String> tracking,
+            @JsonProperty("auto_settings") List<String> autoSettings) {
         return builder()
                 .id(id)
                 .spec(spec)
@@ -147,6 +152,7 @@ public final class Job {
                 .queueReason(queueReason)
                 .placement(placement)
                 .tracking(tracking)
+                .autoSettings(autoSettings)
                 .build();
     }
 
@@ -220,6 +226,16 @@ public final class Job {
     @JsonProperty("retries")
     public int retries() {
         return retries;
+    }
+
+    /**
+     * @return the settings the spec left to the service ({@code micro_batch_size}, {@code gradient_checkpointing}),
+     *     which it chose at admission and may change again: an out-of-memory failure of a job whose micro-batch size
+     *     is among them is retried once with it halved (and gradient accumulation doubled, the same effective batch)
+     */
+    @JsonProperty("auto_settings")
+    public List<String> autoSettings() {
+        return autoSettings;
     }
 
     /** @return while queued for a retry, the time before which it does not start (the backoff), else null */
@@ -310,14 +326,15 @@ public final class Job {
                 && Objects.equals(lastCheckpoint, other.lastCheckpoint) && Objects.equals(output, other.output)
                 && Objects.equals(failure, other.failure) && Objects.equals(resumedFrom, other.resumedFrom)
                 && Objects.equals(estimate, other.estimate) && Objects.equals(queueReason, other.queueReason)
-                && Objects.equals(placement, other.placement) && Objects.equals(tracking, other.tracking);
+                && Objects.equals(placement, other.placement) && Objects.equals(tracking, other.tracking)
+                && Objects.equals(autoSettings, other.autoSettings);
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(id, spec, status, cancelRequested, pauseRequested, runner, createdAt, updatedAt,
                 startedAt, finishedAt, attempt, retries, notBefore, progress, lastCheckpoint, output, failure,
-                resumedFrom, estimate, queueReason, placement, tracking);
+                resumedFrom, estimate, queueReason, placement, tracking, autoSettings);
     }
 
     @Override
@@ -339,6 +356,7 @@ public final class Job {
         private Instant finishedAt;
         private int attempt;
         private int retries;
+        private List<String> autoSettings;
         private Instant notBefore;
         private JobProgress progress;
         private String lastCheckpoint;
@@ -422,6 +440,12 @@ public final class Job {
         /** @param attempt how many times a trainer was started for it (resumes count) @return this builder */
         public Builder attempt(int attempt) {
             this.attempt = attempt;
+            return this;
+        }
+
+        /** @param settings the settings the service chose for the spec @return this builder */
+        public Builder autoSettings(List<String> settings) {
+            this.autoSettings = settings;
             return this;
         }
 

@@ -173,7 +173,8 @@ final class JobService implements Jobs {
         String id = ids.next(now);
         Job job = Job.builder().id(id).spec(chosen).status(JobStatus.VALIDATING).runner(runner.name())
                 .createdAt(now).updatedAt(now).progress(JobProgress.NONE).lastCheckpoint(checkpoint)
-                .resumedFrom(parent == null ? null : parent.id()).estimate(prepared.estimate()).build();
+                .resumedFrom(parent == null ? null : parent.id()).estimate(prepared.estimate())
+                .autoSettings(autoSettings(resolved)).build();
         if (prepared.report().valid()) {
             List<Violation> impossible = engine.withJobScheduler(s -> s.check(Admission.request(id, chosen, now,
                     prepared.estimate())));
@@ -205,6 +206,18 @@ final class JobService implements Jobs {
             worker.wake();
         }
         return get(id);
+    }
+
+    /** @return the settings a spec leaves to the service, which admission chose */
+    static List<String> autoSettings(JobSpec spec) {
+        List<String> auto = new ArrayList<>();
+        if (spec.hyperparameters().autoMicroBatch()) {
+            auto.add("micro_batch_size");
+        }
+        if (spec.hyperparameters().autoGradientCheckpointing()) {
+            auto.add("gradient_checkpointing");
+        }
+        return auto;
     }
 
     @Override

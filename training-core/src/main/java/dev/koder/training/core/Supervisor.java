@@ -3,6 +3,7 @@ package dev.koder.training.core;
 import dev.koder.training.api.EventLevel;
 import dev.koder.training.api.FailureCause;
 import dev.koder.training.api.GpuDevice;
+import dev.koder.training.api.Hyperparameters;
 import dev.koder.training.api.Job;
 import dev.koder.training.api.JobFailure;
 import dev.koder.training.api.JobSpec;
@@ -114,6 +115,7 @@ final class Supervisor {
     private boolean released;
     private boolean charged;
     private boolean outputRegistered;
+    private boolean peakNoted;
     private int recordTries;
     private final List<Integer> gpus;
     private final String node;
@@ -219,10 +221,8 @@ final class Supervisor {
             Path output = workdir.resolve("output");
             Files.createDirectories(output);
             Files.createDirectories(workdir.resolve("logs"));
-            Path specFile = workdir.resolve("spec.json");
-            if (!Files.exists(specFile)) {
-                Files.writeString(specFile, Json.writePretty(spec));
-            }
+            // the spec this attempt runs (a retry after running out of memory may have halved its micro-batch)
+            Files.writeString(workdir.resolve("spec.json"), Json.writePretty(spec));
             Optional<Path> resume = Optional.ofNullable(state.lastCheckpoint).map(Path::of).filter(Files::isDirectory);
             stderr = logFile(workdir, attempt, "stderr");
             RunContext context = new RunContext(id, attempt, workdir, workdir.resolve("events.jsonl"), output,
@@ -542,9 +542,9 @@ final class Supervisor {
         String checkpoint = state.lastCheckpoint == null ? "no checkpoint was written"
                 : "checkpoint kept at " + state.lastCheckpoint;
         JobFailure failure = null;
+        notePeakMemory();
         if (decided == AttemptEnd.Outcome.FAILED) {
-            Optional<String> oom = exit.signal().orElse(0) == 9 && oomMark != null
-                    ? KernelOom.since(oomMark, trainerProcesses) : Optional.empty();
+            Optional<String> oom = exit.signal().orElse(0) == 9 ? oomEvidence() : Optional.empty();
             JobFailure read = FailureClassifier.classify(state, exit, stderrRead, runnerOrNull(), oom);
             failure = new JobFailure(read.cause(), read.message(), lastLines(read.logTail()));
         }
@@ -584,6 +584,40 @@ final class Supervisor {
             case HOST_GONE -> requeueOrFail(exit.reason() == null ? "the trainer's host went away" : exit.reason());
             case FAILED -> retryOrFail(current.job(), failure);
         };
+    }
+
+    /**
+     * @return what shows the kernel's out-of-memory killer stopped the trainer: the count of the trainer's own memory
+     *     cgroup when the executor gave it one, else the kernel's records since the attempt began that name its
+     *     processes
+     */
+    private Optional<String> oomEvidence() {
+        if (execution != null && execution.oomKills().orElse(0) > 0) {
+            return Optional.of("its own memory cgroup, limited to " + gib(execution.memoryLimitBytes().orElse(0))
+                    + ", counted " + execution.oomKills().getAsLong() + " out-of-memory kill"
+                    + (execution.oomKills().getAsLong() == 1 ? "" : "s"));
+        }
+        return oomMark == null ? Optional.empty() : KernelOom.since(oomMark, trainerProcesses);
+    }
+
+    private static String gib(long bytes) {
+        return String.format(Locale.ROOT, "%.2f GiB", bytes / (double) (1L << 30));
+    }
+
+    /** Tells, once, how much host memory the trainer held at most, when the executor measured it. */
+    private void notePeakMemory() {
+        if (peakNoted || execution == null || execution.peakMemoryBytes().isEmpty()) {
+            return;
+        }
+        long peak = execution.peakMemoryBytes().getAsLong();
+        Map<String, Object> data = new HashMap<>();
+        data.put("peak_memory_bytes", peak);
+        execution.memoryLimitBytes().ifPresent(l -> data.put("memory_limit_bytes", l));
+        engine.update(id, JobStatus.RUNNING, JobUpdate.builder().build(), List.of(engine.note(EventLevel.INFO,
+                "attempt " + attempt + " held at most " + gib(peak) + " of host memory" + (execution
+                        .memoryLimitBytes().isPresent() ? " (its limit: " + gib(execution.memoryLimitBytes()
+                                .getAsLong()) + ")" : ""), data)));
+        peakNoted = true;
     }
 
     /**
@@ -638,6 +672,14 @@ final class Supervisor {
      * left (it resumes from its last checkpoint), else the job fails.
      */
     private JobStatus retryOrFail(Job job, JobFailure failure) {
+        if (outOfMemory(failure.cause())) {
+            Optional<JobStatus> halved = halveMicroBatch(job, failure);
+            if (halved.isPresent()) {
+                return halved.get();
+            }
+            failure = new JobFailure(failure.cause(), failure.message() + "; " + memoryAdvice(job),
+                    failure.logTail());
+        }
         RetryPolicy policy = engine.settings.retry();
         Integer jobMax = spec.resources().maxRetries();
         Optional<Duration> wait = retryWait(job, failure);
@@ -659,6 +701,56 @@ final class Supervisor {
                 .queueReason("retry " + retry + " of " + limit + " after " + cause + ", in " + seconds)
                 .clearExecution(), EventLevel.WARN, "attempt " + attempt + " failed (" + cause + "): "
                         + failure.message() + "; retry " + retry + " of " + limit + " in " + seconds + ", " + from);
+    }
+
+    private static boolean outOfMemory(FailureCause cause) {
+        return cause == FailureCause.OUT_OF_MEMORY || cause == FailureCause.HOST_OUT_OF_MEMORY;
+    }
+
+    /**
+     * An out-of-memory failure of a job whose micro-batch size the service chose: queued again at once with it halved
+     * and gradient accumulation doubled, the same effective batch, from its last checkpoint. Once only: the halved
+     * size is the job's own from then on.
+     */
+    private Optional<JobStatus> halveMicroBatch(Job job, JobFailure failure) {
+        Hyperparameters h = spec.hyperparameters();
+        Integer micro = h.microBatchSize();
+        if (!job.autoSettings().contains("micro_batch_size") || micro == null || micro < 2) {
+            return Optional.empty();
+        }
+        int half = micro / 2;
+        while (micro % half != 0) {
+            half--; // a divisor, so the effective batch stays exactly the same
+        }
+        int accumulation = (h.gradientAccumulationSteps() == null ? 1 : h.gradientAccumulationSteps()) * micro / half;
+        JobSpec smaller = spec.toBuilder().hyperparameters(h.toBuilder().microBatchSize(half)
+                .gradientAccumulationSteps(accumulation).build()).build();
+        List<String> auto = new ArrayList<>(job.autoSettings());
+        auto.remove("micro_batch_size");
+        String from = state.lastCheckpointStep >= 0 ? "from its checkpoint at step " + state.lastCheckpointStep
+                : "from the start (no checkpoint yet)";
+        Map<String, Object> data = Map.of("micro_batch_size", half, "gradient_accumulation_steps", accumulation,
+                "cause", failure.cause().wireName());
+        engine.update(id, JobStatus.RUNNING, JobUpdate.builder().build(), List.of(engine.note(EventLevel.WARN,
+                "attempt " + attempt + " ran out of memory with micro_batch_size " + micro + " (chosen by the "
+                        + "service): retried once with micro_batch_size " + half + " and gradient_accumulation_steps "
+                        + accumulation + ", the same effective batch, " + from, data)));
+        return Optional.of(end(JobStatus.QUEUED, JobUpdate.to(JobStatus.QUEUED).respec(smaller, auto)
+                .queueReason("retry after " + failure.cause().wireName() + " with micro_batch_size " + half)
+                .clearExecution(), EventLevel.WARN, "attempt " + attempt + " failed (" + failure.cause().wireName()
+                        + "): " + failure.message() + "; queued again with micro_batch_size " + half));
+    }
+
+    /** @return which setting to change after running out of memory, in words */
+    private String memoryAdvice(Job job) {
+        Integer micro = spec.hyperparameters().microBatchSize();
+        if (micro != null && micro > 1) {
+            return "micro_batch_size is " + micro + (job.autoSettings().contains("micro_batch_size") ? ""
+                    : " (set in the spec, or already halved once by the service)") + ": lower it, or max_seq_length "
+                    + spec.hyperparameters().maxSeqLength() + ", or turn on gradient_checkpointing";
+        }
+        return "micro_batch_size is already 1: lower max_seq_length " + spec.hyperparameters().maxSeqLength()
+                + ", turn on gradient_checkpointing, or use a GPU with more memory";
     }
 
     /** @return the wait before the job's retry after this failure, or empty when it is not retried */

@@ -40,6 +40,27 @@ public interface Execution {
         return java.util.List.of();
     }
 
+    /**
+     * @return how often the kernel's out-of-memory killer acted in the trainer's own memory cgroup, when the executor
+     *     gave it one (the final count once it exited); empty otherwise
+     */
+    default java.util.OptionalLong oomKills() {
+        return java.util.OptionalLong.empty();
+    }
+
+    /**
+     * @return the most host memory the trainer (it and its children) held, in bytes, when the executor measures it;
+     *     empty otherwise
+     */
+    default java.util.OptionalLong peakMemoryBytes() {
+        return java.util.OptionalLong.empty();
+    }
+
+    /** @return the memory limit the trainer runs under, in bytes, when the executor set one; empty otherwise */
+    default java.util.OptionalLong memoryLimitBytes() {
+        return java.util.OptionalLong.empty();
+    }
+
     /** @return completes when the trainer has exited */
     CompletableFuture<ExitStatus> onExit();
 }

@@ -4,9 +4,11 @@ import dev.koder.training.api.CostEstimate;
 import dev.koder.training.api.Job;
 import dev.koder.training.api.JobFailure;
 import dev.koder.training.api.JobProgress;
+import dev.koder.training.api.JobSpec;
 import dev.koder.training.api.JobStatus;
 import dev.koder.training.api.Placement;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -38,6 +40,8 @@ public final class JobUpdate {
     private final AttemptPhase phase;
     private final String launchToken;
     private final Instant launchedAt;
+    private final JobSpec spec;
+    private final List<String> autoSettings;
 
     private JobUpdate(Builder b) {
         this.status = b.status;
@@ -62,6 +66,8 @@ public final class JobUpdate {
         this.phase = b.phase;
         this.launchToken = b.launchToken;
         this.launchedAt = b.launchedAt;
+        this.spec = b.spec;
+        this.autoSettings = b.autoSettings == null ? null : List.copyOf(b.autoSettings);
     }
 
     /** @return a builder that changes nothing yet */
@@ -129,6 +135,8 @@ public final class JobUpdate {
                         : queueReason != null ? emptyToNull(queueReason) : j.queueReason())
                 .placement(placement != null ? placement : j.placement())
                 .tracking(tracking != null ? merged(j.tracking(), tracking) : j.tracking())
+                .spec(spec != null ? spec : j.spec())
+                .autoSettings(autoSettings != null ? autoSettings : j.autoSettings())
                 .build();
         String exec = clearExecution ? null : executor != null ? executor : current.executor();
         String ref = clearExecution ? null : executionRef != null ? executionRef : current.executionRef();
@@ -185,6 +193,8 @@ public final class JobUpdate {
         private AttemptPhase phase;
         private String launchToken;
         private Instant launchedAt;
+        private JobSpec spec;
+        private List<String> autoSettings;
         private Map<String, String> tracking;
 
         private Builder() {
@@ -310,6 +320,17 @@ public final class JobUpdate {
         public Builder launch(String token, Instant at) {
             this.launchToken = token;
             this.launchedAt = at;
+            return this;
+        }
+
+        /**
+         * @param spec the spec the next attempt runs with (a setting the service chose, changed for a retry)
+         * @param autoSettings the settings the service may still choose
+         * @return this builder
+         */
+        public Builder respec(JobSpec spec, List<String> autoSettings) {
+            this.spec = spec;
+            this.autoSettings = autoSettings;
             return this;
         }
 

@@ -3,6 +3,7 @@ package dev.koder.training.core.exec;
 import dev.koder.training.spi.Execution;
 import dev.koder.training.spi.ExitStatus;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 
 /** A trainer process started or re-attached by {@link LocalExecutor}. */
@@ -12,8 +13,16 @@ final class LocalExecution implements Execution {
     private final boolean group;
     private final String ref;
     private final CompletableFuture<ExitStatus> exit;
+    private final MemoryCgroup cgroup;
+    private final long limit;
 
     LocalExecution(ProcessHandle handle, Process process, boolean group) {
+        this(handle, process, group, null, -1);
+    }
+
+    LocalExecution(ProcessHandle handle, Process process, boolean group, MemoryCgroup cgroup, long limit) {
+        this.cgroup = cgroup;
+        this.limit = limit;
         this.handle = handle;
         this.group = group;
         this.ref = LocalExecutor.ref(handle);
@@ -24,6 +33,9 @@ final class LocalExecution implements Execution {
         this.exit = ended.thenApply(status -> {
             if (group) {
                 LocalExecutor.signalGroup(handle.pid(), "KILL");
+            }
+            if (cgroup != null) {
+                cgroup.close();
             }
             return status;
         });
@@ -37,6 +49,21 @@ final class LocalExecution implements Execution {
         }
         handle.descendants().forEach(d -> pids.add(d.pid()));
         return pids;
+    }
+
+    @Override
+    public OptionalLong oomKills() {
+        return cgroup == null ? OptionalLong.empty() : cgroup.oomKills();
+    }
+
+    @Override
+    public OptionalLong peakMemoryBytes() {
+        return cgroup == null ? OptionalLong.empty() : cgroup.peakBytes();
+    }
+
+    @Override
+    public OptionalLong memoryLimitBytes() {
+        return cgroup == null ? OptionalLong.empty() : OptionalLong.of(limit);
     }
 
     @Override

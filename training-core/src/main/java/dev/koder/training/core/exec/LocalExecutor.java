@@ -35,11 +35,18 @@ import org.slf4j.LoggerFactory;
  * runs, a marker file in the job folder ({@code launches/<token>}) holds its reference: {@link #find} reads the
  * marker, or, when the service died before writing it, looks for a process with the token in its environment
  * ({@code /proc/<pid>/environ}).
+ *
+ * <p>With {@value #MEMORY_LIMIT_PROPERTY} set, each trainer runs in a memory cgroup of its own with that limit
+ * ({@link MemoryCgroup}): a trainer that takes too much host memory is killed by the kernel inside its cgroup, not the
+ * service or another job, the cgroup's counter tells the service that it was the out-of-memory killer, and the
+ * trainer's peak memory is measured.
  */
 public final class LocalExecutor implements Executor {
 
     private static final Logger LOG = LoggerFactory.getLogger(LocalExecutor.class);
     static final String REF_PREFIX = "local:";
+    /** Home property: the host memory each trainer may use, in GiB (a decimal); unset, no limit. */
+    public static final String MEMORY_LIMIT_PROPERTY = "training.local.memory-limit-gib";
     /** What a launch token may hold: it names a marker file. */
     private static final Pattern TOKEN = Pattern.compile("[A-Za-z0-9._-]{1,100}");
     private static final Path SETSID = findProgram("setsid");
@@ -47,8 +54,11 @@ public final class LocalExecutor implements Executor {
 
     private final Set<LocalExecution> running = ConcurrentHashMap.newKeySet();
     private final Thread hook;
+    /** Each trainer's memory limit in bytes, or -1 for none. */
+    private final long memoryLimit;
 
-    private LocalExecutor(boolean killOnJvmExit) {
+    private LocalExecutor(boolean killOnJvmExit, long memoryLimit) {
+        this.memoryLimit = memoryLimit;
         this.hook = killOnJvmExit ? new Thread(this::close, "local-executor-exit") : null;
         if (hook != null) {
             Runtime.getRuntime().addShutdownHook(hook);
@@ -61,7 +71,16 @@ public final class LocalExecutor implements Executor {
      * @return a new executor
      */
     public static LocalExecutor create(boolean killOnJvmExit) {
-        return new LocalExecutor(killOnJvmExit);
+        return new LocalExecutor(killOnJvmExit, -1);
+    }
+
+    /**
+     * @param killOnJvmExit whether to kill every running trainer when the JVM exits
+     * @param memoryLimitBytes the host memory each trainer may use (it runs in a memory cgroup of its own), or -1
+     * @return a new executor
+     */
+    public static LocalExecutor create(boolean killOnJvmExit, long memoryLimitBytes) {
+        return new LocalExecutor(killOnJvmExit, memoryLimitBytes);
     }
 
     @Override
@@ -82,6 +101,13 @@ public final class LocalExecutor implements Executor {
         if (usesProcessGroups()) {
             command.add(SETSID.toString());
         }
+        MemoryCgroup cgroup = null;
+        if (memoryLimit > 0) {
+            cgroup = MemoryCgroup.create(plan.launchToken() != null ? plan.launchToken()
+                    : "trainer-" + Long.toHexString(System.nanoTime()), memoryLimit);
+            // the shell joins the cgroup, then becomes the trainer: the path and the command are arguments, not code
+            command.addAll(List.of("/bin/sh", "-c", "echo $$ > \"$0\" && exec \"$@\"", cgroup.procs().toString()));
+        }
         command.addAll(plan.command());
         ProcessBuilder pb = new ProcessBuilder(command).directory(plan.workdir().toFile())
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(plan.stdout().toFile()))
@@ -89,7 +115,8 @@ public final class LocalExecutor implements Executor {
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         pb.environment().putAll(plan.env());
         Process process = pb.start();
-        LocalExecution execution = new LocalExecution(process.toHandle(), process, usesProcessGroups());
+        LocalExecution execution = new LocalExecution(process.toHandle(), process, usesProcessGroups(), cgroup,
+                memoryLimit);
         track(execution);
         if (plan.launchToken() != null) {
             Path marker = marker(plan.workdir(), plan.launchToken());

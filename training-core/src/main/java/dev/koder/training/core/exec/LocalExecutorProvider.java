@@ -19,6 +19,21 @@ public final class LocalExecutorProvider implements ExecutorProvider {
 
     @Override
     public Executor create(PluginConfig config) {
-        return LocalExecutor.create(!"false".equals(config.get("training.executor.kill-on-exit").orElse("true")));
+        boolean kill = !"false".equals(config.get("training.executor.kill-on-exit").orElse("true"));
+        String limit = config.get(LocalExecutor.MEMORY_LIMIT_PROPERTY).map(String::strip).orElse("");
+        if (limit.isEmpty()) {
+            return LocalExecutor.create(kill);
+        }
+        double gib;
+        try {
+            gib = Double.parseDouble(limit);
+        } catch (NumberFormatException e) {
+            gib = -1;
+        }
+        if (!(gib > 0)) {
+            throw new IllegalArgumentException(LocalExecutor.MEMORY_LIMIT_PROPERTY + " must be a number of GiB above "
+                    + "0, such as 24 or 1.5, got '" + limit + "'");
+        }
+        return LocalExecutor.create(kill, (long) (gib * (1L << 30)));
     }
 }
