@@ -40,11 +40,25 @@ public final class TrlTools {
      * @return the model folder
      */
     public Path tinyModel(Path output, List<Path> corpus, int hidden, Path work, Consumer<String> lines) {
-        Map<String, Object> args = new LinkedHashMap<>();
+        return tinyModel(output, corpus, Map.of("hidden", hidden, "layers", 2), work, lines);
+    }
+
+    /**
+     * Makes a tiny model of a given shape.
+     *
+     * @param output the model folder to write
+     * @param corpus JSONL files whose characters make the vocabulary
+     * @param shape what tiny_model.py takes besides them: {@code hidden}, {@code layers}, {@code vocab_size},
+     *     {@code max_positions}...
+     * @param work a scratch folder
+     * @param lines receives the tool's output
+     * @return the model folder
+     */
+    public Path tinyModel(Path output, List<Path> corpus, Map<String, Object> shape, Path work,
+            Consumer<String> lines) {
+        Map<String, Object> args = new LinkedHashMap<>(shape);
         args.put("output", output.toAbsolutePath().toString());
         args.put("corpus", corpus.stream().map(p -> p.toAbsolutePath().toString()).toList());
-        args.put("hidden", hidden);
-        args.put("layers", 2);
         python.runTool("tiny_model.py", args, work, lines);
         return output;
     }

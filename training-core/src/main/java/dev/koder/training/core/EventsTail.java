@@ -129,6 +129,7 @@ final class EventsTail {
                 state.output = null;
                 state.errorKind = null;
                 state.errorMessage = null;
+                state.checkpointAt = null;
                 state.merge(data);
                 return new NewEvent(time, EventLevel.INFO, type, "trainer started"
                         + (data.get("total_steps") != null ? ": " + data.get("total_steps") + " steps" : "")
@@ -150,6 +151,7 @@ final class EventsTail {
                     state.lastCheckpoint = path;
                     state.lastCheckpointStep = step;
                 }
+                state.checkpointAt = time;
                 if (path != null) {
                     state.written.add(new TrainerState.Written(path, step, state.metrics()));
                 }

@@ -90,8 +90,6 @@ final class Supervisor {
     private String launchToken;
     /** When the attempt's launch began, as stored: its GPU-hours count from then. */
     private Instant attemptStart;
-    /** When this attempt last wrote a checkpoint: a retry repeats what came after, which is not charged. */
-    private Instant checkpointAt;
     private KernelOom.Mark oomMark;
     /** The trainer's processes on this host, as seen while it ran: what the kernel's OOM evidence must name. */
     private final java.util.Set<Long> trainerProcesses = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -196,6 +194,7 @@ final class Supervisor {
         state.output = seen.output;
         state.errorKind = seen.errorKind;
         state.errorMessage = seen.errorMessage;
+        state.checkpointAt = seen.checkpointAt;
     }
 
     /** Whether the supervisor is done with its trainer: the attempt is finishing or ended. */
@@ -459,15 +458,11 @@ final class Supervisor {
     /** Turns new lines of the events file into job events, storing them with the new offset. */
     private void drain() {
         EventsTail.Read read;
-        String checkpointBefore = state.lastCheckpoint;
         try {
             read = tail.read(offset, state);
         } catch (IOException e) {
             LOG.warn("job {}: cannot read its events file: {}", id, e.toString());
             return;
-        }
-        if (!java.util.Objects.equals(checkpointBefore, state.lastCheckpoint)) {
-            checkpointAt = engine.clock.instant();
         }
         if (read.offset() == offset && read.events().isEmpty()) {
             return;
@@ -630,7 +625,8 @@ final class Supervisor {
         }
         Instant until = engine.clock.instant();
         if (repeated) {
-            until = checkpointAt == null ? attemptStart : checkpointAt;
+            // what came after the attempt's last checkpoint is done again by the next one
+            until = state.checkpointAt == null ? attemptStart : state.checkpointAt;
         }
         engine.ledger.charge(id, Math.max(1, attempt), attemptGpuHours(until));
     }

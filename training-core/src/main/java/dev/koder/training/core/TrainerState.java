@@ -12,6 +12,8 @@ final class TrainerState {
     JobProgress progress = JobProgress.NONE;
     String lastCheckpoint;
     long lastCheckpointStep = -1;
+    /** When the current attempt's trainer last wrote a checkpoint (its own clock), or null when it wrote none. */
+    java.time.Instant checkpointAt;
     /** Checkpoints reported since the supervisor last handed them to the registry. */
     final List<Written> written = new ArrayList<>();
     String output;

@@ -13,6 +13,7 @@ import dev.koder.training.spi.JobStore;
 import dev.koder.training.spi.JobUpdate;
 import dev.koder.training.spi.NewEvent;
 import dev.koder.training.spi.Updated;
+import dev.koder.training.tck.ForwardingJobStore;
 import dev.koder.training.tck.ScriptedRunner;
 import java.nio.file.Path;
 import java.time.Clock;

@@ -114,6 +114,7 @@ public final class ScriptedRunner implements TrainingRunner {
         Integer steps = spec.hyperparameters().maxSteps();
         args.put("total_steps", steps == null ? 10 : steps);
         args.put("checkpoint_every", spec.checkpoints().everySteps());
+        args.put("micro_batch_size", spec.hyperparameters().microBatchSize());
         args.put("resume_from", ctx.resumeFrom().map(Path::toString).orElse(null));
         Map<String, Object> behaviour = new LinkedHashMap<>();
         spec.metadata().forEach((k, val) -> {

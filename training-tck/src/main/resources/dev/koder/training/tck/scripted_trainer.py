@@ -91,6 +91,8 @@ if args.get("resume_from"):
     print("resuming from step %d" % start, flush=True)
 
 emit("started", total_steps=total, world_size=1)
+# memory that grows with the micro-batch, as activations do: held (and touched) for the whole run
+held = b"x" * (int(behaviour.get("mib_per_example", "0")) * int(args.get("micro_batch_size") or 1) << 20)
 every = int(args.get("checkpoint_every") or 0)
 fail_at = int(behaviour.get("fail_at_step", "-1"))
 loss = 3.0 * (0.9 ** start)

@@ -1,4 +1,4 @@
-package dev.koder.training.core;
+package dev.koder.training.tck;
 
 import dev.koder.training.api.JobEvent;
 import dev.koder.training.api.JobQuery;
@@ -13,12 +13,14 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
-/** A job store that passes every call on to another: tests override what they make fail. */
-class ForwardingJobStore implements JobStore {
+/** A job store that passes every call on to another: tests override what they make fail (or crash on). */
+public class ForwardingJobStore implements JobStore {
 
-    final JobStore inner;
+    /** The store the calls go to. */
+    protected final JobStore inner;
 
-    ForwardingJobStore(JobStore inner) {
+    /** @param inner the store the calls go to */
+    public ForwardingJobStore(JobStore inner) {
         this.inner = inner;
     }
 
