@@ -1,6 +1,5 @@
 package dev.koder.training.slurm;
 
-import dev.koder.training.api.FailureCause;
 import dev.koder.training.spi.Execution;
 import dev.koder.training.spi.ExitStatus;
 import dev.koder.training.spi.JobScheduler;
@@ -46,10 +45,10 @@ final class SlurmExecution implements Execution {
             return;
         }
         ExitStatus status = job.exit();
-        if (status.code() != null && status.code() == SlurmExecutor.NO_SHARED_HOME && status.cause() == null) {
-            status = new ExitStatus(status.code(), FailureCause.LAUNCH_FAILED, "Slurm job " + id + " found no job "
-                    + "folder on node " + job.node() + ": the service's home must be on a filesystem every node "
-                    + "mounts (NFS, Lustre...)");
+        if (status.code() != null && status.code() == SlurmExecutor.NO_SHARED_HOME && status.state() == null) {
+            status = ExitStatus.ended(status.code(), SlurmExecutor.STATE_PREFIX + "NO_SHARED_HOME", "Slurm job " + id
+                    + " found no job folder on node " + job.node() + ": the service's home must be on a filesystem "
+                    + "every node mounts (NFS, Lustre...)");
         }
         exit.complete(status);
     }

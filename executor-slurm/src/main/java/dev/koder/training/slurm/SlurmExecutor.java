@@ -44,9 +44,13 @@ public final class SlurmExecutor implements Executor {
     static final String REF_PREFIX = "slurm:";
     /** What a job's comment starts with, before its launch token. */
     static final String COMMENT_PREFIX = "training-launch:";
+    /** What the states of Slurm jobs that Slurm ended itself start with, in an exit (see the cause table). */
+    static final String STATE_PREFIX = "slurm:";
     /** Looking for a job by its token after a submit went unanswered: 3 looks, 1 s, 2 s and 4 s apart. */
     static final Backoff LOST_ANSWER = new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(4));
     private static final int LOST_ANSWER_LOOKS = 3;
+    /** Following jobs while slurmrestd does not answer: the next pass after 1 s, doubling up to 30 s. */
+    static final Backoff POLL_RETRY = new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(30));
     /** The batch script's exit code when the job folder is not on the node. */
     static final int NO_SHARED_HOME = 97;
     private static final Set<String> LOCAL_FILESYSTEMS = Set.of("ext2", "ext3", "ext4", "xfs", "btrfs", "tmpfs",
@@ -58,6 +62,8 @@ public final class SlurmExecutor implements Executor {
     private final SlurmClient client;
     private final Set<SlurmExecution> live = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService poller;
+    private int pollFailures;
+    private long pollNotBefore;
 
     SlurmExecutor(SlurmSettings settings, Path home) {
         this.settings = settings;
@@ -259,6 +265,10 @@ public final class SlurmExecutor implements Executor {
     }
 
     private void pollAll() {
+        if (System.nanoTime() < pollNotBefore) {
+            return; // slurmrestd did not answer lately: asked again after the backoff
+        }
+        boolean failed = false;
         for (SlurmExecution e : List.copyOf(live)) {
             try {
                 Optional<SlurmJob> job = client.job(e.id());
@@ -268,12 +278,15 @@ public final class SlurmExecutor implements Executor {
                     e.seen(job.get());
                 }
             } catch (IOException | RuntimeException ex) {
+                failed = true;
                 LOG.warn("cannot read Slurm job {}; will retry: {}", e.id(), ex.getMessage());
             }
             if (e.onExit().isDone()) {
                 live.remove(e);
             }
         }
+        pollFailures = failed ? pollFailures + 1 : 0;
+        pollNotBefore = failed ? System.nanoTime() + POLL_RETRY.delay(pollFailures - 1).toNanos() : 0;
     }
 
     private void warnIfHomeIsLocal(Path home) {

@@ -1,6 +1,5 @@
 package dev.koder.training.slurm;
 
-import dev.koder.training.api.FailureCause;
 import dev.koder.training.spi.ExitStatus;
 import java.util.ArrayList;
 import java.util.List;
@@ -39,7 +38,8 @@ record SlurmJob(long id, String state, Integer exitCode, String node, List<Integ
 
     /**
      * How the trainer ended, from the job's final state and raw wait status: a signal becomes 128 + its number, as
-     * local processes report it; states in which Slurm ended the job itself carry the cause.
+     * local processes report it; states in which Slurm ended the job itself are passed on as its state
+     * ({@code slurm:NODE_FAIL}), which the cause table turns into a cause.
      *
      * @return the exit
      */
@@ -49,27 +49,21 @@ record SlurmJob(long id, String state, Integer exitCode, String node, List<Integ
             int raw = exitCode;
             code = (raw & 0x7f) != 0 ? 128 + (raw & 0x7f) : (raw >> 8) & 0xff;
         }
-        switch (state) {
-            case "TIMEOUT":
-                return new ExitStatus(code, FailureCause.TIMEOUT, "Slurm ended job " + id + " at its time limit");
-            case "NODE_FAIL":
-                return new ExitStatus(code, FailureCause.HOST_RESTART, "Slurm job " + id + " lost its node "
-                        + (node == null ? "" : node + " ") + "(NODE_FAIL)");
-            case "PREEMPTED":
-                return new ExitStatus(code, FailureCause.HOST_RESTART, "Slurm preempted job " + id);
-            case "BOOT_FAIL":
-                return new ExitStatus(code, FailureCause.HOST_RESTART, "Slurm could not boot the node of job " + id);
-            case "OUT_OF_MEMORY":
-                return new ExitStatus(code, FailureCause.HOST_OUT_OF_MEMORY, "Slurm job " + id + " ran out of the "
-                        + "memory it was given on " + (node == null ? "its node" : node) + " (OUT_OF_MEMORY): raise "
-                        + "DefMemPerCPU or the job's memory in Slurm, or lower micro_batch_size");
-            case "DEADLINE":
-                return new ExitStatus(code, FailureCause.TIMEOUT, "Slurm ended job " + id + " at its deadline");
-            case "CANCELLED":
-                return new ExitStatus(code, FailureCause.KILLED, "Slurm job " + id + " was cancelled in Slurm");
-            default:
-                return new ExitStatus(code);
-        }
+        String reason = switch (state) {
+            case "TIMEOUT" -> "Slurm ended job " + id + " at its time limit";
+            case "NODE_FAIL" -> "Slurm job " + id + " lost its node " + (node == null ? "" : node + " ") + "(NODE_FAIL)";
+            case "PREEMPTED" -> "Slurm preempted job " + id;
+            case "BOOT_FAIL" -> "Slurm could not boot the node of job " + id;
+            case "OUT_OF_MEMORY" -> "Slurm job " + id + " ran out of the memory it was given on " + (node == null
+                    ? "its node" : node) + " (OUT_OF_MEMORY): raise DefMemPerCPU or the job's memory in Slurm, or "
+                    + "lower micro_batch_size";
+            case "DEADLINE" -> "Slurm ended job " + id + " at its deadline";
+            case "CANCELLED" -> "Slurm job " + id + " was cancelled in Slurm";
+            default -> null;
+        };
+        // the state is the evidence; which cause it is, the service's cause table says
+        return reason == null ? new ExitStatus(code) : ExitStatus.ended(code, SlurmExecutor.STATE_PREFIX + state,
+                reason);
     }
 
     /** Reads the indexes in a gres detail such as {@code gpu:2(IDX:0,2-3)}. */

@@ -3,7 +3,6 @@ package dev.koder.training.slurm;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.koder.training.api.FailureCause;
 import dev.koder.training.spi.ExitStatus;
 import dev.koder.training.spi.JobScheduler;
 import dev.koder.training.spi.LaunchPlan;
@@ -21,18 +20,21 @@ class SlurmJobTest {
     }
 
     @Test
-    void exitCodes_areReadFromTheRawWaitStatus_andSlurmsOwnEndsCarryTheirCause() {
+    void exitCodes_areReadFromTheRawWaitStatus_andSlurmsOwnEndsCarryTheirState() {
         assertThat(job("COMPLETED", 0).exit().success()).isTrue();
         assertThat(job("FAILED", 768).exit()).isEqualTo(new ExitStatus(3));
         assertThat(job("FAILED", 9).exit().signal()).hasValue(9);
         ExitStatus cancelled = job("CANCELLED", 15).exit();
         assertThat(cancelled.signal()).hasValue(15);
-        assertThat(cancelled.cause()).isEqualTo(FailureCause.KILLED);
-        assertThat(job("TIMEOUT", 15).exit().cause()).isEqualTo(FailureCause.TIMEOUT);
-        assertThat(job("NODE_FAIL", null).exit().cause()).isEqualTo(FailureCause.HOST_RESTART);
+        assertThat(cancelled.state()).isEqualTo("slurm:CANCELLED");
+        assertThat(cancelled.cause()).as("the cause table names it, not the executor").isNull();
+        assertThat(cancelled.success()).isFalse();
+        assertThat(job("TIMEOUT", 15).exit().state()).isEqualTo("slurm:TIMEOUT");
+        assertThat(job("NODE_FAIL", null).exit().state()).isEqualTo("slurm:NODE_FAIL");
         assertThat(job("NODE_FAIL", null).exit().reason()).isEqualTo("Slurm job 42 lost its node gpu-node-1 (NODE_FAIL)");
-        assertThat(job("PREEMPTED", 15).exit().cause()).isEqualTo(FailureCause.HOST_RESTART);
-        assertThat(job("OUT_OF_MEMORY", 9).exit().cause()).isEqualTo(FailureCause.HOST_OUT_OF_MEMORY);
+        assertThat(job("PREEMPTED", 15).exit().state()).isEqualTo("slurm:PREEMPTED");
+        assertThat(job("OUT_OF_MEMORY", 9).exit().state()).isEqualTo("slurm:OUT_OF_MEMORY");
+        assertThat(job("COMPLETED", 0).exit().state()).isNull();
         assertThat(job("RUNNING", null).active()).isTrue();
         assertThat(job("PENDING", null).active()).isTrue();
         assertThat(job("COMPLETED", 0).active()).isFalse();

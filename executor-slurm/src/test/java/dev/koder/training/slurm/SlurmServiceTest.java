@@ -2,7 +2,6 @@ package dev.koder.training.slurm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.koder.training.api.FailureCause;
 import dev.koder.training.api.Job;
 import dev.koder.training.api.JobEvent;
 import dev.koder.training.api.JobSpec;
@@ -215,6 +214,37 @@ class SlurmServiceTest {
     }
 
     @Test
+    void theServiceKilledRightAfterTheSubmit_findsTheSlurmJobByItsLaunchToken_andRunsItOnce() throws Exception {
+        Path home = dir.resolve("home");
+        Map<String, String> properties = SlurmCluster.get().properties;
+        Process first = SlurmHost.start(home, properties, "halt-after-submit");
+        Job job;
+        try {
+            awaitLine(first, "ready");
+            training = service(home).runJobs(false).build();
+            job = training.jobs().submit(job(1, 20, Map.of("step_seconds", "0.1")).build());
+            assertThat(first.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            assertThat(first.exitValue()).isEqualTo(137);
+        } finally {
+            first.destroyForcibly().waitFor();
+        }
+        assertThat(training.jobs().get(job.id()).status()).isEqualTo(JobStatus.RUNNING);
+        Process second = SlurmHost.start(home, properties);
+        try {
+            awaitLine(second, "ready");
+            Job done = waitFor(job.id(), j -> j.status().isTerminal());
+            assertThat(done.status()).as(events(job.id()).toString()).isEqualTo(JobStatus.SUCCEEDED);
+            assertThat(done.attempt()).as("launched once").isEqualTo(1);
+            assertThat(events(job.id())).anySatisfy(e -> assertThat(e.message()).contains("found it by its launch "
+                    + "token"));
+            assertThat(SlurmCluster.get().completed().stream().filter(l -> l.contains("Name=training-" + job.id() + " ")))
+                    .as("one Slurm job for the attempt").hasSize(1);
+        } finally {
+            second.destroyForcibly().waitFor();
+        }
+    }
+
+    @Test
     void aJobFolderMissingOnTheNode_failsWithTheSharedHomeSentence() throws Exception {
         Path logs = Files.createDirectories(dir.resolve("logs"));
         SlurmExecutor executor = SlurmExecutor.create(SlurmSettings.from(SlurmCluster.get().config(dir)), dir);
@@ -223,7 +253,7 @@ class SlurmServiceTest {
                     dir.resolve("not-on-this-node"), logs.resolve("out.log"), logs.resolve("err.log"));
             var exit = executor.start(plan).onExit().get(60, java.util.concurrent.TimeUnit.SECONDS);
             assertThat(exit.code()).isEqualTo(SlurmExecutor.NO_SHARED_HOME);
-            assertThat(exit.cause()).isEqualTo(FailureCause.LAUNCH_FAILED);
+            assertThat(exit.state()).as("the cause table makes it launch_failed").isEqualTo("slurm:NO_SHARED_HOME");
             assertThat(exit.reason()).contains("found no job folder on node " + SlurmCluster.get().node)
                     .contains("the service's home must be on a filesystem every node mounts");
             assertThat(Files.readString(logs.resolve("err.log"))).contains("is not on node");

@@ -1,6 +1,7 @@
 package dev.koder.training.blob;
 
 import dev.koder.training.spi.BlobFiles;
+import dev.koder.training.spi.Backoff;
 import dev.koder.training.spi.BlobStore;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -32,7 +33,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
@@ -81,8 +81,8 @@ public final class S3BlobStore implements BlobStore {
 
     private static final Logger LOG = LoggerFactory.getLogger(S3BlobStore.class);
     private static final String SHA_METADATA = "sha256";
-    private static final Duration BACKOFF_BASE = Duration.ofMillis(200);
-    private static final Duration BACKOFF_MAX = Duration.ofSeconds(5);
+    /** A part or request tried again: from 0.2 s, doubling, at most 5 s apart, with jitter. */
+    static final Backoff RETRY = new Backoff(Duration.ofMillis(200), Duration.ofSeconds(5));
     private static final S3AuthSchemeProvider DEFAULT_AUTH = S3AuthSchemeProvider.defaultProvider();
     private static final Set<String> CHANGED_ON_THE_WAY = Set.of("BadDigest",
             "XAmzContentSHA256Mismatch");
@@ -438,8 +438,7 @@ public final class S3BlobStore implements BlobStore {
                 throw new IOException(what + " failed: " + e, e);
             }
             if (attempt < settings.maxAttempts()) {
-                long cap = Math.min(BACKOFF_MAX.toMillis(), BACKOFF_BASE.toMillis() << Math.min(10, attempt - 1));
-                long sleep = cap / 2 + ThreadLocalRandom.current().nextLong(cap / 2 + 1);
+                long sleep = RETRY.jittered(attempt - 1).toMillis();
                 LOG.info("{} failed (attempt {} of {}), again in {} ms: {}", what, attempt, settings.maxAttempts(),
                         sleep, last.getMessage());
                 try {

@@ -14,15 +14,14 @@ import dev.koder.training.api.Hyperparameters;
 import dev.koder.training.api.Job;
 import dev.koder.training.api.JobEvent;
 import dev.koder.training.api.JobStatus;
-import dev.koder.training.api.Page;
 import dev.koder.training.api.Resources;
 import dev.koder.training.api.TrainingMethod;
 import dev.koder.training.api.UnsupportedFeatureException;
 import dev.koder.training.core.Training;
+import dev.koder.training.tck.Samples;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -43,15 +42,7 @@ class TrlTrainingTest {
     }
 
     static List<JobEvent> events(Training t, String id) {
-        List<JobEvent> all = new ArrayList<>();
-        long after = 0;
-        Page<JobEvent> page;
-        do {
-            page = t.jobs().events(id, after, 1000);
-            all.addAll(page.items());
-            after = page.items().isEmpty() ? after : page.items().get(page.items().size() - 1).seq();
-        } while (page.nextCursor() != null);
-        return all;
+        return Samples.events(t.jobs(), id);
     }
 
     static List<Map<String, Object>> progress(List<JobEvent> events) {

@@ -28,14 +28,19 @@ class OutOfMemoryRetryTest {
     @TempDir
     Path dir;
 
+    /** A service on one pretend H100 whose trainers may each hold 0.3 GiB of host memory. */
+    Training service() {
+        return Training.builder().home(dir.resolve("home")).runner(new ScriptedRunner())
+                .property("training.gpus", "local=1xNVIDIA H100 80GB HBM3@80")
+                .property(LocalExecutor.MEMORY_LIMIT_PROPERTY, "0.3").pollInterval(Duration.ofMillis(50))
+                .poolRefresh(Duration.ZERO).build();
+    }
+
     @Test
     void microBatch8KilledInItsCgroup_isRetriedOnceWith4_andTheSameEffectiveBatch() throws Exception {
         Path model = Samples.tinyModelFolder(dir.resolve("model"));
         Path data = Samples.chatData(dir.resolve("train.jsonl"), 8);
-        try (Training t = Training.builder().home(dir.resolve("home")).runner(new ScriptedRunner())
-                .property("training.gpus", "local=1xNVIDIA H100 80GB HBM3@80")
-                .property(LocalExecutor.MEMORY_LIMIT_PROPERTY, "0.3").pollInterval(Duration.ofMillis(50))
-                .poolRefresh(Duration.ZERO).build()) {
+        try (Training t = service()) {
             Job job = t.jobs().submit(Samples.scriptedJob(model, data, 1, 20, Map.of("mib_per_example", "50",
                     "step_seconds", "0.02")).hyperparameters(Hyperparameters.builder().maxSteps(20).maxSeqLength(64)
                             .batchSize(8).microBatchSizeAuto().build()).build());
@@ -60,16 +65,14 @@ class OutOfMemoryRetryTest {
     void anOutOfMemoryFailureOfAMicroBatchTheSpecSet_fails_namingTheSettingToChange() throws Exception {
         Path model = Samples.tinyModelFolder(dir.resolve("model"));
         Path data = Samples.chatData(dir.resolve("train.jsonl"), 8);
-        try (Training t = Training.builder().home(dir.resolve("home")).runner(new ScriptedRunner())
-                .property("training.gpus", "local=1xNVIDIA H100 80GB HBM3@80")
-                .property(LocalExecutor.MEMORY_LIMIT_PROPERTY, "0.3").pollInterval(Duration.ofMillis(50))
-                .poolRefresh(Duration.ZERO).build()) {
+        try (Training t = service()) {
             Job done = t.jobs().await(t.jobs().submit(Samples.scriptedJob(model, data, 1, 20, Map.of(
                     "mib_per_example", "50")).hyperparameters(Hyperparameters.builder().maxSteps(20).maxSeqLength(64)
                             .microBatchSize(8).build()).build()).id(), Duration.ofSeconds(90));
             assertThat(done.status()).isEqualTo(JobStatus.FAILED);
             assertThat(done.attempt()).isEqualTo(1);
-            assertThat(done.failure().message()).contains("micro_batch_size is 8 (set in the spec").contains("lower it");
+            assertThat(done.failure().message()).contains("its own memory cgroup").contains("lower micro_batch_size");
+            assertThat(done.failure().cause()).isEqualTo(dev.koder.training.api.FailureCause.HOST_OUT_OF_MEMORY);
         }
     }
 }

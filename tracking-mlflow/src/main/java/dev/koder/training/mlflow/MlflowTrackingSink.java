@@ -7,6 +7,7 @@ import dev.koder.training.api.Job;
 import dev.koder.training.api.JobEvent;
 import dev.koder.training.api.JobStatus;
 import dev.koder.training.api.Page;
+import dev.koder.training.spi.Backoff;
 import dev.koder.training.spi.TrackingContext;
 import dev.koder.training.spi.TrackingSink;
 import java.io.IOException;
@@ -207,7 +208,8 @@ final class MlflowTrackingSink implements TrackingSink {
     // ---- the sender thread
 
     private void run() {
-        Duration backoff = Duration.ofMillis(500);
+        Backoff retry = new Backoff(Duration.ofMillis(500), maxBackoff);
+        int failures = 0;
         long closeBy = Long.MAX_VALUE;
         long lastSyncPoll = 0;
         while (!Thread.currentThread().isInterrupted()) {
@@ -246,7 +248,7 @@ final class MlflowTrackingSink implements TrackingSink {
                     lastError = null;
                     ctx.state().delete(HEALTH_KEY);
                 }
-                backoff = Duration.ofMillis(500);
+                failures = 0;
                 if (closing && dirty.isEmpty()) {
                     return;
                 }
@@ -267,15 +269,15 @@ final class MlflowTrackingSink implements TrackingSink {
                 }
                 // Refused credentials or host: nothing changes soon, so ask again only now and then.
                 Duration wait = e.denied() ? maxBackoff
-                        : e.retryAfter().filter(d -> d.compareTo(maxBackoff) <= 0).orElse(backoff);
-                backoff = backoff.multipliedBy(2).compareTo(maxBackoff) > 0 ? maxBackoff : backoff.multipliedBy(2);
+                        : e.retryAfter().filter(d -> d.compareTo(maxBackoff) <= 0).orElse(retry.delay(failures));
+                failures++;
                 if (closing) {
                     return;
                 }
                 await(wait);
             } catch (RuntimeException e) {
                 LOG.warn("MLflow tracking failed unexpectedly; trying again: {}", e.toString(), e);
-                await(backoff);
+                await(retry.delay(failures++));
             }
         }
     }

@@ -22,6 +22,8 @@ public enum FailureCause implements WireName {
     CUDA,
     /** The loss became NaN or infinite. */
     NAN_LOSS,
+    /** A process of a job of several lost its peers: a collective (NCCL, gloo) timed out or a connection closed. */
+    DISTRIBUTED,
     /** The trainer was killed by a signal nobody asked for. */
     KILLED,
     /** The job ran past its max runtime. */

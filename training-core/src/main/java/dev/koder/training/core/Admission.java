@@ -189,7 +189,6 @@ final class Admission {
             engine.update(jobId, JobStatus.VALIDATING, u.build(), events);
             return;
         }
-        boolean modelProblem = report.violations().stream().anyMatch(v -> v.pointer().equals("/base_model"));
         String first = !report.violations().isEmpty() ? report.violations().get(0).toString()
                 : report.datasets().stream().flatMap(d -> d.issues().stream())
                         .filter(i -> i.severity() == Severity.ERROR).map(DatasetIssue::toString).findFirst().orElse("");
@@ -198,7 +197,7 @@ final class Admission {
         events.add(engine.status(JobStatus.VALIDATING, JobStatus.FAILED, EventLevel.ERROR, "failed validation: "
                 + message));
         engine.update(jobId, JobStatus.VALIDATING, JobUpdate.to(JobStatus.FAILED).failure(JobFailure.of(
-                modelProblem ? FailureCause.INVALID_MODEL : FailureCause.INVALID_DATASET, message)).build(), events);
+                FailureClassifier.ofValidation(report.violations()), message)).build(), events);
     }
 
     private Optional<NewEvent> quotaNote(JobSpec spec, String jobId) {

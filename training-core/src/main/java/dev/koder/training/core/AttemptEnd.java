@@ -74,7 +74,7 @@ final class AttemptEnd {
         // it finished) still finished the job.
         boolean stoppedByUs = f.stop() != null && f.stop() != StopReason.CANCEL && f.stop() != StopReason.PAUSE;
         if (f.completed() && (exit.success() || exit.exitCode().isEmpty()
-                || (stoppedByUs && exit.cause() == null && !f.trainerReportedError()))) {
+                || (stoppedByUs && FailureClassifier.executorCause(exit) == null && !f.trainerReportedError()))) {
             return Outcome.SUCCEEDED;
         }
         if (f.cancelRequested()) {
@@ -99,7 +99,7 @@ final class AttemptEnd {
                 || (f.recovered() && exit.exitCode().isEmpty() && !f.trainerReportedError())) {
             return Outcome.LOST;
         }
-        if (exit.cause() == FailureCause.HOST_RESTART && !f.trainerReportedError()) {
+        if (FailureClassifier.executorCause(exit) == FailureCause.HOST_RESTART && !f.trainerReportedError()) {
             return Outcome.HOST_GONE;
         }
         return Outcome.FAILED;

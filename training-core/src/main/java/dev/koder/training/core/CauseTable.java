@@ -18,7 +18,7 @@ import tools.jackson.databind.JsonNode;
 /**
  * The table of failure causes ({@code failure-causes.json} in training-api), which the Python trainers read too:
  * each cause with its description and whether it is retried, the error kinds a trainer may report and the cause
- * each is, and the trainers' exit codes. Read once; a table that does not match {@link FailureCause} stops the
+ * each is, the trainers' exit codes, and the states executors end trainers with and the cause each is. Read once; a table that does not match {@link FailureCause} stops the
  * service from loading.
  */
 final class CauseTable {
@@ -47,13 +47,15 @@ final class CauseTable {
     private final Map<FailureCause, String> descriptions;
     private final Map<String, Optional<FailureCause>> kinds;
     private final Map<String, Integer> exitCodes;
+    private final Map<String, FailureCause> states;
 
     private CauseTable(Map<FailureCause, Retry> retry, Map<FailureCause, String> descriptions,
-            Map<String, Optional<FailureCause>> kinds, Map<String, Integer> exitCodes) {
+            Map<String, Optional<FailureCause>> kinds, Map<String, Integer> exitCodes, Map<String, FailureCause> states) {
         this.retry = retry;
         this.descriptions = descriptions;
         this.kinds = kinds;
         this.exitCodes = exitCodes;
+        this.states = states;
     }
 
     static CauseTable get() {
@@ -87,8 +89,12 @@ final class CauseTable {
                 ? Optional.empty() : Optional.of(WireName.parse(FailureCause.class, e.getValue().asString()))));
         Map<String, Integer> exits = new LinkedHashMap<>();
         root.path("exit_codes").properties().forEach(e -> exits.put(e.getKey(), e.getValue().asInt()));
+        Map<String, FailureCause> states = new LinkedHashMap<>();
+        root.path("executor_states").properties().forEach(e -> states.put(e.getKey(), WireName.parse(
+                FailureCause.class, e.getValue().asString())));
         return new CauseTable(Collections.unmodifiableMap(retry), Collections.unmodifiableMap(descriptions),
-                Collections.unmodifiableMap(kinds), Collections.unmodifiableMap(exits));
+                Collections.unmodifiableMap(kinds), Collections.unmodifiableMap(exits),
+                Collections.unmodifiableMap(states));
     }
 
     /** @param cause a cause @return how it may be retried */
@@ -115,6 +121,19 @@ final class CauseTable {
     /** @param kind an error kind a trainer reported @return the cause it is; unknown for a kind not in the table */
     FailureCause ofKind(String kind) {
         return kinds.getOrDefault(kind, Optional.of(FailureCause.UNKNOWN)).orElse(FailureCause.UNKNOWN);
+    }
+
+    /**
+     * @param state an executor's word for how it ended a trainer ({@code slurm:NODE_FAIL})
+     * @return the cause it is; unknown for a state not in the table
+     */
+    FailureCause ofState(String state) {
+        return states.getOrDefault(state, FailureCause.UNKNOWN);
+    }
+
+    /** @return the executor states the table knows */
+    Set<String> states() {
+        return states.keySet();
     }
 
     /** @return the kinds a trainer may report */

@@ -2,6 +2,7 @@ package dev.koder.training.core;
 
 import dev.koder.training.api.FailureCause;
 import dev.koder.training.api.JobFailure;
+import dev.koder.training.api.Violation;
 import dev.koder.training.spi.ExitStatus;
 import dev.koder.training.spi.TrainingRunner;
 import java.util.List;
@@ -42,8 +43,9 @@ final class FailureClassifier {
         if (state.errorKind != null) {
             return new JobFailure(fromKind(state.errorKind), state.errorMessage, stderrTail);
         }
-        if (exit.cause() != null) {
-            return new JobFailure(exit.cause(), exit.reason() == null ? "the executor ended the trainer"
+        FailureCause byExecutor = executorCause(exit);
+        if (byExecutor != null) {
+            return new JobFailure(byExecutor, exit.reason() == null ? "the executor ended the trainer"
                     : exit.reason(), stderrTail);
         }
         if (exit.signal().isPresent()) {
@@ -54,7 +56,7 @@ final class FailureClassifier {
                         + "the host more memory", stderrTail);
             }
             String hint = signal == 9 ? " (SIGKILL from outside the service, with no sign of the kernel's "
-                    + "out-of-memory killer in the memory cgroup's counter or the kernel log: something or someone "
+                    + "out-of-memory killer in the kernel log or the trainer's own memory cgroup: something or someone "
                     + "else killed it)" : "";
             return new JobFailure(FailureCause.KILLED, "the trainer was killed by signal " + signal + hint, stderrTail);
         }
@@ -69,6 +71,27 @@ final class FailureClassifier {
         return new JobFailure(FailureCause.UNKNOWN, "the trainer " + code + " without reporting an error"
                 + (stderrTail.isEmpty() ? "" : "; last stderr line: " + stderrTail.get(stderrTail.size() - 1)),
                 stderrTail);
+    }
+
+    /**
+     * @param exit how the trainer ended
+     * @return the cause of an end the executor brought about itself (its state, through the cause table, or a cause
+     *     it named), or null for a plain exit
+     */
+    static FailureCause executorCause(ExitStatus exit) {
+        if (exit.cause() != null) {
+            return exit.cause();
+        }
+        return exit.state() == null ? null : CauseTable.get().ofState(exit.state());
+    }
+
+    /**
+     * @param violations what validation before training found
+     * @return the cause of a job that failed validation: the base model when a finding is about it, else the data
+     */
+    static FailureCause ofValidation(List<Violation> violations) {
+        return violations.stream().anyMatch(v -> v.pointer().equals("/base_model")) ? FailureCause.INVALID_MODEL
+                : FailureCause.INVALID_DATASET;
     }
 
     static FailureCause fromKind(String kind) {

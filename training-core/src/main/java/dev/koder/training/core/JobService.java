@@ -18,6 +18,7 @@ import dev.koder.training.api.UnsupportedFeatureException;
 import dev.koder.training.api.Violation;
 import dev.koder.training.core.internal.SortableIds;
 import dev.koder.training.core.spec.JobSpecJson;
+import dev.koder.training.spi.Backoff;
 import dev.koder.training.spi.JobRecord;
 import dev.koder.training.spi.JobUpdate;
 import dev.koder.training.spi.MethodKind;
@@ -274,9 +275,21 @@ final class JobService implements Jobs {
         Optional<Updated> apply(JobRecord r);
     }
 
+    /** A cancel or pause whose job changed under it: read again, up to 10 times, from 5 ms, doubling to 0.2 s apart. */
+    static final int REQUEST_TRIES = 10;
+    static final Backoff REQUEST_RETRY = new Backoff(Duration.ofMillis(5), Duration.ofMillis(200));
+
     /** Applies a request, reading the job again while it changes under it; the worker is woken by a change. */
     private Job request(String id, String doing, Request request) {
-        for (int attempt = 0; attempt < 10; attempt++) {
+        for (int attempt = 0; attempt < REQUEST_TRIES; attempt++) {
+            if (attempt > 0) {
+                try {
+                    REQUEST_RETRY.sleep(attempt - 1);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
             JobRecord r = engine.store.find(id).orElseThrow(() -> new JobNotFoundException(id));
             Optional<Updated> u = request.apply(r);
             if (u == null) {

@@ -2,8 +2,6 @@ package dev.koder.training.core;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -12,13 +10,12 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Evidence that the kernel's out-of-memory killer acted while an attempt ran: the {@code oom_kill} counter of
- * this process's memory cgroup (cgroup v2 {@code memory.events}, v1 {@code memory.oom_control}), which the trainer
- * inherits, went up, or the kernel log gained a line saying it killed one of the trainer's processes (a kill of
- * any other process on the host is not the trainer's). A trainer killed by SIGKILL with such evidence ran the
- * host (or its container) out of memory; without it, something else killed it. Where neither can be read (no
- * permission to read the kernel log, no memory cgroup), there is no evidence either way, and the failure says
- * so.
+ * Evidence that the kernel's out-of-memory killer acted on a trainer while an attempt ran: the kernel log gained a
+ * line saying it killed one of the trainer's processes (a kill of any other process on the host, or in a cgroup the
+ * trainer shares with the service, is not the trainer's). A trainer run in a memory cgroup of its own has better
+ * evidence, that cgroup's own counter ({@code Execution.oomKills}). A trainer killed by SIGKILL with such evidence ran
+ * the host (or its container) out of memory; without it, something else killed it. Where the kernel log cannot be read
+ * (no permission), there is no evidence either way, and the failure says so.
  */
 final class KernelOom {
 
@@ -30,24 +27,21 @@ final class KernelOom {
     private static final Pattern STAMP = Pattern.compile("^\\[\\s*(\\d+\\.\\d+)\\]");
 
     /**
-     * Where the counters stood and where the kernel log ended when an attempt started: the time of its last line (the
+     * Where the kernel log ended when an attempt started: the time of its last line (the
      * log is a ring buffer, which on a host that ran for a while is full, so its length stops growing), and the line
      * itself for a log printed without times.
      */
-    record Mark(long cgroupKills, double logTime, String lastLine) {
+    record Mark(double logTime, String lastLine) {
     }
-
-    private static final List<Path> COUNTERS = List.of(Path.of("/sys/fs/cgroup/memory.events"),
-            Path.of("/sys/fs/cgroup/memory/memory.oom_control"));
 
     private KernelOom() {
     }
 
-    /** @return the counters and the kernel log's length now */
+    /** @return where the kernel log ends now */
     static Mark mark() {
         List<String> log = kernelLog();
         String last = log.isEmpty() ? null : log.get(log.size() - 1);
-        return new Mark(cgroupKills(), last == null ? -1 : time(last), last);
+        return new Mark(last == null ? -1 : time(last), last);
     }
 
     /** @return the lines the kernel logged after the mark */
@@ -67,15 +61,13 @@ final class KernelOom {
     /**
      * @param since where things stood when the attempt started
      * @param trainer the processes the trainer was seen to run (it and its children)
-     * @return what shows that the out-of-memory killer acted on the trainer since, in words: the memory cgroup it
-     *     was started in counted a kill, or the kernel log names one of its processes; empty when nothing does
+     * @return what shows that the out-of-memory killer acted on the trainer since, in words: the kernel log names one
+     *     of its processes; empty when nothing does
      */
     static Optional<String> since(Mark since, java.util.Set<Long> trainer) {
-        long kills = cgroupKills();
-        if (kills > since.cgroupKills() && since.cgroupKills() >= 0) {
-            return Optional.of("the oom_kill counter of the memory cgroup the trainer runs in went from "
-                    + since.cgroupKills() + " to " + kills);
-        }
+        // Only what names the trainer counts: the kernel log's line about one of its processes. (The counter of the
+        // cgroup the service and the trainer share would count a kill of any process in it; a trainer in a memory
+        // cgroup of its own has its own counter, which the supervisor reads from the execution.)
         return fromLog(after(kernelLog(), since), trainer);
     }
 
@@ -97,22 +89,6 @@ final class KernelOom {
             }
         }
         return Optional.empty();
-    }
-
-    /** @return the oom_kill counter of this process's memory cgroup, or -1 when there is none to read */
-    static long cgroupKills() {
-        for (Path p : COUNTERS) {
-            try {
-                for (String line : Files.readAllLines(p, StandardCharsets.UTF_8)) {
-                    if (line.startsWith("oom_kill ")) {
-                        return Long.parseLong(line.substring("oom_kill ".length()).trim());
-                    }
-                }
-            } catch (IOException | NumberFormatException e) {
-                // not this cgroup version, or not readable: try the next
-            }
-        }
-        return -1;
     }
 
     /** @return the kernel log's lines, or none when it cannot be read (dmesg missing or not permitted) */

@@ -223,6 +223,7 @@ final class Supervisor {
             // the spec this attempt runs (a retry after running out of memory may have halved its micro-batch)
             Files.writeString(workdir.resolve("spec.json"), Json.writePretty(spec));
             Optional<Path> resume = Optional.ofNullable(state.lastCheckpoint).map(Path::of).filter(Files::isDirectory);
+            endLastLine(workdir.resolve("events.jsonl"));
             stderr = logFile(workdir, attempt, "stderr");
             RunContext context = new RunContext(id, attempt, workdir, workdir.resolve("events.jsonl"), output,
                     logFile(workdir, attempt, "stdout"), stderr, resume, gpus,
@@ -283,6 +284,23 @@ final class Supervisor {
             LOG.error("job {}: could not record that its trainer did not start", id, e);
             phase = AttemptPhase.FINISHING;
             release();
+        }
+    }
+
+    /**
+     * Ends the events file's last line, when a trainer killed while writing it left it unfinished: the next attempt's
+     * first event must start a line of its own, not be swallowed by the broken one.
+     */
+    static void endLastLine(Path events) throws IOException {
+        if (!Files.isRegularFile(events) || Files.size(events) == 0) {
+            return;
+        }
+        try (RandomAccessFile f = new RandomAccessFile(events.toFile(), "rw")) {
+            f.seek(f.length() - 1);
+            if (f.read() != '\n') {
+                f.seek(f.length());
+                f.write('\n');
+            }
         }
     }
 
@@ -673,8 +691,10 @@ final class Supervisor {
             if (halved.isPresent()) {
                 return halved.get();
             }
-            failure = new JobFailure(failure.cause(), failure.message() + "; " + memoryAdvice(job),
-                    failure.logTail());
+            if (failure.message() == null || !failure.message().contains("micro_batch_size")) {
+                failure = new JobFailure(failure.cause(), failure.message() + "; " + memoryAdvice(job),
+                        failure.logTail());
+            }
         }
         RetryPolicy policy = engine.settings.retry();
         Integer jobMax = spec.resources().maxRetries();
@@ -741,8 +761,8 @@ final class Supervisor {
     private String memoryAdvice(Job job) {
         Integer micro = spec.hyperparameters().microBatchSize();
         if (micro != null && micro > 1) {
-            return "micro_batch_size is " + micro + (job.autoSettings().contains("micro_batch_size") ? ""
-                    : " (set in the spec, or already halved once by the service)") + ": lower it, or max_seq_length "
+            return "micro_batch_size is " + micro + ": lower it" + (job.autoSettings().contains("micro_batch_size")
+                    ? "" : " (auto has the service halve it once after running out of memory)") + ", or max_seq_length "
                     + spec.hyperparameters().maxSeqLength() + ", or turn on gradient_checkpointing";
         }
         return "micro_batch_size is already 1: lower max_seq_length " + spec.hyperparameters().maxSeqLength()

@@ -6,7 +6,9 @@ import dev.koder.training.api.JobFailure;
 import dev.koder.training.api.JobSpec;
 import dev.koder.training.api.JobStatus;
 import dev.koder.training.api.Placement;
+import dev.koder.training.api.InvalidSpecException;
 import dev.koder.training.api.QuotaExceededException;
+import dev.koder.training.api.StorageException;
 import dev.koder.training.api.TrainingException;
 import dev.koder.training.spi.AttemptPhase;
 import dev.koder.training.spi.Execution;
@@ -246,9 +248,17 @@ final class Worker implements AutoCloseable {
         } catch (QuotaExceededException e) {
             engine.move(r.id(), JobStatus.VALIDATING, JobUpdate.to(JobStatus.FAILED).failure(JobFailure.of(
                     FailureCause.QUOTA_EXCEEDED, e.getMessage())), EventLevel.ERROR, "failed: " + e.getMessage());
+        } catch (StorageException e) {
+            // the store's trouble, not the job's: the job stays VALIDATING and is checked again at the next tick
+            LOG.warn("job {}: cannot validate it again now ({}); trying at the next tick", r.id(), e.getMessage());
+            return;
+        } catch (InvalidSpecException e) {
+            engine.move(r.id(), JobStatus.VALIDATING, JobUpdate.to(JobStatus.FAILED).failure(JobFailure.of(
+                    FailureClassifier.ofValidation(e.violations()), e.getMessage())), EventLevel.ERROR,
+                    "failed validation: " + e.getMessage());
         } catch (TrainingException | java.io.UncheckedIOException e) {
             engine.move(r.id(), JobStatus.VALIDATING, JobUpdate.to(JobStatus.FAILED).failure(JobFailure.of(
-                    FailureCause.INVALID_DATASET, e.getMessage())), EventLevel.ERROR, "failed validation: "
+                    FailureClassifier.ofValidation(List.of()), e.getMessage())), EventLevel.ERROR, "failed validation: "
                             + e.getMessage());
         }
         wake();

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.koder.training.api.FailureCause;
+import dev.koder.training.spi.ExitStatus;
 import java.time.Duration;
 import java.util.EnumSet;
 import java.util.Set;
@@ -20,7 +21,7 @@ class CauseTableTest {
             assertThat(t.retry(c)).as(c.wireName()).isNotNull();
         }
         assertThat(t.causes(CauseTable.Retry.DEFAULT)).containsExactlyInAnyOrder(FailureCause.KILLED,
-                FailureCause.LAUNCH_FAILED);
+                FailureCause.LAUNCH_FAILED, FailureCause.DISTRIBUTED);
         assertThat(t.causes(CauseTable.Retry.NEVER)).contains(FailureCause.INVALID_DATASET, FailureCause.DATASET,
                 FailureCause.CONFIG, FailureCause.NAN_LOSS, FailureCause.TIMEOUT, FailureCause.QUOTA_EXCEEDED);
         assertThat(t.exitCodes()).containsEntry("error", 1).containsEntry("stopped", 143);
@@ -31,9 +32,25 @@ class CauseTableTest {
         assertThat(FailureClassifier.fromKind("out_of_memory")).isEqualTo(FailureCause.OUT_OF_MEMORY);
         assertThat(FailureClassifier.fromKind("dependency")).isEqualTo(FailureCause.MISSING_DEPENDENCY);
         assertThat(FailureClassifier.fromKind("nan")).isEqualTo(FailureCause.NAN_LOSS);
-        assertThat(FailureClassifier.fromKind("peer_lost")).as("no cause of its own").isEqualTo(FailureCause.UNKNOWN);
+        assertThat(FailureClassifier.fromKind("peer_lost")).as("when the runner names no rank that failed first")
+                .isEqualTo(FailureCause.DISTRIBUTED);
         assertThat(FailureClassifier.fromKind("made_up")).isEqualTo(FailureCause.UNKNOWN);
         assertThat(CauseTable.get().kinds()).contains("dataset", "config", "cuda", "unknown", "peer_lost");
+    }
+
+    @Test
+    void executorStates_becomeTheirCauses_throughTheClassifierOnly() {
+        assertThat(FailureClassifier.executorCause(ExitStatus.ended(null, "slurm:NODE_FAIL", "lost its node")))
+                .isEqualTo(FailureCause.HOST_RESTART);
+        assertThat(FailureClassifier.executorCause(ExitStatus.ended(143, "slurm:TIMEOUT", "time limit")))
+                .isEqualTo(FailureCause.TIMEOUT);
+        assertThat(FailureClassifier.executorCause(ExitStatus.ended(97, "slurm:NO_SHARED_HOME", "no folder")))
+                .isEqualTo(FailureCause.LAUNCH_FAILED);
+        assertThat(FailureClassifier.executorCause(ExitStatus.ended(1, "k8s:Evicted", "?")))
+                .as("a state the table does not know").isEqualTo(FailureCause.UNKNOWN);
+        assertThat(FailureClassifier.executorCause(new ExitStatus(1))).as("a plain exit").isNull();
+        assertThat(CauseTable.get().states()).contains("slurm:OUT_OF_MEMORY", "slurm:PREEMPTED", "slurm:CANCELLED");
+        assertThat(FailureClassifier.fromKind("distributed")).isEqualTo(FailureCause.DISTRIBUTED);
     }
 
     @Test

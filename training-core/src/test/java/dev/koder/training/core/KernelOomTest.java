@@ -57,12 +57,12 @@ class KernelOomTest {
 
     @Test
     void theLogAfterAMark_isFoundByTime_evenWhenTheRingBufferWrappedAndKeptItsLength() {
-        KernelOom.Mark mark = new KernelOom.Mark(-1, 200.5, "[  200.500000] last line then");
+        KernelOom.Mark mark = new KernelOom.Mark(200.5, "[  200.500000] last line then");
         List<String> wrapped = List.of("[  150.000000] old", "[  200.500000] last line then",
                 "[  201.000000] Memory cgroup out of memory: Killed process 9 (python3) total-vm:1kB");
         assertThat(KernelOom.after(wrapped, mark)).containsExactly(wrapped.get(2));
         assertThat(KernelOom.fromLog(KernelOom.after(wrapped, mark), java.util.Set.of(9L))).isPresent();
-        KernelOom.Mark untimed = new KernelOom.Mark(-1, -1, "b");
+        KernelOom.Mark untimed = new KernelOom.Mark(-1, "b");
         assertThat(KernelOom.after(List.of("a", "b", "c"), untimed)).containsExactly("c");
         assertThat(KernelOom.after(List.of("x", "y"), untimed)).as("the mark's line was overwritten").containsExactly("x",
                 "y");

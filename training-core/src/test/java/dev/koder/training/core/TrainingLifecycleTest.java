@@ -378,7 +378,9 @@ class TrainingLifecycleTest {
                 "error_kind", "out_of_memory")).build()).id(), WAIT);
         assertThat(job.status()).isEqualTo(JobStatus.FAILED);
         assertThat(job.failure().cause()).as(job.failure().toString()).isEqualTo(FailureCause.OUT_OF_MEMORY);
-        assertThat(job.failure().message()).isEqualTo("simulated out_of_memory at step 2");
+        assertThat(job.failure().message()).isEqualTo("simulated out_of_memory at step 2; micro_batch_size is 4: "
+                + "lower it (auto has the service halve it once after running out of memory), or max_seq_length 64, or "
+                + "turn on gradient_checkpointing");
         assertThat(job.failure().logTail()).contains("RuntimeError: simulated failure at step 2");
     }
 

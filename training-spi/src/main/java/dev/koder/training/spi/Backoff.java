@@ -38,6 +38,16 @@ public record Backoff(Duration first, Duration max) {
     }
 
     /**
+     * @param failures how many tries failed so far
+     * @return a wait between half of {@link #delay} and all of it, at random: callers that failed together do not
+     *     all try again at the same moment
+     */
+    public Duration jittered(int failures) {
+        long full = delay(failures).toMillis();
+        return Duration.ofMillis(full / 2 + java.util.concurrent.ThreadLocalRandom.current().nextLong(full / 2 + 1));
+    }
+
+    /**
      * Sleeps for {@link #delay}.
      *
      * @param failures how many tries failed so far

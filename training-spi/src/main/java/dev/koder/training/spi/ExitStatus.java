@@ -8,20 +8,40 @@ import java.util.OptionalInt;
  *
  * @param code the exit code, or null when it cannot be known (a process re-attached after a restart of the
  *     service ends without telling its code)
- * @param cause what the executor knows beyond the code, or null: a cluster engine that ended the job itself (its
- *     time limit: {@link FailureCause#TIMEOUT}; its node failed or it was preempted: {@link FailureCause#HOST_RESTART},
- *     which queues the job again by the recovery policy; the node ran out of memory: {@link
- *     FailureCause#HOST_OUT_OF_MEMORY}; cancelled from outside the service: {@link FailureCause#KILLED})
- * @param reason the executor's words for the cause, or null
+ * @param cause a cause the executor names itself, or null; the executors of this project leave it null and say what
+ *     they know in {@code state}, which the service's failure classifier turns into a cause through the cause table
+ * @param reason the executor's words for how it ended, or null
+ * @param state the executor's own word for how the trainer ended when it ended it itself, prefixed with the
+ *     executor's name (for example {@code slurm:NODE_FAIL}, {@code slurm:TIMEOUT}); the cause table ({@code
+ *     failure-causes.json}, {@code executor_states}) says which cause each is; null for a plain exit
  */
-public record ExitStatus(Integer code, FailureCause cause, String reason) {
+public record ExitStatus(Integer code, FailureCause cause, String reason, String state) {
 
     /** An exit whose code is unknown. */
     public static final ExitStatus UNKNOWN = new ExitStatus(null);
 
     /** @param code the exit code, or null when unknown */
     public ExitStatus(Integer code) {
-        this(code, null, null);
+        this(code, null, null, null);
+    }
+
+    /**
+     * @param code the exit code, or null when unknown
+     * @param cause the cause the executor names, or null
+     * @param reason its words for it, or null
+     */
+    public ExitStatus(Integer code, FailureCause cause, String reason) {
+        this(code, cause, reason, null);
+    }
+
+    /**
+     * @param code the exit code, or null when unknown
+     * @param state the executor's word for how it ended the trainer ({@code <executor>:<WORD>})
+     * @param reason its words for it
+     * @return the exit
+     */
+    public static ExitStatus ended(Integer code, String state, String reason) {
+        return new ExitStatus(code, null, reason, state);
     }
 
     /** @return the exit code, if known */
@@ -31,7 +51,7 @@ public record ExitStatus(Integer code, FailureCause cause, String reason) {
 
     /** @return true for exit code 0 */
     public boolean success() {
-        return code != null && code == 0 && cause == null;
+        return code != null && code == 0 && cause == null && state == null;
     }
 
     /**

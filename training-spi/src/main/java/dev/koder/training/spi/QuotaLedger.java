@@ -26,7 +26,8 @@ public interface QuotaLedger extends Quotas, AutoCloseable {
     /**
      * Records the GPU-hours one attempt of a job is charged. The figure of an attempt is set, not added: charging
      * the same attempt again (an end whose recording was retried, or decided again after a restart) replaces its
-     * figure, so no attempt counts twice. A job's use is the sum of its attempts'. A settled job is not charged.
+     * figure, so no attempt counts twice. A job's use is the sum of its attempts'. A settled job's attempt is still
+     * set (an end decided again after the service died between settling the job and storing its end).
      *
      * @param jobId the job
      * @param attempt the attempt, from 1

@@ -25,6 +25,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestReporter;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -60,8 +61,9 @@ public abstract class BlobStoreCompatibilityKit {
     }
 
     @BeforeEach
-    void openIt() throws IOException {
+    void openIt(TestReporter reporter) throws IOException {
         store = openStore(dir.resolve("store-home"));
+        reporter.publishEntry("implementation", store.getClass().getName());
     }
 
     @AfterEach

@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestReporter;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -42,8 +43,9 @@ public abstract class ExecutorCompatibilityKit {
     }
 
     @BeforeEach
-    void create() {
+    void create(TestReporter reporter) {
         executor = newExecutor();
+        reporter.publishEntry("implementation", executor.getClass().getName() + " (executor " + executor.name() + ")");
     }
 
     @AfterEach

@@ -14,8 +14,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.stream.IntStream;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestReporter;
 
 /**
  * What every {@link JobScheduler} must do: start what fits, oldest first among equals, never a job twice, never a slot
@@ -30,6 +32,11 @@ public abstract class JobSchedulerCompatibilityKit {
 
     /** @return a new scheduler */
     protected abstract JobScheduler newScheduler();
+
+    @BeforeEach
+    void reportImplementation(TestReporter reporter) {
+        reporter.publishEntry("implementation", newScheduler().getClass().getName());
+    }
 
     /**
      * @param id the job

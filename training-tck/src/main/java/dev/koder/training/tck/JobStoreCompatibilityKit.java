@@ -29,6 +29,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestReporter;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -63,8 +64,9 @@ public abstract class JobStoreCompatibilityKit {
     }
 
     @BeforeEach
-    void open() {
+    void open(TestReporter reporter) {
         store = openStore(dir);
+        reporter.publishEntry("implementation", store.getClass().getName());
     }
 
     @AfterEach

@@ -20,6 +20,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestReporter;
 import org.junit.jupiter.api.io.TempDir;
 
 /** What every {@link QuotaLedger} must do. Extend it and implement {@link #openLedger(Path)}. */
@@ -42,8 +43,9 @@ public abstract class QuotaLedgerCompatibilityKit {
     protected abstract QuotaLedger openLedger(Path dir);
 
     @BeforeEach
-    void open() {
+    void open(TestReporter reporter) {
         ledger = openLedger(dir);
+        reporter.publishEntry("implementation", ledger.getClass().getName());
     }
 
     @AfterEach
@@ -88,6 +90,7 @@ public abstract class QuotaLedgerCompatibilityKit {
         assertThat(during.remaining()).isEqualTo(4.0);
         ledger.settle("j1");
         assertThat(ledger.usage("acme", NOV).remaining()).isEqualTo(8.0);
+        ledger.charge("j1", 2, 0.5); // decided again after a crash: the same figure, still once
         assertThat(ledger.entry("j1")).get().satisfies(e -> {
             assertThat(e.settled()).isTrue();
             assertThat(e.usedGpuHours()).isEqualTo(2.0);

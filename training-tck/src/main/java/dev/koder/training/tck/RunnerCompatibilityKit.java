@@ -26,6 +26,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestReporter;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -82,8 +83,9 @@ public abstract class RunnerCompatibilityKit {
     }
 
     @BeforeEach
-    void create() {
+    void create(TestReporter reporter) {
         runner = newRunner();
+        reporter.publishEntry("implementation", runner.getClass().getName() + " (runner " + runner.name() + ")");
     }
 
     static TrainingMethod methodOf(MethodKind kind) {

@@ -5,9 +5,12 @@ import dev.koder.training.api.DatasetRef;
 import dev.koder.training.api.EventLevel;
 import dev.koder.training.api.Hyperparameters;
 import dev.koder.training.api.Job;
+import dev.koder.training.api.JobEvent;
 import dev.koder.training.api.JobProgress;
 import dev.koder.training.api.JobSpec;
 import dev.koder.training.api.JobStatus;
+import dev.koder.training.api.Jobs;
+import dev.koder.training.api.Page;
 import dev.koder.training.api.Resources;
 import dev.koder.training.api.TrainingMethod;
 import dev.koder.training.spi.JobRecord;
@@ -16,6 +19,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 /** Specs, jobs and events the kits work with. */
@@ -101,6 +106,23 @@ public final class Samples {
                 .resources(gpus == 0 ? Resources.cpu() : Resources.gpus(gpus));
         behaviour.forEach((k, v) -> b.metadata("fake." + k, v));
         return b;
+    }
+
+    /**
+     * @param jobs the jobs
+     * @param id a job
+     * @return all its events, every page read
+     */
+    public static List<JobEvent> events(Jobs jobs, String id) {
+        List<JobEvent> all = new ArrayList<>();
+        long after = 0;
+        Page<JobEvent> page;
+        do {
+            page = jobs.events(id, after, 1000);
+            all.addAll(page.items());
+            after = page.items().isEmpty() ? after : page.items().get(page.items().size() - 1).seq();
+        } while (page.nextCursor() != null);
+        return all;
     }
 
     /** @param message text @return an info note event */

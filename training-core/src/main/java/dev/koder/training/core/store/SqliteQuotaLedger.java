@@ -117,15 +117,15 @@ public final class SqliteQuotaLedger implements QuotaLedger {
     public void charge(String jobId, int attempt, double gpuHours) {
         session.write(c -> {
             double before = 0;
-            try (PreparedStatement s = c.prepareStatement("SELECT e.settled, a.gpu_hours FROM quota_entries e "
+            try (PreparedStatement s = c.prepareStatement("SELECT a.gpu_hours FROM quota_entries e "
                     + "LEFT JOIN quota_attempts a ON a.job_id = e.job_id AND a.attempt = ? WHERE e.job_id = ?")) {
                 s.setInt(1, attempt);
                 s.setString(2, jobId);
                 try (ResultSet rs = s.executeQuery()) {
-                    if (!rs.next() || rs.getInt(1) != 0) {
-                        return null; // no reservation (not limited), or settled
+                    if (!rs.next()) {
+                        return null; // no reservation: not limited
                     }
-                    before = rs.getDouble(2);
+                    before = rs.getDouble(1);
                 }
             }
             try (PreparedStatement s = c.prepareStatement("INSERT INTO quota_attempts (job_id, attempt, gpu_hours) "
