@@ -111,7 +111,6 @@ final class Supervisor {
     private volatile boolean recordPending;
     /** Whether the GPUs went back and waiters were told: once, however often the end is recorded. */
     private boolean released;
-    private boolean charged;
     private boolean outputRegistered;
     private boolean peakNoted;
     private int recordTries;
