@@ -208,7 +208,8 @@ final class MlflowTrackingSink implements TrackingSink {
     // ---- the sender thread
 
     private void run() {
-        Backoff retry = new Backoff(Duration.ofMillis(500), maxBackoff);
+        Duration first = Duration.ofMillis(500).compareTo(maxBackoff) > 0 ? maxBackoff : Duration.ofMillis(500);
+        Backoff retry = new Backoff(first, maxBackoff);
         int failures = 0;
         long closeBy = Long.MAX_VALUE;
         long lastSyncPoll = 0;
@@ -353,6 +354,12 @@ final class MlflowTrackingSink implements TrackingSink {
         while (true) {
             Page<JobEvent> page = ctx.events(jobId, st.acked, 1000);
             if (page.items().isEmpty()) {
+                Job now = ctx.job(jobId).orElse(job);
+                if (now.status().isTerminal()) {
+                    // every event is sent but the run was not closed (a closing request failed, or the service
+                    // stopped in between): close it now, and again after any failure, until it is
+                    end(now, st, now.finishedAt() != null ? now.finishedAt() : Instant.now());
+                }
                 return;
             }
             Batch batch = new Batch();
@@ -367,7 +374,7 @@ final class MlflowTrackingSink implements TrackingSink {
                 if (e.type().equals(JobEvent.TYPE_STATUS) && isFinal(e)) {
                     flush(jobId, st, batch);
                     batch = new Batch();
-                    end(ctx.job(jobId).orElse(job), st, e);
+                    end(ctx.job(jobId).orElse(job), st, e.time());
                     return;
                 }
             }
@@ -507,7 +514,7 @@ final class MlflowTrackingSink implements TrackingSink {
     }
 
     /** The job reached a final status: its checkpoints' ids as tags, its events file, then the run's status. */
-    private void end(Job job, RunState st, JobEvent e) {
+    private void end(Job job, RunState st, Instant endedAt) {
         Map<String, String> tags = new LinkedHashMap<>();
         if (job.failure() != null) {
             tags.put("training.failure_cause", job.failure().cause().wireName());
@@ -530,7 +537,7 @@ final class MlflowTrackingSink implements TrackingSink {
             client.uploadArtifact(st.artifactUri, "checkpoints.json", manifest.bytes());
         }
         uploadFile(st, jobFolder(job).resolve("events.jsonl"), "events.jsonl");
-        client.updateRun(st.runId, RunContent.runStatus(job.status()), e.time().toEpochMilli());
+        client.updateRun(st.runId, RunContent.runStatus(job.status()), endedAt.toEpochMilli());
         st.ended = job.status().wireName();
         save(job.id(), st);
         lastSeen.remove(job.id());

@@ -36,6 +36,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** The sink against the fake server, driven through an in-memory context, as the service would drive it. */
 class MlflowTrackingSinkTest {
@@ -250,6 +252,34 @@ class MlflowTrackingSinkTest {
         List<Long> steps = fake.metrics(run, "loss").stream().map(m -> m.step).toList();
         assertThat(steps).hasSize(400).isSorted().doesNotHaveDuplicates();
         assertThat(fake.duplicateMetrics()).as("metric points the server received twice").isZero();
+    }
+
+    /**
+     * One request of the closing sequence of a failed job (the last events' batch, the failure tags, the run's
+     * status; this context keeps no events file) fails once, refused or with its answer lost: the run is closed all
+     * the same. Before, a failure of the second or third left the run RUNNING for good.
+     */
+    @ParameterizedTest
+    @CsvSource({"0,UNAVAILABLE", "1,UNAVAILABLE", "2,UNAVAILABLE", "0,HANG", "1,HANG", "2,HANG"})
+    void aClosingRequestThatFails_isTriedAgain_untilTheRunIsClosed(int failing, FakeMlflowServer.Fault fault)
+            throws Exception {
+        KitTrackingContext ctx = new KitTrackingContext(home, true);
+        Job job = running(ctx, "ftjob-close", Samples.spec("acme"));
+        TrackingSink sink = sink(ctx);
+        progress(ctx, sink, job, 1, 5);
+        awaitTrue("the progress is sent", () -> fake.runOfJob("ftjob-close").map(r -> fake.metrics(r.id, "loss")
+                .size() == 5).orElse(false));
+        Thread.sleep(200); // the sender is idle: what it sends next is the closing sequence
+        java.util.concurrent.atomic.AtomicInteger seen = new java.util.concurrent.atomic.AtomicInteger();
+        fake.faults((m, p) -> m.equals("GET") ? null : seen.getAndIncrement() == failing ? fault : null);
+        end(ctx, sink, job, JobStatus.FAILED, JobFailure.of(FailureCause.KILLED, "killed"));
+        awaitTrue("the run is closed", () -> fake.runOfJob("ftjob-close").map(r -> r.status.equals("FAILED"))
+                .orElse(false));
+        assertThat(seen.get()).as("requests of the closing sequence, the failed one included").isGreaterThan(failing);
+        FakeMlflowServer.Run run = fake.runOfJob("ftjob-close").orElseThrow();
+        assertThat(run.tags).containsEntry("training.failure_cause", "killed");
+        awaitTrue("the sink says so", () -> sink.describe(ctx.job("ftjob-close").orElseThrow()).orElse("")
+                .contains("run ended, up to date"));
     }
 
     @Test
