@@ -223,19 +223,34 @@ final class MlflowClient {
                 .put("version", version).put("key", key).put("value", value));
     }
 
-    /** @return the version the alias points at, if the alias exists */
+    /** Sets a model version's description (MLflow's {@code model-versions/update}, a PATCH). */
+    void describeModelVersion(String name, String version, String description) {
+        ObjectNode body = JSON.createObjectNode().put("name", name).put("version", version)
+                .put("description", description);
+        send(request("/api/2.0/mlflow/model-versions/update").method("PATCH", json(body))
+                .header("Content-Type", "application/json").build());
+    }
+
+    /**
+     * The version an alias points at, read from the registered model's {@code aliases}: asking the alias endpoint
+     * for one that is not set is answered with an error (400 INVALID_PARAMETER_VALUE), which the server logs.
+     */
     Optional<String> alias(String name, String alias) {
+        JsonNode model;
         try {
-            JsonNode r = get("/api/2.0/mlflow/registered-models/alias?name=" + encode(name) + "&alias=" + encode(alias));
-            return Optional.of(r.path("model_version").path("version").asString());
+            model = get("/api/2.0/mlflow/registered-models/get?name=" + encode(name)).path("registered_model");
         } catch (MlflowException e) {
-            // The server answers an unknown alias with 400 INVALID_PARAMETER_VALUE, not 404.
-            if (e.status() == 400 && e.errorCode().equals("INVALID_PARAMETER_VALUE")
-                    || e.errorCode().equals("RESOURCE_DOES_NOT_EXIST")) {
+            if (e.errorCode().equals("RESOURCE_DOES_NOT_EXIST")) {
                 return Optional.empty();
             }
             throw e;
         }
+        for (JsonNode a : model.path("aliases")) {
+            if (alias.equals(a.path("alias").asString())) {
+                return Optional.of(a.path("version").asString());
+            }
+        }
+        return Optional.empty();
     }
 
     void setAlias(String name, String alias, String version) {

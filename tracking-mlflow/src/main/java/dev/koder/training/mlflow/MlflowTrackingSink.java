@@ -245,7 +245,7 @@ final class MlflowTrackingSink implements TrackingSink {
                     }
                 }
                 if (lastError != null) {
-                    LOG.info("MLflow answers again at {}; tracking catches up", settings.uri());
+                    LOG.warn("MLflow answers again at {}; tracking catches up", settings.uri());
                     lastError = null;
                     ctx.state().delete(HEALTH_KEY);
                 }
@@ -659,6 +659,7 @@ final class MlflowTrackingSink implements TrackingSink {
         for (Checkpoint c : deprecated) {
             JsonNode v = versions.get(c.id());
             if (v != null && !"true".equals(MlflowClient.tagsOf(v).get("deprecated"))) {
+                client.describeModelVersion(name, versionOf.get(c.id()), description(c, "deprecated"));
                 client.setModelVersionTag(name, versionOf.get(c.id()), "deprecated", "true");
                 client.setModelVersionTag(name, versionOf.get(c.id()), "stage", "deprecated");
             }
@@ -712,8 +713,14 @@ final class MlflowTrackingSink implements TrackingSink {
         tags.put("checkpoint.step", Long.toString(c.step()));
         tags.put("training.job_id", c.jobId());
         tags.put("stage", "approved");
-        return client.createModelVersion(name, source, runId, tags, "checkpoint " + c.id() + " of job " + c.jobId()
-                + " (" + c.method() + ", step " + c.step() + "), approved in the training registry");
+        return client.createModelVersion(name, source, runId, tags, description(c, "approved"));
+    }
+
+    /** @return a version's description: which checkpoint, its stage, and how to fetch its files */
+    private static String description(Checkpoint c, String stage) {
+        return "checkpoint " + c.id() + " of job " + c.jobId() + " (" + c.method() + ", step " + c.step() + "), "
+                + stage + " in the training registry; its files: 'training checkpoints download " + c.id()
+                + "' (the source's checkpoint.json lists them, with their SHA-256 and blob store)";
     }
 
     /** What the sink knows of a job's run, kept in the home's database. */

@@ -67,6 +67,8 @@ public final class FakeMlflowServer implements AutoCloseable {
     private final Random random = new Random(7);
     private final AtomicLong requests = new AtomicLong();
     private final AtomicLong mutations = new AtomicLong();
+    /** Lookups of an alias that is not set: the real server answers them with 400 and logs the error. */
+    final AtomicLong aliasMisses = new AtomicLong();
     private volatile BiFunction<String, String, Fault> faults = (method, path) -> null;
     volatile long hangMillis = 3000;
     /** The server's maxParamLength: 6000 in MLflow 2.x and 3.x, 500 in older servers. */
@@ -311,7 +313,7 @@ public final class FakeMlflowServer implements AutoCloseable {
             return artifacts(method, path.substring(artifactsPrefix.length()), q, raw);
         }
         JsonNode body = JSON.createObjectNode();
-        if (method.equals("POST") || method.equals("DELETE") && raw.length > 0) {
+        if (method.equals("POST") || method.equals("PATCH") || method.equals("DELETE") && raw.length > 0) {
             if (contentType == null || !contentType.startsWith("application/json")) {
                 throw invalid("Bad Request. Content-Type must be one of ['application/json'].");
             }
@@ -339,6 +341,7 @@ public final class FakeMlflowServer implements AutoCloseable {
             case "DELETE /registered-models/alias" -> deleteAlias(body);
             case "POST /model-versions/create" -> createVersion(body);
             case "POST /model-versions/set-tag" -> setVersionTag(body);
+            case "PATCH /model-versions/update" -> updateVersion(body);
             case "GET /model-versions/search" -> searchVersions(q);
             default -> throw new Answer(404, "ENDPOINT_NOT_FOUND", "No API endpoint " + route);
         };
@@ -681,6 +684,10 @@ public final class FakeMlflowServer implements AutoCloseable {
         if (!m.tags.isEmpty()) {
             n.set("tags", tagList(m.tags));
         }
+        if (!m.aliases.isEmpty()) {
+            ArrayNode a = n.putArray("aliases");
+            m.aliases.forEach((alias, version) -> a.addObject().put("alias", alias).put("version", version));
+        }
         return n;
     }
 
@@ -737,6 +744,15 @@ public final class FakeMlflowServer implements AutoCloseable {
         return JSON.createObjectNode().set("model_version", versionJson(m, v, false));
     }
 
+    private JsonNode updateVersion(JsonNode body) {
+        Model m = model(body);
+        Version v = version(m, required(body, "version"));
+        if (body.hasNonNull("description")) {
+            v.description = body.get("description").asString();
+        }
+        return JSON.createObjectNode().set("model_version", versionJson(m, v, false));
+    }
+
     private JsonNode setVersionTag(JsonNode body) {
         Model m = model(body);
         Version v = version(m, required(body, "version"));
@@ -779,6 +795,7 @@ public final class FakeMlflowServer implements AutoCloseable {
         Model m = model(JSON.createObjectNode().put("name", name == null ? "" : name));
         String version = m.aliases.get(alias);
         if (version == null) {
+            aliasMisses.incrementAndGet();
             throw invalid("Registered model alias " + alias + " not found.");
         }
         return JSON.createObjectNode().set("model_version", versionJson(m, version(m, version), true));

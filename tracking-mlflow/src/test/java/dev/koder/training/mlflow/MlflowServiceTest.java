@@ -148,6 +148,8 @@ class MlflowServiceTest {
         try (Training t = service(home).build()) {
             Thread.sleep(1500);
             assertThat(fake.mutations()).as("requests that change something after a restart").isEqualTo(before);
+            assertThat(fake.aliasMisses.get()).as("lookups of an alias that is not set, which MLflow answers with "
+                    + "an error").isZero();
             assertThat(fake.runs()).hasSize(1);
         }
         assertThat(fake.duplicateMetrics()).isZero();
@@ -174,6 +176,10 @@ class MlflowServiceTest {
                     () -> "1".equals(fake.model(name).orElseThrow().aliases.get("approved")));
             assertThat(fake.model(name).orElseThrow().versions.get(1).tags).containsEntry("deprecated", "true")
                     .containsEntry("stage", "deprecated");
+            assertThat(fake.model(name).orElseThrow().versions.get(1).description).contains("deprecated in the "
+                    + "training registry").doesNotContain("approved in");
+            assertThat(fake.model(name).orElseThrow().versions.get(0).description).contains("approved in the "
+                    + "training registry").contains("training checkpoints download " + outA.id());
             t.checkpoints().deprecate(outA.id(), "bob", "retired");
             awaitTrue("no alias once nothing is approved", Duration.ofSeconds(20),
                     () -> fake.model(name).orElseThrow().aliases.isEmpty());
@@ -182,6 +188,8 @@ class MlflowServiceTest {
         try (Training t = service(home).runner(jobs.runner()).build()) {
             Thread.sleep(1500);
             assertThat(fake.mutations()).as("requests that change something after a restart").isEqualTo(before);
+            assertThat(fake.aliasMisses.get()).as("lookups of an alias that is not set, which MLflow answers with "
+                    + "an error").isZero();
         }
     }
 
