@@ -182,6 +182,12 @@ final class MlflowTrackingSink implements TrackingSink {
     @Override
     public void close() {
         closing = true;
+        if (sender != null && !dirty.isEmpty()) {
+            LOG.info("sending what MLflow does not have yet before exit (up to {} s)", closeFlush.toSeconds());
+        }
+        if (ctx != null && !ctx.sends() && !ctx.state().withPrefix(SYNC_KEY).isEmpty()) {
+            flushRegistry();
+        }
         signal();
         if (sender != null) {
             try {
@@ -191,8 +197,37 @@ final class MlflowTrackingSink implements TrackingSink {
             }
             if (sender.isAlive()) {
                 sender.interrupt();
-                LOG.info("MLflow tracking stops with work left; it is sent when the service starts again");
+                LOG.warn("MLflow tracking stops with work left after waiting {} s (jobs {}); it is sent when the "
+                        + "service starts again", closeFlush.toSeconds(), dirty);
             }
+        }
+    }
+
+    /**
+     * A process that runs no jobs (a command that approves or deprecates a checkpoint) leaves MLflow's model registry
+     * in line before it exits, within the close wait, rather than leaving it to the next worker.
+     */
+    private void flushRegistry() {
+        LOG.info("bringing MLflow's model registry in line before exit (up to {} s)", closeFlush.toSeconds());
+        RuntimeException[] failed = new RuntimeException[1];
+        Thread t = new Thread(() -> {
+            try {
+                syncNoted();
+            } catch (RuntimeException e) {
+                failed[0] = e;
+            }
+        }, "training-mlflow-flush");
+        t.setDaemon(true);
+        t.start();
+        try {
+            t.join(closeFlush.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (t.isAlive() || failed[0] != null) {
+            t.interrupt();
+            LOG.warn("MLflow's model registry is not in line yet ({}); the next process that runs jobs sends it",
+                    failed[0] != null ? failed[0].getMessage() : "no answer within " + closeFlush.toSeconds() + " s");
         }
     }
 
@@ -251,6 +286,9 @@ final class MlflowTrackingSink implements TrackingSink {
                 }
                 failures = 0;
                 if (closing && dirty.isEmpty()) {
+                    if (!ctx.state().withPrefix(SYNC_KEY).isEmpty()) {
+                        syncNoted(); // approvals noted since the last pass go out before the process ends
+                    }
                     return;
                 }
                 checkBacklog();
@@ -273,7 +311,12 @@ final class MlflowTrackingSink implements TrackingSink {
                         : e.retryAfter().filter(d -> d.compareTo(maxBackoff) <= 0).orElse(retry.delay(failures));
                 failures++;
                 if (closing) {
-                    return;
+                    // closing: tried again until the close wait is over, not given up at the first failure
+                    long left = closeBy - System.nanoTime();
+                    if (left <= 0) {
+                        return;
+                    }
+                    wait = Duration.ofNanos(Math.min(left, wait.toNanos()));
                 }
                 await(wait);
             } catch (RuntimeException e) {

@@ -254,6 +254,24 @@ class MlflowTrackingSinkTest {
         assertThat(fake.duplicateMetrics()).as("metric points the server received twice").isZero();
     }
 
+    /** A short-lived process (the quickstart) closes its sink right after its jobs end, while MLflow fails twice. */
+    @Test
+    void closingRightAfterTheJobsEnd_sendsTheirRunsToTheEnd_throughFailures_withinTheCloseWait() throws Exception {
+        KitTrackingContext ctx = new KitTrackingContext(home, true);
+        Job one = running(ctx, "ftjob-quick-1", Samples.spec("acme"));
+        Job two = running(ctx, "ftjob-quick-2", Samples.spec("acme"));
+        TrackingSink sink = sink(ctx);
+        progress(ctx, sink, one, 1, 5);
+        progress(ctx, sink, two, 1, 5);
+        java.util.concurrent.atomic.AtomicInteger failures = new java.util.concurrent.atomic.AtomicInteger(2);
+        fake.faults((m, p) -> failures.getAndDecrement() > 0 ? FakeMlflowServer.Fault.UNAVAILABLE : null);
+        end(ctx, sink, one, JobStatus.SUCCEEDED, null);
+        end(ctx, sink, two, JobStatus.SUCCEEDED, null);
+        sink.close();
+        assertThat(fake.runs()).extracting(r -> r.status).as("both runs, ended, when close returned")
+                .containsExactly("FINISHED", "FINISHED");
+    }
+
     /**
      * One request of the closing sequence of a failed job (the last events' batch, the failure tags, the run's
      * status; this context keeps no events file) fails once, refused or with its answer lost: the run is closed all
