@@ -49,7 +49,11 @@ def main(path):
                   max_steps=cfg.max_steps or -1, num_train_epochs=cfg.num_epochs or 1,
                   logging_steps=cfg.logging_steps or 1, save_total_limit=cfg.save_total_limit, report_to="none",
                   disable_tqdm=True, use_cpu=not torch.cuda.is_available(), seed=cfg.seed or 42,
-                  save_strategy="steps" if cfg.save_steps else "epoch", save_steps=cfg.save_steps or 500)
+                  save_strategy="steps" if cfg.save_steps else "epoch", save_steps=cfg.save_steps or 500,
+                  # as axolotl: one dataloader worker process a GPU, at least one, unless the config says otherwise
+                  # (a worker dies of a SIGTERM sent to the process group before the trainer can save)
+                  dataloader_num_workers=cfg.dataloader_num_workers if cfg.dataloader_num_workers is not None
+                  else max(1, torch.cuda.device_count()))
     data = rows(cfg.datasets[0]["path"])
     if cfg.rl == "dpo":
         from trl import DPOConfig, DPOTrainer

@@ -132,7 +132,10 @@ final class AxolotlConfig {
                 c.put("evals_per_epoch", 1);
             }
         }
-        c.put("save_total_limit", ckpt.keepLast());
+        // no save_total_limit: the trainer does not rotate; the registry drops checkpoints beyond keep_last once
+        // they are registered
+        // no dataloader worker process: one would die of the SIGTERM of a cancel before the trainer saves
+        c.put("dataloader_num_workers", 0);
         c.put("save_safetensors", true);
         if (layout.resumeFrom() != null) {
             c.put("resume_from_checkpoint", layout.resumeFrom());

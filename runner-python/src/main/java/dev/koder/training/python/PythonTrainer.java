@@ -16,12 +16,14 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
@@ -146,16 +148,55 @@ public final class PythonTrainer {
         synchronized (this) {
             if (environment == null) {
                 if (managed()) {
-                    List<String> pipArgs = config.get(PIP_ARGS_PROPERTY).map(s -> Arrays.asList(s.trim().split("\\s+")))
-                            .orElse(List.of()).stream().filter(s -> !s.isEmpty()).collect(Collectors.toList());
                     environment = ManagedEnvironments.ensure(cacheRoot(), requirements,
-                            config.get(BASE_PROPERTY).orElse("python3"), pipArgs, progress);
+                            config.get(BASE_PROPERTY).orElse("python3"), pipArgs(), progress);
                 } else {
                     environment = PythonEnvironment.external(Path.of(configuredPython().orElseThrow()));
                 }
             }
             return environment;
         }
+    }
+
+    /** @return the home's extra pip arguments ({@value #PIP_ARGS_PROPERTY}), word by word */
+    private List<String> pipArgs() {
+        return config.get(PIP_ARGS_PROPERTY).map(s -> Arrays.asList(s.trim().split("\\s+"))).orElse(List.of())
+                .stream().filter(s -> !s.isEmpty()).collect(Collectors.toList());
+    }
+
+    /** pip's answers to "could these be installed?", by what was asked, for 10 minutes. */
+    private static final Map<List<String>, Map.Entry<Long, Optional<String>>> INSTALLABLE = new ConcurrentHashMap<>();
+
+    /**
+     * Asks pip, without installing anything ({@code pip install --dry-run --no-deps}, with the home's
+     * {@value #PIP_ARGS_PROPERTY}), whether the managed environment could get these packages: the preflight that
+     * refuses a job at submit rather than when its trainer starts. pip without {@code --dry-run} (before 22.2) cannot
+     * tell, and nothing is refused.
+     *
+     * @param pins requirement lines such as {@code unsloth==2026.10.9}
+     * @return why pip cannot install them (its last lines), or empty when it can or cannot tell
+     */
+    public Optional<String> installProblem(List<String> pins) {
+        List<String> command = new ArrayList<>(List.of(config.get(BASE_PROPERTY).orElse("python3"), "-m", "pip",
+                "install", "--dry-run", "--no-deps", "--quiet", "--disable-pip-version-check", "--no-input"));
+        command.addAll(pipArgs());
+        command.addAll(pins);
+        Map.Entry<Long, Optional<String>> known = INSTALLABLE.get(command);
+        if (known != null && System.nanoTime() - known.getKey() < Duration.ofMinutes(10).toNanos()) {
+            return known.getValue();
+        }
+        Optional<String> problem;
+        try {
+            Processes.Result r = Processes.run(command, Map.of("PIP_RETRIES", System.getenv().getOrDefault(
+                    "PIP_RETRIES", "0")), null, Duration.ofSeconds(60), line -> { });
+            String tail = String.join(" ", r.tail()).trim();
+            problem = r.code() == 0 || tail.contains("no such option") ? Optional.empty()
+                    : Optional.of(tail.length() > 300 ? tail.substring(tail.length() - 300) : tail);
+        } catch (IOException e) {
+            problem = Optional.empty(); // no pip to ask: the start says what is missing
+        }
+        INSTALLABLE.put(command, Map.entry(System.nanoTime(), problem));
+        return problem;
     }
 
     /**

@@ -164,7 +164,7 @@ def trainer_arguments(args, spec, train_rows, eval_rows, transformers_major):
         gradient_accumulation_steps=accumulation, learning_rate=hp["learning_rate"],
         lr_scheduler_type=hp["scheduler"], weight_decay=hp["weight_decay"], max_grad_norm=hp["max_grad_norm"],
         seed=hp["seed"], logging_steps=logging_steps, report_to="none", disable_tqdm=True,
-        save_total_limit=checkpoints["keep_last"], bf16=precision == "bf16", fp16=precision == "fp16",
+        save_total_limit=None, bf16=precision == "bf16", fp16=precision == "fp16",
         gradient_checkpointing=hp["gradient_checkpointing"], dataloader_num_workers=0, use_cpu=not cuda,
         max_length=hp["max_seq_length"], include_num_input_tokens_seen=True if major < 5 else "non_padding")
     if hp["gradient_checkpointing"]:

@@ -78,6 +78,13 @@ public final class UnslothRunner extends PythonRunner {
             if (!python().managed() || spec.resources().gpus() == 0) {
                 problems.add(new Violation("/runner", "runner 'unsloth' has no Python with unsloth on this host; set "
                         + python().pythonProperty() + " to a CUDA Python with unsloth installed"));
+            } else {
+                // the managed environment is made when the first job starts: ask pip now whether it can be
+                python().installProblem(List.of(REQUIREMENTS.pin("unsloth"))).ifPresent(why -> problems.add(
+                        new Violation("/runner", "runner 'unsloth' cannot make its Python environment here: pip "
+                                + "cannot install '" + REQUIREMENTS.pin("unsloth") + "' (" + why + "); install "
+                                + "unsloth into a CUDA Python and set " + python().pythonProperty()
+                                + ", or run the job with runner trl")));
             }
             return problems;
         }

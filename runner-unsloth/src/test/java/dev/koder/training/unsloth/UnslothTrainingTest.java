@@ -105,4 +105,20 @@ class UnslothTrainingTest {
         });
         assertThat(noUnsloth.choice(s.spec(TrainingMethod.sftLora(), 2).build()).available()).isFalse();
     }
+
+    /** The managed environment is made when the first job starts; whether it can be, pip is asked at submit. */
+    @Test
+    void aManagedEnvironmentPipCannotMake_isRefusedAtSubmit_notWhenTheJobStarts() throws Exception {
+        UnslothStandIn s = UnslothStandIn.get();
+        Path emptyIndex = java.nio.file.Files.createDirectories(dir.resolve("empty-index"));
+        UnslothRunner managed = new UnslothRunner(new PluginConfig(dir, Map.of("training.python.pip-args",
+                "--no-index --find-links " + emptyIndex)));
+        List<Violation> problems = managed.check(s.spec(TrainingMethod.sftLora(), 2).resources(Resources.gpus(1))
+                .build());
+        assertThat(problems).anySatisfy(v -> {
+            assertThat(v.pointer()).isEqualTo("/runner");
+            assertThat(v.message()).contains("cannot make its Python environment here: pip cannot install "
+                    + "'unsloth==2026.10.9'").contains("training.python.unsloth");
+        });
+    }
 }

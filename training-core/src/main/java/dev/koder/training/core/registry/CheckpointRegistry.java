@@ -24,6 +24,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -137,10 +138,14 @@ public final class CheckpointRegistry implements Checkpoints, AutoCloseable {
                         (last ? "final output" : "checkpoint at step " + step) + " of job " + job.id());
                 if (!last) {
                     Integer keep = spec.checkpoints() == null ? null : spec.checkpoints().keepLast();
-                    List<String> deleted = rows.retain(job.id(), keep == null ? 2 : keep);
+                    List<SqliteCheckpoints.Dropped> dropped = rows.retain(job.id(), keep == null ? 2 : keep);
+                    List<String> deleted = dropped.stream().map(SqliteCheckpoints.Dropped::id).toList();
                     if (!deleted.isEmpty()) {
                         LOG.info("job {}: kept its last {} intermediate checkpoints, deleted {}", job.id(), keep,
                                 deleted);
+                        // The registry decides retention, not the trainer (which keeps every checkpoint it saves):
+                        // a dropped checkpoint's folder goes once it is registered and dropped, never before.
+                        dropped.forEach(d -> deleteFolder(d.source()));
                         try {
                             collectGarbage();
                         } catch (StorageException e) {
@@ -164,6 +169,24 @@ public final class CheckpointRegistry implements Checkpoints, AutoCloseable {
     /** @param jobId a job @param folder a folder it wrote @return whether that folder is registered for the job */
     public boolean registered(String jobId, String folder) {
         return rows.bySource(jobId, Path.of(folder).toAbsolutePath().normalize().toString()).isPresent();
+    }
+
+    /** Deletes a dropped checkpoint's folder from its job's output, when it is a trainer's checkpoint folder. */
+    private static void deleteFolder(String source) {
+        if (source == null) {
+            return;
+        }
+        Path dir = Path.of(source);
+        if (!Files.isDirectory(dir) || !dir.getFileName().toString().startsWith("checkpoint-")) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            LOG.warn("cannot delete the dropped checkpoint folder {}: {}", dir, e.getMessage());
+        }
     }
 
     /**

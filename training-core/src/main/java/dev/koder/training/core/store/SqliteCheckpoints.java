@@ -314,34 +314,44 @@ public final class SqliteCheckpoints implements AutoCloseable {
     }
 
     /**
+     * A checkpoint retention dropped.
+     *
+     * @param id its id
+     * @param source the folder it was registered from
+     */
+    public record Dropped(String id, String source) {
+    }
+
+    /**
      * Deletes a job's intermediate checkpoints beyond the newest {@code keep}, never an approved one.
      *
      * @param jobId the job
      * @param keep how many intermediate checkpoints to keep
-     * @return the ids deleted
+     * @return those deleted
      */
-    public List<String> retain(String jobId, int keep) {
+    public List<Dropped> retain(String jobId, int keep) {
         return session.write(conn -> {
-            List<String> doomed = new ArrayList<>();
-            try (PreparedStatement s = conn.prepareStatement("SELECT id FROM checkpoints WHERE job_id = ? AND final = 0 "
-                    + "ORDER BY step DESC, created_at DESC")) {
+            List<Dropped> doomed = new ArrayList<>();
+            try (PreparedStatement s = conn.prepareStatement("SELECT id, source FROM checkpoints WHERE job_id = ? AND "
+                    + "final = 0 ORDER BY step DESC, created_at DESC")) {
                 s.setString(1, jobId);
                 try (ResultSet rs = s.executeQuery()) {
                     int seen = 0;
                     while (rs.next()) {
                         if (++seen > keep) {
-                            doomed.add(rs.getString(1));
+                            doomed.add(new Dropped(rs.getString(1), rs.getString(2)));
                         }
                     }
                 }
             }
-            List<String> deleted = new ArrayList<>();
-            for (String id : doomed) {
+            List<Dropped> deleted = new ArrayList<>();
+            for (Dropped dropped : doomed) {
+                String id = dropped.id();
                 try (PreparedStatement d = conn.prepareStatement("DELETE FROM checkpoints WHERE id = ? AND stage != "
                         + "'approved'")) {
                     d.setString(1, id);
                     if (d.executeUpdate() == 1) {
-                        deleted.add(id);
+                        deleted.add(dropped);
                         for (String table : new String[] {"checkpoint_files", "checkpoint_transitions"}) {
                             try (PreparedStatement f = conn.prepareStatement("DELETE FROM " + table
                                     + " WHERE checkpoint_id = ?")) {

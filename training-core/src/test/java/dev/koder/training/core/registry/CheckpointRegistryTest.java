@@ -257,6 +257,12 @@ class CheckpointRegistryTest {
         }
         assertThat(registry.list(CheckpointQuery.builder().jobId("ftjob-1").build()).items())
                 .extracting(Checkpoint::step).containsExactly(50L, 40L, 20L);
+        // the registry decides retention: the folders of the dropped ones go, once they were registered
+        for (Checkpoint c : made) {
+            boolean kept = c.step() == 20 || c.step() >= 40;
+            assertThat(Files.exists(dir.resolve("checkpoint-" + c.step()))).as("folder of step " + c.step())
+                    .isEqualTo(kept);
+        }
         Checkpoint final_ = registry.register(job, copy(LORA, "final"), 50, true, Map.of(), n -> { });
         assertThat(registry.list(CheckpointQuery.builder().jobId("ftjob-1").build()).items()).hasSize(4)
                 .contains(final_);
