@@ -1,6 +1,7 @@
 """`python -m axolotl.cli.train CONFIG` of the stand-in: reads the SDK's config and trains (SFT or DPO, LoRA or
 full) with transformers, peft and TRL, calling the plugins as axolotl does. Not axolotl; see README.md."""
 import json
+import os
 import sys
 
 import yaml
@@ -33,6 +34,10 @@ def main(path):
         plugin.register(cfg)
 
     torch.manual_seed(cfg.seed or 42)
+    # as axolotl: its log in the output folder, which is not the model's
+    os.makedirs(cfg.output_dir, exist_ok=True)
+    with open(os.path.join(cfg.output_dir, "debug.log"), "a", encoding="utf-8") as log:
+        log.write("axolotl stand-in: training\n")
     tokenizer = AutoTokenizer.from_pretrained(cfg.base_model)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token

@@ -44,8 +44,13 @@ class AxolotlServiceTest {
             assertThat(Files.readString(t.home().resolve("jobs").resolve(job.id()).resolve("axolotl/config.yml")))
                     .contains("rl: dpo").contains("type: chat_template.default");
             assertThat(events(t, job.id())).anySatisfy(e -> assertThat(e.type()).isEqualTo(JobEvent.TYPE_PROGRESS));
-            assertThat(t.checkpoints().list(dev.koder.training.api.CheckpointQuery.builder().jobId(job.id()).limit(10)
-                    .build()).items()).anySatisfy(c -> assertThat(c.last()).isTrue());
+            assertThat(events(t, job.id())).as("tokens/s, counted by the plugin").anySatisfy(e -> assertThat(
+                    e.data().get("tokens_per_second")).isInstanceOf(Number.class));
+            dev.koder.training.api.Checkpoint output = t.checkpoints().list(dev.koder.training.api.CheckpointQuery
+                    .builder().jobId(job.id()).limit(10).build()).items().stream()
+                    .filter(dev.koder.training.api.Checkpoint::last).findFirst().orElseThrow();
+            assertThat(output.files()).extracting(dev.koder.training.api.Checkpoint.File::path)
+                    .contains("adapter_config.json").doesNotContain("debug.log", "model.safetensors");
         }
     }
 

@@ -142,6 +142,7 @@ class TrainingEvents(_trainer_callback_base()):
         self._last_time = None
         self._last_tokens = 0
         self._tokens = 0
+        self._saved = set()
 
     def count_tokens(self, n):
         """Adds tokens to the running count when the trainer does not track them itself."""
@@ -195,6 +196,10 @@ class TrainingEvents(_trainer_callback_base()):
             control.should_training_stop = True
 
     def on_save(self, args, state, control, **kwargs):
+        # a stop's save and the end's save can be of the same step (a cancelled DPO run saved twice): one event
+        if state.global_step in self._saved:
+            return
+        self._saved.add(state.global_step)
         path = os.path.join(args.output_dir, "checkpoint-%d" % state.global_step)
         self.events.emit("checkpoint", step=state.global_step, path=path)
 
