@@ -4,7 +4,9 @@ import com.networknt.schema.Error;
 import com.networknt.schema.Schema;
 import com.networknt.schema.SchemaRegistry;
 import com.networknt.schema.SchemaRegistryConfig;
-import com.networknt.schema.SpecificationVersion;
+import com.networknt.schema.dialect.Dialect;
+import com.networknt.schema.dialect.Dialects;
+import com.networknt.schema.keyword.AnnotationKeyword;
 import com.networknt.schema.path.PathType;
 import java.io.IOException;
 import java.io.InputStream;
@@ -51,8 +53,10 @@ final class AxolotlSchema {
 
     private static Schema compile(JsonNode tree) {
         SchemaRegistryConfig config = SchemaRegistryConfig.builder().pathType(PathType.JSON_POINTER).build();
-        return SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12,
-                b -> b.schemaRegistryConfig(config)).getSchema(tree);
+        // axolotl's schema (pydantic's) carries "help" beside "description": an annotation, not a rule, and one the
+        // validator would otherwise warn about on every load
+        Dialect dialect = Dialect.builder(Dialects.getDraft202012()).keyword(new AnnotationKeyword("help")).build();
+        return SchemaRegistry.withDefaultDialect(dialect, b -> b.schemaRegistryConfig(config)).getSchema(tree);
     }
 
     /**

@@ -213,6 +213,24 @@ class AxolotlConfigTest {
                 .containsEntry("plugins", List.of(AxolotlConfig.EVENTS_PLUGIN));
     }
 
+    /** Loads axolotl's schema and checks an empty config, in a JVM of its own, so its log is all there is on stderr. */
+    public static final class LoadSchema {
+        public static void main(String[] args) {
+            System.out.println(AxolotlSchema.problems(new java.util.LinkedHashMap<>()).size());
+        }
+    }
+
+    @Test
+    void loadingAxolotlsSchema_logsNothing() throws Exception {
+        String javaCommand = ProcessHandle.current().info().command().orElse("java");
+        Process p = new ProcessBuilder(javaCommand, "-cp", System.getProperty("java.class.path"),
+                LoadSchema.class.getName())
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(out).isZero();
+        assertThat(out).as("what loading the schema printed").doesNotContain("WARN").doesNotContain("Unknown keyword");
+    }
+
     @Test
     void aCancelReachesTheTrainerFirst_andTheRegistryDecidesRetention() throws Exception {
         JobSpec spec = llama3("/models/tiny", TrainingMethod.sftLora(rank32()), chat(), DatasetFormat.CHAT, 64, false,

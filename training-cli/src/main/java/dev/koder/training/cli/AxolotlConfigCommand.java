@@ -21,7 +21,7 @@ import picocli.CommandLine.Parameters;
         + "run them with a real axolotl elsewhere.",
         "DIR gets config.yml (checked against axolotl 0.18.0's schema), data/ (the spec's datasets converted) and "
         + "the events plugin, with paths that work from DIR: cd DIR && PYTHONPATH=. TRAINING_EVENTS_FILE=events.jsonl "
-        + "axolotl train config.yml"})
+        + "AXOLOTL_DO_NOT_TRACK=1 axolotl train config.yml"})
 final class AxolotlConfigCommand implements Callable<Integer> {
 
     @Mixin
@@ -71,7 +71,7 @@ final class AxolotlConfigCommand implements Callable<Integer> {
             } catch (IOException e) {
                 text.println("  data: " + dir.resolve("data"));
             }
-            text.println("  run it: cd " + dir + " && PYTHONPATH=. TRAINING_EVENTS_FILE=events.jsonl axolotl train "
+            text.println("  run it: cd " + dir + " && PYTHONPATH=. TRAINING_EVENTS_FILE=events.jsonl AXOLOTL_DO_NOT_TRACK=1 axolotl train "
                     + AxolotlJob.CONFIG);
         });
         return ExitCodes.OK;
