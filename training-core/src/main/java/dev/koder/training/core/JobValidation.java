@@ -4,15 +4,18 @@ import dev.koder.training.api.DatasetReport;
 import dev.koder.training.api.JobSpec;
 import dev.koder.training.api.ValidationReport;
 import dev.koder.training.api.Violation;
+import dev.koder.training.core.artifact.SafetensorsHeader;
 import dev.koder.training.core.data.ApproximateTokenCounter;
 import dev.koder.training.core.data.DatasetValidator;
 import dev.koder.training.core.data.HfTokenCounter;
 import dev.koder.training.core.data.TokenCounter;
+import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 
 /** The checks a job's files must pass before it may queue: its base model folder and every dataset. */
 final class JobValidation {
@@ -66,6 +69,20 @@ final class JobValidation {
             return List.of(new Violation("/base_model", dir + " has no config.json; a Hugging Face model folder "
                     + "holds config.json, the weights and the tokenizer"));
         }
-        return List.of();
+        // Each weights file's header against its size: a copy cut short passes every other check and fails only
+        // when training loads it.
+        List<Violation> broken = new ArrayList<>();
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path f : files.filter(p -> p.getFileName().toString().endsWith(".safetensors")).sorted().toList()) {
+                try {
+                    SafetensorsHeader.read(f);
+                } catch (IOException e) {
+                    broken.add(new Violation("/base_model", e.getMessage() + "; copy the model again"));
+                }
+            }
+        } catch (IOException e) {
+            broken.add(new Violation("/base_model", "cannot list " + dir + ": " + e.getMessage()));
+        }
+        return broken;
     }
 }
