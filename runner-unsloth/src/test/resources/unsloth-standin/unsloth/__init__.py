@@ -42,9 +42,14 @@ class FastLanguageModel:
                 lora_dropout=lora_dropout, bias=bias, use_gradient_checkpointing=use_gradient_checkpointing,
                 random_state=random_state)
         torch.manual_seed(random_state)
+        # as strict as unsloth: a target module the model lacks is refused, not dropped quietly
         present = {name.split(".")[-1] for name, _ in model.named_modules()}
+        missing = [t for t in target_modules if t not in present]
+        if missing:
+            raise ValueError("Unsloth: target modules %s are not in the model (it has %s)"
+                             % (missing, sorted(p for p in present if p.endswith("_proj"))))
         config = LoraConfig(r=r, lora_alpha=lora_alpha, lora_dropout=lora_dropout, bias=bias,
-                            target_modules=[t for t in target_modules if t in present], task_type="CAUSAL_LM")
+                            target_modules=list(target_modules), task_type="CAUSAL_LM")
         peft_model = get_peft_model(model, config)
         if use_gradient_checkpointing:
             peft_model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})

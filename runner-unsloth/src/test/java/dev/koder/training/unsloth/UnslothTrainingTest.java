@@ -74,6 +74,19 @@ class UnslothTrainingTest {
         }
     }
 
+    /** unsloth's get_peft_model refuses a target module the model lacks; the stand-in does the same. */
+    @Test
+    void aTargetModuleTheModelLacks_failsTheJob_asUnslothWould() throws Exception {
+        UnslothStandIn s = UnslothStandIn.get();
+        try (Training t = service(s.config(dir))) {
+            Job job = t.jobs().await(t.jobs().submit(s.spec(TrainingMethod.sftLora(dev.koder.training.api.LoraConfig
+                    .builder().targetModules(List.of("q_proj", "c_attn")).build()), 4).build()).id(),
+                    Duration.ofMinutes(5));
+            assertThat(job.status()).isEqualTo(JobStatus.FAILED);
+            assertThat(job.failure().message() + job.failure().logTail()).contains("c_attn");
+        }
+    }
+
     @Test
     void loraDpo_patchesTheDpoTrainer_andTrains() throws Exception {
         UnslothStandIn s = UnslothStandIn.get();
