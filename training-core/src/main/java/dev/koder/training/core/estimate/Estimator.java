@@ -333,12 +333,15 @@ public final class Estimator {
                 t.basis));
 
         // Time.
-        double load = 20 + LOAD_SECONDS_PER_BILLION * n / 1e9;
+        double start = startupSeconds(runner);
+        double load = start + LOAD_SECONDS_PER_BILLION * n / 1e9;
         double trainSeconds = tokens / perSecond;
         double wall = trainSeconds + load;
         double gpuHours = cpu ? 0 : gpus * wall / 3600;
-        lines.add(String.format(Locale.ROOT, "time: %,d / %,.0f = %s training + %s starting and loading = %s", tokens,
-                perSecond, seconds(trainSeconds), seconds(load), seconds(wall)));
+        lines.add(String.format(Locale.ROOT, "time: %,d / %,.0f = %s training + %s starting and loading%s = %s", tokens,
+                perSecond, seconds(trainSeconds), seconds(load), start == STARTUP_SECONDS ? "" : String.format(
+                        Locale.ROOT, " (%s: %.0f s more to start, measured on a CPU outside CI, assumed on a GPU)",
+                        runner, start - STARTUP_SECONDS), seconds(wall)));
         Double price = null;
         if (cpu) {
             lines.add("GPU-hours: 0 (a CPU job)");
@@ -517,8 +520,13 @@ public final class Estimator {
             int cores = Runtime.getRuntime().availableProcessors();
             double flopsPerToken = (spec.method().adapter() == AdapterType.FULL ? 6 : 4) * (double) model.parameters();
             double perSecond = 25e9 * cores / flopsPerToken;
-            return new Throughput(perSecond, "cpu", "assumed: 25 GFLOP/s per CPU core x " + cores
-                    + " cores; run a job to calibrate");
+            String basis = "assumed: 25 GFLOP/s per CPU core x " + cores + " cores; run a job to calibrate";
+            if ("axolotl".equals(runner)) {
+                perSecond /= AXOLOTL_CPU_SLOWDOWN;
+                basis += String.format(Locale.ROOT, "; / %.1f for axolotl (measured on a CPU outside CI: 2.9-4.5x "
+                        + "TRL's time for the same job)", AXOLOTL_CPU_SLOWDOWN);
+            }
+            return new Throughput(perSecond, "cpu", basis);
         }
         String method = method(spec);
         double paramsB = model.parameters() / 1e9;
@@ -549,6 +557,8 @@ public final class Estimator {
                 notes.add(String.format(Locale.ROOT, "x %.2f for unsloth (assumed: its published speed-up of LoRA "
                         + "over plain Hugging Face training, not measured here)", UNSLOTH_FACTOR));
             }
+            case "axolotl" -> notes.add("runner axolotl assumed as fast as TRL on a GPU (not measured on one; on a "
+                    + "CPU it took 2.9-4.5x TRL's time)");
             default -> notes.add("runner " + runner + " assumed as fast as TRL (not measured)");
         }
         if (spec.method().adapter() == AdapterType.QLORA) {
@@ -573,6 +583,18 @@ public final class Estimator {
             notes.add(String.format(Locale.ROOT, "x %.2f for %s's bf16 throughput", scale, gpu.get().type()));
         }
         return new Throughput(reference * factor * scale * shape, device, String.join(", ", notes));
+    }
+
+    /** What any runner takes to start before its model loads (its Python, the libraries, the data). */
+    static final double STARTUP_SECONDS = 20;
+    /** axolotl's start beyond that: its config checks and data preparation, 12-26 s on a CPU (outside CI). */
+    static final double AXOLOTL_EXTRA_STARTUP_SECONDS = 19;
+    /** axolotl's time for a job over TRL's on a CPU, measured outside CI: 2.9-4.5x; the middle of that. */
+    static final double AXOLOTL_CPU_SLOWDOWN = 3.5;
+
+    /** @param runner a runner's name @return seconds before its model starts loading */
+    static double startupSeconds(String runner) {
+        return "axolotl".equals(runner) ? STARTUP_SECONDS + AXOLOTL_EXTRA_STARTUP_SECONDS : STARTUP_SECONDS;
     }
 
     /** unsloth's speed relative to TRL, assumed until measured: its published figure for LoRA on one GPU. */

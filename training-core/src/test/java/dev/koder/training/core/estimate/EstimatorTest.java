@@ -1,6 +1,7 @@
 package dev.koder.training.core.estimate;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 import static org.assertj.core.api.Assertions.withinPercentage;
 
 import dev.koder.training.api.AdapterType;
@@ -63,6 +64,27 @@ class EstimatorTest {
     CostEstimate estimate(JobSpec spec, ModelShape shape, DatasetStats stats) {
         return new Estimator(new Estimator.Pricing(2.5, Map.of("a100", 1.2), "USD")).estimate(spec, stats, shape,
                 "NVIDIA H100 80GB HBM3", 79.6, List.of());
+    }
+
+    @Test
+    void axolotl_startsLonger_andOnACpuTakesTheMeasuredFactorOfTrlsTime_bothLabelled() throws IOException {
+        Estimator e = new Estimator(Estimator.Pricing.NONE);
+        JobSpec gpu = spec(TrainingMethod.sftLora(), 1);
+        CostEstimate trl = e.estimate(gpu, stats(1000, 512, 1000), llama1b(), "NVIDIA H100 80GB HBM3", 79.6, List.of(),
+                "trl", null);
+        CostEstimate axo = e.estimate(gpu, stats(1000, 512, 1000), llama1b(), "NVIDIA H100 80GB HBM3", 79.6, List.of(),
+                "axolotl", null);
+        assertThat(axo.wallSeconds() - trl.wallSeconds()).as("its longer start")
+                .isCloseTo(Estimator.AXOLOTL_EXTRA_STARTUP_SECONDS, within(0.5));
+        assertThat(String.join("\n", axo.breakdown())).contains("axolotl: 19 s more to start, measured on a CPU "
+                + "outside CI, assumed on a GPU").contains("runner axolotl assumed as fast as TRL on a GPU");
+        JobSpec cpu = gpu.toBuilder().resources(Resources.cpu()).build();
+        CostEstimate trlCpu = e.estimate(cpu, stats(1000, 512, 1000), llama1b(), null, null, List.of(), "trl", null);
+        CostEstimate axoCpu = e.estimate(cpu, stats(1000, 512, 1000), llama1b(), null, null, List.of(), "axolotl",
+                null);
+        assertThat(trlCpu.tokensPerSecond() / axoCpu.tokensPerSecond()).isCloseTo(Estimator.AXOLOTL_CPU_SLOWDOWN,
+                within(0.01));
+        assertThat(String.join("\n", axoCpu.breakdown())).contains("/ 3.5 for axolotl (measured on a CPU outside CI");
     }
 
     @Test
