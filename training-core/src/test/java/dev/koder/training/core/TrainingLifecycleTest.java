@@ -23,6 +23,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeoutException;
 import java.util.regex.Matcher;
@@ -234,9 +235,20 @@ class TrainingLifecycleTest {
     void killTrainer(String id, long pastStep) throws Exception {
         Job running = waitFor(training.jobs(), id, j -> j.status() == JobStatus.RUNNING && j.progress().step() != null
                 && j.progress().step() >= pastStep, WAIT);
-        String ref = events(training.jobs(), id).stream().map(e -> e.data().get("execution")).filter(x -> x != null)
-                .reduce((a, b) -> b).orElseThrow().toString();
-        ProcessHandle.of(Long.parseLong(ref.split(":")[1])).orElseThrow().destroyForcibly();
+        // the attempt's number is stored before its trainer starts: wait for that attempt's trainer
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        Optional<ProcessHandle> trainer = Optional.empty();
+        while (trainer.isEmpty() && System.nanoTime() < deadline) {
+            trainer = events(training.jobs(), id).stream().filter(e -> e.data().get("execution") != null
+                    && Integer.valueOf(running.attempt()).equals(e.data().get("attempt"))).reduce((a, b) -> b)
+                    .flatMap(e -> ProcessHandle.of(Long.parseLong(e.data().get("execution").toString().split(":")[1])))
+                    .filter(ProcessHandle::isAlive);
+            if (trainer.isEmpty()) {
+                Thread.sleep(20);
+            }
+        }
+        trainer.orElseThrow(() -> new AssertionError("attempt " + running.attempt() + " of " + id + " has no "
+                + "running trainer")).destroyForcibly();
         assertThat(running.attempt()).isPositive();
     }
 
