@@ -222,7 +222,8 @@ class SlurmServiceTest {
         try {
             awaitLine(first, "ready");
             training = service(home).runJobs(false).build();
-            job = training.jobs().submit(job(1, 20, Map.of("step_seconds", "0.1")).build());
+            // long enough that the trainer still runs when the next service comes up
+            job = training.jobs().submit(job(1, 150, Map.of("step_seconds", "0.1")).build());
             assertThat(first.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
             assertThat(first.exitValue()).isEqualTo(137);
         } finally {

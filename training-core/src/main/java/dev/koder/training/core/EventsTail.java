@@ -130,6 +130,7 @@ final class EventsTail {
                 state.errorKind = null;
                 state.errorMessage = null;
                 state.checkpointAt = null;
+                state.startedAt = time;
                 state.merge(data);
                 return new NewEvent(time, EventLevel.INFO, type, "trainer started"
                         + (data.get("total_steps") != null ? ": " + data.get("total_steps") + " steps" : "")

@@ -194,6 +194,10 @@ final class Supervisor {
         state.errorKind = seen.errorKind;
         state.errorMessage = seen.errorMessage;
         state.checkpointAt = seen.checkpointAt;
+        if (neverStarted && seen.startedAt != null && attemptStart != null && !seen.startedAt.isBefore(attemptStart)) {
+            // no trainer carries the token now, but one did: it started after this launch began, and ended
+            neverStarted = false;
+        }
     }
 
     /** Whether the supervisor is done with its trainer: the attempt is finishing or ended. */

@@ -14,6 +14,8 @@ final class TrainerState {
     long lastCheckpointStep = -1;
     /** When the current attempt's trainer last wrote a checkpoint (its own clock), or null when it wrote none. */
     java.time.Instant checkpointAt;
+    /** When a trainer last reported its start (its own clock), or null. */
+    java.time.Instant startedAt;
     /** Checkpoints reported since the supervisor last handed them to the registry. */
     final List<Written> written = new ArrayList<>();
     String output;
