@@ -14,12 +14,28 @@ public enum DatasetFormat implements WireName {
      */
     PREFERENCE("preference"),
     /** {@code {"instruction":"...","input":"...","output":"..."}} */
-    ALPACA("alpaca");
+    ALPACA("alpaca"),
+    /** {@code {"anchor":"...","positive":"...","negatives":["...",...]}}, negatives optional: embedding data */
+    PAIRS("pairs"),
+    /** {@code {"query":"...","document":"...","label":0.8}}, a label in 0..1: reranker data */
+    SCORED_PAIRS("scored-pairs"),
+    /** {@code {"query":"...","documents":["...",...],"labels":[1,0,...]}}: reranker data, one query's candidates */
+    GROUPS("groups");
 
     private final String wireName;
 
     DatasetFormat(String wireName) {
         this.wireName = wireName;
+    }
+
+    /** @return true for the formats of the encoder objectives (pairs, scored-pairs, groups) */
+    public boolean encoder() {
+        return this == PAIRS || this == SCORED_PAIRS || this == GROUPS;
+    }
+
+    /** @return the formats of the language-model objectives (chat, prompt-completion, preference, alpaca) */
+    public static java.util.Set<DatasetFormat> languageModelFormats() {
+        return java.util.Collections.unmodifiableSet(java.util.EnumSet.of(CHAT, PROMPT_COMPLETION, PREFERENCE, ALPACA));
     }
 
     @JsonValue

@@ -14,7 +14,8 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * @param epochs passes over the training data, 1 to 100; default 3 unless max steps is set
  * @param maxSteps optimiser steps to run instead of epochs, 1 to 10,000,000
  * @param learningRate peak learning rate, greater than 0 and at most 1; default 2e-4 for LoRA/QLoRA SFT,
- *     1e-5 for full SFT, 5e-6 for DPO with an adapter, 1e-6 for full DPO
+ *     1e-5 for full SFT, 5e-6 for DPO with an adapter, 1e-6 for full DPO, 1e-4 for LoRA and 2e-5 for full
+ *     embedding and reranker jobs
  * @param scheduler learning-rate schedule; default cosine
  * @param warmupRatio share of steps spent warming up, at least 0 and below 1; default 0.03 unless warm-up steps
  *     is set
@@ -106,6 +107,9 @@ public record Hyperparameters(
         if (method.objective() == Objective.DPO) {
             return full ? 1e-6 : 5e-6;
         }
+        if (!method.objective().languageModel()) {
+            return full ? 2e-5 : 1e-4;
+        }
         return full ? 1e-5 : 2e-4;
     }
 
@@ -134,8 +138,9 @@ public record Hyperparameters(
         c.between(Checks.at(at, "max_grad_norm"), maxGradNorm, 0, true, 1000, false);
         c.between(Checks.at(at, "seed"), seed, 0, Integer.MAX_VALUE);
         checkBatch(c, at, gpus);
-        if (Boolean.TRUE.equals(packing) && method != null && method.objective() == Objective.DPO) {
-            c.add(Checks.at(at, "packing"), "only applies to objective sft, got dpo");
+        if (Boolean.TRUE.equals(packing) && method != null && method.objective() != null
+                && method.objective() != Objective.SFT) {
+            c.add(Checks.at(at, "packing"), "only applies to objective sft, got " + method.objective().wireName());
         }
         if (precision == Precision.FP16 && gpus == 0) {
             c.add(Checks.at(at, "precision"), "fp16 needs a GPU; use auto, bf16 or fp32 on CPU");

@@ -35,8 +35,16 @@ public record JobEvent(
     public static final String TYPE_STARTED = "started";
     /** Training figures; data holds step, loss, learning rate, tokens per second... */
     public static final String TYPE_PROGRESS = "progress";
-    /** Evaluation metrics; data holds {@code step} and {@code metrics}. */
+    /**
+     * Evaluation metrics; data holds {@code step} and {@code metrics}, and {@code baseline: true} when they are the
+     * base model's, before training.
+     */
     public static final String TYPE_EVAL = "eval";
+    /**
+     * What the base model's figures (an eval event with {@code baseline: true}) are named with, in the job's
+     * progress, the registry and MLflow: {@code base_eval_ndcg_at_10} beside the fine-tune's {@code eval_ndcg_at_10}.
+     */
+    public static final String BASELINE_METRIC_PREFIX = "base_";
     /** A checkpoint was written; data holds {@code step} and {@code path}. */
     public static final String TYPE_CHECKPOINT = "checkpoint";
     /** The trainer finished; data holds {@code output}. */

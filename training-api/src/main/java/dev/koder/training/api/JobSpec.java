@@ -38,7 +38,7 @@ import java.util.regex.Pattern;
         getterVisibility = JsonAutoDetect.Visibility.NONE,
         isGetterVisibility = JsonAutoDetect.Visibility.NONE)
 @JsonPropertyOrder({"name", "tenant", "tier", "base_model", "method", "hyperparameters", "training_data",
-        "validation_data", "resources", "runner", "checkpoints", "metadata"})
+        "validation_data", "retrieval_data", "resources", "runner", "checkpoints", "metadata"})
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public final class JobSpec {
 
@@ -73,6 +73,8 @@ public final class JobSpec {
     private final DatasetRef trainingData;
     @JsonProperty("validation_data")
     private final DatasetRef validationData;
+    @JsonProperty("retrieval_data")
+    private final RetrievalData retrievalData;
     @JsonProperty("resources")
     private final Resources resources;
     @JsonProperty("runner")
@@ -92,6 +94,7 @@ public final class JobSpec {
         this.hyperparameters = hyperparameters;
         this.trainingData = b.trainingData;
         this.validationData = b.validationData;
+        this.retrievalData = b.retrievalData;
         this.resources = resources;
         this.runner = b.runner;
         this.checkpoints = checkpoints;
@@ -114,6 +117,7 @@ public final class JobSpec {
         b.hyperparameters = hyperparameters;
         b.trainingData = trainingData;
         b.validationData = validationData;
+        b.retrievalData = retrievalData;
         b.resources = resources;
         b.runner = runner;
         b.checkpoints = checkpoints;
@@ -131,13 +135,14 @@ public final class JobSpec {
             @JsonProperty("hyperparameters") Hyperparameters hyperparameters,
             @JsonProperty("training_data") DatasetRef trainingData,
             @JsonProperty("validation_data") DatasetRef validationData,
+            @JsonProperty("retrieval_data") RetrievalData retrievalData,
             @JsonProperty("resources") Resources resources,
             @JsonProperty("runner") String runner,
             @JsonProperty("checkpoints") CheckpointPolicy checkpoints,
             @JsonProperty("metadata") Map<String, String> metadata) {
         Builder b = builder().name(name).tenant(tenant).tier(tier).baseModel(baseModel).method(method)
                 .hyperparameters(hyperparameters).trainingData(trainingData).validationData(validationData)
-                .resources(resources).runner(runner).checkpoints(checkpoints);
+                .retrievalData(retrievalData).resources(resources).runner(runner).checkpoints(checkpoints);
         if (metadata != null) {
             b.metadata(metadata);
         }
@@ -188,6 +193,11 @@ public final class JobSpec {
         return Optional.ofNullable(validationData);
     }
 
+    /** @return the retrieval evaluation set of an embedding or reranker job, if any */
+    public Optional<RetrievalData> retrievalData() {
+        return Optional.ofNullable(retrievalData);
+    }
+
     /** @return GPUs or CPU the job needs */
     public Resources resources() {
         return resources;
@@ -220,6 +230,7 @@ public final class JobSpec {
         return name.equals(s.name) && tenant.equals(s.tenant) && tier == s.tier && baseModel.equals(s.baseModel)
                 && method.equals(s.method) && hyperparameters.equals(s.hyperparameters)
                 && trainingData.equals(s.trainingData) && Objects.equals(validationData, s.validationData)
+                && Objects.equals(retrievalData, s.retrievalData)
                 && resources.equals(s.resources) && Objects.equals(runner, s.runner)
                 && checkpoints.equals(s.checkpoints) && metadata.equals(s.metadata);
     }
@@ -227,7 +238,7 @@ public final class JobSpec {
     @Override
     public int hashCode() {
         return Objects.hash(name, tenant, tier, baseModel, method, hyperparameters, trainingData, validationData,
-                resources, runner, checkpoints, metadata);
+                retrievalData, resources, runner, checkpoints, metadata);
     }
 
     @Override
@@ -249,6 +260,7 @@ public final class JobSpec {
         private Hyperparameters hyperparameters;
         private DatasetRef trainingData;
         private DatasetRef validationData;
+        private RetrievalData retrievalData;
         private Resources resources;
         private String runner;
         private CheckpointPolicy checkpoints;
@@ -305,6 +317,16 @@ public final class JobSpec {
             return this;
         }
 
+        /**
+         * @param data queries, corpus and relevance judgements on which an embedding or reranker job is scored
+         *     before, during and after training; optional
+         * @return this
+         */
+        public Builder retrievalData(RetrievalData data) {
+            this.retrievalData = data;
+            return this;
+        }
+
         /** @param resources GPUs or CPU; default one GPU of any type @return this */
         public Builder resources(Resources resources) {
             this.resources = resources;
@@ -356,7 +378,7 @@ public final class JobSpec {
             TrainingMethod m = null;
             if (c.required("/method", method)) {
                 method.check(c, "/method");
-                m = method.resolved();
+                m = method.resolved(trainingData == null ? null : trainingData.format());
             }
             Resources r = resources == null ? Resources.gpus(1) : resources.resolved();
             r.check(c, "/resources");
@@ -373,6 +395,13 @@ public final class JobSpec {
                         && trainingData.format() != validationData.format()) {
                     c.add("/validation_data/format", "must match the training data's format "
                             + trainingData.format().wireName() + ", got " + validationData.format().wireName());
+                }
+            }
+            if (retrievalData != null) {
+                retrievalData.check(c, "/retrieval_data");
+                if (m != null && m.objective() != null && m.objective().languageModel()) {
+                    c.add("/retrieval_data", "only applies to objectives embedding and reranker, got "
+                            + m.objective().wireName());
                 }
             }
             if (m != null && m.adapter() == AdapterType.QLORA && r.isCpu()) {
@@ -401,9 +430,20 @@ public final class JobSpec {
             }
             if (m.objective() == Objective.DPO && format != DatasetFormat.PREFERENCE) {
                 c.add("/training_data/format", "objective dpo needs preference data, got " + format.wireName());
-            } else if (m.objective() == Objective.SFT && format == DatasetFormat.PREFERENCE) {
+            } else if (m.objective() == Objective.SFT && (format == DatasetFormat.PREFERENCE || format.encoder())) {
                 c.add("/training_data/format",
-                        "objective sft takes chat, prompt-completion or alpaca data, got preference");
+                        "objective sft takes chat, prompt-completion or alpaca data, got " + format.wireName());
+            } else if (m.objective() == Objective.EMBEDDING && format != DatasetFormat.PAIRS) {
+                c.add("/training_data/format", "objective embedding needs pairs data, got " + format.wireName());
+            } else if (m.objective() == Objective.RERANKER && format != DatasetFormat.SCORED_PAIRS
+                    && format != DatasetFormat.GROUPS) {
+                c.add("/training_data/format",
+                        "objective reranker takes scored-pairs or groups data, got " + format.wireName());
+            } else if (m.objective() == Objective.RERANKER && m.reranker() != null && m.reranker().loss() != null
+                    && m.reranker().loss().listwise() && format != DatasetFormat.GROUPS) {
+                c.add("/method/reranker/loss", "loss " + m.reranker().loss().wireName() + " ranks a query's "
+                        + "candidates together and needs groups data, got " + format.wireName()
+                        + "; use binary_cross_entropy for scored-pairs");
             }
         }
 

@@ -7,7 +7,7 @@ import dev.koder.training.api.TrainingMethod;
 /**
  * An objective x adapter pair a runner can train.
  *
- * @param objective SFT or DPO
+ * @param objective SFT, DPO, embedding or reranker
  * @param adapter full, LoRA or QLoRA
  */
 public record MethodKind(Objective objective, AdapterType adapter) {
@@ -26,6 +26,17 @@ public record MethodKind(Objective objective, AdapterType adapter) {
             }
         }
         return java.util.Set.copyOf(all);
+    }
+
+    /** @return SFT and DPO with every adapter: what a runner of causal language models that trains them all declares */
+    public static java.util.Set<MethodKind> languageModels() {
+        java.util.Set<MethodKind> out = new java.util.LinkedHashSet<>();
+        for (MethodKind k : all()) {
+            if (k.objective().languageModel()) {
+                out.add(k);
+            }
+        }
+        return java.util.Set.copyOf(out);
     }
 
     /** @return for example {@code sft+lora} */
