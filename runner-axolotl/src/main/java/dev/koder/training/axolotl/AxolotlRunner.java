@@ -20,7 +20,6 @@ import dev.koder.training.spi.TrainingRunnerProvider;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -54,7 +53,7 @@ public final class AxolotlRunner extends PythonRunner {
 
     @Override
     public RunnerCapabilities capabilities() {
-        return new RunnerCapabilities(MethodKind.all(), EnumSet.allOf(DatasetFormat.class), true, true);
+        return new RunnerCapabilities(MethodKind.languageModels(), DatasetFormat.languageModelFormats(), true, true);
     }
 
     @Override

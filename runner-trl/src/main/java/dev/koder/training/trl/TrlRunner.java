@@ -14,7 +14,6 @@ import dev.koder.training.spi.RunContext;
 import dev.koder.training.spi.RunnerCapabilities;
 import dev.koder.training.spi.RunnerChoice;
 import java.io.IOException;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 
@@ -43,7 +42,7 @@ public final class TrlRunner extends PythonRunner {
 
     @Override
     public RunnerCapabilities capabilities() {
-        return new RunnerCapabilities(MethodKind.all(), EnumSet.allOf(DatasetFormat.class), true, true);
+        return new RunnerCapabilities(MethodKind.languageModels(), DatasetFormat.languageModelFormats(), true, true);
     }
 
     /** QLoRA needs CUDA and bitsandbytes: refused at once when the interpreter is known to lack them. */

@@ -19,7 +19,6 @@ import dev.koder.training.spi.TrainingRunner;
 import dev.koder.training.spi.TrainingRunnerProvider;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -61,7 +60,7 @@ public final class UnslothRunner extends PythonRunner {
 
     @Override
     public RunnerCapabilities capabilities() {
-        return new RunnerCapabilities(METHODS, EnumSet.allOf(DatasetFormat.class), allowCpu, true);
+        return new RunnerCapabilities(METHODS, DatasetFormat.languageModelFormats(), allowCpu, true);
     }
 
     @Override
