@@ -68,7 +68,13 @@ final class JobService implements Jobs {
         List<Violation> problems = new ArrayList<>();
         RunnerCapabilities caps = runner.capabilities();
         MethodKind kind = MethodKind.of(spec.method());
-        if (!caps.methods().contains(kind)) {
+        if (caps.methods().stream().noneMatch(k -> k.objective() == kind.objective())) {
+            problems.add(new Violation("/method/objective", "runner '" + runner.name() + "' does not train objective "
+                    + kind.objective().wireName() + " (it trains " + caps.methods().stream().map(k -> k.objective()
+                            .wireName()).distinct().sorted().collect(Collectors.joining(", ")) + ")"
+                    + (kind.objective().languageModel() ? "" : "; embedding and reranker jobs are trained by runner "
+                            + "'sentence-transformers'")));
+        } else if (!caps.methods().contains(kind)) {
             problems.add(new Violation("/method", "runner '" + runner.name() + "' does not train " + kind
                     + "; it trains " + caps.methods().stream().map(MethodKind::toString).sorted()
                             .collect(Collectors.joining(", "))));

@@ -8,6 +8,7 @@ import dev.koder.training.core.artifact.SafetensorsHeader;
 import dev.koder.training.core.data.ApproximateTokenCounter;
 import dev.koder.training.core.data.DatasetValidator;
 import dev.koder.training.core.data.HfTokenCounter;
+import dev.koder.training.core.data.RetrievalSetValidator;
 import dev.koder.training.core.data.TokenCounter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -47,6 +48,7 @@ final class JobValidation {
             reports.add(validator.validate(Path.of(spec.trainingData().path()), spec.trainingData().format()));
             spec.validationData().ifPresent(v -> reports.add(validator.validate(Path.of(v.path()), v.format())));
         }
+        spec.retrievalData().ifPresent(r -> violations.addAll(new RetrievalSetValidator(maxIssues).validate(r)));
         return new ValidationReport(violations, reports, notes);
     }
 

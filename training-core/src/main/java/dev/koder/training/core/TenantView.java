@@ -6,6 +6,7 @@ import dev.koder.training.api.CheckpointQuery;
 import dev.koder.training.api.Checkpoints;
 import dev.koder.training.api.CostEstimate;
 import dev.koder.training.api.DatasetRef;
+import dev.koder.training.api.RetrievalData;
 import dev.koder.training.api.EstimateHistory;
 import dev.koder.training.api.InvalidSpecException;
 import dev.koder.training.api.Job;
@@ -169,6 +170,7 @@ public final class TenantView implements TenantService {
         JobSpec.Builder b = spec.toBuilder().tenant(tenant).tier(tier);
         b.trainingData(dataset(spec.trainingData(), "/training_data/path"));
         spec.validationData().ifPresent(v -> b.validationData(dataset(v, "/validation_data/path")));
+        spec.retrievalData().ifPresent(r -> b.retrievalData(retrieval(r)));
         return training.models().resolve(dev.koder.training.core.spec.JobSpecJson.resolvePaths(b.build(),
                 Path.of("").toAbsolutePath()), true);
     }
@@ -178,7 +180,38 @@ public final class TenantView implements TenantService {
      * tenant's upload, or any other file of the home, is refused as an unknown file.
      */
     private DatasetRef dataset(DatasetRef ref, String at) {
-        String path = ref.path();
+        return DatasetRef.of(ownFile(ref.path(), at), ref.format());
+    }
+
+    /**
+     * A retrieval set of this tenant: its three files each an upload of the tenant's (or a file outside the home); a
+     * folder only outside the home, where uploads are not the only way in.
+     */
+    private RetrievalData retrieval(RetrievalData data) {
+        if (data.path() != null) {
+            Path p;
+            try {
+                p = data.path().indexOf('\0') < 0 ? Path.of(data.path()).toAbsolutePath().normalize() : null;
+            } catch (InvalidPathException e) {
+                p = null;
+            }
+            if (uploadsOnly || p == null || p.startsWith(training.home())) {
+                throw new InvalidSpecException("The retrieval data is not available", List.of(new Violation(
+                        "/retrieval_data/path", "name the three files (queries, corpus, judgements), each the id of "
+                                + "one of your uploaded files, got the folder '" + shown(data.path()) + "'")));
+            }
+            return data;
+        }
+        return RetrievalData.files(ownFile(data.queries(), "/retrieval_data/queries"),
+                ownFile(data.corpus(), "/retrieval_data/corpus"),
+                ownFile(data.judgements(), "/retrieval_data/judgements"));
+    }
+
+    /**
+     * A file of this tenant: one of its uploads by id, or a file outside the service's home. Another tenant's
+     * upload, or any other file of the home, is refused as an unknown file.
+     */
+    private String ownFile(String path, String at) {
         Optional<StoredFile> upload = Optional.empty();
         try {
             if (path.indexOf('\0') < 0) {
@@ -189,11 +222,11 @@ public final class TenantView implements TenantService {
                             .equals(f.path()));
                 }
                 if (upload.isPresent()) {
-                    return DatasetRef.of(upload.get().path(), ref.format());
+                    return upload.get().path().toString();
                 }
                 Path p = Path.of(path).toAbsolutePath().normalize();
                 if (!uploadsOnly && !p.startsWith(training.home()) && !id.startsWith("file-")) {
-                    return ref;
+                    return path;
                 }
             }
         } catch (InvalidPathException e) {

@@ -267,6 +267,12 @@ public final class DatasetValidator {
                     return preference(node);
                 case ALPACA:
                     return alpaca(node);
+                case PAIRS:
+                    return pairs(node);
+                case SCORED_PAIRS:
+                    return scoredPair(node);
+                case GROUPS:
+                    return group(node);
                 default:
                     throw new IllegalStateException("unknown format " + scan.format);
             }
@@ -481,6 +487,116 @@ public final class DatasetValidator {
             return new Example(input.isEmpty() ? 2 : 3, List.of(instruction, input), List.of(output));
         }
 
+        /** Each text is a sequence of its own (a bi-encoder embeds them one by one). */
+        private Example pairs(JsonNode node) {
+            ignoreOthers(node, Set.of("anchor", "positive", "negatives"));
+            String anchor = text(node, "anchor", true);
+            String positive = text(node, "positive", true);
+            List<String> texts = new ArrayList<>(List.of(anchor, positive));
+            JsonNode negatives = node.get("negatives");
+            if (negatives != null && !negatives.isNull()) {
+                texts.addAll(strings(negatives, "/negatives", false));
+            }
+            if (failed) {
+                return null;
+            }
+            if (anchor.equals(positive)) {
+                warn("/positive", "the positive is the anchor itself; the pair teaches nothing");
+            }
+            for (int i = 2; i < texts.size(); i++) {
+                if (texts.get(i).equals(positive)) {
+                    error("/negatives/" + (i - 2), "a hard negative is the positive itself");
+                    return null;
+                }
+            }
+            return new Example(texts.size(), List.of(), texts);
+        }
+
+        /** The query and the document are one sequence (a cross-encoder reads them together). */
+        private Example scoredPair(JsonNode node) {
+            ignoreOthers(node, Set.of("query", "document", "label"));
+            String query = text(node, "query", true);
+            String document = text(node, "document", true);
+            label(node.get("label"), "/label");
+            if (failed) {
+                return null;
+            }
+            return new Example(2, List.of(query, document), List.of());
+        }
+
+        /** Each (query, document) is one sequence. */
+        private Example group(JsonNode node) {
+            ignoreOthers(node, Set.of("query", "documents", "labels"));
+            String query = text(node, "query", true);
+            JsonNode docs = node.get("documents");
+            JsonNode labels = node.get("labels");
+            List<String> documents = List.of();
+            if (docs == null) {
+                error("", "missing key \"documents\"" + looksLike(node));
+            } else {
+                documents = strings(docs, "/documents", true);
+            }
+            if (labels == null) {
+                error("", "missing key \"labels\"");
+            } else if (!labels.isArray()) {
+                error("/labels", "must be an array of numbers in 0..1, one per document, got " + kind(labels));
+            } else if (!failed && labels.size() != documents.size()) {
+                error("/labels", "must hold one label per document: " + documents.size() + " documents, "
+                        + labels.size() + " labels");
+            } else {
+                boolean relevant = false;
+                for (int i = 0; i < labels.size(); i++) {
+                    label(labels.get(i), "/labels/" + i);
+                    relevant |= labels.get(i).isNumber() && labels.get(i).asDouble() > 0;
+                }
+                if (!failed && !relevant) {
+                    warn("/labels", "no document is relevant (every label is 0); the group teaches a listwise loss "
+                            + "nothing");
+                }
+            }
+            if (failed) {
+                return null;
+            }
+            List<String> sequences = new ArrayList<>();
+            for (String d : documents) {
+                sequences.add(query + " " + d);
+            }
+            return new Example(1 + documents.size(), List.of(), sequences);
+        }
+
+        private void label(JsonNode v, String at) {
+            if (v == null) {
+                error("", "missing key \"label\"");
+            } else if (!v.isNumber()) {
+                error(at, "must be a number in 0..1, got " + kind(v));
+            } else if (v.asDouble() < 0 || v.asDouble() > 1 || Double.isNaN(v.asDouble())) {
+                error(at, "must be in 0..1 (1 relevant, 0 not), got " + v.asDouble());
+            }
+        }
+
+        private List<String> strings(JsonNode list, String at, boolean nonEmpty) {
+            if (!list.isArray()) {
+                error(at, "must be an array of strings, got " + kind(list));
+                return List.of();
+            }
+            if (nonEmpty && list.isEmpty()) {
+                error(at, "must hold at least one document");
+                return List.of();
+            }
+            List<String> out = new ArrayList<>();
+            for (int i = 0; i < list.size(); i++) {
+                JsonNode v = list.get(i);
+                if (!v.isTextual()) {
+                    error(at + "/" + i, "must be a string, got " + kind(v));
+                } else if (v.asString().isBlank()) {
+                    error(at + "/" + i, "empty text");
+                } else {
+                    out.add(v.asString());
+                }
+            }
+            return out;
+        }
+
         private Example preference(JsonNode node) {
             boolean openAi = node.has("input") || node.has("preferred_output") || node.has("non_preferred_output");
             boolean trl = node.has("prompt") || node.has("chosen") || node.has("rejected");
@@ -599,6 +715,15 @@ public final class DatasetValidator {
     }
 
     static DatasetFormat guess(JsonNode node) {
+        if (node.has("anchor")) {
+            return DatasetFormat.PAIRS;
+        }
+        if (node.has("documents")) {
+            return DatasetFormat.GROUPS;
+        }
+        if (node.has("query") && node.has("document")) {
+            return DatasetFormat.SCORED_PAIRS;
+        }
         if (node.has("preferred_output") || node.has("chosen")) {
             return DatasetFormat.PREFERENCE;
         }

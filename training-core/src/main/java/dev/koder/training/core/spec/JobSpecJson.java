@@ -7,9 +7,10 @@ import com.networknt.schema.SchemaRegistryConfig;
 import com.networknt.schema.SpecificationVersion;
 import com.networknt.schema.path.PathType;
 import dev.koder.training.api.DatasetRef;
-import dev.koder.training.api.InvalidSpecException;
 import dev.koder.training.api.Hyperparameters;
+import dev.koder.training.api.InvalidSpecException;
 import dev.koder.training.api.JobSpec;
+import dev.koder.training.api.RetrievalData;
 import dev.koder.training.api.Violation;
 import dev.koder.training.core.internal.Json;
 import java.io.IOException;
@@ -184,6 +185,10 @@ public final class JobSpecJson {
         JobSpec.Builder b = spec.toBuilder();
         b.trainingData(resolve(spec.trainingData(), base));
         spec.validationData().ifPresent(v -> b.validationData(resolve(v, base)));
+        spec.retrievalData().ifPresent(r -> b.retrievalData(r.path() != null
+                ? RetrievalData.folder(absolute(r.path(), base))
+                : RetrievalData.files(absolute(r.queries(), base).toString(), absolute(r.corpus(), base).toString(),
+                        absolute(r.judgements(), base).toString())));
         String model = spec.baseModel();
         if (model.startsWith("./") || model.startsWith("../")) {
             b.baseModel(base.resolve(model).normalize().toString());
@@ -195,12 +200,13 @@ public final class JobSpecJson {
     }
 
     private static DatasetRef resolve(DatasetRef ref, Path base) {
-        Path p = Path.of(ref.path());
-        if (ref.path().startsWith("~/")) {
-            p = Path.of(System.getProperty("user.home")).resolve(ref.path().substring(2));
-        }
-        return p.isAbsolute() ? DatasetRef.of(p.normalize(), ref.format())
-                : DatasetRef.of(base.resolve(p).normalize(), ref.format());
+        return DatasetRef.of(absolute(ref.path(), base), ref.format());
+    }
+
+    private static Path absolute(String path, Path base) {
+        Path p = path.startsWith("~/") ? Path.of(System.getProperty("user.home")).resolve(path.substring(2))
+                : Path.of(path);
+        return (p.isAbsolute() ? p : base.resolve(p)).normalize();
     }
 
     private record Result(JobSpec spec, List<Violation> violations) {

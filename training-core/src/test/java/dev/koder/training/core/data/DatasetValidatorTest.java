@@ -61,6 +61,35 @@ class DatasetValidatorTest {
         assertThat(openAi.stats().messages()).isEqualTo(3);
     }
 
+    static final String PAIR_OK = "{\"anchor\":\"cheap flights\",\"positive\":\"Low-cost airfares\","
+            + "\"negatives\":[\"Hotel deals\",\"Car rental\"]}";
+    static final String GROUP_OK = "{\"query\":\"cheap flights\",\"documents\":[\"Low-cost airfares\",\"Hotel deals\"],"
+            + "\"labels\":[1,0]}";
+
+    @Test
+    void encoderFormats_countEachTextOrPairAsASequence_andWarnOnGroupsThatTeachNothing() throws IOException {
+        DatasetReport pairs = check(file("pairs.jsonl", PAIR_OK + "\n{\"anchor\":\"a\",\"positive\":\"b\"}\n"),
+                DatasetFormat.PAIRS);
+        assertThat(pairs.valid()).isTrue();
+        assertThat(pairs.stats().examples()).isEqualTo(2);
+        // a bi-encoder embeds each text alone: 4 + 2
+        assertThat(pairs.stats().sequences()).isEqualTo(6);
+        DatasetReport scored = check(file("scored.jsonl", "{\"query\":\"q\",\"document\":\"d\",\"label\":0.5}\n"),
+                DatasetFormat.SCORED_PAIRS);
+        assertThat(scored.valid()).isTrue();
+        assertThat(scored.stats().sequences()).isEqualTo(1);
+        DatasetReport groups = check(file("groups.jsonl", GROUP_OK + "\n{\"query\":\"q\",\"documents\":[\"a\","
+                + "\"b\"],\"labels\":[0,0]}\n"), DatasetFormat.GROUPS);
+        assertThat(groups.valid()).isTrue();
+        // a cross-encoder reads each (query, document) together: 2 + 2
+        assertThat(groups.stats().sequences()).isEqualTo(4);
+        assertThat(groups.issues()).singleElement().satisfies(i -> {
+            assertThat(i.severity()).isEqualTo(Severity.WARNING);
+            assertThat(i.line()).isEqualTo(2);
+            assertThat(i.message()).startsWith("no document is relevant");
+        });
+    }
+
     @Test
     void chatExtras_weightsToolCallsAndTextParts_areAccepted() throws IOException {
         String line = "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"Weather?\"}]},"
@@ -178,6 +207,41 @@ class DatasetValidatorTest {
                         "{\"prompt\":\"Q\",\"preferred_output\":[],\"rejected\":\"b\"}\n", 1, "",
                         "mixes two layouts: use either \"input\"/\"preferred_output\"/\"non_preferred_output\" or "
                                 + "\"prompt\"/\"chosen\"/\"rejected\""),
+                new Bad("pairs without a positive", DatasetFormat.PAIRS, PAIR_OK + "\n{\"anchor\":\"q\"}\n", 2, "",
+                        "missing key \"positive\""),
+                new Bad("chat data under pairs", DatasetFormat.PAIRS, CHAT_OK + "\n", 1, "",
+                        "missing key \"anchor\" (this line looks like chat data: is the format right?)"),
+                new Bad("empty anchor", DatasetFormat.PAIRS, "{\"anchor\":\" \",\"positive\":\"d\"}\n", 1, "/anchor",
+                        "empty anchor"),
+                new Bad("negatives not an array", DatasetFormat.PAIRS,
+                        "{\"anchor\":\"q\",\"positive\":\"d\",\"negatives\":\"x\"}\n", 1, "/negatives",
+                        "must be an array of strings, got a string"),
+                new Bad("a negative not a string", DatasetFormat.PAIRS,
+                        "{\"anchor\":\"q\",\"positive\":\"d\",\"negatives\":[\"x\",3]}\n", 1, "/negatives/1",
+                        "must be a string, got a number"),
+                new Bad("the positive as a negative", DatasetFormat.PAIRS,
+                        "{\"anchor\":\"q\",\"positive\":\"d\",\"negatives\":[\"x\",\"d\"]}\n", 1, "/negatives/1",
+                        "a hard negative is the positive itself"),
+                new Bad("scored pair without a label", DatasetFormat.SCORED_PAIRS,
+                        "{\"query\":\"q\",\"document\":\"d\"}\n", 1, "", "missing key \"label\""),
+                new Bad("label a string", DatasetFormat.SCORED_PAIRS,
+                        "{\"query\":\"q\",\"document\":\"d\",\"label\":\"yes\"}\n", 1, "/label",
+                        "must be a number in 0..1, got a string"),
+                new Bad("label 2", DatasetFormat.SCORED_PAIRS, "{\"query\":\"q\",\"document\":\"d\",\"label\":2}\n",
+                        1, "/label", "must be in 0..1 (1 relevant, 0 not), got 2.0"),
+                new Bad("groups data under scored pairs", DatasetFormat.SCORED_PAIRS, GROUP_OK + "\n", 1, "",
+                        "missing key \"document\" (this line looks like groups data: is the format right?)"),
+                new Bad("group without labels", DatasetFormat.GROUPS, "{\"query\":\"q\",\"documents\":[\"a\"]}\n",
+                        1, "", "missing key \"labels\""),
+                new Bad("group with no documents", DatasetFormat.GROUPS,
+                        "{\"query\":\"q\",\"documents\":[],\"labels\":[]}\n", 1, "/documents",
+                        "must hold at least one document"),
+                new Bad("labels not matching documents", DatasetFormat.GROUPS,
+                        "{\"query\":\"q\",\"documents\":[\"a\",\"b\"],\"labels\":[1]}\n", 1, "/labels",
+                        "must hold one label per document: 2 documents, 1 labels"),
+                new Bad("a label out of range", DatasetFormat.GROUPS,
+                        "{\"query\":\"q\",\"documents\":[\"a\",\"b\"],\"labels\":[1,-1]}\n", 1, "/labels/1",
+                        "must be in 0..1 (1 relevant, 0 not), got -1.0"),
                 new Bad("empty file", DatasetFormat.CHAT, "", 0, "", "the file is empty"),
                 new Bad("only blank lines", DatasetFormat.CHAT, "\n\n", 0, "", "the file holds no examples"));
     }

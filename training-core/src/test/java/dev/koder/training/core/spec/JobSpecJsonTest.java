@@ -75,7 +75,7 @@ class JobSpecJsonTest {
     @Test
     void unknownEnumValue_listsTheAllowedOnes() {
         assertThat(JobSpecJson.violations(with("\"objective\":\"sft\"", "\"objective\":\"ppo\""))).containsExactly(
-                new Violation("/method/objective", "must be one of sft, dpo, got \"ppo\""));
+                new Violation("/method/objective", "must be one of sft, dpo, embedding, reranker, got \"ppo\""));
         assertThat(JobSpecJson.violations(with("\"tier\":\"pro\"", "\"tier\":\"gold\""))).containsExactly(
                 new Violation("/tier", "must be one of enterprise, pro, free, got \"gold\""));
     }
@@ -145,7 +145,12 @@ class JobSpecJsonTest {
                 Json.MAPPER.readTree(JobSpecJson.write(JobSpecJson.parse(
                         with("\"adapter\":\"lora\"", "\"adapter\":\"qlora\"")))),
                 Json.MAPPER.readTree(JobSpecJson.write(JobSpecJson.parse(with("\"objective\":\"sft\"",
-                        "\"objective\":\"dpo\"").replace("\"format\":\"chat\"", "\"format\":\"preference\"")))));
+                        "\"objective\":\"dpo\"").replace("\"format\":\"chat\"", "\"format\":\"preference\"")))),
+                Json.MAPPER.readTree(JobSpecJson.write(JobSpecJson.parse(with("\"objective\":\"sft\"",
+                        "\"objective\":\"embedding\"").replace("\"format\":\"chat\"", "\"format\":\"pairs\"")))),
+                Json.MAPPER.readTree(JobSpecJson.write(JobSpecJson.parse(with("\"objective\":\"sft\"",
+                        "\"objective\":\"reranker\"").replace("\"format\":\"chat\"",
+                        "\"format\":\"scored-pairs\"")))));
         List<String> checked = new ArrayList<>();
         collectDefaults(schema.get("properties"), "", (pointer, value) -> {
             JsonNode found = resolved.stream().map(r -> r.at(pointer)).filter(n -> !n.isMissingNode()).findFirst()
@@ -154,7 +159,8 @@ class JobSpecJsonTest {
             checked.add(pointer);
         });
         assertThat(checked).contains("/tier", "/method/lora/rank", "/method/quantization/type", "/method/dpo/beta",
-                "/hyperparameters/micro_batch_size", "/resources/gpus", "/checkpoints/keep_last");
+                "/method/embedding/loss", "/method/reranker/merged_copy", "/hyperparameters/micro_batch_size",
+                "/resources/gpus", "/checkpoints/keep_last");
     }
 
     interface DefaultVisitor {

@@ -9,13 +9,18 @@ import dev.koder.training.api.DatasetFormat;
 import dev.koder.training.api.DatasetRef;
 import dev.koder.training.api.DpoConfig;
 import dev.koder.training.api.DpoLoss;
+import dev.koder.training.api.EmbeddingConfig;
+import dev.koder.training.api.EmbeddingLoss;
 import dev.koder.training.api.Hyperparameters;
 import dev.koder.training.api.InvalidSpecException;
 import dev.koder.training.api.JobSpec;
 import dev.koder.training.api.LoraConfig;
 import dev.koder.training.api.Precision;
 import dev.koder.training.api.QuantizationConfig;
+import dev.koder.training.api.RerankerConfig;
+import dev.koder.training.api.RerankerLoss;
 import dev.koder.training.api.Resources;
+import dev.koder.training.api.RetrievalData;
 import dev.koder.training.api.Strategy;
 import dev.koder.training.api.Tier;
 import dev.koder.training.api.TrainingMethod;
@@ -119,7 +124,99 @@ class SpecViolationTableTest {
                 .trainingData(DatasetRef.of("/data/pairs.jsonl", DatasetFormat.PREFERENCE));
     }
 
+    static final String PAIRS = "{\"path\":\"/data/pairs.jsonl\",\"format\":\"pairs\"}";
+    static final String GROUPS = "{\"path\":\"/data/groups.jsonl\",\"format\":\"groups\"}";
+    static final String SCORED = "{\"path\":\"/data/scored.jsonl\",\"format\":\"scored-pairs\"}";
+
+    /** An embedding job on pairs data, its method's JSON given. */
+    static Consumer<ObjectNode> embeddingJson(String method) {
+        return all(set("/method", method), set("/training_data", PAIRS));
+    }
+
+    static UnaryOperator<JobSpec.Builder> embedding(TrainingMethod method) {
+        return b -> b.method(method).trainingData(DatasetRef.of("/data/pairs.jsonl", DatasetFormat.PAIRS));
+    }
+
+    static UnaryOperator<JobSpec.Builder> reranker(TrainingMethod method, String path, DatasetFormat format) {
+        return b -> b.method(method).trainingData(DatasetRef.of(path, format));
+    }
+
+    static Stream<Row> encoderRows() {
+        return Stream.of(
+                crossField("embedding on chat data", set("/method", "{\"objective\":\"embedding\",\"adapter\":"
+                        + "\"lora\"}"), b -> b.method(TrainingMethod.embeddingLora()), "/training_data/format",
+                        "objective embedding needs pairs data, got chat"),
+                crossField("sft on pairs data", set("/training_data", PAIRS),
+                        b -> b.trainingData(DatasetRef.of("/data/pairs.jsonl", DatasetFormat.PAIRS)),
+                        "/training_data/format", "objective sft takes chat, prompt-completion or alpaca data, got pairs"),
+                crossField("reranker on pairs data", all(set("/method", "{\"objective\":\"reranker\",\"adapter\":"
+                        + "\"full\"}"), set("/training_data", PAIRS)), reranker(TrainingMethod.reranker(
+                        AdapterType.FULL), "/data/pairs.jsonl", DatasetFormat.PAIRS), "/training_data/format",
+                        "objective reranker takes scored-pairs or groups data, got pairs"),
+                crossField("qlora embedding", embeddingJson("{\"objective\":\"embedding\",\"adapter\":\"qlora\"}"),
+                        embedding(TrainingMethod.embedding(AdapterType.QLORA, EmbeddingConfig.defaults())),
+                        "/method/adapter", "objective embedding trains with adapter full or lora: the pinned "
+                                + "sentence-transformers loads encoders without 4-bit quantisation (and encoders are "
+                                + "small enough to train in bf16), got qlora"),
+                crossField("mini batch without the cached loss", embeddingJson("{\"objective\":\"embedding\","
+                        + "\"adapter\":\"lora\",\"embedding\":{\"mini_batch_size\":16}}"),
+                        embedding(TrainingMethod.embedding(AdapterType.LORA, new EmbeddingConfig(null, 16, null, null))),
+                        "/method/embedding/mini_batch_size",
+                        "only applies to loss cached_multiple_negatives_ranking, got the default "
+                                + "multiple_negatives_ranking"),
+                row("mini batch 0", embeddingJson("{\"objective\":\"embedding\",\"adapter\":\"lora\","
+                        + "\"embedding\":{\"loss\":\"cached_multiple_negatives_ranking\",\"mini_batch_size\":0}}"),
+                        embedding(TrainingMethod.embedding(AdapterType.LORA, new EmbeddingConfig(
+                                EmbeddingLoss.CACHED_MULTIPLE_NEGATIVES_RANKING, 0, null, null))),
+                        "/method/embedding/mini_batch_size", "must be between 1 and 4096, got 0"),
+                crossField("matryoshka sizes growing", embeddingJson("{\"objective\":\"embedding\",\"adapter\":"
+                        + "\"lora\",\"embedding\":{\"matryoshka_dims\":[64,128]}}"),
+                        embedding(TrainingMethod.embedding(AdapterType.LORA, EmbeddingConfig.defaults()
+                                .withMatryoshkaDims(List.of(64, 128)))), "/method/embedding/matryoshka_dims/1",
+                        "sizes go from the largest down, each smaller than the one before: 64 then 128"),
+                row("matryoshka size 4", embeddingJson("{\"objective\":\"embedding\",\"adapter\":\"lora\","
+                        + "\"embedding\":{\"matryoshka_dims\":[4]}}"),
+                        embedding(TrainingMethod.embedding(AdapterType.LORA, EmbeddingConfig.defaults()
+                                .withMatryoshkaDims(List.of(4)))), "/method/embedding/matryoshka_dims/0",
+                        "must be between 8 and 16384, got 4"),
+                crossField("embedding block on a reranker", all(set("/method", "{\"objective\":\"reranker\","
+                        + "\"adapter\":\"full\",\"embedding\":{}}"), set("/training_data", GROUPS)),
+                        reranker(TrainingMethod.reranker(AdapterType.FULL).withEmbedding(EmbeddingConfig.defaults()),
+                                "/data/groups.jsonl", DatasetFormat.GROUPS), "/method/embedding",
+                        "only applies to objective embedding, got reranker"),
+                crossField("listwise loss on scored pairs", all(set("/method", "{\"objective\":\"reranker\","
+                        + "\"adapter\":\"full\",\"reranker\":{\"loss\":\"listnet\"}}"), set("/training_data", SCORED)),
+                        reranker(TrainingMethod.reranker(AdapterType.FULL, RerankerConfig.of(RerankerLoss.LISTNET)),
+                                "/data/scored.jsonl", DatasetFormat.SCORED_PAIRS), "/method/reranker/loss",
+                        "loss listnet ranks a query's candidates together and needs groups data, got scored-pairs; "
+                                + "use binary_cross_entropy for scored-pairs"),
+                crossField("merged copy of a full reranker", all(set("/method", "{\"objective\":\"reranker\","
+                        + "\"adapter\":\"full\",\"reranker\":{\"merged_copy\":true}}"), set("/training_data", GROUPS)),
+                        reranker(TrainingMethod.reranker(AdapterType.FULL, new RerankerConfig(null, true)),
+                                "/data/groups.jsonl", DatasetFormat.GROUPS), "/method/reranker/merged_copy",
+                        "only applies to adapter lora (the output is then the adapter, and the merged copy a whole "
+                                + "model), got full"),
+                crossField("retrieval data on sft", set("/retrieval_data", "{\"path\":\"/data/retrieval\"}"),
+                        b -> b.retrievalData(RetrievalData.folder("/data/retrieval")), "/retrieval_data",
+                        "only applies to objectives embedding and reranker, got sft"),
+                crossField("retrieval folder and files", all(embeddingJson("{\"objective\":\"embedding\","
+                        + "\"adapter\":\"lora\"}"), set("/retrieval_data", "{\"path\":\"/data/retrieval\","
+                        + "\"queries\":\"/q.jsonl\",\"corpus\":\"/c.jsonl\",\"judgements\":\"/j.jsonl\"}")),
+                        b -> embedding(TrainingMethod.embeddingLora()).apply(b).retrievalData(new RetrievalData(
+                                "/data/retrieval", "/q.jsonl", "/c.jsonl", "/j.jsonl")), "/retrieval_data",
+                        "name either a folder (path) or the three files (queries, corpus, judgements), not both"),
+                crossField("packing on embedding", all(embeddingJson("{\"objective\":\"embedding\",\"adapter\":"
+                        + "\"lora\"}"), set("/hyperparameters/packing", "true")),
+                        b -> embedding(TrainingMethod.embeddingLora()).apply(b).hyperparameters(Hyperparameters
+                                .builder().epochs(2).learningRate(2e-4).packing(true).build()),
+                        "/hyperparameters/packing", "only applies to objective sft, got embedding"));
+    }
+
     static Stream<Row> rows() {
+        return Stream.concat(languageModelRows(), encoderRows());
+    }
+
+    static Stream<Row> languageModelRows() {
         Map<String, String> many = new LinkedHashMap<>();
         StringBuilder manyJson = new StringBuilder("{");
         for (int i = 0; i < 17; i++) {
