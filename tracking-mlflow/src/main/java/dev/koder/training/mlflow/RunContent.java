@@ -163,9 +163,12 @@ final class RunContent {
                 }
             });
         } else if (e.type().equals(JobEvent.TYPE_EVAL) && e.data().get("metrics") instanceof Map<?, ?> m) {
+            // the base model's figures are their own metrics, so that a chart of the fine-tune's starts at its first
+            // evaluation and the gain reads off two lines
+            String prefix = Boolean.TRUE.equals(e.data().get("baseline")) ? JobEvent.BASELINE_METRIC_PREFIX : "";
             m.forEach((k, v) -> {
                 if (v instanceof Number) {
-                    out.add(new MlflowClient.Metric(key(String.valueOf(k)), ((Number) v).doubleValue(), time, step));
+                    out.add(new MlflowClient.Metric(key(prefix + k), ((Number) v).doubleValue(), time, step));
                 }
             });
         }

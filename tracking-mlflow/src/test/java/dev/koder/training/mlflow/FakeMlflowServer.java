@@ -109,8 +109,8 @@ public final class FakeMlflowServer implements AutoCloseable {
         public String status = "RUNNING";
         long startTime;
         Long endTime;
-        final Map<String, String> params = new LinkedHashMap<>();
-        final Map<String, String> tags = new LinkedHashMap<>();
+        public final Map<String, String> params = new LinkedHashMap<>();
+        public final Map<String, String> tags = new LinkedHashMap<>();
         final List<Metric> metrics = new ArrayList<>();
         /** What identifies a point to the real server (key, timestamp, step, value): exact repeats are dropped. */
         final Set<String> points = new java.util.HashSet<>();

@@ -142,8 +142,9 @@ final class EventsTail {
                 return new NewEvent(time, EventLevel.INFO, type, progressMessage(data), data);
             case JobEvent.TYPE_EVAL:
                 state.merge(data);
-                return new NewEvent(time, EventLevel.INFO, type, "evaluation at step " + data.get("step") + ": "
-                        + metrics(data.get("metrics")), data);
+                return new NewEvent(time, EventLevel.INFO, type, (Boolean.TRUE.equals(data.get("baseline"))
+                        ? "evaluation of the base model, before training: "
+                        : "evaluation at step " + data.get("step") + ": ") + metrics(data.get("metrics")), data);
             case JobEvent.TYPE_CHECKPOINT: {
                 String path = absolute(data.get("path"));
                 data.put("path", path);

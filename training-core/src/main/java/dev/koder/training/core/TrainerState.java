@@ -1,5 +1,6 @@
 package dev.koder.training.core;
 
+import dev.koder.training.api.JobEvent;
 import dev.koder.training.api.JobProgress;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -8,6 +9,9 @@ import java.util.Map;
 
 /** What the trainer of one job has reported so far, built up from its events file. */
 final class TrainerState {
+
+    /** The prefix of the base model's figures among the evaluation metrics. */
+    static final String BASELINE_PREFIX = JobEvent.BASELINE_METRIC_PREFIX;
 
     JobProgress progress = JobProgress.NONE;
     String lastCheckpoint;
@@ -93,10 +97,21 @@ final class TrainerState {
         JobProgress p = progress;
         Map<String, Double> eval = p.evalMetrics();
         if (e.get("metrics") instanceof Map) {
-            eval = new LinkedHashMap<>();
+            // The base model's figures (an eval event with "baseline": true) are kept beside every later evaluation's
+            // under "base_", so the gain is visible wherever the job's metrics are.
+            boolean baseline = Boolean.TRUE.equals(e.get("baseline"));
+            Map<String, Double> kept = new LinkedHashMap<>();
+            if (eval != null) {
+                eval.forEach((k, val) -> {
+                    if (k.startsWith(BASELINE_PREFIX) || baseline) {
+                        kept.put(k, val);
+                    }
+                });
+            }
+            eval = kept;
             for (Map.Entry<?, ?> m : ((Map<?, ?>) e.get("metrics")).entrySet()) {
                 if (m.getValue() instanceof Number) {
-                    eval.put(String.valueOf(m.getKey()), ((Number) m.getValue()).doubleValue());
+                    eval.put((baseline ? BASELINE_PREFIX : "") + m.getKey(), ((Number) m.getValue()).doubleValue());
                 }
             }
         }
