@@ -1,9 +1,6 @@
 package dev.koder.training.core.estimate;
 
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 
 /**
  * What a decoder's training step keeps for backward, derived op by op from the Hugging Face implementations with
@@ -29,6 +26,22 @@ import java.util.Set;
  * With gradient checkpointing a layer keeps only its input (p h), and backward recomputes one layer at a time, so
  * the peak holds every layer's input and one layer's full set. Outside the layers: the final norm, the output
  * head's input (full), and the loss's fp32 log-probabilities (4 x vocab a token) and its targets.
+ *
+ * <p>Encoders (embedding models and rerankers), checked the same way (EncoderActivationMemoryTest in
+ * runner-sentence-transformers) for BERT and ModernBERT:
+ * <ul>
+ *   <li>BERT, RoBERTa, XLM-RoBERTa, full: {@code p (10h + 2i)}, the log-sum-exp and the two LayerNorms' statistics
+ *       (4p): the projections' inputs (the attention's input once for query, key and value; the attention output;
+ *       the MLP's input; GELU's output), q, k, v and the attention output, GELU's input, two dropout masks, two
+ *       LayerNorm inputs.</li>
+ *   <li>ModernBERT, full: {@code p (10h + 4i)} and the same small terms: its fused qkv projection's output, its
+ *       gated MLP's two halves, the activation and the down projection's input.</li>
+ *   <li>LoRA: the full count less the frozen projections' inputs ({@code p (3h + i)}), plus the adapters' sum
+ *       ({@code p h}) and each adapted projection's fp32 input and rank-r activation.</li>
+ * </ul>
+ * Their attention is fused on a GPU (memory-efficient SDPA also with a padding mask), keeping no seq x seq matrix.
+ * Outside the layers there is no vocabulary-wide loss: the embeddings' LayerNorm and dropout (full), and the pooled
+ * output; the in-batch similarity matrix of a contrastive loss is per batch, not per token (the estimate adds it).
  */
 public final class ActivationMemory {
 
@@ -42,14 +55,25 @@ public final class ActivationMemory {
         /** Gemma: RMSNorm computed in fp32 with (1 + weight), gated GELU MLP. */
         GEMMA,
         /** Phi: one LayerNorm feeding attention and MLP in parallel, GELU MLP. */
-        PHI;
+        PHI,
+        /** BERT, RoBERTa, XLM-RoBERTa: post-LayerNorm encoder layers with biases, GELU MLP, dropout. */
+        BERT,
+        /** ModernBERT: pre-LayerNorm encoder layers without biases, fused qkv, gated GELU MLP. */
+        MODERNBERT;
 
         static Family of(String modelType) {
             return switch (modelType == null ? "" : modelType) {
                 case "gemma" -> GEMMA;
                 case "phi" -> PHI;
+                case "bert", "roberta", "xlm-roberta" -> BERT;
+                case "modernbert" -> MODERNBERT;
                 default -> LLAMA;
             };
+        }
+
+        /** @return whether the family is an encoder's (no vocabulary-wide loss) */
+        boolean encoder() {
+            return this == BERT || this == MODERNBERT;
         }
     }
 
@@ -93,6 +117,19 @@ public final class ActivationMemory {
         double attention = p * (q + 2 * kv) + 4.0 * m.heads() + p * q;
         double layer;
         double rest;
+        if (f.encoder()) {
+            double full = p * (10 * h + (f == Family.BERT ? 2 : 4) * i) + 4.0 * m.heads() + 4 * p;
+            if (lora) {
+                layer = full - p * (3 * h + i) + p * h + adapters(m, targets, rank);
+                // the embeddings' output keeps what their LayerNorm needs once gradient checkpointing asks for
+                // input gradients
+                rest = 2 * p * h;
+            } else {
+                layer = full;
+                rest = (f == Family.BERT ? 3 : 1) * p * h + 48;
+            }
+            return new PerToken(layer, p * h, rest);
+        }
         if (f == Family.PHI) {
             double norm = p * h + 2 * p;
             if (lora) {
@@ -119,14 +156,9 @@ public final class ActivationMemory {
 
     /** Each adapted projection keeps its input cast to fp32 and the rank-r activation, in fp32. */
     private static double adapters(ModelShape m, List<String> targets, int rank) {
-        Map<String, long[]> linears = m.linears();
-        Set<String> names = targets.contains("all-linear") ? linears.keySet() : new LinkedHashSet<>(targets);
         double total = 0;
-        for (String name : names) {
-            long[] io = linears.get(name);
-            if (io != null) {
-                total += 4.0 * io[0] + 4.0 * rank;
-            }
+        for (long[] io : m.adapted(targets).values()) {
+            total += 4.0 * io[0] + 4.0 * rank;
         }
         return total;
     }

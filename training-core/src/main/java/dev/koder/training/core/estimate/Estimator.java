@@ -3,6 +3,8 @@ package dev.koder.training.core.estimate;
 import dev.koder.training.api.AdapterType;
 import dev.koder.training.api.CostEstimate;
 import dev.koder.training.api.DatasetStats;
+import dev.koder.training.api.EmbeddingConfig;
+import dev.koder.training.api.EmbeddingLoss;
 import dev.koder.training.api.Hyperparameters;
 import dev.koder.training.api.JobSpec;
 import dev.koder.training.api.Objective;
@@ -159,7 +161,8 @@ public final class Estimator {
         }
         JobSpec ddp = spec.toBuilder().resources(r.withStrategy(Strategy.DDP)).build();
         // what stays whatever the micro-batch: any concrete setting of the auto values shows it
-        CostEstimate.MemoryEstimate m = memory(Recipe.with(ddp, true, 1), model, trainable(spec, model), false, false);
+        CostEstimate.MemoryEstimate m = memory(Recipe.with(ddp, true, 1), model, trainable(spec, model), false, false,
+                1);
         double state = m.weights() + m.gradients() + m.optimizer() + m.reference();
         boolean full = spec.method().adapter() == AdapterType.FULL;
         if (limit == null || state <= Recipe.MEMORY_SHARE * limit || !full) {
@@ -283,21 +286,30 @@ public final class Estimator {
 
         // Tokens.
         long sequences = Math.max(1, training.sequences());
+        boolean encoder = !spec.method().objective().languageModel();
         // Chat templates add role headers and end markers the content count does not see; DPO formats the prompt
-        // into both of its sequences.
-        long template = TEMPLATE_TOKENS_PER_MESSAGE * (training.messages() + (dpo ? training.examples() : 0));
+        // into both of its sequences. An encoder's tokenizer adds [CLS] and [SEP] to each text, and a [SEP] between
+        // a reranker's query and document.
+        long template = encoder ? encoderSpecialTokens(spec) * sequences
+                : TEMPLATE_TOKENS_PER_MESSAGE * (training.messages() + (dpo ? training.examples() : 0));
         long perEpoch = Math.min(training.tokensWithinMaxLength() + template, sequences * (long) h.maxSeqLength());
         double perSequence = (double) perEpoch / sequences;
+        // A pairs example is its anchor, positive and negatives, each embedded alone; a group is one sequence for
+        // each of its documents.
+        double sequencesPerExample = encoder ? (double) sequences / Math.max(1, training.examples()) : dpo ? 2 : 1;
         long tokens;
         String count = training.tokensExact() ? "exact, model tokenizer" : "approximate, ~4 characters a token";
         if (h.maxSteps() != null) {
-            long seqPerStep = (long) h.batchSize() * (dpo ? 2 : 1);
+            long seqPerStep = Math.round(h.batchSize() * sequencesPerExample);
             tokens = Math.round(h.maxSteps() * seqPerStep * perSequence);
             lines.add(String.format(Locale.ROOT, "tokens: %,d steps x %d sequences x %,.0f tokens on average (%s) = "
                     + "%,d", h.maxSteps(), seqPerStep, perSequence, count, tokens));
         } else {
             tokens = perEpoch * h.epochs();
-            lines.add(String.format(Locale.ROOT, "tokens: %,d %s, %,d tokens within max_seq_length %d (%s, with ~%d "
+            lines.add(encoder ? String.format(Locale.ROOT, "tokens: %,d examples of %,d sequences, %,d tokens within "
+                    + "max_seq_length %d (%s, with %d special tokens a sequence); x %d epochs = %,d", training.examples(),
+                    sequences, perEpoch, h.maxSeqLength(), count, encoderSpecialTokens(spec), h.epochs(), tokens)
+                    : String.format(Locale.ROOT, "tokens: %,d %s, %,d tokens within max_seq_length %d (%s, with ~%d "
                     + "chat-template tokens a message); x %d epochs = %,d", training.examples(),
                     dpo ? "pairs (chosen and rejected each a sequence)" : "examples", perEpoch, h.maxSeqLength(), count,
                     TEMPLATE_TOKENS_PER_MESSAGE, h.epochs(), tokens));
@@ -325,7 +337,8 @@ public final class Estimator {
 
         // Throughput.
         String kind = kind(spec.method().label(), runner);
-        Throughput t = throughput(spec, model, cpu, deviceName, measured, kind, runner, perSequence);
+        Throughput t = throughput(spec, model, cpu, deviceName, measured, kind, runner, perSequence,
+                sequencesPerExample);
         double perSecond = t.tokensPerSecond * Math.max(1, gpus) * scaling(gpus);
         String device = cpu ? "cpu" : t.device;
         lines.add(String.format(Locale.ROOT, "throughput: %,.0f tokens/s %s (%s)", perSecond,
@@ -359,7 +372,7 @@ public final class Estimator {
 
         // Memory.
         boolean chunkedLoss = chunkedLoss(spec, runner);
-        CostEstimate.MemoryEstimate memory = memory(spec, model, trainable, cpu, chunkedLoss);
+        CostEstimate.MemoryEstimate memory = memory(spec, model, trainable, cpu, chunkedLoss, sequencesPerExample);
         String memoryBasis = "";
         List<Double> memoryRatios = new ArrayList<>();
         for (Measured m : measured) {
@@ -382,15 +395,19 @@ public final class Estimator {
         }
         Double limit = memoryLimit(spec, deviceMemoryGib);
         boolean fits = limit == null || memory.total() <= limit;
+        String loss = encoder ? String.format(Locale.ROOT, "in-batch similarity %.2f (%s)", memory.logits(),
+                similarityLabel(spec, sequencesPerExample))
+                : String.format(Locale.ROOT, "logits %.2f (the loss's fp32 log-probabilities and gradient, vocabulary "
+                        + "%,d%s)", memory.logits(), model.vocab(), chunkedLoss ? String.format(Locale.ROOT,
+                        ", TRL's chunked loss: %d tokens at a time", LOSS_CHUNK) : "");
         lines.add(String.format(Locale.ROOT, "memory per %s: weights %.2f GiB (%s) + optimizer %.2f%s + the larger of "
-                + "activations %.2f (%s) + logits %.2f (the loss's fp32 log-probabilities and gradient, vocabulary %,d%s) "
-                + "and gradients %.2f, + overhead %.2f = %.2f GiB%s", cpu ? "host" : "GPU",
+                + "activations %.2f (%s) + %s and gradients %.2f, + overhead %.2f = %.2f GiB%s", cpu ? "host" : "GPU",
                 memory.weights(), weightLabel(spec, cpu), memory.optimizer(),
                 memory.reference() > 0 ? String.format(Locale.ROOT, " + frozen reference %.2f", memory.reference()) : "",
                 memory.activations(), ActivationMemory.Family.of(model.family()).name().toLowerCase(Locale.ROOT)
-                        + "-family layers, " + (checkpointing ? "gradient checkpointing: every layer's input and one "
-                        + "layer recomputed" : "no gradient checkpointing"), memory.logits(), model.vocab(),
-                chunkedLoss ? String.format(Locale.ROOT, ", TRL's chunked loss: %d tokens at a time", LOSS_CHUNK) : "",
+                        + "-family layers, " + activationSequences(spec, sequencesPerExample) + " sequences a "
+                        + "micro-step, " + (checkpointing ? "gradient checkpointing: every layer's input and one "
+                        + "layer recomputed" : "no gradient checkpointing"), loss,
                 memory.gradients(), memory.overhead(), memory.total(), limit == null ? "" : String.format(Locale.ROOT,
                         " of %.0f GiB%s: %s", limit, deviceName == null ? "" : " (" + device + ")",
                         fits ? "fits" : "DOES NOT FIT"))
@@ -440,7 +457,58 @@ public final class Estimator {
                 : model.loraParameters(spec.method().lora().rank(), spec.method().lora().targetModules());
     }
 
-    CostEstimate.MemoryEstimate memory(JobSpec spec, ModelShape m, long trainable, boolean cpu, boolean chunkedLoss) {
+    /** @return the special tokens an encoder's tokenizer adds to a sequence: [CLS] and [SEP], and a reranker's middle [SEP] */
+    static int encoderSpecialTokens(JobSpec spec) {
+        return spec.method().objective() == Objective.RERANKER ? 3 : 2;
+    }
+
+    /**
+     * @return the sequences whose activations a micro-step keeps at once: the micro-batch's examples times their
+     *     sequences (DPO's chosen and rejected; an embedding example's texts; a group's documents), or with the
+     *     cached contrastive loss the mini-batch it embeds at a time
+     */
+    static long activationSequences(JobSpec spec, double sequencesPerExample) {
+        long all = Math.max(1, Math.round(spec.hyperparameters().microBatchSize() * sequencesPerExample));
+        EmbeddingConfig e = spec.method().embedding();
+        if (spec.method().objective() == Objective.EMBEDDING && e != null
+                && e.loss() == EmbeddingLoss.CACHED_MULTIPLE_NEGATIVES_RANKING && e.miniBatchSize() != null) {
+            return Math.min(all, e.miniBatchSize());
+        }
+        return all;
+    }
+
+    /**
+     * The bytes of a contrastive loss's in-batch similarity matrix: every query of the micro-batch against every
+     * positive and hard negative of it, in fp32, with its log-softmax and gradient (three matrices), once for each
+     * Matryoshka size; none for a reranker, whose loss holds one score a pair.
+     */
+    static double similarityBytes(JobSpec spec, double sequencesPerExample) {
+        if (spec.method().objective() != Objective.EMBEDDING) {
+            return 0;
+        }
+        double queries = spec.hyperparameters().microBatchSize();
+        double documents = queries * Math.max(1, sequencesPerExample - 1);
+        EmbeddingConfig e = spec.method().embedding();
+        int sizes = e == null || e.matryoshkaDims() == null || e.matryoshkaDims().isEmpty() ? 1
+                : e.matryoshkaDims().size();
+        return 3 * 4.0 * queries * documents * sizes;
+    }
+
+    private static String similarityLabel(JobSpec spec, double sequencesPerExample) {
+        if (spec.method().objective() != Objective.EMBEDDING) {
+            return "a reranker's loss holds one score a pair";
+        }
+        long queries = spec.hyperparameters().microBatchSize();
+        EmbeddingConfig e = spec.method().embedding();
+        int sizes = e == null || e.matryoshkaDims() == null || e.matryoshkaDims().isEmpty() ? 1
+                : e.matryoshkaDims().size();
+        return String.format(Locale.ROOT, "%d queries x %d documents in fp32, scores, log-softmax and gradient%s",
+                queries, Math.round(queries * Math.max(1, sequencesPerExample - 1)), sizes > 1
+                        ? " x " + sizes + " Matryoshka sizes" : "");
+    }
+
+    CostEstimate.MemoryEstimate memory(JobSpec spec, ModelShape m, long trainable, boolean cpu, boolean chunkedLoss,
+            double sequencesPerExample) {
         Hyperparameters h = spec.hyperparameters();
         int bytes = bytesPerParam(spec, cpu);
         boolean dpo = spec.method().objective() == Objective.DPO;
@@ -458,14 +526,24 @@ public final class Estimator {
         boolean lora = spec.method().adapter() != AdapterType.FULL;
         ActivationMemory.PerToken per = ActivationMemory.of(m, lora, lora ? spec.method().lora().targetModules()
                 : List.of(), lora ? spec.method().lora().rank() : 0, bytes);
-        long tokens = (long) h.microBatchSize() * (dpo ? 2 : 1) * h.maxSeqLength();
+        boolean encoder = !spec.method().objective().languageModel();
+        long tokens = (encoder ? activationSequences(spec, sequencesPerExample) : (long) h.microBatchSize()
+                * (dpo ? 2 : 1)) * h.maxSeqLength();
         double saved = per.bytes(tokens, m.layers(), h.gradientCheckpointing());
         double activations = (saved - tokens * per.restBytesPerToken()) / GIB;
-        // The loss keeps fp32 log-probabilities of the whole vocabulary (in restBytesPerToken); its backward then
-        // makes their gradient in fp32 and casts it to the logits' dtype while they are still held.
-        double vocabulary = (4.0 + 4.0 + bytes) * m.vocab();
-        long lossTokens = chunkedLoss ? Math.min(tokens, LOSS_CHUNK) : tokens;
-        double logits = (tokens * (per.restBytesPerToken() - 4.0 * m.vocab()) + lossTokens * vocabulary) / GIB;
+        double logits;
+        if (encoder) {
+            // No vocabulary-wide loss (a decoder-based embedding model's head is not used): what stays outside the
+            // layers, and the contrastive loss's similarity matrix.
+            double outside = per.restBytesPerToken() - (m.encoder() ? 0 : 4.0 * m.vocab());
+            logits = (tokens * outside + similarityBytes(spec, sequencesPerExample)) / GIB;
+        } else {
+            // The loss keeps fp32 log-probabilities of the whole vocabulary (in restBytesPerToken); its backward
+            // then makes their gradient in fp32 and casts it to the logits' dtype while they are still held.
+            double vocabulary = (4.0 + 4.0 + bytes) * m.vocab();
+            long lossTokens = chunkedLoss ? Math.min(tokens, LOSS_CHUNK) : tokens;
+            logits = (tokens * (per.restBytesPerToken() - 4.0 * m.vocab()) + lossTokens * vocabulary) / GIB;
+        }
         double reference = dpo && spec.method().adapter() == AdapterType.FULL ? weights : 0;
         // Allocator reserve and kernel workspaces (the CUDA context is outside PyTorch's own peak).
         double overhead = cpu ? 0.5 : 0.75;
@@ -498,7 +576,7 @@ public final class Estimator {
     }
 
     private Throughput throughput(JobSpec spec, ModelShape model, boolean cpu, String deviceName,
-            List<Measured> measured, String kind, String runner, double tokensPerSequence) {
+            List<Measured> measured, String kind, String runner, double tokensPerSequence, double sequencesPerExample) {
         String device = cpu ? "cpu" : GpuModels.find(deviceName).map(GpuModels.GpuModel::type)
                 .orElse(deviceName == null ? GpuModels.reference().type() : deviceName);
         List<Double> similar = new ArrayList<>();
@@ -532,9 +610,11 @@ public final class Estimator {
         double paramsB = model.parameters() / 1e9;
         double reference = table.interpolate(method, paramsB);
         List<String> notes = new ArrayList<>();
-        // DPO's micro-step runs chosen and rejected: twice the sequences, in the calibration too.
-        int sequences = spec.method().objective() == Objective.DPO ? 2 : 1;
-        double referenceTokens = sequences * table.referenceTokens;
+        // DPO's micro-step runs chosen and rejected: twice the sequences, in the calibration too. An encoder's
+        // micro-step runs each example's texts (or a group's pairs).
+        boolean encoder = !spec.method().objective().languageModel();
+        double sequences = encoder ? sequencesPerExample : spec.method().objective() == Objective.DPO ? 2 : 1;
+        double referenceTokens = (encoder ? 1 : sequences) * table.referenceTokens;
         notes.add("calibration: " + table.reference + "-class TRL " + method + " at " + String.format(Locale.ROOT,
                 "%.2fB", paramsB) + " parameters, " + table.bracket(method, paramsB) + String.format(Locale.ROOT,
                 ", at %,.0f tokens a micro-step", referenceTokens));
@@ -552,6 +632,8 @@ public final class Estimator {
         switch (runner) {
             case "trl" -> {
             }
+            case "sentence-transformers" -> notes.add("assumed: an encoder as fast as a decoder of its size under "
+                    + "TRL (no encoder measured on a GPU yet)");
             case "unsloth" -> {
                 factor *= UNSLOTH_FACTOR;
                 notes.add(String.format(Locale.ROOT, "x %.2f for unsloth (assumed: its published speed-up of LoRA "

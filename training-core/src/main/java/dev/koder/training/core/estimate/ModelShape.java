@@ -17,9 +17,11 @@ import java.util.Set;
 import tools.jackson.databind.JsonNode;
 
 /**
- * The size and shape of a decoder-only transformer, read from its config.json, with the parameter count
- * taken from its safetensors headers when they are there (exact) or computed from the config (Llama-style
- * layers: attention q/k/v/o, gated MLP gate/up/down, norms, embeddings, output head).
+ * The size and shape of a transformer, read from its config.json, with the parameter count taken from its
+ * safetensors headers when they are there (exact) or computed from the config: Llama-style decoder layers
+ * (attention q/k/v/o, gated MLP gate/up/down, norms, embeddings, output head), or the encoders of embedding models
+ * and rerankers: BERT, RoBERTa and XLM-RoBERTa (query/key/value, three dense projections with biases, LayerNorms,
+ * word, position and token-type embeddings, pooler) and ModernBERT (fused Wqkv, Wo, gated Wi, Wo, no biases).
  *
  * @param parameters all parameters
  * @param exact whether the count comes from the weights' headers
@@ -45,10 +47,31 @@ public record ModelShape(long parameters, boolean exact, int hidden, int layers,
                 hidden / Math.max(1, heads));
     }
 
-    /** The projection modules of a Llama-style layer, with their input and output width. */
+    /** The {@code model_type}s of the encoder families the estimate knows. */
+    static final Set<String> ENCODERS = Set.of("bert", "roberta", "xlm-roberta", "modernbert");
+
+    /** @return whether the model is a bidirectional encoder (BERT-like or ModernBERT), not a decoder */
+    public boolean encoder() {
+        return ENCODERS.contains(family);
+    }
+
+    /**
+     * The projection modules of a layer, with their input and output width, by the name peft matches a target
+     * against: its own name, or the end of its path after a dot ({@code dense} is all three of a BERT layer's).
+     */
     public Map<String, long[]> linears() {
         long q = (long) heads * headDim;
         long kv = (long) kvHeads * headDim;
+        if (family.equals("modernbert")) {
+            return Map.of("attn.Wqkv", new long[] {hidden, 3L * hidden}, "attn.Wo", new long[] {hidden, hidden},
+                    "mlp.Wi", new long[] {hidden, 2L * intermediate}, "mlp.Wo", new long[] {intermediate, hidden});
+        }
+        if (encoder()) {
+            return Map.of("query", new long[] {hidden, hidden}, "key", new long[] {hidden, hidden},
+                    "value", new long[] {hidden, hidden}, "attention.output.dense", new long[] {hidden, hidden},
+                    "intermediate.dense", new long[] {hidden, intermediate},
+                    "output.dense", new long[] {intermediate, hidden});
+        }
         if (family.equals("phi")) {
             return Map.of("q_proj", new long[] {hidden, q}, "k_proj", new long[] {hidden, kv},
                     "v_proj", new long[] {hidden, kv}, "dense", new long[] {q, hidden},
@@ -66,16 +89,27 @@ public record ModelShape(long parameters, boolean exact, int hidden, int layers,
      * @return parameters of the adapter
      */
     public long loraParameters(int rank, List<String> targets) {
-        Map<String, long[]> all = linears();
-        Set<String> names = targets.contains("all-linear") ? all.keySet() : new LinkedHashSet<>(targets);
         long total = 0;
-        for (String name : names) {
-            long[] io = all.get(name);
-            if (io != null) {
-                total += (long) rank * (io[0] + io[1]) * layers;
-            }
+        for (long[] io : adapted(targets).values()) {
+            total += (long) rank * (io[0] + io[1]) * layers;
         }
         return total;
+    }
+
+    /**
+     * @param targets LoRA target module names, or {@code all-linear}
+     * @return the layer's projections an adapter on those targets adapts, as peft matches them (a module whose name
+     *     is a target or ends with "." and a target)
+     */
+    public Map<String, long[]> adapted(List<String> targets) {
+        Map<String, long[]> out = new java.util.LinkedHashMap<>();
+        boolean all = targets.contains("all-linear");
+        new java.util.TreeMap<>(linears()).forEach((name, io) -> {
+            if (all || targets.stream().anyMatch(t -> name.equals(t) || name.endsWith("." + t))) {
+                out.put(name, io);
+            }
+        });
+        return out;
     }
 
     /** @return parameters of the embedding and output head (kept in 16 bits by QLoRA) */
@@ -173,8 +207,23 @@ public record ModelShape(long parameters, boolean exact, int hidden, int layers,
                 : hidden / Math.max(1, heads);
         ModelShape formula = new ModelShape(0, false, hidden, layers, heads, kvHeads, intermediate, vocab, tied,
                 source, family, headDim);
-        long computed = formula.embeddingParameters() + (long) layers * (formula.linears().values().stream()
-                .mapToLong(io -> io[0] * io[1]).sum() + 2L * hidden) + hidden;
+        long weights = formula.linears().values().stream().mapToLong(io -> io[0] * io[1]).sum();
+        long computed;
+        if (family.equals("modernbert")) {
+            // no biases; two LayerNorms a layer (weights only; the first layer's attention has none), one after
+            // the embeddings and one at the end
+            computed = (long) vocab * hidden + (long) layers * (weights + 2L * hidden) + hidden;
+        } else if (formula.encoder()) {
+            // biases on every projection, two LayerNorms a layer; word, position and token-type embeddings with
+            // their LayerNorm; the pooler
+            long biases = formula.linears().values().stream().mapToLong(io -> io[1]).sum();
+            long positions = text.path("max_position_embeddings").asLong(512);
+            long types = text.path("type_vocab_size").asLong(2);
+            computed = (vocab + positions + types) * hidden + 2L * hidden + (long) layers * (weights + biases
+                    + 4L * hidden) + (long) hidden * hidden + hidden;
+        } else {
+            computed = formula.embeddingParameters() + (long) layers * (weights + 2L * hidden) + hidden;
+        }
         boolean exact = fromWeights > 0;
         return new ModelShape(exact ? fromWeights : computed, exact, hidden, layers, heads, kvHeads, intermediate,
                 vocab, tied, source, family, headDim);

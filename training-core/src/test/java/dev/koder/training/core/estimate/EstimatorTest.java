@@ -10,6 +10,8 @@ import dev.koder.training.api.DatasetFormat;
 import dev.koder.training.api.DatasetRef;
 import dev.koder.training.api.DatasetStats;
 import dev.koder.training.api.DpoConfig;
+import dev.koder.training.api.EmbeddingConfig;
+import dev.koder.training.api.EmbeddingLoss;
 import dev.koder.training.api.Hyperparameters;
 import dev.koder.training.api.JobSpec;
 import dev.koder.training.api.LoraConfig;
@@ -107,6 +109,64 @@ class EstimatorTest {
             assertThat(shape.describe()).contains("published config");
         }
         assertThat(ModelShape.known("acme/unknown-7b")).isEmpty();
+    }
+
+    @Test
+    void wellKnownEncoders_areSizedExactlyAsPublished_andDecoderBasedEmbeddingModelsWithinOnePercent() {
+        record Known(String id, long parameters) {
+        }
+        for (Known k : List.of(new Known("sentence-transformers/all-MiniLM-L6-v2", 22_713_216L),
+                new Known("BAAI/bge-base-en-v1.5", 109_482_240L),
+                new Known("intfloat/multilingual-e5-base", 278_043_648L),
+                new Known("answerdotai/ModernBERT-base", 149_014_272L))) {
+            ModelShape shape = ModelShape.known(k.id()).orElseThrow(() -> new AssertionError(k.id() + " unknown"));
+            assertThat(shape.encoder()).as(k.id()).isTrue();
+            assertThat(shape.parameters()).as(k.id()).isEqualTo(k.parameters());
+        }
+        ModelShape qwen = ModelShape.known("Qwen/Qwen3-Embedding-0.6B").orElseThrow();
+        assertThat(qwen.encoder()).isFalse();
+        assertThat(qwen.parameters()).isCloseTo(595_776_512L, withinPercentage(1));
+        // peft's matching: "dense" is each of a BERT layer's three dense projections
+        ModelShape bge = ModelShape.known("BAAI/bge-base-en-v1.5").orElseThrow();
+        assertThat(bge.adapted(List.of("dense")).keySet()).containsExactlyInAnyOrder("attention.output.dense",
+                "intermediate.dense", "output.dense");
+        assertThat(bge.loraParameters(8, List.of("query", "value"))).isEqualTo(8L * (768 + 768) * 2 * 12);
+    }
+
+    static JobSpec embedding(EmbeddingConfig config, int micro) {
+        return JobSpec.builder().name("e").tenant("t").baseModel("/m")
+                .method(TrainingMethod.embedding(AdapterType.FULL, config))
+                .hyperparameters(Hyperparameters.builder().epochs(1).microBatchSize(micro).maxSeqLength(256)
+                        .gradientCheckpointing(false).build())
+                .trainingData(DatasetRef.of("/pairs.jsonl", DatasetFormat.PAIRS))
+                .resources(Resources.builder().gpus(1).gpuType("H100").build()).build();
+    }
+
+    @Test
+    void anEmbeddingJob_countsEachText_addsTheSimilarityMatrix_andSaysItsThroughputIsAssumed() {
+        ModelShape bge = ModelShape.known("BAAI/bge-base-en-v1.5").orElseThrow();
+        // 10,000 pairs with one hard negative each: three texts of 64 tokens an example
+        DatasetStats pairs = stats(10_000, 64, 30_000);
+        Estimator e = new Estimator(Estimator.Pricing.NONE);
+        CostEstimate plain = e.estimate(embedding(EmbeddingConfig.defaults(), 512), pairs, bge, "NVIDIA H100 80GB HBM3",
+                79.6, List.of(), "sentence-transformers", null);
+        String breakdown = String.join("\n", plain.breakdown());
+        assertThat(breakdown).contains("10,000 examples of 30,000 sequences").contains("2 special tokens a sequence")
+                .contains("1536 sequences a micro-step").contains("in-batch similarity")
+                .contains("512 queries x 1024 documents in fp32").contains("assumed: an encoder as fast as a decoder")
+                .doesNotContain("logits");
+        // 512 x 1024 scores, log-softmax and gradient in fp32
+        assertThat(plain.memory().logits()).isGreaterThan(3 * 4.0 * 512 * 1024 / (1 << 30));
+        // The cached loss keeps the activations of 32 texts at a time, not of the batch's 1536.
+        CostEstimate cached = e.estimate(embedding(EmbeddingConfig.of(EmbeddingLoss.CACHED_MULTIPLE_NEGATIVES_RANKING),
+                512), pairs, bge, "NVIDIA H100 80GB HBM3", 79.6, List.of(), "sentence-transformers", null);
+        assertThat(cached.memory().activations()).isCloseTo(plain.memory().activations() * 32 / 1536,
+                withinPercentage(1));
+        CostEstimate matryoshka = e.estimate(embedding(EmbeddingConfig.defaults().withMatryoshkaDims(List.of(768,
+                256, 64)), 512), pairs, bge, "NVIDIA H100 80GB HBM3", 79.6, List.of(), "sentence-transformers", null);
+        assertThat(matryoshka.memory().logits() - plain.memory().logits()).isCloseTo(2 * 3 * 4.0 * 512 * 1024
+                / (1 << 30), withinPercentage(1));
+        assertThat(plain.tokens()).isEqualTo(30_000L * (64 + 2));
     }
 
     @Test
