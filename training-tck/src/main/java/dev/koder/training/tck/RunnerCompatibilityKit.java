@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -24,16 +25,21 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.TestReporter;
 import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.core.type.TypeReference;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * What every {@link TrainingRunner} must do: describe itself, check without side effects, prepare a launch
  * that writes only inside the job's folder and never pastes user strings into a command line or code, and
- * (where the trainer runs on this machine) produce the events protocol. Extend it and implement the two
- * factory methods.
+ * (where the trainer runs on this machine) produce the events protocol, and, where it claims resume, save a
+ * checkpoint when it is asked to stop and continue the step count from it. Extend it and implement the two factory
+ * methods.
  */
 public abstract class RunnerCompatibilityKit {
 
@@ -82,6 +88,15 @@ public abstract class RunnerCompatibilityKit {
         return Duration.ofMinutes(5);
     }
 
+    /**
+     * @param dir where the spec's files may go
+     * @return a valid spec of {@link #localRunMethod()} whose run lasts long enough to be stopped after its first
+     *     progress event, with a checkpoint policy the runner can resume from; default {@link #spec}
+     */
+    protected JobSpec longSpec(Path dir) {
+        return spec(dir, methodOf(localRunMethod()));
+    }
+
     @BeforeEach
     void create(TestReporter reporter) {
         runner = newRunner();
@@ -91,6 +106,38 @@ public abstract class RunnerCompatibilityKit {
     static TrainingMethod methodOf(MethodKind kind) {
         return new TrainingMethod(kind.objective(), kind.adapter(), null, null,
                 kind.objective() == Objective.DPO ? new DpoConfig(null, null) : null);
+    }
+
+    Process launch(LaunchPlan plan) throws IOException {
+        ProcessBuilder pb = new ProcessBuilder(plan.command()).directory(plan.workdir().toFile())
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(plan.stdout().toFile()))
+                .redirectError(ProcessBuilder.Redirect.appendTo(plan.stderr().toFile()));
+        pb.environment().putAll(plan.env());
+        return pb.start();
+    }
+
+    void awaitExit(Process p, LaunchPlan plan) throws Exception {
+        if (!p.waitFor(localRunTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("the trainer ran past " + localRunTimeout() + "; stderr: "
+                    + Files.readString(plan.stderr()));
+        }
+    }
+
+    private static final JsonMapper EVENTS = JsonMapper.builder().build();
+    private static final TypeReference<Map<String, Object>> EVENT = new TypeReference<>() { };
+
+    static List<Map<String, Object>> events(Path file, int from) throws IOException {
+        if (!Files.exists(file)) {
+            return List.of();
+        }
+        List<String> lines = Files.readAllLines(file);
+        return lines.subList(Math.min(from, lines.size()), lines.size()).stream().filter(l -> !l.isBlank())
+                .map(l -> EVENTS.readValue(l, EVENT)).collect(Collectors.toList());
+    }
+
+    static long step(Map<String, Object> event) {
+        return ((Number) event.get("step")).longValue();
     }
 
     RunContext context(Path workdir, Optional<Path> resume) throws IOException {
@@ -188,14 +235,8 @@ public abstract class RunnerCompatibilityKit {
             Path workdir = dir.resolve("jobs/run");
             RunContext ctx = context(workdir, Optional.empty());
             LaunchPlan plan = runner.prepare(spec, ctx);
-            ProcessBuilder pb = new ProcessBuilder(plan.command()).directory(plan.workdir().toFile())
-                    .redirectOutput(plan.stdout().toFile()).redirectError(plan.stderr().toFile());
-            pb.environment().putAll(plan.env());
-            Process p = pb.start();
-            if (!p.waitFor(localRunTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
-                p.destroyForcibly();
-                throw new AssertionError("the trainer ran past " + localRunTimeout());
-            }
+            Process p = launch(plan);
+            awaitExit(p, plan);
             assertThat(p.exitValue()).as("exit code; stderr: %s", Files.readString(plan.stderr())).isZero();
             List<String> lines = Files.readAllLines(ctx.eventsFile()).stream().map(l -> l.replace(" ", ""))
                     .filter(l -> !l.isEmpty()).collect(Collectors.toList());
@@ -203,6 +244,55 @@ public abstract class RunnerCompatibilityKit {
             assertThat(lines.get(0)).contains("\"type\":\"started\"");
             assertThat(lines).anySatisfy(l -> assertThat(l).contains("\"type\":\"progress\""));
             assertThat(lines.get(lines.size() - 1)).contains("\"type\":\"completed\"");
+        }
+
+        /** Only for a runner that runs here and claims resume: there is nothing to check for the others. */
+        @TestFactory
+        Stream<DynamicTest> stoppedWithSigterm_itSavesACheckpoint_andResumedFromIt_itContinuesTheStepCount() {
+            if (!supportsLocalRun() || !runner.capabilities().resume()) {
+                return Stream.empty();
+            }
+            return Stream.of(DynamicTest.dynamicTest("stop, then resume", this::stopThenResume));
+        }
+
+        private void stopThenResume() throws Exception {
+            JobSpec spec = longSpec(dir.resolve("long"));
+            Path workdir = dir.resolve("jobs/long");
+            RunContext first = context(workdir, Optional.empty());
+            LaunchPlan plan = runner.prepare(spec, first);
+            Process p = launch(plan);
+            long deadline = System.nanoTime() + localRunTimeout().toNanos();
+            while (p.isAlive() && events(first.eventsFile(), 0).stream().noneMatch(e -> "progress".equals(
+                    e.get("type")))) {
+                assertThat(System.nanoTime()).as("a progress event within %s", localRunTimeout()).isLessThan(deadline);
+                Thread.sleep(20);
+            }
+            assertThat(p.isAlive()).as("the trainer still runs after its first progress event (make longSpec "
+                    + "longer); stderr: %s", Files.readString(plan.stderr())).isTrue();
+            p.destroy(); // SIGTERM, as a cancel sends
+            awaitExit(p, plan);
+            List<Map<String, Object>> stopped = events(first.eventsFile(), 0);
+            assertThat(stopped).as("a stopped trainer writes a checkpoint event and no completed event")
+                    .anyMatch(e -> "checkpoint".equals(e.get("type")))
+                    .noneMatch(e -> "completed".equals(e.get("type")));
+            Map<String, Object> checkpoint = stopped.stream().filter(e -> "checkpoint".equals(e.get("type")))
+                    .reduce((a, b) -> b).orElseThrow();
+            Path saved = workdir.resolve(String.valueOf(checkpoint.get("path")));
+            assertThat(saved).as("the checkpoint the event names").isDirectory();
+
+            int seen = Files.readAllLines(first.eventsFile()).size();
+            LaunchPlan again = runner.prepare(spec, context(workdir, Optional.of(saved)));
+            Process q = launch(again);
+            awaitExit(q, again);
+            assertThat(q.exitValue()).as("the resumed trainer's exit code; stderr: %s",
+                    Files.readString(again.stderr())).isZero();
+            List<Map<String, Object>> resumed = events(first.eventsFile(), seen);
+            assertThat(resumed.get(0).get("type")).isEqualTo("started");
+            List<Long> steps = resumed.stream().filter(e -> "progress".equals(e.get("type")))
+                    .map(RunnerCompatibilityKit::step).toList();
+            assertThat(steps).as("the resumed run's progress steps").isNotEmpty()
+                    .allSatisfy(s -> assertThat(s).isGreaterThan(step(checkpoint)));
+            assertThat(resumed.get(resumed.size() - 1).get("type")).isEqualTo("completed");
         }
     }
 }
