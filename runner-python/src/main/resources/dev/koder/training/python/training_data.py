@@ -243,9 +243,10 @@ def check_strategy(trainer, args):
                           "this job runs on %s; use strategy ddp" % args.get("device"))
 
 
-def finish(trainer, tokenizer, callback, events, stop, args):
+def finish(trainer, tokenizer, callback, events, stop, args, before_completed=None):
     """After trainer.train(): exit 1 on a NaN loss (already reported), 143 when stopped by SIGTERM (a checkpoint
-    was saved), else save the adapter or model with its tokenizer to output/final and report completed."""
+    was saved), else save the adapter or model with its tokenizer to output/final and report completed (after
+    before_completed(final), on rank 0, when given)."""
     if callback.nan_loss is not None:
         sys.exit(1)
     if stop.requested:
@@ -254,5 +255,7 @@ def finish(trainer, tokenizer, callback, events, stop, args):
     trainer.save_model(final)  # every rank takes part (FSDP gathers the shards); rank 0 writes
     if rank() == 0:
         tokenizer.save_pretrained(final)
+        if before_completed is not None:
+            before_completed(final)
     leave_group()
     events.emit("completed", output=final, step=trainer.state.global_step)
