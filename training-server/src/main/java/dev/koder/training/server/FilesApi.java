@@ -104,7 +104,8 @@ final class FilesApi {
 
     private void content(Context ctx) throws IOException {
         StoredFile f = file(ctx);
-        Downloads.send(ctx, f.path(), f.bytes(), f.sha256(), f.format() == null ? "text/csv" : "application/jsonl");
+        Downloads.send(ctx, f.path(), f.bytes(), f.sha256(), Uploads.RESULTS.equals(f.purpose()) ? "text/csv"
+                : "application/jsonl");
     }
 
     private void delete(Context ctx) {

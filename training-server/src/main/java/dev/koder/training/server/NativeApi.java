@@ -110,6 +110,13 @@ final class NativeApi {
                 ((Map<String, Object>) d).put("path", OpenAiJobs.fileId(String.valueOf(d.get("path"))));
             }
         }
+        if (spec.get("retrieval_data") instanceof Map<?, ?> r) {
+            for (String file : List.of("queries", "corpus", "judgements")) {
+                if (r.get(file) != null) {
+                    ((Map<String, Object>) r).put(file, OpenAiJobs.fileId(String.valueOf(r.get(file))));
+                }
+            }
+        }
         Map<String, Object> out = (Map<String, Object>) server.redactor(t).tree(tree);
         if (j.status() == dev.koder.training.api.JobStatus.SUCCEEDED) {
             out.put("fine_tuned_model", t.fineTunedModel(j));

@@ -15,12 +15,14 @@ import dev.koder.training.api.Objective;
 import dev.koder.training.api.Resources;
 import dev.koder.training.api.StoredFile;
 import dev.koder.training.api.TrainingMethod;
+import dev.koder.training.api.Uploads;
 import dev.koder.training.api.Violation;
 import dev.koder.training.core.TenantView;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import tools.jackson.databind.JsonNode;
 
@@ -85,6 +87,11 @@ final class OpenAiJobs {
                 throw ApiError.badRequest("method.type", "method.type reinforcement is not supported by this server; "
                         + "use supervised or dpo");
             }
+            if (type.equals("embedding") || type.equals("reranker")) {
+                throw ApiError.badRequest("method.type", "method.type " + type + " is not part of the OpenAI "
+                        + "fine-tuning API; submit embedding and reranker jobs as a whole job spec to POST "
+                        + "/v1/native/jobs");
+            }
             if (!type.equals("supervised") && !type.equals("dpo")) {
                 throw ApiError.badRequest("method.type", "method.type must be supervised or dpo, got '" + type + "'");
             }
@@ -129,6 +136,11 @@ final class OpenAiJobs {
         if (dpo && training.format() != DatasetFormat.PREFERENCE) {
             throw ApiError.badRequest("training_file", "dpo needs preference data (input, preferred_output, "
                     + "non_preferred_output); " + training.id() + " holds " + training.format().wireName() + " data");
+        }
+        if (training.format().encoder()) {
+            throw ApiError.badRequest("training_file", "the OpenAI fine-tuning API trains chat models; "
+                    + training.id() + " holds " + training.format().wireName() + " data, for an embedding or reranker "
+                    + "job: submit it as a whole job spec to POST /v1/native/jobs");
         }
         if (!dpo && training.format() == DatasetFormat.PREFERENCE) {
             throw ApiError.badRequest("training_file", "supervised fine-tuning needs chat data; " + training.id()
@@ -266,7 +278,13 @@ final class OpenAiJobs {
     }
 
     private static StoredFile file(TenantView tenant, String id, String param) {
-        return tenant.files().get(id).filter(f -> f.format() != null).orElseThrow(() -> new ApiError(400,
+        Optional<StoredFile> f = tenant.files().get(id);
+        if (f.isPresent() && f.get().format() == null && !Uploads.RESULTS.equals(f.get().purpose())) {
+            throw ApiError.badRequest(param, id + " is a file of a retrieval set (queries, corpus or judgements), "
+                    + "not training data; a retrieval set is given with an embedding or reranker job on POST "
+                    + "/v1/native/jobs");
+        }
+        return f.filter(x -> x.format() != null).orElseThrow(() -> new ApiError(400,
                 "invalid_request_error", "invalid_file", param, "No such file: " + id + " (upload it with purpose "
                         + "fine-tune first)"));
     }
@@ -358,10 +376,15 @@ final class OpenAiJobs {
         o.put("estimated_finish", estimatedFinish(j));
         o.put("integrations", List.of());
         o.put("metadata", s.metadata().isEmpty() ? null : s.metadata());
-        boolean dpo = s.method().objective() == Objective.DPO;
+        // An embedding or reranker job (submitted natively) shows its own objective as the method's type.
+        String type = switch (s.method().objective()) {
+            case DPO -> "dpo";
+            case SFT -> "supervised";
+            default -> s.method().objective().wireName();
+        };
         Map<String, Object> withHp = new LinkedHashMap<>();
         withHp.put("hyperparameters", hp);
-        o.put("method", Map.of("type", dpo ? "dpo" : "supervised", dpo ? "dpo" : "supervised", withHp));
+        o.put("method", Map.of("type", type, type, withHp));
         return o;
     }
 
@@ -463,9 +486,12 @@ final class OpenAiJobs {
         o.put("purpose", f.purpose());
         o.put("status", "processed");
         // what the upload's check found (OpenAI leaves it null; it is where a client looks for why)
-        o.put("status_details", f.format() == null ? "results of a job: " + f.examples() + " rows"
+        boolean results = Uploads.RESULTS.equals(f.purpose());
+        o.put("status_details", results ? "results of a job: " + f.examples() + " rows"
+                : f.format() == null ? "every line valid: " + f.examples() + " entries of a retrieval set (queries, "
+                        + "corpus or judgements)"
                 : "every example valid: " + f.examples() + " examples in the " + f.format().wireName() + " format");
-        o.put("format", f.format() == null ? "csv" : f.format().wireName());
+        o.put("format", results ? "csv" : f.format() == null ? "retrieval" : f.format().wireName());
         o.put("examples", f.examples());
         o.put("sha256", f.sha256());
         return o;

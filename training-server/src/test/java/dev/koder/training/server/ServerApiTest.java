@@ -179,6 +179,83 @@ class ServerApiTest {
         assertThat(training.checkpoints().get(checkpoint).stage().wireName()).isEqualTo("draft");
     }
 
+    static final String PAIRS = "{\"anchor\":\"cheap flights\",\"positive\":\"Low-cost airfares\"}\n"
+            + "{\"anchor\":\"hotels\",\"positive\":\"Hotel deals\"}\n";
+
+    @Test
+    void embeddingJobs_goToTheNativeEndpoint_andTheOpenAiEndpointSaysSo() throws Exception {
+        String pairs = upload(acme, "pairs.jsonl", PAIRS.repeat(3)).body().get("id").asString();
+        assertThat(call("GET", "/v1/files/" + pairs, acme, null).body().get("id").asString()).isEqualTo(pairs);
+        Response typed = call("POST", "/v1/fine_tuning/jobs", acme, "{\"model\":\"" + model + "\",\"training_file\":\""
+                + pairs + "\",\"method\":{\"type\":\"embedding\"}}");
+        assertThat(typed.status()).isEqualTo(400);
+        assertThat(typed.body().at("/error/param").asString()).isEqualTo("method.type");
+        assertThat(typed.body().at("/error/message").asString()).isEqualTo("method.type embedding is not part of the "
+                + "OpenAI fine-tuning API; submit embedding and reranker jobs as a whole job spec to POST "
+                + "/v1/native/jobs");
+        Response data = call("POST", "/v1/fine_tuning/jobs", acme, "{\"model\":\"" + model + "\",\"training_file\":\""
+                + pairs + "\"}");
+        assertThat(data.status()).isEqualTo(400);
+        assertThat(data.body().at("/error/message").asString()).contains(pairs + " holds pairs data")
+                .contains("POST /v1/native/jobs");
+
+        String spec = "{\"name\":\"search-embed\",\"tenant\":\"acme\",\"base_model\":\"" + model + "\","
+                + "\"method\":{\"objective\":\"embedding\",\"adapter\":\"lora\",\"embedding\":"
+                + "{\"loss\":\"cached_multiple_negatives_ranking\"}},"
+                + "\"hyperparameters\":{\"max_steps\":2},\"resources\":{\"gpus\":0},"
+                + "\"training_data\":{\"path\":\"" + pairs + "\",\"format\":\"pairs\"},"
+                + "\"validation_data\":{\"path\":\"" + pairs + "\",\"format\":\"pairs\"}}";
+        Response submitted = call("POST", "/v1/native/jobs", acme, spec);
+        assertThat(submitted.status()).as(submitted.text()).isEqualTo(200);
+        String id = submitted.body().get("id").asString();
+        assertThat(submitted.body().at("/spec/method/objective").asString()).isEqualTo("embedding");
+        assertThat(submitted.body().at("/spec/method/embedding/mini_batch_size").asInt()).isEqualTo(32);
+        assertThat(submitted.body().at("/spec/training_data/path").asString()).isEqualTo(pairs);
+        // The OpenAI view of the tenant's jobs shows it with its own method type.
+        Response listed = call("GET", "/v1/fine_tuning/jobs/" + id, acme, null);
+        assertThat(listed.body().at("/method/type").asString()).isEqualTo("embedding");
+        assertThat(awaitEnd(id).status()).isEqualTo(JobStatus.SUCCEEDED);
+
+        Response folder = call("POST", "/v1/native/jobs", acme, spec.replace(",\"resources\"",
+                ",\"retrieval_data\":{\"path\":\"/etc\"},\"resources\""));
+        assertThat(folder.status()).isEqualTo(400);
+        assertThat(folder.text()).contains("/retrieval_data/path");
+
+        // A retrieval set is three uploads, each checked on its own as it arrives, and together at submit.
+        Response queries = upload(acme, "queries.jsonl", "{\"id\":\"q1\",\"text\":\"cheap flights\"}\n");
+        assertThat(queries.body().get("format").asString()).isEqualTo("retrieval");
+        String corpus = upload(acme, "corpus.jsonl", "{\"id\":\"d1\",\"text\":\"Low-cost airfares\"}\n"
+                + "{\"id\":\"d2\",\"text\":\"Hotel deals\"}\n").body().get("id").asString();
+        Response badJudgements = upload(acme, "qrels.jsonl", "{\"query_id\":\"q1\",\"document_id\":\"d1\"}\n"
+                + "{\"query_id\":\"q1\",\"document_id\":7}\n");
+        assertThat(badJudgements.status()).isEqualTo(400);
+        assertThat(badJudgements.body().at("/error/message").asString()).isEqualTo("qrels.jsonl:2: \"document_id\" "
+                + "must name a document of the corpus, got 7");
+        String judgements = upload(acme, "qrels.jsonl", "{\"query_id\":\"q1\",\"document_id\":\"d9\"}\n")
+                .body().get("id").asString();
+        String retrieval = ",\"retrieval_data\":{\"queries\":\"" + queries.body().get("id").asString()
+                + "\",\"corpus\":\"" + corpus + "\",\"judgements\":\"" + judgements + "\"},\"resources\"";
+        // the three files are checked together while the job validates, as its datasets are
+        Response unknownDoc = call("POST", "/v1/native/jobs", acme, spec.replace(",\"resources\"", retrieval));
+        assertThat(unknownDoc.status()).as(unknownDoc.text()).isEqualTo(200);
+        Job refused = awaitEnd(unknownDoc.body().get("id").asString());
+        assertThat(refused.status()).isEqualTo(JobStatus.FAILED);
+        assertThat(refused.failure().message()).contains("/retrieval_data/judgements")
+                .contains(":1: \"document_id\" must name a document of the corpus, got \"d9\"");
+        String good = upload(acme, "qrels.jsonl", "{\"query_id\":\"q1\",\"document_id\":\"d1\"}\n").body()
+                .get("id").asString();
+        Response withSet = call("POST", "/v1/native/jobs", acme, spec.replace(",\"resources\"",
+                retrieval.replace(judgements, good)));
+        assertThat(withSet.status()).as(withSet.text()).isEqualTo(200);
+        assertThat(withSet.body().at("/spec/retrieval_data/judgements").asString()).isEqualTo(good);
+        assertThat(awaitEnd(withSet.body().get("id").asString()).status()).isEqualTo(JobStatus.SUCCEEDED);
+        Response notTraining = call("POST", "/v1/fine_tuning/jobs", acme, "{\"model\":\"" + model
+                + "\",\"training_file\":\"" + corpus + "\"}");
+        assertThat(notTraining.status()).isEqualTo(400);
+        assertThat(notTraining.body().at("/error/message").asString()).startsWith(corpus + " is a file of a "
+                + "retrieval set");
+    }
+
     @Test
     void onlyApproversApproveOrDeprecate_andTheActorIsTheKeysName() throws Exception {
         String file = upload(acme, "train.jsonl", CHAT.repeat(4)).body().get("id").asString();

@@ -714,7 +714,11 @@ public final class DatasetValidator {
         }
     }
 
-    static DatasetFormat guess(JsonNode node) {
+    /**
+     * @param node one line of a dataset
+     * @return the format its keys belong to, or null when they belong to none
+     */
+    public static DatasetFormat guess(JsonNode node) {
         if (node.has("anchor")) {
             return DatasetFormat.PAIRS;
         }

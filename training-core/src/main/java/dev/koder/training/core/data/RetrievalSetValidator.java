@@ -60,6 +60,51 @@ public final class RetrievalSetValidator {
         return out;
     }
 
+    /**
+     * Checks one file of a retrieval set on its own, as an upload is: its lines' shape (a queries or corpus file
+     * when its first entry has "id", else a judgements file). Whether judgements name known ids is checked when a
+     * job names the three files.
+     *
+     * @param file the file
+     * @param shown the name its problems are given (an upload's file name)
+     * @return what is wrong, each "name:line: message"
+     */
+    public List<Violation> file(Path file, String shown) {
+        String at = "";
+        if (judgementsFile(file)) {
+            judgements(file, at, null, null);
+        } else {
+            ids(file, at, Set.of("id", "text", "title"));
+        }
+        List<Violation> out = new ArrayList<>();
+        for (Violation v : found) {
+            out.add(new Violation(v.pointer(), shown + v.message().substring(file.toString().length())));
+        }
+        return out;
+    }
+
+    /**
+     * @param line the first entry of a file
+     * @return whether it is an entry of a retrieval set (an id and a text, or a judgement), not a dataset example
+     */
+    public static boolean retrievalEntry(JsonNode line) {
+        return line.has("id") && line.has("text") || line.has("query_id") && line.has("document_id");
+    }
+
+    private boolean judgementsFile(Path file) {
+        try (InputStream in = Files.newInputStream(file);
+                JsonlLines lines = new JsonlLines(in, DatasetValidator.MAX_LINE_BYTES)) {
+            for (JsonlLines.Line line = lines.next(); line != null; line = lines.next()) {
+                if (line.problem() == null && !line.text().isBlank()) {
+                    return Json.MAPPER.readTree(line.text()).has("query_id");
+                }
+            }
+        } catch (IOException | JacksonException e) {
+            // reported by the check itself
+        }
+        return false;
+    }
+
     private void add(String at, Path file, long line, String message) {
         if (found.size() < maxIssues) {
             found.add(new Violation(at, file + (line > 0 ? ":" + line : "") + ": " + message));
@@ -100,10 +145,11 @@ public final class RetrievalSetValidator {
             JsonNode q = node.get("query_id");
             JsonNode d = node.get("document_id");
             JsonNode r = node.get("relevance");
-            if (q == null || !q.isTextual() || !queries.contains(q.asString())) {
+            // without the ids (a judgements file checked alone), only that each names one
+            if (q == null || !q.isTextual() || queries != null && !queries.contains(q.asString())) {
                 add(at, file, line, "\"query_id\" must name a query of the queries file, got " + shown(q));
             }
-            if (d == null || !d.isTextual() || !corpus.contains(d.asString())) {
+            if (d == null || !d.isTextual() || corpus != null && !corpus.contains(d.asString())) {
                 add(at, file, line, "\"document_id\" must name a document of the corpus, got " + shown(d));
             }
             if (r != null && (!r.isNumber() || r.asDouble() < 0)) {

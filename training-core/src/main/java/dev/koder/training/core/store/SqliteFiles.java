@@ -10,6 +10,7 @@ import dev.koder.training.api.StoredFile;
 import dev.koder.training.api.WireName;
 import dev.koder.training.core.blob.Digests;
 import dev.koder.training.core.data.DatasetValidator;
+import dev.koder.training.core.data.RetrievalSetValidator;
 import dev.koder.training.core.internal.Json;
 import dev.koder.training.core.internal.SortableIds;
 import java.io.BufferedReader;
@@ -121,7 +122,17 @@ public final class SqliteFiles implements AutoCloseable {
                 buffered.mark(DatasetValidator.MAX_LINE_BYTES + 1);
                 format = detect(buffered);
                 buffered.reset();
-                report = DatasetValidator.builder().maxIssues(20).build().validate(buffered, filename, format, true);
+                if (format == null) {
+                    // a file of a retrieval set: kept whole, then checked on its own
+                    buffered.transferTo(OutputStream.nullOutputStream());
+                    report = null;
+                } else {
+                    report = DatasetValidator.builder().maxIssues(20).build().validate(buffered, filename, format,
+                            true);
+                }
+            }
+            if (report == null) {
+                return retrievalFile(id, tenant, filename, purpose, tmp, bytes[0], Digests.hex(sha.digest()));
             }
             Optional<DatasetIssue> error = report.issues().stream().filter(i -> i.severity() == Severity.ERROR)
                     .findFirst();
@@ -154,7 +165,36 @@ public final class SqliteFiles implements AutoCloseable {
         }
     }
 
-    /** @return the layout of the examples, from the keys of the first non-blank line */
+    /** The format column of a file of a retrieval set (its StoredFile's format is null). */
+    static final String RETRIEVAL_FORMAT = "retrieval";
+
+    private StoredFile retrievalFile(String id, String tenant, String filename, String purpose, Path tmp, long bytes,
+            String sha256) throws IOException {
+        List<dev.koder.training.api.Violation> problems = new RetrievalSetValidator(1).file(tmp, filename);
+        if (!problems.isEmpty()) {
+            throw new RejectedFileException("file", problems.get(0).message(), false);
+        }
+        long entries;
+        try (var lines = Files.lines(tmp, StandardCharsets.UTF_8)) {
+            entries = lines.filter(l -> !l.isBlank()).count();
+        }
+        Path kept = dir.resolve(id + ".jsonl");
+        Files.move(tmp, kept, StandardCopyOption.ATOMIC_MOVE);
+        try {
+            session.update("INSERT INTO files (id, tenant, filename, purpose, format, bytes, examples, sha256, "
+                    + "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", id, tenant, filename, purpose,
+                    RETRIEVAL_FORMAT, bytes, entries, sha256, clock.millis());
+        } catch (RuntimeException e) {
+            Files.deleteIfExists(kept);
+            throw e;
+        }
+        return get(tenant, id).orElseThrow();
+    }
+
+    /**
+     * @return the layout of the examples, from the keys of the first non-blank line; null for a file of a
+     *     retrieval set (queries, corpus or judgements)
+     */
     static DatasetFormat detect(InputStream in) throws IOException {
         BufferedReader r = new BufferedReader(new java.io.InputStreamReader(in, StandardCharsets.UTF_8), 8192);
         {
@@ -174,21 +214,18 @@ public final class SqliteFiles implements AutoCloseable {
                 if (row == null || !row.isObject()) {
                     throw new RejectedFileException("file", "line " + number + ": not a JSON object", false);
                 }
-                if (row.has("messages")) {
-                    return DatasetFormat.CHAT;
+                DatasetFormat guessed = DatasetValidator.guess(row);
+                if (guessed != null) {
+                    return guessed;
                 }
-                if (row.has("preferred_output") || row.has("chosen")) {
-                    return DatasetFormat.PREFERENCE;
-                }
-                if (row.has("prompt") && row.has("completion")) {
-                    return DatasetFormat.PROMPT_COMPLETION;
-                }
-                if (row.has("instruction")) {
-                    return DatasetFormat.ALPACA;
+                if (RetrievalSetValidator.retrievalEntry(row)) {
+                    return null;
                 }
                 throw new RejectedFileException("file", "line " + number + ": no known layout; expected \"messages\" (chat), "
-                        + "\"input\" with \"preferred_output\" and \"non_preferred_output\" (preference), or \"prompt\" "
-                        + "and \"completion\"", false);
+                        + "\"input\" with \"preferred_output\" and \"non_preferred_output\" (preference), \"prompt\" "
+                        + "and \"completion\", \"anchor\" and \"positive\" (pairs), \"query\" and \"document\" "
+                        + "(scored-pairs), \"query\" and \"documents\" (groups), or a retrieval set's \"id\" and \"text\" "
+                        + "(queries, corpus) or \"query_id\" and \"document_id\" (judgements)", false);
             }
         }
         throw new RejectedFileException("file", "the file holds no examples", false);
@@ -316,8 +353,10 @@ public final class SqliteFiles implements AutoCloseable {
     private StoredFile row(ResultSet rs) throws java.sql.SQLException {
         String id = rs.getString(1);
         boolean results = RESULTS_FORMAT.equals(rs.getString(5));
+        boolean retrieval = RETRIEVAL_FORMAT.equals(rs.getString(5));
         return new StoredFile(id, rs.getString(2), rs.getString(3), rs.getString(4),
-                results ? null : WireName.parse(DatasetFormat.class, rs.getString(5)), rs.getLong(6), rs.getLong(7),
+                results || retrieval ? null : WireName.parse(DatasetFormat.class, rs.getString(5)), rs.getLong(6),
+                rs.getLong(7),
                 rs.getString(8), Instant.ofEpochMilli(rs.getLong(9)), dir.resolve(id + (results ? ".csv" : ".jsonl")));
     }
 
