@@ -64,6 +64,29 @@ final class Render {
         }
     }
 
+    /**
+     * @param metrics a job's latest evaluation, with the base model's figures under {@code base_}
+     * @return each figure, after the base model's where there is one: {@code eval_ndcg_at_10 0.0163 -> 0.8031
+     *     (+0.7868)}
+     */
+    static String evaluation(Map<String, Double> metrics) {
+        String base = dev.koder.training.api.JobEvent.BASELINE_METRIC_PREFIX;
+        List<String> parts = new java.util.ArrayList<>();
+        new java.util.TreeMap<>(metrics).forEach((k, v) -> {
+            if (k.startsWith(base)) {
+                if (!metrics.containsKey(k.substring(base.length()))) {
+                    parts.add(String.format(Locale.ROOT, "%s %.4f (base model; no evaluation since)",
+                            k.substring(base.length()), metrics.get(k)));
+                }
+                return;
+            }
+            Double before = metrics.get(base + k);
+            parts.add(before == null ? String.format(Locale.ROOT, "%s %.4f", k, v)
+                    : String.format(Locale.ROOT, "%s %.4f -> %.4f (%+.4f)", k, before, v, v - before));
+        });
+        return String.join(", ", parts);
+    }
+
     static String progress(JobProgress p) {
         if (p == null || p.step() == null) {
             return "";
@@ -121,8 +144,8 @@ final class Render {
             row(out, "progress", p + (j.progress().tokensPerSecond() == null ? ""
                     : String.format(Locale.ROOT, ", %,.0f tokens/s", j.progress().tokensPerSecond())));
         }
-        if (j.progress().evalMetrics() != null) {
-            row(out, "eval", j.progress().evalMetrics().toString());
+        if (j.progress().evalMetrics() != null && !j.progress().evalMetrics().isEmpty()) {
+            row(out, "eval", evaluation(j.progress().evalMetrics()));
         }
         if (j.estimate() != null) {
             CostEstimate e = j.estimate();
@@ -282,8 +305,7 @@ final class Render {
                 + (a.targetModules() == null ? "" : " on " + String.join(", ", a.targetModules())))
                 + String.format(Locale.ROOT, "; %,d tensors, %s", a.tensors(), Bytes.human(a.tensorBytes())));
         if (!c.metrics().isEmpty()) {
-            row(out, "metrics", c.metrics().entrySet().stream().map(e -> String.format(Locale.ROOT, "%s %.4g",
-                    e.getKey(), e.getValue())).collect(Collectors.joining(", ")));
+            row(out, "metrics", evaluation(c.metrics()));
         }
         row(out, "created", DATE_TIME.format(c.createdAt()));
         row(out, "stored in", c.blobStore());

@@ -23,7 +23,7 @@ final class ValidateDataCommand implements Callable<Integer> {
     Path file;
 
     @Option(names = "--format", required = true, paramLabel = "FORMAT", converter = FormatConverter.class,
-            description = "chat, prompt-completion, preference or alpaca.")
+            description = "chat, prompt-completion, preference, alpaca, pairs, scored-pairs or groups.")
     DatasetFormat format;
 
     @Option(names = "--model", paramLabel = "DIR",

@@ -158,7 +158,8 @@ class CliTest {
     void validateData_anUnknownFormat_isAUsageError() {
         Result r = run("validate-data", "x.jsonl", "--format", "csv");
         assertThat(r.code()).isEqualTo(2);
-        assertThat(r.err()).contains("must be one of chat, prompt-completion, preference, alpaca, got \"csv\"");
+        assertThat(r.err()).contains("must be one of chat, prompt-completion, preference, alpaca, pairs, "
+                + "scored-pairs, groups, got \"csv\"");
     }
 
     @Test

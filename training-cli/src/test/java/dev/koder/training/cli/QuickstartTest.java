@@ -42,4 +42,24 @@ class QuickstartTest {
         assertThat(dpoLoss.find()).isTrue();
         assertThat(Double.parseDouble(dpoLoss.group(1))).isLessThan(Math.log(2));
     }
+
+    @Test
+    void embeddingQuickstart_liftsHeldOutNdcgAndRecall_andTheAdapterReproducesTheJobsFigure() {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Main.run(new String[] {"quickstart", "--embedding", "--home", home.toString()},
+                new PrintWriter(out, true), new PrintWriter(err, true));
+        String text = out.toString();
+        assertThat(code).as(text + err).isZero();
+        Matcher before = Pattern.compile("before\\s+([0-9.]+)\\s+([0-9.]+)\\s+[0-9.]+").matcher(text);
+        Matcher after = Pattern.compile("after LoRA\\s+([0-9.]+)\\s+([0-9.]+)\\s+[0-9.]+").matcher(text);
+        Matcher reported = Pattern.compile("the job reported ([0-9.]+) -> ([0-9.]+); the adapter, loaded back with "
+                + "sentence-transformers, scores ([0-9.]+)").matcher(text);
+        assertThat(before.find() && after.find() && reported.find()).as(text).isTrue();
+        // held-out NDCG@10 and recall@10 from random (about 0.02 and 0.03) to most queries found
+        assertThat(Double.parseDouble(after.group(1))).isGreaterThan(Double.parseDouble(before.group(1)) + 0.5);
+        assertThat(Double.parseDouble(after.group(2))).isGreaterThan(Double.parseDouble(before.group(2)) + 0.6);
+        assertThat(reported.group(3)).isEqualTo(reported.group(2));
+        assertThat(text).contains("Approve it:  ./training checkpoints approve ckpt-");
+    }
 }

@@ -144,7 +144,8 @@ final class EventsTail {
                 state.merge(data);
                 return new NewEvent(time, EventLevel.INFO, type, (Boolean.TRUE.equals(data.get("baseline"))
                         ? "evaluation of the base model, before training: "
-                        : "evaluation at step " + data.get("step") + ": ") + metrics(data.get("metrics")), data);
+                        : (Boolean.TRUE.equals(data.get("final")) ? "final evaluation at step " : "evaluation at step ")
+                                + data.get("step") + ": ") + metrics(data.get("metrics")), data);
             case JobEvent.TYPE_CHECKPOINT: {
                 String path = absolute(data.get("path"));
                 data.put("path", path);

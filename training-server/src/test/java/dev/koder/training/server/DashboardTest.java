@@ -88,7 +88,7 @@ class DashboardTest {
             JobSpec spec = JobSpec.builder().name("shout").tenant("acme").tier(Tier.PRO).baseModel(model.toString())
                     .method(TrainingMethod.sftLora()).hyperparameters(Hyperparameters.builder().maxSteps(12).build())
                     .trainingData(DatasetRef.of(data, DatasetFormat.CHAT)).resources(Resources.cpu())
-                    .metadata("fake.step_seconds", "0.05").build();
+                    .metadata("fake.step_seconds", "0.05").metadata("fake.retrieval", "true").build();
             Job done = training.jobs().await(training.jobs().submit(spec).id(), Duration.ofSeconds(60));
             assertThat(done.status()).isEqualTo(JobStatus.SUCCEEDED);
             training.jobs().submit(spec.toBuilder().tenant("globex").build());
@@ -113,6 +113,9 @@ class DashboardTest {
                 assertThat(points.split(" ")).as("one point a logged step").hasSizeGreaterThan(5);
                 assertThat(driver.findElements(By.cssSelector("#events li"))).hasSizeGreaterThan(5);
                 assertThat(driver.findElement(By.id("events")).getText()).contains("submitted by acme");
+                // the last evaluation beside the base model's, with the gain
+                assertThat(driver.findElement(By.cssSelector("#evaluation tr[data-metric='eval_ndcg_at_10']"))
+                        .getText()).isEqualTo("eval_ndcg_at_10 0.1000 0.7000 +0.6000");
                 wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#checkpoints tbody tr")));
                 Checkpoint output = training.checkpoints().list(CheckpointQuery.builder().jobId(done.id()).build())
                         .items().stream().filter(Checkpoint::last).findFirst().orElseThrow();
