@@ -11,8 +11,10 @@ import dev.koder.training.api.Job;
 import dev.koder.training.api.JobNotFoundException;
 import dev.koder.training.api.JobQuery;
 import dev.koder.training.api.JobSpec;
+import dev.koder.training.api.RetrievalData;
 import dev.koder.training.api.Tier;
 import dev.koder.training.api.TrainingMethod;
+import dev.koder.training.api.Uploads;
 import dev.koder.training.tck.ScriptedRunner;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -85,6 +87,43 @@ class TenantViewTest {
                     .isEqualTo(globex.fineTunedModel(done));
             assertThat(training.checkpoints().list(CheckpointQuery.builder().jobId(next.id()).limit(10).build())
                     .items()).allSatisfy(c -> assertThat(c.lineage().parent()).isNotNull());
+        }
+    }
+
+    @Test
+    void aRetrievalSet_isTheTenantsOwnFiles_neverAnotherTenantsUploadNorTheHome() throws Exception {
+        Path roots = Files.createDirectories(dir.resolve("models"));
+        Path model = Files.createDirectories(roots.resolve("tiny"));
+        Files.writeString(model.resolve("config.json"), "{\"model_type\":\"bert\"}");
+        Path pairs = dir.resolve("pairs.jsonl");
+        Files.writeString(pairs, "{\"anchor\":\"q\",\"positive\":\"d\"}\n");
+        try (Training training = Training.builder().home(dir.resolve("home")).runner(new ScriptedRunner())
+                .property(ModelPolicy.ROOTS_PROPERTY, roots.toString()).pollInterval(Duration.ofMillis(50)).build()) {
+            TenantView globex = training.tenant("globex", Tier.FREE);
+            String theirs = globex.files().upload("queries.jsonl", Uploads.FINE_TUNE, new java.io.ByteArrayInputStream(
+                    "{\"id\":\"q1\",\"text\":\"secret\"}\n".getBytes(java.nio.charset.StandardCharsets.UTF_8)),
+                    1 << 20).id();
+            TenantView acme = training.tenant("acme", Tier.PRO);
+            JobSpec.Builder embedding = JobSpec.builder().name("iso").tenant("whoever").baseModel("tiny")
+                    .method(TrainingMethod.embeddingLora()).trainingData(DatasetRef.of(pairs, DatasetFormat.PAIRS));
+            String home = training.home().toString();
+            record Attack(RetrievalData data, String pointer) {
+            }
+            for (Attack a : List.of(new Attack(RetrievalData.files(theirs, pairs.toString(), pairs.toString()),
+                            "/retrieval_data/queries"),
+                    new Attack(RetrievalData.files(pairs.toString(), home + "/files/" + theirs + ".jsonl",
+                            pairs.toString()), "/retrieval_data/corpus"),
+                    new Attack(RetrievalData.folder(home + "/files"), "/retrieval_data/path"),
+                    new Attack(RetrievalData.folder(home + "/../home/jobs"), "/retrieval_data/path"))) {
+                assertThatThrownBy(() -> acme.jobs().submit(embedding.retrievalData(a.data()).build())).as("%s", a)
+                        .isInstanceOf(InvalidSpecException.class)
+                        .satisfies(e -> assertThat(((InvalidSpecException) e).violations()).singleElement()
+                                .satisfies(v -> assertThat(v.pointer()).isEqualTo(a.pointer())));
+            }
+            // the tenant's own view of the server (uploads only) takes no folder at all
+            assertThatThrownBy(() -> acme.uploadsOnly().jobs().submit(embedding.retrievalData(RetrievalData.folder(
+                    dir.toString())).build())).isInstanceOf(InvalidSpecException.class);
+            assertThat(acme.jobs().list(JobQuery.builder().limit(10).build()).items()).isEmpty();
         }
     }
 
