@@ -423,6 +423,32 @@ public final class PythonTrainer {
     }
 
     /**
+     * Runs a helper script that writes a JSON report (scores, for example) to the file named by one of its
+     * arguments, and reads the report.
+     *
+     * @param script the script's file name
+     * @param args what it reads, less the report's file
+     * @param reportKey the argument naming the report's file
+     * @param dir a working folder
+     * @param lines receives every line it prints
+     * @return the report
+     * @throws TrainerFailedException when the script fails
+     */
+    public tools.jackson.databind.JsonNode runToolReport(String script, Map<String, Object> args, String reportKey,
+            Path dir, Consumer<String> lines) {
+        try {
+            Files.createDirectories(dir);
+            Path report = Files.createTempFile(dir, script.replace(".py", "") + "-report", ".json");
+            Map<String, Object> all = new java.util.LinkedHashMap<>(args);
+            all.put(reportKey, report.toString());
+            runTool(script, all, dir, lines);
+            return PythonEnvironment.JSON.readTree(Files.readString(report));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /**
      * @param exit how the trainer ended
      * @param stderr its last stderr lines
      * @return the failure its Python stderr shows, if any

@@ -216,6 +216,22 @@ def distributed_arguments(args, hp, transformers_major):
     return out
 
 
+def seed_and_threads(hp, cuda):
+    """What every trainer does first: seed before the model and an adapter are made (peft initialises LoRA weights
+    when the model is wrapped, before the Trainer's own seeding, so without this the same spec trains differently
+    each run), and on a CPU share the cores among the job's processes."""
+    import os
+
+    import torch
+    import transformers
+
+    from training_events import world_size
+    transformers.set_seed(hp["seed"])
+    if not cuda:
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // world_size()))
+        cpu_ranks_resume()
+
+
 def cpu_ranks_resume():
     """transformers loads a checkpoint's optimizer state onto args.device when several processes train, and a CPU
     rank's device is "cpu:0", a location torch.load cannot restore to ("don't know how to restore data location"):

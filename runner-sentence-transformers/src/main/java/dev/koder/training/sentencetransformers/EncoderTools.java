@@ -1,23 +1,16 @@
 package dev.koder.training.sentencetransformers;
 
 import dev.koder.training.python.PythonTrainer;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Consumer;
-import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Helpers around the sentence-transformers runner's Python for tests and the embedding quickstart: make a tiny
  * encoder with a synthetic retrieval task, and score a model with the evaluators the trainer reports through.
  */
 public final class EncoderTools {
-
-    private static final JsonMapper JSON = JsonMapper.builder().build();
 
     /** Which words the task's documents are written in (see {@link #tinyEncoder}). */
     public enum Words {
@@ -87,21 +80,13 @@ public final class EncoderTools {
      */
     public Map<String, Double> score(Path model, boolean reranker, Path retrieval, Path work,
             Consumer<String> lines) {
-        try {
-            Files.createDirectories(work);
-            Path report = Files.createTempFile(work, "scores", ".json");
-            Map<String, Object> args = new LinkedHashMap<>();
-            args.put("model", model.toAbsolutePath().toString());
-            args.put("objective", reranker ? "reranker" : "embedding");
-            args.put("retrieval_data", Map.of("path", retrieval.toAbsolutePath().toString()));
-            args.put("output", report.toString());
-            python.runTool("score_encoder.py", args, work, lines);
-            JsonNode r = JSON.readTree(Files.readString(report));
-            Map<String, Double> figures = new LinkedHashMap<>();
-            r.properties().forEach(e -> figures.put(e.getKey(), e.getValue().asDouble()));
-            return figures;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        Map<String, Object> args = new LinkedHashMap<>();
+        args.put("model", model.toAbsolutePath().toString());
+        args.put("objective", reranker ? "reranker" : "embedding");
+        args.put("retrieval_data", Map.of("path", retrieval.toAbsolutePath().toString()));
+        Map<String, Double> figures = new LinkedHashMap<>();
+        python.runToolReport("score_encoder.py", args, "output", work, lines).properties()
+                .forEach(e -> figures.put(e.getKey(), e.getValue().asDouble()));
+        return figures;
     }
 }

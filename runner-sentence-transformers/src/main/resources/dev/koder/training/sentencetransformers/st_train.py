@@ -12,15 +12,14 @@ the registry then keeps with the adapter).
 import os
 
 from encoder_data import evaluator, flattened_groups, group_rows, pair_rows, scored_rows
-from training_data import cpu_ranks_resume, finish, job_rows, precision_of, trainer_arguments
-from training_events import ConfigError, TrainingEvents, run_trainer, world_size
+from training_data import finish, job_rows, seed_and_threads, trainer_arguments
+from training_events import ConfigError, TrainingEvents, run_trainer
 
 # TrainingArguments that TRL's configs add and sentence-transformers' do not take.
 TRL_ONLY = ("max_length", "include_num_input_tokens_seen")
 
 
 def main(ARGS, EVENTS, STOP):  # noqa: N803 - the three are this process's globals
-    import torch
     import transformers
 
     spec = ARGS["spec"]
@@ -31,11 +30,7 @@ def main(ARGS, EVENTS, STOP):  # noqa: N803 - the three are this process's globa
         raise ConfigError("the sentence-transformers runner trains objectives embedding and reranker, got %s"
                           % objective)
     cuda = ARGS["device"] == "cuda"
-    transformers.set_seed(hp["seed"])
-    if not cuda:
-        torch.set_num_threads(max(1, (os.cpu_count() or 1) // world_size()))
-        cpu_ranks_resume()
-    precision = precision_of(hp, ARGS)
+    seed_and_threads(hp, cuda)
     device = "cuda" if cuda else "cpu"
     train_rows, eval_rows = job_rows(spec)
     fmt = spec["training_data"]["format"]
@@ -66,7 +61,6 @@ def main(ARGS, EVENTS, STOP):  # noqa: N803 - the three are this process's globa
         trainer = CrossEncoderTrainer(model=model, args=config, train_dataset=train, eval_dataset=evaluation,
                                       loss=loss, evaluator=scorer, callbacks=callbacks)
     count_tokens(trainer, events)
-    del precision  # bf16/fp16 are in the arguments
     trainer.train(resume_from_checkpoint=ARGS.get("resume_from"))
     final_scores = None
     if scorer is not None and not STOP.requested and events.nan_loss is None:

@@ -11,15 +11,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Helpers around the TRL runner's Python for smoke tests and the quickstart: make a tiny model locally, and
  * score a model on held-out chat data.
  */
 public final class TrlTools {
-
-    private static final JsonMapper JSON = JsonMapper.builder().build();
 
     private final PythonTrainer python;
 
@@ -113,28 +110,20 @@ public final class TrlTools {
      */
     public Scores evaluate(Path model, Path adapter, Path data, Path preferences, Path mergeTo, Path work,
             Consumer<String> lines) {
-        try {
-            Files.createDirectories(work);
-            Path report = Files.createTempFile(work, "scores", ".json");
-            Map<String, Object> args = new LinkedHashMap<>();
-            args.put("model", model.toAbsolutePath().toString());
-            args.put("adapter", adapter == null ? null : adapter.toAbsolutePath().toString());
-            args.put("data", data.toAbsolutePath().toString());
-            args.put("report", report.toString());
-            args.put("preferences", preferences == null ? null : preferences.toAbsolutePath().toString());
-            args.put("merge_to", mergeTo == null ? null : mergeTo.toAbsolutePath().toString());
-            python.runTool("evaluate.py", args, work, lines);
-            JsonNode r = JSON.readTree(Files.readString(report));
-            List<Map<String, String>> samples = new java.util.ArrayList<>();
-            for (JsonNode s : r.path("samples")) {
-                samples.add(Map.of("prompt", s.path("prompt").asString(), "expected", s.path("expected").asString(),
-                        "got", s.path("got").asString()));
-            }
-            return new Scores(r.path("loss").asDouble(Double.NaN), r.path("exact_match").asInt(),
-                    r.path("total").asInt(), samples, r.path("preference_accuracy").asDouble(Double.NaN),
-                    r.path("preference_margin").asDouble(Double.NaN));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        Map<String, Object> args = new LinkedHashMap<>();
+        args.put("model", model.toAbsolutePath().toString());
+        args.put("adapter", adapter == null ? null : adapter.toAbsolutePath().toString());
+        args.put("data", data.toAbsolutePath().toString());
+        args.put("preferences", preferences == null ? null : preferences.toAbsolutePath().toString());
+        args.put("merge_to", mergeTo == null ? null : mergeTo.toAbsolutePath().toString());
+        JsonNode r = python.runToolReport("evaluate.py", args, "report", work, lines);
+        List<Map<String, String>> samples = new java.util.ArrayList<>();
+        for (JsonNode s : r.path("samples")) {
+            samples.add(Map.of("prompt", s.path("prompt").asString(), "expected", s.path("expected").asString(),
+                    "got", s.path("got").asString()));
         }
+        return new Scores(r.path("loss").asDouble(Double.NaN), r.path("exact_match").asInt(),
+                r.path("total").asInt(), samples, r.path("preference_accuracy").asDouble(Double.NaN),
+                r.path("preference_margin").asDouble(Double.NaN));
     }
 }

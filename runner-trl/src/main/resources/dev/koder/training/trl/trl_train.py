@@ -8,9 +8,9 @@ output/final.
 """
 import os
 
-from training_data import (check_strategy, cpu_ranks_resume, finish, job_rows, precision_of, preference_datasets, sft_datasets,
-                           trainer_arguments)
-from training_events import TrainingEvents, run_trainer, trace_ranks, world_size
+from training_data import (check_strategy, finish, job_rows, precision_of, preference_datasets, seed_and_threads,
+                           sft_datasets, trainer_arguments)
+from training_events import TrainingEvents, run_trainer, trace_ranks
 
 
 def main(ARGS, EVENTS, STOP):  # noqa: N803 - the three are this process's globals
@@ -23,12 +23,7 @@ def main(ARGS, EVENTS, STOP):  # noqa: N803 - the three are this process's globa
     hp = spec["hyperparameters"]
     objective, adapter = method["objective"], method["adapter"]
     cuda = ARGS["device"] == "cuda"
-    # Seed before the model and the adapter are made: peft initialises LoRA weights when the trainer wraps
-    # the model, before the Trainer's own seeding, so without this the same spec trains differently each run.
-    transformers.set_seed(hp["seed"])
-    if not cuda:
-        torch.set_num_threads(max(1, (os.cpu_count() or 1) // world_size()))
-        cpu_ranks_resume()
+    seed_and_threads(hp, cuda)
 
     precision = precision_of(hp, ARGS)
     dtype = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}[precision]
