@@ -76,7 +76,9 @@ class EncoderTrainingTest {
             throws Exception {
         TinyEncoders w = TinyEncoders.get();
         try (Training t = service(w)) {
-            Done done = run(t, w.embedding(8).build());
+            JobSpec.Builder spec = w.embedding(8);
+            Done done = run(t, spec.method(spec.build().method().withEmbedding(dev.koder.training.api.EmbeddingConfig
+                    .defaults().withMergedCopy(true))).build());
             Map<String, Double> m = done.metrics();
             // The base model ranks 300 documents at random (NDCG@10 about 0.02); the fine-tune finds most held-out
             // queries' document in its first ten.
@@ -112,6 +114,14 @@ class EncoderTrainingTest {
                     line -> { });
             assertThat(again.get("ndcg_at_10")).isCloseTo(m.get("eval_ndcg_at_10"), org.assertj.core.data.Offset
                     .offset(1e-6));
+            // the merged copy the spec asked for is a whole model, registered with the adapter, and scores the same
+            Path merged = copy.resolve("merged");
+            assertThat(merged.resolve("config.json")).isRegularFile();
+            assertThat(merged.resolve("adapter_config.json")).doesNotExist();
+            Map<String, Double> whole = w.tools.score(merged, false, w.embeddingTask.retrieval(), dir.resolve("score"),
+                    line -> { });
+            assertThat(whole.get("ndcg_at_10")).isCloseTo(m.get("eval_ndcg_at_10"), org.assertj.core.data.Offset
+                    .offset(1e-4));
         }
     }
 

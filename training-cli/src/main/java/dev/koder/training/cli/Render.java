@@ -44,8 +44,11 @@ final class Render {
                     + " warnings in all)");
         }
         var s = d.stats();
-        out.println(String.format(Locale.ROOT, "  %s%s: %,d examples, %,d messages, %,d characters, %,d tokens (%s), "
-                + "longest example %,d tokens%s", label, d.file(), s.examples(), s.messages(), s.characters(), s.tokens(),
+        // an encoder format's "messages" are its texts (a pairs example's anchor, positive and negatives)
+        boolean texts = d.format() != null && d.format().encoder();
+        out.println(String.format(Locale.ROOT, "  %s%s: %,d examples, %,d %s, %,d characters, %,d tokens (%s), "
+                + "longest example %,d tokens%s", label, d.file(), s.examples(), s.messages(), texts ? "texts"
+                : "messages", s.characters(), s.tokens(),
                 s.tokensExact() ? "exact, model tokenizer" : "approximate, ~4 characters a token",
                 s.maxExampleTokens(), s.overLength() > 0 ? ", " + s.overLength() + " over max_seq_length" : ""));
     }

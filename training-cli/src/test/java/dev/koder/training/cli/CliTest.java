@@ -106,6 +106,40 @@ class CliTest {
     }
 
     @Test
+    void validate_anEmbeddingSpec_getsTheSentenceTransformersRunner_andTheLanguageModelRunnersRefuseIt()
+            throws Exception {
+        Path model = Files.createDirectories(dir.resolve("bert"));
+        Files.writeString(model.resolve("config.json"), "{\"model_type\":\"bert\",\"hidden_size\":64,"
+                + "\"num_hidden_layers\":2,\"num_attention_heads\":2,\"intermediate_size\":256,\"vocab_size\":100}");
+        Files.writeString(dir.resolve("pairs.jsonl"), "{\"anchor\":\"cheap flights\",\"positive\":\"Low fares\"}\n"
+                .repeat(4));
+        String json = "{\"name\":\"emb\",\"tenant\":\"acme\",\"base_model\":\"" + model + "\","
+                + "\"method\":{\"objective\":\"embedding\",\"adapter\":\"lora\"},\"resources\":{\"gpus\":0},"
+                + "\"training_data\":{\"path\":\"pairs.jsonl\",\"format\":\"pairs\"}}";
+        String before = System.getProperty("training.runner");
+        System.setProperty("training.runner", "");  // the SDK's choice among every runner on the class path
+        Result chosen;
+        try {
+            chosen = run("validate", spec("embedding.json", json).toString(), "--home", home());
+        } finally {
+            if (before == null) {
+                System.clearProperty("training.runner");
+            } else {
+                System.setProperty("training.runner", before);
+            }
+        }
+        assertThat(chosen.code()).as(chosen.out() + chosen.err()).isZero();
+        assertThat(chosen.out()).contains("runner: sentence-transformers (trains embedding and reranker models")
+                .contains("4 examples, 8 texts");
+        Result trl = run("validate", spec("embedding-trl.json", json.replace("\"resources\"",
+                "\"runner\":\"trl\",\"resources\"")).toString(), "--home", home());
+        assertThat(trl.code()).isEqualTo(2);
+        assertThat(trl.out() + trl.err()).contains("/method/objective: runner 'trl' does not train objective "
+                + "embedding (it trains dpo, sft); embedding and reranker jobs are trained by runner "
+                + "'sentence-transformers'");
+    }
+
+    @Test
     void validate_aBadSpec_listsEveryViolation_andExits2() throws Exception {
         Path bad = spec("bad.json", "{\"name\":\"x y\",\"tenant\":\"acme\",\"base_model\":\"org/m\","
                 + "\"method\":{\"objective\":\"sft\",\"adapter\":\"lora\",\"lora\":{\"rank\":0}},"

@@ -22,6 +22,10 @@ class ScriptedRunnerKitTest extends RunnerCompatibilityKit {
         JobSpec.Builder b = fx.spec(3, Map.of()).method(method);
         if (method.objective() == dev.koder.training.api.Objective.DPO) {
             b.trainingData(dev.koder.training.api.DatasetRef.of(fx.data, dev.koder.training.api.DatasetFormat.PREFERENCE));
+        } else if (method.objective() == dev.koder.training.api.Objective.EMBEDDING) {
+            b.trainingData(dev.koder.training.api.DatasetRef.of(fx.data, dev.koder.training.api.DatasetFormat.PAIRS));
+        } else if (method.objective() == dev.koder.training.api.Objective.RERANKER) {
+            b.trainingData(dev.koder.training.api.DatasetRef.of(fx.data, dev.koder.training.api.DatasetFormat.GROUPS));
         }
         if (method.adapter() == dev.koder.training.api.AdapterType.QLORA) {
             b.resources(dev.koder.training.api.Resources.gpus(1));

@@ -60,12 +60,14 @@ public final class ScriptedRunner implements TrainingRunner {
         this.methods = Set.copyOf(methods);
     }
 
-    /** @return every objective x adapter pair */
+    /** @return every objective x adapter pair a spec can name (encoders have no QLoRA) */
     public static Set<MethodKind> allMethods() {
         Set<MethodKind> all = new HashSet<>();
         for (Objective o : Objective.values()) {
             for (AdapterType a : AdapterType.values()) {
-                all.add(new MethodKind(o, a));
+                if (o.languageModel() || a != AdapterType.QLORA) {
+                    all.add(new MethodKind(o, a));
+                }
             }
         }
         return all;
