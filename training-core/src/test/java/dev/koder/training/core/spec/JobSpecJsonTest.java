@@ -190,6 +190,21 @@ class JobSpecJsonTest {
         JobSpec read = JobSpecJson.read(spec);
         assertThat(read.trainingData().path()).isEqualTo(dir.resolve("data/train.jsonl").toString());
         assertThat(read.baseModel()).isEqualTo(dir.resolve("specs/models/tiny").toString());
+
+        // a retrieval set's folder, or its three files, the same way
+        String embedding = VALID.replace("\"objective\":\"sft\"", "\"objective\":\"embedding\"")
+                .replace("\"format\":\"chat\"", "\"format\":\"pairs\"");
+        Files.writeString(spec, embedding.replace("{\"gpus\":1}}",
+                "{\"gpus\":1},\"retrieval_data\":{\"path\":\"../retrieval\"}}"));
+        assertThat(JobSpecJson.read(spec).retrievalData()).map(r -> r.path())
+                .contains(dir.resolve("retrieval").toString());
+        Files.writeString(spec, embedding.replace("{\"gpus\":1}}", "{\"gpus\":1},\"retrieval_data\":{\"queries\":\"q.jsonl\","
+                + "\"corpus\":\"/abs/c.jsonl\",\"judgements\":\"../j.jsonl\"}}"));
+        assertThat(JobSpecJson.read(spec).retrievalData()).hasValueSatisfying(r -> {
+            assertThat(r.queries()).isEqualTo(dir.resolve("specs/q.jsonl").toString());
+            assertThat(r.corpus()).isEqualTo("/abs/c.jsonl");
+            assertThat(r.judgements()).isEqualTo(dir.resolve("j.jsonl").toString());
+        });
     }
 
     @Test
