@@ -7,15 +7,14 @@ import dev.koder.training.api.Job;
 import dev.koder.training.api.JobEvent;
 import dev.koder.training.api.JobSpec;
 import dev.koder.training.api.Jobs;
-import dev.koder.training.api.Page;
 import dev.koder.training.api.Resources;
 import dev.koder.training.api.TrainingMethod;
+import dev.koder.training.tck.Samples;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
@@ -57,17 +56,7 @@ final class Fixtures {
     }
 
     static List<JobEvent> events(Jobs jobs, String id) {
-        List<JobEvent> all = new ArrayList<>();
-        long after = 0;
-        Page<JobEvent> page;
-        do {
-            page = jobs.events(id, after, 1000);
-            all.addAll(page.items());
-            if (!page.items().isEmpty()) {
-                after = page.items().get(page.items().size() - 1).seq();
-            }
-        } while (page.nextCursor() != null);
-        return all;
+        return Samples.events(jobs, id);
     }
 
     static Job waitFor(Jobs jobs, String id, Predicate<Job> condition, Duration timeout) throws InterruptedException {
