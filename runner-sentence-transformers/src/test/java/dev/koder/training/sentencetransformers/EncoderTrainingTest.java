@@ -58,6 +58,8 @@ class EncoderTrainingTest {
     Done run(Training t, JobSpec spec) throws Exception {
         Job job = t.jobs().await(t.jobs().submit(spec).id(), WAIT);
         assertThat(job.status()).as("%s: %s", job.status(), job.failure()).isEqualTo(JobStatus.SUCCEEDED);
+        System.out.println(spec.name() + " " + spec.method().label() + ": " + new java.util.TreeMap<>(
+                job.progress().evalMetrics()));
         Checkpoint output = t.checkpoints().list(CheckpointQuery.builder().jobId(job.id()).limit(20).build()).items()
                 .stream().filter(Checkpoint::last).findFirst().orElseThrow();
         return new Done(job, output, job.progress().evalMetrics());
