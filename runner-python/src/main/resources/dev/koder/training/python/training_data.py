@@ -145,8 +145,10 @@ def precision_of(hp, args):
     return precision
 
 
-def trainer_arguments(args, spec, train_rows, eval_rows, transformers_major):
-    """The keyword arguments of TRL's SFTConfig/DPOConfig that follow from the spec alone."""
+def trainer_arguments(args, spec, train_rows, eval_rows, transformers_major, trl=True, evaluates=None):
+    """The keyword arguments of TRL's SFTConfig/DPOConfig that follow from the spec alone; with trl False, of
+    transformers' own TrainingArguments (without TRL's max_length and token counting). The job evaluates at every
+    save when it has validation rows, or as evaluates says (a trainer with a scorer of its own)."""
     hp = spec["hyperparameters"]
     resources = spec["resources"]
     cuda = args["device"] == "cuda"
@@ -165,8 +167,10 @@ def trainer_arguments(args, spec, train_rows, eval_rows, transformers_major):
         lr_scheduler_type=hp["scheduler"], weight_decay=hp["weight_decay"], max_grad_norm=hp["max_grad_norm"],
         seed=hp["seed"], logging_steps=logging_steps, report_to="none", disable_tqdm=True,
         save_total_limit=None, bf16=precision == "bf16", fp16=precision == "fp16",
-        gradient_checkpointing=hp["gradient_checkpointing"], dataloader_num_workers=0, use_cpu=not cuda,
-        max_length=hp["max_seq_length"], include_num_input_tokens_seen=True if major < 5 else "non_padding")
+        gradient_checkpointing=hp["gradient_checkpointing"], dataloader_num_workers=0, use_cpu=not cuda)
+    if trl:
+        common.update(max_length=hp["max_seq_length"],
+                      include_num_input_tokens_seen=True if major < 5 else "non_padding")
     if hp["gradient_checkpointing"]:
         common["gradient_checkpointing_kwargs"] = {"use_reentrant": False}
     if world > 1:
@@ -188,7 +192,7 @@ def trainer_arguments(args, spec, train_rows, eval_rows, transformers_major):
         common.update(save_strategy="steps", save_steps=checkpoints["every_steps"])
     else:
         common["save_strategy"] = "epoch"
-    if eval_rows is not None:
+    if (eval_rows is not None) if evaluates is None else evaluates:
         if checkpoints.get("every_steps"):
             common.update(eval_strategy="steps", eval_steps=checkpoints["every_steps"])
         else:

@@ -15,9 +15,6 @@ from encoder_data import evaluator, flattened_groups, group_rows, pair_rows, sco
 from training_data import finish, job_rows, seed_and_threads, trainer_arguments
 from training_events import ConfigError, TrainingEvents, run_trainer
 
-# TrainingArguments that TRL's configs add and sentence-transformers' do not take.
-TRL_ONLY = ("max_length", "include_num_input_tokens_seen")
-
 
 def main(ARGS, EVENTS, STOP):  # noqa: N803 - the three are this process's globals
     import transformers
@@ -71,17 +68,10 @@ def main(ARGS, EVENTS, STOP):  # noqa: N803 - the three are this process's globa
 
 
 def arguments(args, spec, train_rows, eval_rows, scored, transformers_major):
-    """The trainer's arguments: the SDK's shared mapping of the spec, less what only TRL takes, with an evaluation at
-    every save when the job has something to score on (a retrieval set, or validation data)."""
-    common = trainer_arguments(args, spec, train_rows, eval_rows, transformers_major)
-    for key in TRL_ONLY:
-        common.pop(key, None)
-    if scored and "eval_strategy" not in common:
-        if spec["checkpoints"].get("every_steps"):
-            common.update(eval_strategy="steps", eval_steps=spec["checkpoints"]["every_steps"])
-        else:
-            common["eval_strategy"] = "epoch"
-    return common
+    """The trainer's arguments: the SDK's shared mapping of the spec (transformers' own, not TRL's), with an
+    evaluation at every save when the job has something to score on (a retrieval set, or validation data)."""
+    return trainer_arguments(args, spec, train_rows, eval_rows, transformers_major, trl=False,
+                             evaluates=scored or eval_rows is not None)
 
 
 def embedding_job(spec, method, hp, device, train_rows, eval_rows, events):

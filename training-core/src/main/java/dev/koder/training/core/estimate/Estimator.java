@@ -488,10 +488,13 @@ public final class Estimator {
         }
         double queries = spec.hyperparameters().microBatchSize();
         double documents = queries * Math.max(1, sequencesPerExample - 1);
+        return 3 * 4.0 * queries * documents * matryoshkaSizes(spec);
+    }
+
+    /** @return how many times a contrastive loss runs: once, or once for each Matryoshka size */
+    private static int matryoshkaSizes(JobSpec spec) {
         EmbeddingConfig e = spec.method().embedding();
-        int sizes = e == null || e.matryoshkaDims() == null || e.matryoshkaDims().isEmpty() ? 1
-                : e.matryoshkaDims().size();
-        return 3 * 4.0 * queries * documents * sizes;
+        return e == null || e.matryoshkaDims() == null || e.matryoshkaDims().isEmpty() ? 1 : e.matryoshkaDims().size();
     }
 
     private static String similarityLabel(JobSpec spec, double sequencesPerExample) {
@@ -499,9 +502,7 @@ public final class Estimator {
             return "a reranker's loss holds one score a pair";
         }
         long queries = spec.hyperparameters().microBatchSize();
-        EmbeddingConfig e = spec.method().embedding();
-        int sizes = e == null || e.matryoshkaDims() == null || e.matryoshkaDims().isEmpty() ? 1
-                : e.matryoshkaDims().size();
+        int sizes = matryoshkaSizes(spec);
         return String.format(Locale.ROOT, "%d queries x %d documents in fp32, scores, log-softmax and gradient%s",
                 queries, Math.round(queries * Math.max(1, sequencesPerExample - 1)), sizes > 1
                         ? " x " + sizes + " Matryoshka sizes" : "");
