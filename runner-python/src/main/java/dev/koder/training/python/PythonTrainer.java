@@ -56,6 +56,8 @@ public final class PythonTrainer {
     public static final String CAUSE_TABLE = "failure-causes.json";
     /** The data module trainers built on Hugging Face trainers import (reading, encoding, trainer arguments). */
     public static final String DATA_MODULE = "training_data.py";
+    /** Micro-steps sized in tokens (a Trainer subclass), for trainers built on Hugging Face trainers. */
+    public static final String BATCHING_MODULE = "token_batching.py";
 
     private final String runner;
     private final Requirements requirements;
@@ -86,6 +88,7 @@ public final class PythonTrainer {
         all.add(new Script(PythonTrainer.class, EVENTS_MODULE));
         all.add(new Script(dev.koder.training.api.FailureCause.class, CAUSE_TABLE));
         all.add(new Script(PythonTrainer.class, DATA_MODULE));
+        all.add(new Script(PythonTrainer.class, BATCHING_MODULE));
         this.scripts = List.copyOf(all);
     }
 

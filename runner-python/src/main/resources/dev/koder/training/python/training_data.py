@@ -145,10 +145,12 @@ def precision_of(hp, args):
     return precision
 
 
-def trainer_arguments(args, spec, train_rows, eval_rows, transformers_major, trl=True, evaluates=None):
+def trainer_arguments(args, spec, train_rows, eval_rows, transformers_major, trl=True, evaluates=None,
+                      token_steps=False):
     """The keyword arguments of TRL's SFTConfig/DPOConfig that follow from the spec alone; with trl False, of
     transformers' own TrainingArguments (without TRL's max_length and token counting). The job evaluates at every
-    save when it has validation rows, or as evaluates says (a trainer with a scorer of its own)."""
+    save when it has validation rows, or as evaluates says (a trainer with a scorer of its own). With token_steps
+    (a trainer made by token_batching.token_budget) the whole step's examples are one batch."""
     hp = spec["hyperparameters"]
     resources = spec["resources"]
     cuda = args["device"] == "cuda"
@@ -156,13 +158,17 @@ def trainer_arguments(args, spec, train_rows, eval_rows, transformers_major, trl
     major = transformers_major
     micro, accumulation = hp["micro_batch_size"], hp["gradient_accumulation_steps"]
     world = world_size()
+    eval_micro = micro
+    if token_steps:
+        # micro-steps by tokens (token_batching.py): the trainer gets a whole step's examples as one batch
+        micro, accumulation = max(1, hp["batch_size"] // world), 1
     steps_per_epoch = max(1, math.ceil(len(train_rows) / (micro * world)) // accumulation)
     total = hp.get("max_steps") or steps_per_epoch * hp["epochs"]
     logging_steps = max(1, total // 100)
     checkpoints = spec["checkpoints"]
 
     common = dict(
-        output_dir=args["output_dir"], per_device_train_batch_size=micro, per_device_eval_batch_size=micro,
+        output_dir=args["output_dir"], per_device_train_batch_size=micro, per_device_eval_batch_size=eval_micro,
         gradient_accumulation_steps=accumulation, learning_rate=hp["learning_rate"],
         lr_scheduler_type=hp["scheduler"], weight_decay=hp["weight_decay"], max_grad_norm=hp["max_grad_norm"],
         seed=hp["seed"], logging_steps=logging_steps, report_to="none", disable_tqdm=True,
@@ -198,6 +204,12 @@ def trainer_arguments(args, spec, train_rows, eval_rows, transformers_major, trl
         else:
             common["eval_strategy"] = "epoch"
     return common
+
+
+def token_budget_of(hp):
+    """The job's micro-step budget in padded tokens, or None when its micro-steps are counted in examples."""
+    budget = hp.get("micro_batch_tokens")
+    return int(budget) if budget else None
 
 
 def distributed_arguments(args, hp, transformers_major):
@@ -278,4 +290,7 @@ def finish(trainer, tokenizer, callback, events, stop, args, before_completed=No
         if before_completed is not None:
             before_completed(final)
     leave_group()
-    events.emit("completed", output=final, step=trainer.state.global_step)
+    extra = {}
+    if getattr(trainer, "batching", None) is not None:
+        extra["batching"] = trainer.batching.report(trainer.micro_batch_tokens)
+    events.emit("completed", output=final, step=trainer.state.global_step, **extra)

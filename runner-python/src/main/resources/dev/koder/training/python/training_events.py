@@ -134,8 +134,9 @@ class TrainingEvents(_trainer_callback_base()):
     """A transformers TrainerCallback that writes the protocol's events."""
 
     def __init__(self, events, stop, extra_metrics=("rewards/margins", "rewards/accuracies", "rewards/chosen",
-                                                     "rewards/rejected", "mean_token_accuracy")):
+                                                     "rewards/rejected", "mean_token_accuracy"), started=None):
         self.events = events
+        self.started = dict(started or {})
         self.stop = stop
         self.extra = extra_metrics
         self.nan_loss = None
@@ -152,7 +153,7 @@ class TrainingEvents(_trainer_callback_base()):
         self._last_time = time.time()
         self._last_tokens = getattr(state, "num_input_tokens_seen", 0) or self._tokens
         self.events.emit("started", step=state.global_step, total_steps=state.max_steps,
-                         world_size=getattr(args, "world_size", 1))
+                         world_size=getattr(args, "world_size", 1), **self.started)
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         logs = dict(logs or {})

@@ -42,7 +42,8 @@ public final class TrlRunner extends PythonRunner {
 
     @Override
     public RunnerCapabilities capabilities() {
-        return new RunnerCapabilities(MethodKind.languageModels(), DatasetFormat.languageModelFormats(), true, true);
+        return new RunnerCapabilities(MethodKind.languageModels(), DatasetFormat.languageModelFormats(), true, true,
+                true);
     }
 
     /** QLoRA needs CUDA and bitsandbytes: refused at once when the interpreter is known to lack them. */

@@ -8,8 +8,9 @@ output/final.
 """
 import os
 
+from token_batching import token_budget
 from training_data import (check_strategy, finish, job_rows, precision_of, preference_datasets, seed_and_threads,
-                           sft_datasets, trainer_arguments)
+                           sft_datasets, token_budget_of, trainer_arguments)
 from training_events import TrainingEvents, run_trainer, trace_ranks
 
 
@@ -73,9 +74,10 @@ def main(ARGS, EVENTS, STOP):  # noqa: N803 - the three are this process's globa
                 model, use_gradient_checkpointing=hp["gradient_checkpointing"])
 
     train_rows, eval_rows = job_rows(spec)
-    common = trainer_arguments(ARGS, spec, train_rows, eval_rows, major)
+    budget = token_budget_of(hp) if objective == "sft" and not hp["packing"] else None
+    common = trainer_arguments(ARGS, spec, train_rows, eval_rows, major, token_steps=budget is not None)
 
-    events = TrainingEvents(EVENTS, STOP)
+    events = TrainingEvents(EVENTS, STOP, started={"micro_batch_tokens": budget} if budget else None)
     if objective == "sft":
         from trl import SFTConfig, SFTTrainer
         if hp["packing"]:
@@ -83,11 +85,14 @@ def main(ARGS, EVENTS, STOP):  # noqa: N803 - the three are this process's globa
                 import flash_attn  # noqa: F401
             except ImportError:
                 EVENTS.warning("packing without flash attention trains padding-free on one flattened sequence "
-                               "with SDPA: slower, and packed examples attend to each other")
+                               "with SDPA and a block-diagonal mask built from the position ids: examples stay "
+                               "apart, but the masked kernel is slower; micro_batch_tokens (the default) pads "
+                               "little without it")
         train, evaluation = sft_datasets(tokenizer, spec["training_data"]["format"], train_rows, eval_rows)
         config = SFTConfig(packing=hp["packing"], **common)
-        trainer = SFTTrainer(model=model, args=config, train_dataset=train, eval_dataset=evaluation,
-                             processing_class=tokenizer, peft_config=peft_config, callbacks=[events])
+        kind, extra = (token_budget(SFTTrainer), {"micro_batch_tokens": budget}) if budget else (SFTTrainer, {})
+        trainer = kind(model=model, args=config, train_dataset=train, eval_dataset=evaluation,
+                       processing_class=tokenizer, peft_config=peft_config, callbacks=[events], **extra)
     else:
         from trl import DPOConfig, DPOTrainer
         dpo = method["dpo"]

@@ -34,6 +34,7 @@ public final class CostEstimate {
     private final Double memoryLimitGib;
     private final boolean fits;
     private final List<String> breakdown;
+    private final Batching batching;
 
     private CostEstimate(Builder b) {
         examples = b.examples;
@@ -54,6 +55,7 @@ public final class CostEstimate {
         memoryLimitGib = b.memoryLimitGib;
         fits = b.fits;
         breakdown = b.breakdown == null ? List.of() : List.copyOf(b.breakdown);
+        batching = b.batching;
     }
 
     /** @return a builder with every field unset */
@@ -82,6 +84,7 @@ public final class CostEstimate {
         b.memoryLimitGib = memoryLimitGib;
         b.fits = fits;
         b.breakdown = breakdown;
+        b.batching = batching;
         return b;
     }
 
@@ -105,7 +108,8 @@ public final class CostEstimate {
             @JsonProperty("memory") MemoryEstimate memory,
             @JsonProperty("memory_limit_gib") Double memoryLimitGib,
             @JsonProperty("fits") boolean fits,
-            @JsonProperty("breakdown") List<String> breakdown) {
+            @JsonProperty("breakdown") List<String> breakdown,
+            @JsonProperty("batching") Batching batching) {
         return builder()
                 .examples(examples)
                 .tokens(tokens)
@@ -125,6 +129,7 @@ public final class CostEstimate {
                 .memoryLimitGib(memoryLimitGib)
                 .fits(fits)
                 .breakdown(breakdown)
+                .batching(batching)
                 .build();
     }
 
@@ -236,6 +241,31 @@ public final class CostEstimate {
         return breakdown;
     }
 
+    /** @return what a language model's micro-steps hold on one GPU, or null (an encoder's job, an older estimate) */
+    @JsonProperty("batching")
+    @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+    public Batching batching() {
+        return batching;
+    }
+
+    /**
+     * What a job's micro-steps hold on one GPU, from its data's length histogram (or, without one, every sequence at
+     * the mean length): the trainer of a job by tokens reports the same figures when it ends.
+     *
+     * @param microBatchTokens the token budget of a micro-step, or null for micro-steps of examples
+     * @param tokensPerMicroStep tokens of examples a micro-step holds, on average
+     * @param paddingFraction the share of a micro-step's padded size (rows x its longest) that is padding
+     * @param microStepsPerStep micro-steps an optimiser step takes on one GPU, on average
+     * @param fromHistogram whether the figures come from the data's length histogram
+     */
+    public record Batching(
+            @JsonProperty("micro_batch_tokens") Integer microBatchTokens,
+            @JsonProperty("tokens_per_micro_step") double tokensPerMicroStep,
+            @JsonProperty("padding_fraction") double paddingFraction,
+            @JsonProperty("micro_steps_per_step") double microStepsPerStep,
+            @JsonProperty("from_histogram") boolean fromHistogram) {
+    }
+
     /**
      * Peak memory of one device, term by term, in GiB.
      *
@@ -311,6 +341,7 @@ public final class CostEstimate {
         private Double memoryLimitGib;
         private boolean fits;
         private List<String> breakdown;
+        private Batching batching;
 
         private Builder() {
         }
@@ -444,6 +475,12 @@ public final class CostEstimate {
         /** @param breakdown one readable line per term @return this builder */
         public Builder breakdown(List<String> breakdown) {
             this.breakdown = breakdown;
+            return this;
+        }
+
+        /** @param batching what the micro-steps hold, or null @return this builder */
+        public Builder batching(Batching batching) {
+            this.batching = batching;
             return this;
         }
 

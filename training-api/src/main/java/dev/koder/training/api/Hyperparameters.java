@@ -23,6 +23,14 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * @param batchSize examples per optimiser step over all GPUs, 1 to 65,536
  * @param microBatchSize examples per forward pass on one GPU, 1 to 4,096, or {@link #AUTO} ({@code "auto"} in JSON: the
  *     largest that fits its GPU, chosen when the job is admitted, with batch_size kept through accumulation); default 4
+ *     (with micro_batch_tokens: the largest up to 4 that divides the batch; it is what a runner that counts
+ *     micro-steps in examples trains with, and the evaluation's batch)
+ * @param microBatchTokens SFT only: cut each optimiser step's examples into micro-steps of at most this many padded
+ *     tokens on one GPU (examples x the longest of them), examples of similar length grouped into the same steps;
+ *     {@code max_seq_length} to 16,777,216, or {@link #AUTO} ({@code "auto"} in JSON: the largest that fits its GPU,
+ *     chosen when the job is admitted). The default for SFT when neither micro_batch_size nor
+ *     gradient_accumulation_steps is given (and packing is off): auto. A runner that cannot cut micro-steps by tokens
+ *     trains auto with micro_batch_size examples, and refuses a number
  * @param gradientAccumulationSteps micro-batches per optimiser step, 1 to 4,096
  * @param maxSeqLength tokens per example after which it is truncated, 16 to 1,048,576; default 2048
  * @param weightDecay AdamW weight decay, 0 to 1; default 0
@@ -44,6 +52,7 @@ public record Hyperparameters(
         @JsonProperty("warmup_steps") Integer warmupSteps,
         @JsonProperty("batch_size") Integer batchSize,
         @JsonProperty("micro_batch_size") Integer microBatchSize,
+        @JsonProperty("micro_batch_tokens") Integer microBatchTokens,
         @JsonProperty("gradient_accumulation_steps") Integer gradientAccumulationSteps,
         @JsonProperty("max_seq_length") Integer maxSeqLength,
         @JsonProperty("weight_decay") Double weightDecay,
@@ -61,8 +70,22 @@ public record Hyperparameters(
     public static final int MIN_SEQ_LENGTH = 16;
     /** Longest accepted maximum sequence length. */
     public static final int MAX_SEQ_LENGTH = 1_048_576;
-    /** The micro-batch size that means auto: the largest that fits, chosen when the job is admitted. */
+    /** The micro-batch size (or token budget) that means auto: the largest that fits, chosen when the job is admitted. */
     public static final int AUTO = 0;
+    /** Most padded tokens a micro-step may be given. */
+    public static final int MAX_MICRO_BATCH_TOKENS = 16_777_216;
+    /** The micro-batch size of the default recipe, and of a token budget's fallback to examples. */
+    public static final int DEFAULT_MICRO_BATCH = 4;
+
+    /** @return whether micro-steps are cut by tokens (a budget, or auto), not counted in examples */
+    public boolean tokenMicroSteps() {
+        return microBatchTokens != null;
+    }
+
+    /** @return whether the token budget is left to admission ({@link #AUTO}) */
+    public boolean autoMicroBatchTokens() {
+        return microBatchTokens != null && microBatchTokens == AUTO;
+    }
 
     /** @return whether the micro-batch size is left to admission ({@link #AUTO}) */
     public boolean autoMicroBatch() {
@@ -90,6 +113,7 @@ public record Hyperparameters(
         b.warmupSteps = warmupSteps;
         b.batchSize = batchSize;
         b.microBatchSize = microBatchSize;
+        b.microBatchTokens = microBatchTokens;
         b.gradientAccumulationSteps = gradientAccumulationSteps;
         b.maxSeqLength = maxSeqLength;
         b.weightDecay = weightDecay;
@@ -134,6 +158,7 @@ public record Hyperparameters(
         }
         c.between(Checks.at(at, "gradient_accumulation_steps"), gradientAccumulationSteps, 1, 4_096);
         c.between(Checks.at(at, "max_seq_length"), maxSeqLength, MIN_SEQ_LENGTH, MAX_SEQ_LENGTH);
+        checkTokens(c, at, method);
         c.between(Checks.at(at, "weight_decay"), weightDecay, 0, false, 1, false);
         c.between(Checks.at(at, "max_grad_norm"), maxGradNorm, 0, true, 1000, false);
         c.between(Checks.at(at, "seed"), seed, 0, Integer.MAX_VALUE);
@@ -147,12 +172,45 @@ public record Hyperparameters(
         }
     }
 
+    private void checkTokens(Checks c, String at, TrainingMethod method) {
+        if (microBatchTokens == null) {
+            return;
+        }
+        String where = Checks.at(at, "micro_batch_tokens");
+        int seq = maxSeqLength == null ? 2048 : maxSeqLength;
+        if (!autoMicroBatchTokens()) {
+            if (microBatchTokens < MIN_SEQ_LENGTH || microBatchTokens > MAX_MICRO_BATCH_TOKENS) {
+                c.add(where, "must be between " + MIN_SEQ_LENGTH + " and " + MAX_MICRO_BATCH_TOKENS + " or \"auto\", got "
+                        + microBatchTokens);
+            } else if (microBatchTokens < seq) {
+                c.add(where, "must be at least max_seq_length " + seq + ", so that the longest example fits one "
+                        + "micro-step, got " + microBatchTokens);
+            }
+        }
+        if (autoMicroBatch()) {
+            c.add(where, "set either micro_batch_size auto or micro_batch_tokens: both leave a micro-step's size to "
+                    + "admission");
+        }
+        if (gradientAccumulationSteps != null && microBatchSize == null) {
+            c.add(Checks.at(at, "gradient_accumulation_steps"), "micro-steps by tokens are cut from each step's "
+                    + "examples, so their count is not set: give batch_size (and micro_batch_size only for a runner "
+                    + "that counts micro-steps in examples)");
+        }
+        if (Boolean.TRUE.equals(packing)) {
+            c.add(where, "set either packing or micro_batch_tokens, not both");
+        }
+        if (method != null && method.objective() != null && method.objective() != Objective.SFT) {
+            c.add(where, "only applies to objective sft (DPO pairs and encoder batches are counted in examples), got "
+                    + method.objective().wireName());
+        }
+    }
+
     private void checkBatch(Checks c, String at, int gpus) {
         int dp = Math.max(1, gpus);
-        if (autoMicroBatch()) {
+        if (autoMicroBatch() || (microBatchTokens != null && microBatchSize == null)) {
             if (batchSize != null && batchSize % dp != 0) {
-                c.add(Checks.at(at, "batch_size"), "must be a multiple of the GPU count " + dp + " with micro_batch_size "
-                        + "auto, got " + batchSize);
+                c.add(Checks.at(at, "batch_size"), "must be a multiple of the GPU count " + dp + " with "
+                        + (autoMicroBatch() ? "micro_batch_size auto" : "micro_batch_tokens") + ", got " + batchSize);
             }
             return;
         }
@@ -175,12 +233,33 @@ public record Hyperparameters(
     Hyperparameters resolved(TrainingMethod method, int gpus) {
         int dp = Math.max(1, gpus);
         boolean auto = autoMicroBatch();
-        int micro = microBatchSize == null ? 4 : microBatchSize;
-        // Auto keeps the batch (given, else what the default micro-batch of 4 would make); admission sets the
-        // micro-batch and the accumulation.
-        Integer accumulation = auto ? null : gradientAccumulationSteps != null ? gradientAccumulationSteps
-                : batchSize != null ? Math.max(1, batchSize / (micro * dp)) : 1;
-        int batch = batchSize != null ? batchSize : auto ? 4 * dp : micro * dp * accumulation;
+        Integer tokens = microBatchTokens;
+        if (tokens == null && microBatchSize == null && gradientAccumulationSteps == null && !Boolean.TRUE.equals(packing)
+                && method != null && method.objective() == Objective.SFT) {
+            tokens = AUTO;
+        }
+        int micro = microBatchSize == null ? DEFAULT_MICRO_BATCH : microBatchSize;
+        Integer accumulation;
+        int batch;
+        if (tokens != null) {
+            // The step's examples are cut by tokens; the micro-batch and accumulation kept are the examples a runner
+            // without token micro-steps trains with: the default's 4, or the largest below it that divides the batch.
+            batch = batchSize != null ? batchSize : DEFAULT_MICRO_BATCH * dp;
+            int perGpu = Math.max(1, batch / dp);
+            if (microBatchSize == null) {
+                micro = Math.min(DEFAULT_MICRO_BATCH, perGpu);
+                while (perGpu % micro != 0) {
+                    micro--;
+                }
+            }
+            accumulation = gradientAccumulationSteps != null ? gradientAccumulationSteps : Math.max(1, perGpu / micro);
+        } else {
+            // Auto keeps the batch (given, else what the default micro-batch of 4 would make); admission sets the
+            // micro-batch and the accumulation.
+            accumulation = auto ? null : gradientAccumulationSteps != null ? gradientAccumulationSteps
+                    : batchSize != null ? Math.max(1, batchSize / (micro * dp)) : 1;
+            batch = batchSize != null ? batchSize : auto ? DEFAULT_MICRO_BATCH * dp : micro * dp * accumulation;
+        }
         return new Hyperparameters(
                 epochs == null && maxSteps == null ? Integer.valueOf(3) : epochs,
                 maxSteps,
@@ -188,7 +267,7 @@ public record Hyperparameters(
                 scheduler == null ? Scheduler.COSINE : scheduler,
                 warmupRatio == null && warmupSteps == null ? Double.valueOf(0.03) : warmupRatio,
                 warmupSteps,
-                batch, micro, accumulation,
+                batch, micro, tokens, accumulation,
                 maxSeqLength == null ? Integer.valueOf(2048) : maxSeqLength,
                 weightDecay == null ? Double.valueOf(0.0) : weightDecay,
                 maxGradNorm == null ? Double.valueOf(1.0) : maxGradNorm,
@@ -208,6 +287,7 @@ public record Hyperparameters(
         private Integer warmupSteps;
         private Integer batchSize;
         private Integer microBatchSize;
+        private Integer microBatchTokens;
         private Integer gradientAccumulationSteps;
         private Integer maxSeqLength;
         private Double weightDecay;
@@ -274,6 +354,28 @@ public record Hyperparameters(
             return this;
         }
 
+        /**
+         * @param tokens SFT: padded tokens a micro-step may hold on one GPU, at least max_seq_length; each step's
+         *     examples are cut into micro-steps by length
+         * @return this
+         */
+        public Builder microBatchTokens(int tokens) {
+            this.microBatchTokens = tokens;
+            return this;
+        }
+
+        /** @return this, with the token budget of a micro-step chosen at admission by memory ({@link #AUTO}) */
+        public Builder microBatchTokensAuto() {
+            this.microBatchTokens = AUTO;
+            return this;
+        }
+
+        /** @return this, with micro-steps counted in examples (micro_batch_size), not cut by tokens */
+        public Builder microBatchesOfExamples() {
+            this.microBatchTokens = null;
+            return this;
+        }
+
         /** @param steps micro-batches per optimiser step @return this */
         public Builder gradientAccumulationSteps(int steps) {
             this.gradientAccumulationSteps = steps;
@@ -331,7 +433,8 @@ public record Hyperparameters(
         /** @return the settings; checked when the job spec is built */
         public Hyperparameters build() {
             return new Hyperparameters(epochs, maxSteps, learningRate, scheduler, warmupRatio, warmupSteps,
-                    batchSize, microBatchSize, gradientAccumulationSteps, maxSeqLength, weightDecay, maxGradNorm,
+                    batchSize, microBatchSize, microBatchTokens, gradientAccumulationSteps, maxSeqLength, weightDecay,
+                    maxGradNorm,
                     seed, gradientCheckpointing, packing, precision);
         }
     }

@@ -33,6 +33,8 @@ class JobSpecTest {
         assertThat(h.gradientCheckpointing()).as("auto: chosen at admission by memory").isNull();
         assertThat(h.autoGradientCheckpointing()).isTrue();
         assertThat(h.autoMicroBatch()).isFalse();
+        assertThat(h.autoMicroBatchTokens()).as("SFT cuts its steps into micro-steps by tokens, budget at admission")
+                .isTrue();
         assertThat(h.packing()).isFalse();
         assertThat(h.precision()).isEqualTo(Precision.AUTO);
         assertThat(s.resources().gpus()).isEqualTo(1);
@@ -129,5 +131,45 @@ class JobSpecTest {
         assertThatThrownBy(() -> minimal().hyperparameters(Hyperparameters.builder().microBatchSizeAuto().batchSize(5)
                 .build()).resources(Resources.builder().gpus(2).build()).build())
                 .isInstanceOf(InvalidSpecException.class).hasMessageContaining("multiple of the GPU count 2");
+    }
+
+    @Test
+    void microStepsByTokens_areSftsDefault_andExamplesWhenAskedFor() {
+        assertThat(minimal().build().hyperparameters().tokenMicroSteps()).isTrue();
+        assertThat(minimal().method(TrainingMethod.dpoLora()).trainingData(DatasetRef.of("/p.jsonl",
+                DatasetFormat.PREFERENCE)).build().hyperparameters().tokenMicroSteps()).as("DPO counts pairs").isFalse();
+        Hyperparameters examples = minimal().hyperparameters(Hyperparameters.builder().microBatchSize(8).build()).build()
+                .hyperparameters();
+        assertThat(examples.tokenMicroSteps()).isFalse();
+        assertThat(minimal().hyperparameters(Hyperparameters.builder().packing(true).build()).build().hyperparameters()
+                .tokenMicroSteps()).isFalse();
+        Hyperparameters budget = minimal().hyperparameters(Hyperparameters.builder().microBatchTokens(8192).batchSize(6)
+                .build()).build().hyperparameters();
+        assertThat(budget.microBatchTokens()).isEqualTo(8192);
+        assertThat(budget.microBatchSize()).as("the examples a runner without token micro-steps takes: divides 6")
+                .isEqualTo(3);
+        assertThat(budget.gradientAccumulationSteps()).isEqualTo(2);
+        JobSpec again = minimal().hyperparameters(budget).build();
+        assertThat(again.hyperparameters()).as("a built spec builds again unchanged").isEqualTo(budget);
+    }
+
+    @Test
+    void aTokenBudget_isRefused_whereItCannotHold() {
+        assertThatThrownBy(() -> minimal().hyperparameters(Hyperparameters.builder().maxSeqLength(4096)
+                .microBatchTokens(2048).build()).build()).isInstanceOfSatisfying(InvalidSpecException.class, e ->
+                assertThat(e.violations()).extracting(Violation::toString).containsExactly(
+                        "/hyperparameters/micro_batch_tokens: must be at least max_seq_length 4096, so that the longest "
+                                + "example fits one micro-step, got 2048"));
+        assertThatThrownBy(() -> minimal().method(TrainingMethod.dpoLora()).trainingData(DatasetRef.of("/p.jsonl",
+                DatasetFormat.PREFERENCE)).hyperparameters(Hyperparameters.builder().microBatchTokensAuto().build())
+                .build()).hasMessageContaining("/hyperparameters/micro_batch_tokens: only applies to objective sft");
+        assertThatThrownBy(() -> minimal().hyperparameters(Hyperparameters.builder().microBatchTokensAuto().packing(true)
+                .build()).build()).hasMessageContaining("set either packing or micro_batch_tokens");
+        assertThatThrownBy(() -> minimal().hyperparameters(Hyperparameters.builder().microBatchTokensAuto()
+                .microBatchSizeAuto().build()).build()).hasMessageContaining("set either micro_batch_size auto or "
+                        + "micro_batch_tokens");
+        assertThatThrownBy(() -> minimal().hyperparameters(Hyperparameters.builder().microBatchTokens(4096)
+                .gradientAccumulationSteps(2).build()).build()).hasMessageContaining(
+                        "/hyperparameters/gradient_accumulation_steps: micro-steps by tokens are cut");
     }
 }

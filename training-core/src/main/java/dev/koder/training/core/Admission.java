@@ -91,6 +91,13 @@ final class Admission {
     /** Chooses the spec's auto values and estimates it; without a model size, safe choices and no estimate. */
     private Recipe recipe(JobSpec spec, DatasetReport training, List<String> notes, String runner,
             String runnerReason, String historyTenant) {
+        if (spec.hyperparameters().autoMicroBatchTokens() && !tokenMicroSteps(runner)) {
+            Recipe r = recipe(Recipe.inExamples(spec), training, notes, runner, runnerReason, historyTenant);
+            List<String> lines = new ArrayList<>();
+            lines.add(Recipe.examplesLine(r.spec(), runner));
+            lines.addAll(r.lines());
+            return new Recipe(r.spec(), lines, r.estimate());
+        }
         Optional<ModelShape> shape;
         try {
             shape = ModelShape.find(spec.baseModel());
@@ -119,6 +126,12 @@ final class Admission {
         return engine.estimator.recipe(spec, training.stats(), shape.get(), device, memory, measured(historyTenant),
                 runner,
                 runnerReason);
+    }
+
+    /** @return whether the runner cuts micro-steps by tokens (a runner not installed here: TRL's, which does) */
+    private boolean tokenMicroSteps(String runner) {
+        return engine.runners.names().contains(runner) ? engine.runners.named(runner).capabilities().tokenMicroSteps()
+                : "trl".equals(runner);
     }
 
     /** Finished jobs' average throughput (of one tenant's, or null for all), newest first, to calibrate. */

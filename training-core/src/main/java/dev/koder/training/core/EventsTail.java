@@ -135,7 +135,9 @@ final class EventsTail {
                 return new NewEvent(time, EventLevel.INFO, type, "trainer started"
                         + (data.get("total_steps") != null ? ": " + data.get("total_steps") + " steps" : "")
                         + (data.get("world_size") instanceof Number && ((Number) data.get("world_size")).intValue() > 1
-                                ? " on " + data.get("world_size") + " processes" : ""), data);
+                                ? " on " + data.get("world_size") + " processes" : "")
+                        + (data.get("micro_batch_tokens") instanceof Number n ? String.format(Locale.ROOT,
+                                ", micro-steps of up to %,d tokens", n.longValue()) : ""), data);
             case JobEvent.TYPE_PROGRESS:
                 state.merge(data);
                 state.timing(time.toEpochMilli() / 1000.0, data.get("tokens"));
@@ -166,7 +168,8 @@ final class EventsTail {
                 data.put("output", path);
                 state.output = path;
                 state.completed = true;
-                return new NewEvent(time, EventLevel.INFO, type, "training finished; output in " + path, data);
+                return new NewEvent(time, EventLevel.INFO, type, "training finished; output in " + path
+                        + batching(data.get("batching")), data);
             }
             case JobEvent.TYPE_ERROR: {
                 state.errorKind = String.valueOf(data.getOrDefault("kind", "unknown")).toLowerCase(Locale.ROOT);
@@ -205,6 +208,16 @@ final class EventsTail {
             sb.append(String.format(Locale.ROOT, ", %.0f tokens/s", ((Number) d.get("tokens_per_second")).doubleValue()));
         }
         return sb.toString();
+    }
+
+    /** @return what a trainer by tokens reports of its micro-steps, in words, or nothing */
+    private static String batching(Object batching) {
+        if (!(batching instanceof Map<?, ?> b) || !(b.get("tokens_per_micro_step") instanceof Number tokens)
+                || !(b.get("padding_fraction") instanceof Number padding)) {
+            return "";
+        }
+        return String.format(Locale.ROOT, "; %,.0f tokens a micro-step, padding %.1f%%", tokens.doubleValue(),
+                100 * padding.doubleValue());
     }
 
     private static String metrics(Object metrics) {

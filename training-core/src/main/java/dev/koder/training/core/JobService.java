@@ -83,6 +83,12 @@ final class JobService implements Jobs {
             problems.add(new Violation("/training_data/format", "runner '" + runner.name() + "' does not read "
                     + spec.trainingData().format().wireName() + " data"));
         }
+        if (spec.hyperparameters().tokenMicroSteps() && !spec.hyperparameters().autoMicroBatchTokens()
+                && !caps.tokenMicroSteps()) {
+            problems.add(new Violation("/hyperparameters/micro_batch_tokens", "runner '" + runner.name() + "' counts "
+                    + "micro-steps in examples; set micro_batch_size instead, or micro_batch_tokens auto (which it "
+                    + "trains with micro_batch_size examples)"));
+        }
         if (spec.resources().isCpu() && !caps.cpu()) {
             problems.add(new Violation("/resources/gpus", "runner '" + runner.name() + "' needs a GPU, got 0"));
         }

@@ -46,6 +46,28 @@ class RunnerChoiceTest {
         }
     }
 
+    @Test
+    void aRunnerThatCountsMicroStepsInExamples_trainsTheDefaultBudgetInExamples_andRefusesANumber() throws Exception {
+        Fixtures fx = new Fixtures(dir);
+        try (Training t = Training.builder().home(dir.resolve("home")).runner(new ScriptedRunner("examples",
+                ScriptedRunner.allMethods())).pollInterval(Duration.ofMillis(50)).build()) {
+            JobSpec spec = fx.spec(1);
+            assertThat(spec.hyperparameters().autoMicroBatchTokens()).as("SFT's default").isTrue();
+            Job job = t.jobs().submit(spec);
+            assertThat(job.spec().hyperparameters().tokenMicroSteps()).isFalse();
+            assertThat(job.spec().hyperparameters().microBatchSize()).isEqualTo(4);
+            assertThat(t.jobs().events(job.id(), 0, 1).items().get(0).message()).contains("recipe: micro-batch 4 x "
+                    + "accumulation 1 = batch 4 (micro_batch_tokens auto: runner examples counts micro-steps in "
+                    + "examples)");
+            JobSpec budget = fx.spec(1, java.util.Map.of()).hyperparameters(dev.koder.training.api.Hyperparameters
+                    .builder().maxSteps(1).maxSeqLength(64).microBatchTokens(256).build()).build();
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> t.jobs().submit(budget))
+                    .isInstanceOf(dev.koder.training.api.UnsupportedFeatureException.class)
+                    .hasMessageContaining("/hyperparameters/micro_batch_tokens: runner 'examples' counts micro-steps "
+                            + "in examples");
+        }
+    }
+
     /** A scripted runner with a choice of its own. */
     static final class ScriptedRunnerWithChoice implements TrainingRunner {
         private final ScriptedRunner inner;

@@ -4,6 +4,7 @@ import dev.koder.training.api.DatasetFormat;
 import dev.koder.training.api.DatasetIssue;
 import dev.koder.training.api.DatasetReport;
 import dev.koder.training.api.DatasetStats;
+import dev.koder.training.api.LengthHistogram;
 import dev.koder.training.api.Severity;
 import dev.koder.training.api.Violation;
 import dev.koder.training.core.internal.Json;
@@ -122,6 +123,8 @@ public final class DatasetValidator {
         long overLength;
         long sequences;
         long withinLimit;
+        final long[] lengths = new long[LengthHistogram.MAX_BUCKETS + 1];
+        final int bucket = LengthHistogram.bucketWidth(maxSeqLength);
         boolean fileFailed;
 
         Scan(String file, DatasetFormat format) {
@@ -189,10 +192,12 @@ public final class DatasetValidator {
                 if (example.branches().size() > 1) {
                     sequences++;
                     withinLimit += Math.min(maxSeqLength, sharedTokens + t);
+                    count(sharedTokens + t);
                 }
             }
             if (example.branches().size() < 2) {
                 withinLimit += Math.min(maxSeqLength, total);
+                count(total);
             }
             tokenTotal += total;
             long sequence = sharedTokens + longestBranch;
@@ -203,6 +208,22 @@ public final class DatasetValidator {
                         + (tokens.exact() ? "" : " (estimated)") + " tokens, more than max_seq_length "
                         + maxSeqLength + "; it will be truncated");
             }
+        }
+
+        private void count(long sequenceTokens) {
+            lengths[(int) (Math.min(maxSeqLength, sequenceTokens) / bucket)]++;
+        }
+
+        private LengthHistogram histogram() {
+            int used = lengths.length;
+            while (used > 0 && lengths[used - 1] == 0) {
+                used--;
+            }
+            List<Long> counts = new ArrayList<>(used);
+            for (int i = 0; i < used; i++) {
+                counts.add(lengths[i]);
+            }
+            return new LengthHistogram(bucket, counts);
         }
 
         void ignoredKey(String key) {
@@ -221,7 +242,7 @@ public final class DatasetValidator {
                 issue(Severity.ERROR, 0, "", lines == 0 ? "the file is empty" : "the file holds no examples");
             }
             DatasetStats stats = new DatasetStats(examples, messages, characters, tokenTotal, tokens.exact(), longest,
-                    overLength, sequences, withinLimit);
+                    overLength, sequences, withinLimit, histogram());
             return new DatasetReport(file, format, stats, issues, errors, warnings);
         }
     }

@@ -201,15 +201,21 @@ public final class Estimator {
                     runner, runnerReason, lines));
         }
         List<Boolean> settings = h.autoGradientCheckpointing() ? List.of(false, true) : List.of(h.gradientCheckpointing());
+        boolean tokens = h.tokenMicroSteps();
+        // A micro-step's size: examples (micro-batch auto: the divisors of the batch), or a token budget (auto: 1, 2,
+        // 4 ... sequences of max_seq_length, up to the step's examples; more would never be filled)
         List<Integer> micros = h.autoMicroBatch()
                 ? Recipe.divisorsDescending(Recipe.perGpuBatch(spec), Recipe.MAX_AUTO_MICRO_BATCH)
-                : List.of(h.microBatchSize());
+                : h.autoMicroBatchTokens() ? budgets(Recipe.perGpuBatch(spec), h.maxSeqLength())
+                : List.of(tokens ? h.microBatchTokens() : h.microBatchSize());
+        java.util.function.BiFunction<Boolean, Integer, JobSpec> make = (checkpointing, size) -> tokens
+                ? Recipe.withTokens(spec, checkpointing, size) : Recipe.with(spec, checkpointing, size);
         double budget = Recipe.MEMORY_SHARE * limit;
         JobSpec best = null;
         CostEstimate bestEstimate = null;
         for (boolean checkpointing : settings) {
             for (int micro : micros) {
-                JobSpec candidate = Recipe.with(spec, checkpointing, micro);
+                JobSpec candidate = make.apply(checkpointing, micro);
                 CostEstimate e = compute(candidate, training, model, deviceName, deviceMemoryGib, measured, runner,
                         runnerReason, List.of());
                 if (e.memory().total() <= budget && (bestEstimate == null
@@ -221,12 +227,13 @@ public final class Estimator {
         }
         if (best == null) {
             // Nothing fits: the least memory there is; the estimate says it does not fit.
-            best = Recipe.with(spec, h.autoGradientCheckpointing() || h.gradientCheckpointing(), micros.get(micros.size() - 1));
+            best = make.apply(h.autoGradientCheckpointing() || h.gradientCheckpointing(), micros.get(micros.size() - 1));
         }
         Hyperparameters chosen = best.hyperparameters();
         List<String> lines = new ArrayList<>();
         if (h.autoGradientCheckpointing()) {
-            CostEstimate without = compute(Recipe.with(spec, false, chosen.microBatchSize()), training, model,
+            CostEstimate without = compute(make.apply(false, tokens ? chosen.microBatchTokens()
+                    : chosen.microBatchSize()), training, model,
                     deviceName, deviceMemoryGib, measured, runner, runnerReason, List.of());
             lines.add(chosen.gradientCheckpointing()
                     ? String.format(Locale.ROOT, "recipe: gradient checkpointing on (auto: without it the peak "
@@ -250,13 +257,88 @@ public final class Estimator {
                     + "fastest that fits %.0f%% of the GPU's %.0f GiB%s)", micro, chosen.gradientAccumulationSteps(),
                     chosen.batchSize(), 100 * Recipe.MEMORY_SHARE, limit, next));
         }
+        if (h.autoMicroBatchTokens()) {
+            int chosenBudget = chosen.microBatchTokens();
+            int larger = micros.stream().filter(m -> m > chosenBudget).reduce((a, b) -> b).orElse(0);
+            String next = "";
+            if (larger > 0) {
+                CostEstimate e = compute(Recipe.withTokens(spec, chosen.gradientCheckpointing(), larger), training,
+                        model, deviceName, deviceMemoryGib, measured, runner, runnerReason, List.of());
+                next = String.format(Locale.ROOT, "; %,d would need %.1f GiB", larger, e.memory().total());
+            }
+            lines.add(String.format(Locale.ROOT, "recipe: micro-steps of up to %,d tokens, each step's %d examples "
+                    + "grouped by length (auto: the largest that fits %.0f%% of the GPU's %.0f GiB%s)", chosenBudget,
+                    Recipe.perGpuBatch(best), 100 * Recipe.MEMORY_SHARE, limit, next));
+        }
         return new Recipe(best, lines, compute(best, training, model, deviceName, deviceMemoryGib, measured, runner,
                 runnerReason, lines));
+    }
+
+    /**
+     * @return the token budgets auto tries, largest first: 1, 2, 4 ... sequences of max_seq_length up to the step's
+     *     examples on one GPU (and that count itself), at most {@link Recipe#MAX_AUTO_BUDGET_SEQUENCES}
+     */
+    static List<Integer> budgets(int perGpuBatch, int maxSeqLength) {
+        int most = Math.max(1, Math.min(perGpuBatch, Recipe.MAX_AUTO_BUDGET_SEQUENCES));
+        java.util.TreeSet<Integer> sequences = new java.util.TreeSet<>(java.util.Comparator.reverseOrder());
+        sequences.add(most);
+        for (int k = 1; k <= most; k *= 2) {
+            sequences.add(k);
+        }
+        List<Integer> out = new ArrayList<>();
+        for (int k : sequences) {
+            out.add((int) Math.min(Hyperparameters.MAX_MICRO_BATCH_TOKENS, (long) k * maxSeqLength));
+        }
+        return out.stream().distinct().toList();
     }
 
     private static JobSpec with(JobSpec spec, boolean checkpointing) {
         return spec.toBuilder().hyperparameters(spec.hyperparameters().toBuilder().gradientCheckpointing(checkpointing)
                 .build()).build();
+    }
+
+    private static boolean hasHistogram(DatasetStats training) {
+        return training.lengthHistogram() != null && training.lengthHistogram().total() > 0;
+    }
+
+    /**
+     * What a language model's micro-steps hold on one GPU: from the data's length histogram (with the chat
+     * template's tokens added to each sequence) as the trainer makes them, or without one every sequence at the mean
+     * length.
+     */
+    static Batching.MicroSteps microSteps(JobSpec spec, DatasetStats training, double perSequence,
+            double templatePerSequence, double sequencesPerExample) {
+        Hyperparameters h = spec.hyperparameters();
+        int rows = (int) Math.max(1, Math.round(h.microBatchSize() * sequencesPerExample));
+        int accumulation = h.gradientAccumulationSteps() == null ? 1 : h.gradientAccumulationSteps();
+        boolean tokens = h.tokenMicroSteps();
+        int budget = tokens ? Math.max(h.maxSeqLength(), h.microBatchTokens()) : 0;
+        int perGpu = Recipe.perGpuBatch(spec);
+        if (!hasHistogram(training)) {
+            double length = Math.min(h.maxSeqLength(), Math.max(1, perSequence));
+            if (tokens) {
+                double fit = Math.max(1, Math.min(perGpu, Math.floor(budget / length)));
+                double steps = Math.ceil(perGpu / fit);
+                return new Batching.MicroSteps(perGpu * length / steps, perGpu * length / steps, steps);
+            }
+            return new Batching.MicroSteps(rows * length, rows * length, accumulation);
+        }
+        int[] lengths = Batching.lengths(training.lengthHistogram(), training.sequences(),
+                (int) Math.round(templatePerSequence), h.maxSeqLength());
+        return tokens ? Batching.ofTokens(lengths, perGpu, budget, h.seed())
+                : Batching.ofExamples(lengths, rows, accumulation);
+    }
+
+    private static String batchingLine(JobSpec spec, Batching.MicroSteps micro, boolean histogram) {
+        Hyperparameters h = spec.hyperparameters();
+        String how = h.tokenMicroSteps() ? String.format(Locale.ROOT, "micro-steps of up to %,d tokens, each step's %d "
+                + "examples grouped by length", h.microBatchTokens(), Recipe.perGpuBatch(spec))
+                : String.format(Locale.ROOT, "micro-batch %d x accumulation %d, random batches", h.microBatchSize(),
+                        h.gradientAccumulationSteps());
+        return String.format(Locale.ROOT, "batching: %s: %,.0f tokens a micro-step, %.2f micro-steps a step, padding "
+                + "%.1f%% (%s)", how, micro.tokens(), micro.microStepsPerStep(), 100 * micro.paddingFraction(),
+                histogram ? "from the data's length histogram" : "no length histogram: every sequence at the mean "
+                        + "length");
     }
 
     private static Double memoryLimit(JobSpec spec, Double deviceMemoryGib) {
@@ -315,6 +397,17 @@ public final class Estimator {
                     TEMPLATE_TOKENS_PER_MESSAGE, h.epochs(), tokens));
         }
 
+        // Micro-steps: what they hold, and their padding.
+        Batching.MicroSteps micro = encoder ? null : microSteps(spec, training, perSequence,
+                (double) template / sequences, sequencesPerExample);
+        CostEstimate.Batching batching = null;
+        if (micro != null) {
+            boolean histogram = hasHistogram(training);
+            batching = new CostEstimate.Batching(h.tokenMicroSteps() ? h.microBatchTokens() : null, micro.tokens(),
+                    micro.paddingFraction(), micro.microStepsPerStep(), histogram);
+            lines.add(batchingLine(spec, micro, histogram));
+        }
+
         // Parameters.
         long n = model.parameters();
         long trainable = trainable(spec, model);
@@ -338,7 +431,7 @@ public final class Estimator {
         // Throughput.
         String kind = kind(spec.method().label(), runner);
         Throughput t = throughput(spec, model, cpu, deviceName, measured, kind, runner, perSequence,
-                sequencesPerExample);
+                sequencesPerExample, micro);
         double perSecond = t.tokensPerSecond * Math.max(1, gpus) * scaling(gpus);
         String device = cpu ? "cpu" : t.device;
         lines.add(String.format(Locale.ROOT, "throughput: %,.0f tokens/s %s (%s)", perSecond,
@@ -405,8 +498,9 @@ public final class Estimator {
                 memory.weights(), weightLabel(spec, cpu), memory.optimizer(),
                 memory.reference() > 0 ? String.format(Locale.ROOT, " + frozen reference %.2f", memory.reference()) : "",
                 memory.activations(), ActivationMemory.Family.of(model.family()).name().toLowerCase(Locale.ROOT)
-                        + "-family layers, " + activationSequences(spec, sequencesPerExample) + " sequences a "
-                        + "micro-step, " + (checkpointing ? "gradient checkpointing: every layer's input and one "
+                        + "-family layers, " + (h.tokenMicroSteps() ? String.format(Locale.ROOT, "up to %,d tokens",
+                                h.microBatchTokens()) : activationSequences(spec, sequencesPerExample) + " sequences")
+                        + " a micro-step, " + (checkpointing ? "gradient checkpointing: every layer's input and one "
                         + "layer recomputed" : "no gradient checkpointing"), loss,
                 memory.gradients(), memory.overhead(), memory.total(), limit == null ? "" : String.format(Locale.ROOT,
                         " of %.0f GiB%s: %s", limit, deviceName == null ? "" : " (" + device + ")",
@@ -416,7 +510,7 @@ public final class Estimator {
                 .parameters(n).trainableParameters(trainable).flops(flops).device(device).gpus(gpus)
                 .tokensPerSecond(perSecond).basis(t.basis).wallSeconds(wall).gpuHours(gpuHours).price(price)
                 .currency(price == null ? null : pricing.currency()).memory(memory).memoryLimitGib(limit).fits(fits)
-                .breakdown(lines).build();
+                .breakdown(lines).batching(batching).build();
     }
 
     private static CostEstimate.MemoryEstimate scaled(CostEstimate.MemoryEstimate m, double f) {
@@ -528,7 +622,8 @@ public final class Estimator {
         ActivationMemory.PerToken per = ActivationMemory.of(m, lora, lora ? spec.method().lora().targetModules()
                 : List.of(), lora ? spec.method().lora().rank() : 0, bytes);
         boolean encoder = !spec.method().objective().languageModel();
-        long tokens = (encoder ? activationSequences(spec, sequencesPerExample) : (long) h.microBatchSize()
+        long tokens = h.tokenMicroSteps() ? Math.max(h.maxSeqLength(), h.microBatchTokens())
+                : (encoder ? activationSequences(spec, sequencesPerExample) : (long) h.microBatchSize()
                 * (dpo ? 2 : 1)) * h.maxSeqLength();
         double saved = per.bytes(tokens, m.layers(), h.gradientCheckpointing());
         double activations = (saved - tokens * per.restBytesPerToken()) / GIB;
@@ -577,7 +672,8 @@ public final class Estimator {
     }
 
     private Throughput throughput(JobSpec spec, ModelShape model, boolean cpu, String deviceName,
-            List<Measured> measured, String kind, String runner, double tokensPerSequence, double sequencesPerExample) {
+            List<Measured> measured, String kind, String runner, double tokensPerSequence, double sequencesPerExample,
+            Batching.MicroSteps micro) {
         String device = cpu ? "cpu" : GpuModels.find(deviceName).map(GpuModels.GpuModel::type)
                 .orElse(deviceName == null ? GpuModels.reference().type() : deviceName);
         List<Double> similar = new ArrayList<>();
@@ -600,6 +696,11 @@ public final class Estimator {
             double flopsPerToken = (spec.method().adapter() == AdapterType.FULL ? 6 : 4) * (double) model.parameters();
             double perSecond = 25e9 * cores / flopsPerToken;
             String basis = "assumed: 25 GFLOP/s per CPU core x " + cores + " cores; run a job to calibrate";
+            if (micro != null && micro.paddingFraction() > 0.0005) {
+                perSecond *= 1 - micro.paddingFraction();
+                basis += String.format(Locale.ROOT, "; x %.2f for padding (%.1f%% of a micro-step's tokens)",
+                        1 - micro.paddingFraction(), 100 * micro.paddingFraction());
+            }
             if ("axolotl".equals(runner)) {
                 perSecond /= AXOLOTL_CPU_SLOWDOWN;
                 basis += String.format(Locale.ROOT, "; / %.1f for axolotl (measured on a CPU outside CI: 2.9-4.5x "
@@ -619,17 +720,24 @@ public final class Estimator {
         notes.add("calibration: " + table.reference + "-class TRL " + method + " at " + String.format(Locale.ROOT,
                 "%.2fB", paramsB) + " parameters, " + table.bracket(method, paramsB) + String.format(Locale.ROOT,
                 ", at %,.0f tokens a micro-step", referenceTokens));
-        // The tokens a micro-step really holds: its sequences are as long as the data's (padded to the batch's
-        // longest), not max_seq_length. Short examples make small micro-steps, which the fixed cost of a step dominates.
-        double microTokens = (double) sequences * spec.hyperparameters().microBatchSize()
+        // The tokens a micro-step really computes: its rows are as long as the data's, padded to the micro-step's
+        // longest, not max_seq_length. Short examples make small micro-steps, which the fixed cost of a step
+        // dominates; padding is computed but is no example's token.
+        double microTokens = micro != null ? micro.padded() : (double) sequences
+                * spec.hyperparameters().microBatchSize()
                 * Math.min(spec.hyperparameters().maxSeqLength(), Math.max(1, tokensPerSequence));
         double shape = table.shape(microTokens, referenceTokens, reference);
         if (Math.abs(shape - 1) > 0.005) {
-            notes.add(String.format(Locale.ROOT, "x %.2f for %,.0f tokens a micro-step on each GPU (a micro-step "
-                    + "costs %.2f s of fixed overhead plus its tokens at the saturated rate; %s)", shape, microTokens,
-                    table.overhead(referenceTokens / reference), table.overheadSource));
+            notes.add(String.format(Locale.ROOT, "x %.2f for %,.0f tokens (padding included) a micro-step on each GPU "
+                    + "(a micro-step costs %.2f s of fixed overhead plus its tokens at the saturated rate; %s)", shape,
+                    microTokens, table.overhead(referenceTokens / reference), table.overheadSource));
         }
         double factor = 1;
+        if (micro != null && micro.paddingFraction() > 0.0005) {
+            factor *= 1 - micro.paddingFraction();
+            notes.add(String.format(Locale.ROOT, "x %.2f for padding (%.1f%% of a micro-step's tokens)",
+                    1 - micro.paddingFraction(), 100 * micro.paddingFraction()));
+        }
         switch (runner) {
             case "trl" -> {
             }

@@ -19,6 +19,8 @@ public record Recipe(JobSpec spec, List<String> lines, CostEstimate estimate) {
 
     /** Share of the GPU's memory an auto choice may plan to use: the estimate's error and fragmentation fit in the rest. */
     public static final double MEMORY_SHARE = 0.85;
+    /** The most sequences of max_seq_length an auto token budget holds. */
+    public static final int MAX_AUTO_BUDGET_SEQUENCES = 64;
     /** The largest micro-batch auto tries. */
     public static final int MAX_AUTO_MICRO_BATCH = 64;
     /** The micro-batch auto takes when nothing can be estimated (the default's size). */
@@ -32,7 +34,7 @@ public record Recipe(JobSpec spec, List<String> lines, CostEstimate estimate) {
     /** @return whether the spec leaves anything to admission */
     public static boolean hasAuto(JobSpec spec) {
         Hyperparameters h = spec.hyperparameters();
-        return h.autoMicroBatch() || h.autoGradientCheckpointing();
+        return h.autoMicroBatch() || h.autoMicroBatchTokens() || h.autoGradientCheckpointing();
     }
 
     /**
@@ -61,7 +63,39 @@ public record Recipe(JobSpec spec, List<String> lines, CostEstimate estimate) {
                     + "size or the largest below it that divides the batch)", micro, perGpuBatch(spec) / micro,
                     h.batchSize(), why));
         }
+        if (h.autoMicroBatchTokens()) {
+            int budget = FALLBACK_MICRO_BATCH * h.maxSeqLength();
+            lines.add(String.format("recipe: micro-steps of up to %,d tokens (auto; %s, so %d sequences of "
+                    + "max_seq_length %d, what the default micro-batch of %d holds at most)", budget, why,
+                    FALLBACK_MICRO_BATCH, h.maxSeqLength(), FALLBACK_MICRO_BATCH));
+            return new Recipe(withTokens(spec, checkpointing, budget), lines, null);
+        }
         return new Recipe(with(spec, checkpointing, micro), lines, null);
+    }
+
+    /** @return the spec with micro-steps of examples (its micro-batch and accumulation) instead of a token budget */
+    public static JobSpec inExamples(JobSpec spec) {
+        return spec.toBuilder().hyperparameters(spec.hyperparameters().toBuilder().microBatchesOfExamples().build())
+                .build();
+    }
+
+    /**
+     * @param spec a spec trained with micro-steps of examples
+     * @param runner the runner that does
+     * @return the recipe's line for a token budget left to a runner that counts micro-steps in examples
+     */
+    public static String examplesLine(JobSpec spec, String runner) {
+        Hyperparameters h = spec.hyperparameters();
+        return String.format("recipe: micro-batch %d x accumulation %d = batch %d (micro_batch_tokens auto: runner %s "
+                + "counts micro-steps in examples)", h.microBatchSize(), h.gradientAccumulationSteps(), h.batchSize(),
+                runner);
+    }
+
+    /** @return the spec with gradient checkpointing set and micro-steps of at most budget tokens */
+    static JobSpec withTokens(JobSpec spec, boolean checkpointing, int budget) {
+        Hyperparameters h = spec.hyperparameters();
+        return spec.toBuilder().hyperparameters(h.toBuilder().gradientCheckpointing(checkpointing)
+                .microBatchTokens(budget).build()).build();
     }
 
     /** @return examples per optimiser step on one GPU */

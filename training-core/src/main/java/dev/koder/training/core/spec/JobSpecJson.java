@@ -131,6 +131,9 @@ public final class JobSpecJson {
             if (spec.hyperparameters().autoMicroBatch()) {
                 h.put("micro_batch_size", AUTO);
             }
+            if (spec.hyperparameters().autoMicroBatchTokens()) {
+                h.put("micro_batch_tokens", AUTO);
+            }
             if (spec.hyperparameters().autoGradientCheckpointing()) {
                 h.put("gradient_checkpointing", AUTO);
             }
@@ -165,8 +168,10 @@ public final class JobSpecJson {
     /** Turns the JSON spelling of auto values into the Java one: micro-batch {@link Hyperparameters#AUTO}, null. */
     private static void readAuto(ObjectNode root) {
         if (root.get("hyperparameters") instanceof ObjectNode h) {
-            if (AUTO.equals(h.path("micro_batch_size").asString(null))) {
-                h.put("micro_batch_size", Hyperparameters.AUTO);
+            for (String key : List.of("micro_batch_size", "micro_batch_tokens")) {
+                if (AUTO.equals(h.path(key).asString(null))) {
+                    h.put(key, Hyperparameters.AUTO);
+                }
             }
             if (AUTO.equals(h.path("gradient_checkpointing").asString(null))) {
                 h.remove("gradient_checkpointing");

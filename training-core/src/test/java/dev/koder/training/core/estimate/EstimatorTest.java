@@ -272,8 +272,8 @@ class EstimatorTest {
         // Measured on an H200 with a 6.7B Llama: 0.64 of the speed at 8,192 tokens a micro-step.
         assertThat(atSmall.tokensPerSecond() / atCalibration.tokensPerSecond()).isBetween(0.5, 0.7);
         assertThat(atCalibration.basis()).contains("extrapolated from the measured points at 3.02B (13,989 tokens/s, "
-                + "NVIDIA H200 TRL runner) and 6.74B (7,545").doesNotContain("tokens a micro-step on each GPU");
-        assertThat(atSmall.basis()).contains("for 1,024 tokens a micro-step on each GPU").contains("fixed overhead")
+                + "NVIDIA H200 TRL runner) and 6.74B (7,545").doesNotContain("a micro-step on each GPU");
+        assertThat(atSmall.basis()).contains("for 1,024 tokens (padding included) a micro-step on each GPU").contains("fixed overhead")
                 .contains("fitted to the sweep");
         assertThat(estimate(spec(TrainingMethod.sftLora(), 1), llama1b(), stats(100, 2048, 100)).basis())
                 .contains("between the measured points at 0.13B (50,562 tokens/s, H100 plain loop x TRL) and 0.85B "
@@ -324,6 +324,6 @@ class EstimatorTest {
         CostEstimate full = estimate(spec(TrainingMethod.sftLora(), 1), llama1b(), stats(10_000, 2_040, 10_000));
         CostEstimate tiny = estimate(spec(TrainingMethod.sftLora(), 1), llama1b(), stats(10_000, 20, 10_000));
         assertThat(tiny.tokensPerSecond()).isLessThan(full.tokensPerSecond() / 5);
-        assertThat(tiny.breakdown()).anySatisfy(l -> assertThat(l).contains("for 120 tokens a micro-step"));
+        assertThat(tiny.breakdown()).anySatisfy(l -> assertThat(l).contains("for 120 tokens (padding included) a micro-step"));
     }
 }

@@ -1,0 +1,147 @@
+"""Micro-steps sized in tokens, not examples (see docs/PROTOCOL.md, "Micro-steps by tokens").
+
+A job with `micro_batch_tokens` trains each optimiser step on `batch_size` examples (per GPU: batch_size / GPUs),
+as a job with micro-steps of examples does, but splits the step's examples into micro-steps by tokens:
+
+- the sampler groups examples of similar length into the same steps (the order is random by megabatch of 50 steps,
+  seeded by the job's seed and the epoch, so a resumed job sees the order it would have seen);
+- a step's examples, longest first, are cut into micro-steps of at most `micro_batch_tokens` padded tokens (examples
+  x the longest of them), each padded to its own longest only;
+- every micro-step's loss is its share of the step's loss (token sums over the step's label count, as the Trainer
+  computes with gradient accumulation), so the step's gradient is the padded step's gradient up to float rounding.
+
+Attention stays what the model has (SDPA, eager): a micro-step is an ordinary padded batch, so no example sees
+another. With several processes every rank runs as many micro-steps as the rank that needs the most, so that the
+collectives of DDP and FSDP line up.
+"""
+import contextlib
+
+LABEL_IGNORED = -100
+
+
+def token_chunks(lengths, budget, at_least=1):
+    """Groups of row indices, longest rows first, each group's rows x its longest at most budget (a row longer than
+    the budget alone); at least at_least groups when there are that many rows, made by splitting the group with the
+    most padded tokens."""
+    order = sorted(range(len(lengths)), key=lambda i: (-lengths[i], i))
+    groups, current = [], []
+    for i in order:
+        longest = lengths[current[0]] if current else lengths[i]
+        if current and (len(current) + 1) * longest > budget:
+            groups.append(current)
+            current = []
+        current.append(i)
+    if current:
+        groups.append(current)
+    while len(groups) < min(at_least, len(lengths)):
+        widest = max((g for g in groups if len(g) > 1), key=lambda g: len(g) * lengths[g[0]])
+        at = groups.index(widest)
+        half = (len(widest) + 1) // 2
+        groups[at:at + 1] = [widest[:half], widest[half:]]
+    return groups
+
+
+def grouped_sampler(lengths, batch_size, seed):
+    """A sampler of the dataset's indices with examples of similar length side by side in runs of batch_size, the
+    same order for the same seed and epoch (the Trainer calls set_epoch before each epoch, also when resuming)."""
+    import torch
+    from torch.utils.data import Sampler
+    from transformers.trainer_pt_utils import get_length_grouped_indices
+
+    class LengthGrouped(Sampler):
+        def __init__(self):
+            self.epoch = 0
+
+        def set_epoch(self, epoch):
+            self.epoch = int(epoch)
+
+        def __len__(self):
+            return len(lengths)
+
+        def __iter__(self):
+            generator = torch.Generator().manual_seed(seed * 1_000_003 + self.epoch)
+            return iter(get_length_grouped_indices(lengths, batch_size, generator=generator))
+
+    return LengthGrouped()
+
+
+class BatchingStats:
+    """What the micro-steps held: their count, the tokens they held without padding, and their padded size."""
+
+    def __init__(self):
+        self.micro_steps = 0
+        self.tokens = 0
+        self.padded_tokens = 0
+
+    def add(self, tokens, padded):
+        self.micro_steps += 1
+        self.tokens += int(tokens)
+        self.padded_tokens += int(padded)
+
+    def report(self, budget):
+        """The protocol's `batching` fields (docs/PROTOCOL.md)."""
+        return {"micro_batch_tokens": budget, "micro_steps": self.micro_steps, "tokens": self.tokens,
+                "padded_tokens": self.padded_tokens,
+                "padding_fraction": round(1 - self.tokens / self.padded_tokens, 6) if self.padded_tokens else 0.0,
+                "tokens_per_micro_step": round(self.tokens / self.micro_steps, 3) if self.micro_steps else 0.0}
+
+
+def token_budget(trainer_class):
+    """trainer_class (a transformers Trainer, TRL's SFTTrainer) with micro-steps by tokens; construct it with
+    micro_batch_tokens=N and the step's examples as per_device_train_batch_size, gradient accumulation 1."""
+
+    class TokenBudget(trainer_class):
+        def __init__(self, *args, micro_batch_tokens, **kwargs):
+            super().__init__(*args, **kwargs)
+            if self.args.gradient_accumulation_steps != 1:
+                raise ValueError("micro-steps by tokens take the whole step as one batch: gradient accumulation 1")
+            self.micro_batch_tokens = int(micro_batch_tokens)
+            self.batching = BatchingStats()
+            self._share = None
+
+        def _get_train_sampler(self, train_dataset=None):
+            dataset = train_dataset if train_dataset is not None else self.train_dataset
+            lengths = [len(ids) for ids in dataset["input_ids"]]
+            return grouped_sampler(lengths, self.args.per_device_train_batch_size, self.args.seed)
+
+        def training_step(self, model, inputs, num_items_in_batch=None):
+            import torch
+            mask = inputs["attention_mask"]
+            lengths = mask.sum(dim=1).tolist()
+            at_least = 1
+            if self.args.world_size > 1:
+                groups = len(token_chunks(lengths, self.micro_batch_tokens))
+                count = torch.tensor([groups], device=mask.device)
+                torch.distributed.all_reduce(count, op=torch.distributed.ReduceOp.MAX)
+                at_least = int(count.item())
+            groups = token_chunks(lengths, self.micro_batch_tokens, at_least)
+            step_labels = None
+            if num_items_in_batch is None:
+                step_labels = int((inputs["labels"][:, 1:] != LABEL_IGNORED).sum())
+            total = None
+            for n, rows in enumerate(groups):
+                width = lengths[rows[0]]
+                index = torch.tensor(rows, device=mask.device)
+                part = {k: (v.index_select(0, index)[:, :width] if torch.is_tensor(v) and v.dim() == 2
+                            and v.shape[:2] == mask.shape else v) for k, v in inputs.items()}
+                self.batching.add(sum(lengths[r] for r in rows), len(rows) * width)
+                if step_labels is not None:
+                    # a loss averaged over the micro-step's labels, weighed by its share of the step's
+                    self._share = int((part["labels"][:, 1:] != LABEL_IGNORED).sum()) / max(1, step_labels)
+                last = n == len(groups) - 1
+                sync = contextlib.nullcontext() if last or self.args.world_size <= 1 else self.accelerator.no_sync(model)
+                with sync:
+                    loss = super().training_step(model, part, num_items_in_batch)
+                total = loss if total is None else total + loss
+            self._share = None
+            return total
+
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            out = super().compute_loss(model, inputs, return_outputs=return_outputs,
+                                       num_items_in_batch=num_items_in_batch)
+            if self._share is None or not model.training:
+                return out
+            return (out[0] * self._share, out[1]) if return_outputs else out * self._share
+
+    TokenBudget.__name__ = "TokenBudget" + trainer_class.__name__
+    return TokenBudget

@@ -1,0 +1,156 @@
+package dev.koder.training.core.estimate;
+
+import dev.koder.training.api.LengthHistogram;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * What a job's micro-steps hold, read from its data's length histogram: the tokens of its examples, and the padding
+ * that brings each micro-step's rows to its longest. Micro-steps of examples take random batches; micro-steps by
+ * tokens are worked out as the trainer makes them (token_batching.py): examples grouped by length in megabatches of
+ * 50 steps, each step cut longest first into micro-steps of at most the budget.
+ */
+final class Batching {
+
+    /** The most lengths drawn from a histogram to work out micro-steps. */
+    static final int SAMPLE = 20_000;
+    /** Steps in a megabatch the trainer sorts by length (transformers' get_length_grouped_indices). */
+    static final int MEGABATCH_STEPS = 50;
+
+    private Batching() {
+    }
+
+    /**
+     * What the micro-steps hold on one GPU.
+     *
+     * @param tokens tokens of examples a micro-step holds, on average
+     * @param padded the padded size of a micro-step (rows x its longest), on average
+     * @param microStepsPerStep micro-steps an optimiser step takes on one GPU, on average
+     */
+    record MicroSteps(double tokens, double padded, double microStepsPerStep) {
+
+        /** @return the share of a micro-step's padded size that is padding */
+        double paddingFraction() {
+            return padded <= 0 ? 0 : 1 - tokens / padded;
+        }
+    }
+
+    /**
+     * Lengths spread over the histogram as its quantiles, each with extra tokens added (a chat template's) and cut at
+     * the maximum sequence length.
+     *
+     * @param h the histogram
+     * @param n how many, at most {@link #SAMPLE}
+     * @param extra tokens added to each
+     * @param maxSeqLength where each is cut
+     * @return the lengths, shortest first
+     */
+    static int[] lengths(LengthHistogram h, long n, int extra, int maxSeqLength) {
+        long total = h.total();
+        int count = (int) Math.max(1, Math.min(Math.min(n, SAMPLE), Math.max(1, total)));
+        int[] out = new int[count];
+        int bucket = 0;
+        long below = 0;
+        for (int j = 0; j < count; j++) {
+            double rank = (j + 0.5) / count * total;
+            while (bucket < h.counts().size() - 1 && below + h.counts().get(bucket) <= rank) {
+                below += h.counts().get(bucket);
+                bucket++;
+            }
+            long inBucket = Math.max(1, h.counts().get(bucket));
+            double within = Math.min(1, Math.max(0, (rank - below) / inBucket));
+            int length = (int) Math.floor(bucket * (double) h.bucketTokens() + within * h.bucketTokens());
+            out[j] = Math.max(1, Math.min(maxSeqLength, length + extra));
+        }
+        Arrays.sort(out);
+        return out;
+    }
+
+    /**
+     * Random batches of micro examples, each padded to its longest: a micro-step holds micro x the mean length, and
+     * its padded size is micro x the expected longest of micro lengths drawn at random.
+     *
+     * @param data the data's lengths
+     * @param micro examples a micro-step
+     * @param accumulation micro-steps a step
+     * @return the micro-steps
+     */
+    static MicroSteps ofExamples(int[] data, int micro, int accumulation) {
+        int[] lengths = data.clone();
+        Arrays.sort(lengths);
+        int n = lengths.length;
+        double mean = 0;
+        double longest = 0;
+        for (int k = 1; k <= n; k++) {
+            mean += lengths[k - 1];
+            longest += lengths[k - 1] * (Math.pow((double) k / n, micro) - Math.pow((double) (k - 1) / n, micro));
+        }
+        mean /= n;
+        return new MicroSteps(micro * mean, micro * longest, accumulation);
+    }
+
+    /**
+     * Steps of perGpuBatch examples grouped by length and cut into micro-steps of at most budget padded tokens, as the
+     * trainer does, over one shuffled pass of the lengths.
+     *
+     * @param lengths the data's lengths
+     * @param perGpuBatch examples a step takes on one GPU
+     * @param budget padded tokens a micro-step may hold
+     * @param seed the shuffle's seed
+     * @return the micro-steps
+     */
+    static MicroSteps ofTokens(int[] lengths, int perGpuBatch, int budget, long seed) {
+        int n = lengths.length;
+        List<Integer> order = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            order.add(lengths[i]);
+        }
+        java.util.Collections.shuffle(order, new Random(seed));
+        int megabatch = Math.max(1, Math.min(n / Math.max(1, perGpuBatch * 4), MEGABATCH_STEPS)) * perGpuBatch;
+        long tokens = 0;
+        long padded = 0;
+        long micro = 0;
+        long steps = 0;
+        for (int from = 0; from < n; from += megabatch) {
+            List<Integer> group = new ArrayList<>(order.subList(from, Math.min(n, from + megabatch)));
+            group.sort(java.util.Comparator.reverseOrder());
+            for (int s = 0; s < group.size(); s += perGpuBatch) {
+                int[] step = group.subList(s, Math.min(group.size(), s + perGpuBatch)).stream().mapToInt(i -> i)
+                        .toArray();
+                steps++;
+                for (int[] chunk : chunks(step, budget)) {
+                    micro++;
+                    padded += (long) chunk.length * chunk[0];
+                    for (int length : chunk) {
+                        tokens += length;
+                    }
+                }
+            }
+        }
+        return new MicroSteps((double) tokens / micro, (double) padded / micro, (double) micro / steps);
+    }
+
+    /**
+     * A step's lengths, longest first, cut into runs whose count x their longest stays within budget (a length over
+     * the budget alone), as token_batching.token_chunks does.
+     *
+     * @param step the lengths of one step's examples
+     * @param budget padded tokens a micro-step may hold
+     * @return the micro-steps' lengths, each longest first
+     */
+    static List<int[]> chunks(int[] step, int budget) {
+        int[] sorted = Arrays.stream(step).boxed().sorted(java.util.Comparator.reverseOrder()).mapToInt(i -> i)
+                .toArray();
+        List<int[]> out = new ArrayList<>();
+        int start = 0;
+        for (int i = 1; i <= sorted.length; i++) {
+            if (i == sorted.length || (long) (i - start + 1) * sorted[start] > budget) {
+                out.add(Arrays.copyOfRange(sorted, start, i));
+                start = i;
+            }
+        }
+        return out;
+    }
+}
