@@ -24,7 +24,7 @@ public record Recipe(JobSpec spec, List<String> lines, CostEstimate estimate) {
     /** The largest micro-batch auto tries. */
     public static final int MAX_AUTO_MICRO_BATCH = 64;
     /** The micro-batch auto takes when nothing can be estimated (the default's size). */
-    static final int FALLBACK_MICRO_BATCH = 4;
+    static final int FALLBACK_MICRO_BATCH = Hyperparameters.DEFAULT_MICRO_BATCH;
 
     /** Copies the lines so the record stays immutable. */
     public Recipe {
@@ -65,7 +65,7 @@ public record Recipe(JobSpec spec, List<String> lines, CostEstimate estimate) {
         }
         if (h.autoMicroBatchTokens()) {
             int budget = FALLBACK_MICRO_BATCH * h.maxSeqLength();
-            lines.add(String.format("recipe: micro-steps of up to %,d tokens (auto; %s, so %d sequences of "
+            lines.add(String.format(java.util.Locale.ROOT, "recipe: micro-steps of up to %,d tokens (auto; %s, so %d sequences of "
                     + "max_seq_length %d, what the default micro-batch of %d holds at most)", budget, why,
                     FALLBACK_MICRO_BATCH, h.maxSeqLength(), FALLBACK_MICRO_BATCH));
             return new Recipe(withTokens(spec, checkpointing, budget), lines, null);
@@ -86,7 +86,7 @@ public record Recipe(JobSpec spec, List<String> lines, CostEstimate estimate) {
      */
     public static String examplesLine(JobSpec spec, String runner) {
         Hyperparameters h = spec.hyperparameters();
-        return String.format("recipe: micro-batch %d x accumulation %d = batch %d (micro_batch_tokens auto: runner %s "
+        return String.format(java.util.Locale.ROOT, "recipe: micro-batch %d x accumulation %d = batch %d (micro_batch_tokens auto: runner %s "
                 + "counts micro-steps in examples)", h.microBatchSize(), h.gradientAccumulationSteps(), h.batchSize(),
                 runner);
     }

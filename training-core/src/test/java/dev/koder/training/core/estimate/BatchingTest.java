@@ -72,20 +72,13 @@ class BatchingTest {
     @Test
     void aHistogramsQuantiles_keepItsMean() {
         int[] lengths = logNormal(10_000, 2048);
-        int width = LengthHistogram.bucketWidth(2048);
-        long[] counts = new long[2048 / width + 1];
-        for (int l : lengths) {
-            counts[l / width]++;
-        }
-        List<Long> list = new ArrayList<>();
-        for (long c : counts) {
-            list.add(c);
-        }
-        int[] drawn = Batching.lengths(new LengthHistogram(width, list), 5000, 0, 2048);
+        LengthHistogram histogram = statsOf(lengths).lengthHistogram();
+        int width = histogram.bucketTokens();
+        int[] drawn = Batching.lengths(histogram, 5000, 0, 2048);
         assertThat(drawn).hasSize(5000);
         assertThat(Arrays.stream(drawn).average().orElseThrow())
                 .isCloseTo(Arrays.stream(lengths).average().orElseThrow(), within((double) width));
-        assertThat(Arrays.stream(Batching.lengths(new LengthHistogram(width, list), 10, 5, 2048)).min().orElseThrow())
+        assertThat(Arrays.stream(Batching.lengths(histogram, 10, 5, 2048)).min().orElseThrow())
                 .as("the template's tokens added").isGreaterThan(5);
     }
 
