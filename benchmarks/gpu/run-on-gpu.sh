@@ -7,7 +7,12 @@
 # 1. The SDK on the GPU: the NVML pool, then a LoRA SFT and a LoRA DPO job through `training submit` on a
 #    0.12B Llama made here, with their status (estimate against measured).
 # 2. The estimator's sweep (benchmarks/gpu/sweep-plan.json) through the TRL runner's trainer.
+# 3. Throughput on data of real lengths (benchmarks/throughput/real_lengths.py): the SDK's default recipe against a
+#    plain transformers+peft loop and TRL's defaults, 0.5B, 1.5B and 7B, LoRA and full, with model FLOPs utilisation.
+# PARTS names the parts to run (default "sdk sweep lengths"; lengths runs first); PEAK_TFLOPS the card's dense
+# bf16 peak; LENGTHS_PROFILE=1 adds the step profile to part 3.
 set -uo pipefail
+PARTS=" ${PARTS:-sdk sweep lengths} "
 : "${OUT:?set OUT to a folder for the results}"
 root="$(pwd)"
 export PYTHONUNBUFFERED=1 TOKENIZERS_PARALLELISM=false HF_HUB_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1
@@ -17,8 +22,28 @@ transformers.__version__, 'peft', peft.__version__, 'trl', trl.__version__, 'dat
 torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'no CUDA')" | tee "$OUT/versions.txt" || exit 1
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee -a "$OUT/versions.txt"
 
-# 1. The SDK.
 work=/tmp/gpu-check
+
+# 3. Throughput on data of real lengths, first when asked for: each model's figures are appended as measured.
+if [[ "$PARTS" == *" lengths "* ]]; then
+  peak="${PEAK_TFLOPS:-989}"  # H100 and H200 SXM: 989 dense bf16 TFLOPS
+  for run in "qwen2-0.5b 16384 16384" "qwen2-1.5b 16384 16384" "llama-7b 8192 4096"; do
+    set -- $run  # the model, then its micro-step budget for LoRA and for full
+    for adapter in lora full; do
+      budget=$2; [ "$adapter" = full ] && budget=$3
+      timeout "${LENGTHS_SECONDS:-150}" python3 benchmarks/throughput/real_lengths.py --work "$work/lengths" \
+        --device cuda --model "$1" --adapter "$adapter" --micro-batch-tokens "$budget" --batch 32 --steps 14 \
+        --skip 4 --peak-tflops "$peak" --results "$OUT/lengths.jsonl" ${LENGTHS_PROFILE:+--profile} \
+        >>"$OUT/lengths.log" 2>&1
+      echo "lengths $1 $adapter: exit $?"
+    done
+    rm -rf "$work/lengths/models"  # a 7B model is 13 GiB of disk
+  done
+  cut -c1-400 "$OUT/lengths.jsonl" 2>/dev/null
+fi
+
+# 1. The SDK.
+if [[ "$PARTS" == *" sdk "* ]]; then
 home="$work/home"
 mkdir -p "$home"
 printf 'training.python=%s\n' "$(command -v python3)" >"$home/training.properties"
@@ -61,9 +86,10 @@ EOF
   done
   java 30 estimate --history --home "$home"
 } 2>&1 | tee "$OUT/sdk.log" | grep -v -E "it/s\]|examples/s\]"
+fi
 
-# 2. The sweep; each point is appended to sweep.jsonl as soon as it is measured. SKIP_SWEEP=1 leaves it out.
-[ "${SKIP_SWEEP:-}" = 1 ] && exit 0
+# 2. The sweep; each point is appended to sweep.jsonl as soon as it is measured.
+[[ "$PARTS" == *" sweep "* ]] || exit 0
 timeout "${SWEEP_SECONDS:-330}" python3 benchmarks/gpu/sweep.py "${SWEEP_PLAN:-benchmarks/gpu/sweep-plan.json}" "$work/sweep" \
   "$OUT/sweep.jsonl" ${SWEEP_ONLY:+--only "$SWEEP_ONLY"} >"$OUT/sweep.log" 2>&1
 echo "sweep exit $?; points measured: $(wc -l <"$OUT/sweep.jsonl" 2>/dev/null)"

@@ -21,9 +21,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-TRL = os.path.join(ROOT, "runner-trl/src/main/resources/dev/koder/training/trl")
-PYTHON = os.path.join(ROOT, "runner-python/src/main/resources/dev/koder/training/python")
-sys.path[:0] = [TRL, PYTHON]
+sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+import staged_scripts  # noqa: E402  (the runner's scripts as a job has them, failure-cause table included)
 # SWEEP_DEVICE=cpu runs the same mechanics on a CPU (fp32, no CUDA statistics), to check a plan before a GPU run.
 DEVICE = os.environ.get("SWEEP_DEVICE", "cuda")
 
@@ -51,7 +50,7 @@ def make_model(name, shape, work):
     with open(path, "w") as f:
         json.dump(args, f)
     started = time.time()
-    subprocess.run([sys.executable, os.path.join(TRL, "tiny_model.py"), path], check=True)
+    subprocess.run([sys.executable, os.path.join(staged_scripts.stage(work), "tiny_model.py"), path], check=True)
     print("made %s in %.0f s" % (name, time.time() - started), flush=True)
     return out
 
@@ -164,6 +163,7 @@ def measure(point, args, plan):
 
 def main():
     plan_path, work, results = sys.argv[1:4]
+    staged_scripts.stage(work)
     only = None
     if len(sys.argv) > 5 and sys.argv[4] == "--only":
         only = {int(i) for i in sys.argv[5].split(",")}

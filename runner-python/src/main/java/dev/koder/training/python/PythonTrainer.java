@@ -58,6 +58,8 @@ public final class PythonTrainer {
     public static final String DATA_MODULE = "training_data.py";
     /** Micro-steps sized in tokens (a Trainer subclass), for trainers built on Hugging Face trainers. */
     public static final String BATCHING_MODULE = "token_batching.py";
+    /** A step's cost besides the model's work, cut to what the SDK reports (a TRL SFTTrainer subclass). */
+    public static final String STEP_COST_MODULE = "step_cost.py";
 
     private final String runner;
     private final Requirements requirements;
@@ -89,6 +91,7 @@ public final class PythonTrainer {
         all.add(new Script(dev.koder.training.api.FailureCause.class, CAUSE_TABLE));
         all.add(new Script(PythonTrainer.class, DATA_MODULE));
         all.add(new Script(PythonTrainer.class, BATCHING_MODULE));
+        all.add(new Script(PythonTrainer.class, STEP_COST_MODULE));
         this.scripts = List.copyOf(all);
     }
 

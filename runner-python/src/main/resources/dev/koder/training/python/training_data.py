@@ -173,7 +173,10 @@ def trainer_arguments(args, spec, train_rows, eval_rows, transformers_major, trl
         lr_scheduler_type=hp["scheduler"], weight_decay=hp["weight_decay"], max_grad_norm=hp["max_grad_norm"],
         seed=hp["seed"], logging_steps=logging_steps, report_to="none", disable_tqdm=True,
         save_total_limit=None, bf16=precision == "bf16", fp16=precision == "fp16",
-        gradient_checkpointing=hp["gradient_checkpointing"], dataloader_num_workers=0, use_cpu=not cuda)
+        gradient_checkpointing=hp["gradient_checkpointing"], dataloader_num_workers=0, use_cpu=not cuda,
+        # the filter put the average of earlier losses in place of a NaN one, which hid a diverged run from the
+        # events' NaN check, and read the loss back from the device every micro-step (step_cost.py)
+        logging_nan_inf_filter=False)
     if trl:
         common.update(max_length=hp["max_seq_length"],
                       include_num_input_tokens_seen=True if major < 5 else "non_padding")

@@ -8,6 +8,7 @@ output/final.
 """
 import os
 
+from step_cost import lean_sft, without_entropy
 from token_batching import token_budget
 from training_data import (check_strategy, finish, job_rows, precision_of, preference_datasets, seed_and_threads,
                            sft_datasets, token_budget_of, trainer_arguments)
@@ -90,7 +91,12 @@ def main(ARGS, EVENTS, STOP):  # noqa: N803 - the three are this process's globa
                                "little without it")
         train, evaluation = sft_datasets(tokenizer, spec["training_data"]["format"], train_rows, eval_rows)
         config = SFTConfig(packing=hp["packing"], **common)
-        kind, extra = (token_budget(SFTTrainer), {"micro_batch_tokens": budget}) if budget else (SFTTrainer, {})
+        from trl.trainer import sft_trainer
+        if not without_entropy(sft_trainer):
+            EVENTS.warning("this TRL's chunked loss is not the one the SDK knows: it computes the entropy of every "
+                           "prediction, which the SDK does not report, at some cost a step")
+        lean = lean_sft(SFTTrainer)
+        kind, extra = (token_budget(lean), {"micro_batch_tokens": budget}) if budget else (lean, {})
         trainer = kind(model=model, args=config, train_dataset=train, eval_dataset=evaluation,
                        processing_class=tokenizer, peft_config=peft_config, callbacks=[events], **extra)
     else:
