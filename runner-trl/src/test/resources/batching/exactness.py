@@ -127,6 +127,47 @@ chunks = token_chunks(many[:64], 2048, at_least=40)
 result["split"] = {"count": len(chunks), "every_row_once": sorted(i for c in chunks for i in c) == list(range(64)),
                    "within_budget": all(len(c) * many[c[0]] <= 2048 or len(c) == 1 for c in
                                         token_chunks(many[:64], 2048))}
+
+
+def dpo_padding():
+    """TRL's DPO trainer with the SDK's length-grouped sampler against its own random one, over one epoch of
+    micro-batches of 4 pairs whose prompts and answers are 1 to 12 shout rows long: the padding of the micro-batches,
+    and whether the grouped epoch holds every pair once."""
+    from trl import DPOConfig, DPOTrainer
+    from token_batching import length_grouped
+    from training_data import preference_rows
+    import os
+    prefs = read_jsonl(os.path.join(os.path.dirname(data), "shout-prefs.jsonl"))
+    rng = random.Random(3)
+    pairs = []
+    for i in range(48):
+        picked = prefs[i * 4:i * 4 + 1 + rng.randrange(12)]
+        pairs.append({"input": {"messages": [{"role": "user", "content": " ".join(
+                          p["input"]["messages"][0]["content"] for p in picked)}]},
+                      "preferred_output": [{"role": "assistant", "content": " ".join(
+                          p["preferred_output"][0]["content"] for p in picked)}],
+                      "non_preferred_output": [{"role": "assistant", "content": " ".join(
+                          p["non_preferred_output"][0]["content"] for p in picked[:1 + len(picked) // 2])}]})
+    out = {}
+    for name, kind in (("random", DPOTrainer), ("grouped", length_grouped(DPOTrainer))):
+        model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+        config = DPOConfig(output_dir="out-dpo", per_device_train_batch_size=4, report_to="none", use_cpu=True,
+                           max_length=512, disable_tqdm=True, seed=42)
+        trainer = kind(model=model, args=config, train_dataset=Dataset.from_list(preference_rows(pairs)),
+                       processing_class=tok)
+        tokens = padded = 0
+        for batch in trainer.get_train_dataloader():
+            tokens += int(batch["attention_mask"].sum())
+            padded += batch["attention_mask"].numel()
+        out[name] = 1 - tokens / padded
+        if name == "grouped":
+            order = list(trainer._get_train_sampler())
+            out["every_pair_once"] = sorted(order) == list(range(len(pairs)))
+            out["class"] = type(trainer).__name__
+    return out
+
+
+result["dpo"] = dpo_padding()
 with open(out_path, "w") as f:
     json.dump(result, f, indent=1)
 print(json.dumps(result))

@@ -11,7 +11,9 @@ as a job with micro-steps of examples does, but splits the step's examples into 
   computes with gradient accumulation), so the step's gradient is the padded step's gradient up to float rounding.
 
 Attention stays what the model has (SDPA, eager): a micro-step is an ordinary padded batch, so no example sees
-another. With several processes every rank runs as many micro-steps as the rank that needs the most, so that the
+another. A DPO job keeps micro-steps of examples (pairs), grouped by length the same way (length_grouped): TRL's
+DPO trainer disables padding-free batches, and its collated batch puts every pair's chosen and rejected rows half a
+batch apart, which the SDK does not split. With several processes every rank runs as many micro-steps as the rank that needs the most, so that the
 collectives of DDP and FSDP line up.
 """
 import contextlib
@@ -65,6 +67,32 @@ def grouped_sampler(lengths, batch_size, seed):
     return LengthGrouped()
 
 
+def example_lengths(dataset):
+    """Each example's length as its micro-batch pads it: an SFT row's tokens; a preference pair's prompt with the
+    longer of its two answers (TRL's DPO collator pads the chosen and the rejected rows to one width)."""
+    columns = dataset.column_names
+    if "input_ids" in columns:
+        return [len(ids) for ids in dataset["input_ids"]]
+    if {"prompt_ids", "chosen_ids", "rejected_ids"} <= set(columns):
+        return [len(p) + max(len(c), len(r)) for p, c, r in
+                zip(dataset["prompt_ids"], dataset["chosen_ids"], dataset["rejected_ids"])]
+    raise ValueError("no token ids to group by length in the columns %s" % sorted(columns))
+
+
+def length_grouped(trainer_class):
+    """trainer_class (a transformers Trainer, TRL's SFTTrainer or DPOTrainer) whose training sampler puts examples of
+    similar length in the same micro-batch (grouped_sampler, runs of per_device_train_batch_size): the micro-batches
+    of examples a DPO job takes pad little, and a token-budget step (token_budget) holds examples of similar length."""
+
+    class LengthGrouped(trainer_class):
+        def _get_train_sampler(self, train_dataset=None):
+            dataset = train_dataset if train_dataset is not None else self.train_dataset
+            return grouped_sampler(example_lengths(dataset), self.args.per_device_train_batch_size, self.args.seed)
+
+    LengthGrouped.__name__ = "LengthGrouped" + trainer_class.__name__
+    return LengthGrouped
+
+
 class BatchingStats:
     """What the micro-steps held: their count, the tokens they held without padding, and their padded size."""
 
@@ -90,7 +118,7 @@ def token_budget(trainer_class):
     """trainer_class (a transformers Trainer, TRL's SFTTrainer) with micro-steps by tokens; construct it with
     micro_batch_tokens=N and the step's examples as per_device_train_batch_size, gradient accumulation 1."""
 
-    class TokenBudget(trainer_class):
+    class TokenBudget(length_grouped(trainer_class)):
         def __init__(self, *args, micro_batch_tokens, **kwargs):
             super().__init__(*args, **kwargs)
             if self.args.gradient_accumulation_steps != 1:
@@ -98,11 +126,6 @@ def token_budget(trainer_class):
             self.micro_batch_tokens = int(micro_batch_tokens)
             self.batching = BatchingStats()
             self._share = None
-
-        def _get_train_sampler(self, train_dataset=None):
-            dataset = train_dataset if train_dataset is not None else self.train_dataset
-            lengths = [len(ids) for ids in dataset["input_ids"]]
-            return grouped_sampler(lengths, self.args.per_device_train_batch_size, self.args.seed)
 
         def training_step(self, model, inputs, num_items_in_batch=None):
             import torch

@@ -9,7 +9,7 @@ output/final.
 import os
 
 from step_cost import lean_sft, without_entropy
-from token_batching import token_budget
+from token_batching import length_grouped, token_budget
 from training_data import (check_strategy, finish, job_rows, precision_of, preference_datasets, seed_and_threads,
                            sft_datasets, token_budget_of, trainer_arguments)
 from training_events import TrainingEvents, run_trainer, trace_ranks
@@ -104,8 +104,8 @@ def main(ARGS, EVENTS, STOP):  # noqa: N803 - the three are this process's globa
         dpo = method["dpo"]
         train, evaluation = preference_datasets(train_rows, eval_rows)
         config = DPOConfig(beta=dpo["beta"], loss_type=[dpo["loss_type"]], **common)
-        trainer = DPOTrainer(model=model, args=config, train_dataset=train, eval_dataset=evaluation,
-                             processing_class=tokenizer, peft_config=peft_config, callbacks=[events])
+        trainer = length_grouped(DPOTrainer)(model=model, args=config, train_dataset=train, eval_dataset=evaluation,
+                                             processing_class=tokenizer, peft_config=peft_config, callbacks=[events])
 
     check_strategy(trainer, ARGS)
     trace_ranks(trainer)

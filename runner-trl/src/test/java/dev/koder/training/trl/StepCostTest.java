@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.within;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
@@ -26,16 +25,7 @@ class StepCostTest {
 
     @Test
     void theLeanStep_trainsAndLogsAsTrlsStep_withFewerReadsFromTheDevice() throws Exception {
-        TinyWorld w = TinyWorld.get();
-        Path script = dir.resolve("lean_steps.py");
-        try (var in = getClass().getResourceAsStream("/batching/lean_steps.py")) {
-            Files.copy(in, script);
-        }
-        Path out = dir.resolve("step_cost.json");
-        TinyWorld.Ran ran = w.python(dir, List.of("import os, runpy, sys", "sys.argv = sys.argv[1:]",
-                "os.chdir(os.path.dirname(sys.argv[0]))", "runpy.run_path(sys.argv[0], run_name='__main__')"),
-                script.toString(), w.model.toString(), TinyWorld.TRAIN.toString(), out.toString());
-        assertThat(ran.code()).as(ran.output()).isZero();
+        Path out = TinyWorld.get().script(dir, "/batching/lean_steps.py");
         JsonNode r = JSON.readTree(Files.readString(out));
 
         assertThat(r.get("patched").asBoolean()).as("the pinned TRL's chunked loss is the one step_cost knows")

@@ -83,6 +83,29 @@ final class TinyWorld {
         return new Ran(p.exitValue(), out);
     }
 
+    /**
+     * Runs one of the tests' Python scripts (a resource, copied into dir) with the tiny model's folder, the shout
+     * training data and an output file as its arguments.
+     *
+     * @param dir a scratch folder
+     * @param resource the script's resource path
+     * @return the output file, once the script has exited 0
+     */
+    Path script(Path dir, String resource) throws IOException, InterruptedException {
+        Path script = dir.resolve(Path.of(resource).getFileName().toString());
+        try (var in = TinyWorld.class.getResourceAsStream(resource)) {
+            Files.copy(in, script);
+        }
+        Path out = dir.resolve(script.getFileName() + ".json");
+        Ran ran = python(dir, List.of("import runpy, sys", "sys.argv = sys.argv[1:]",
+                "runpy.run_path(sys.argv[0], run_name='__main__')"), script.toString(), model.toString(),
+                TRAIN.toString(), out.toString());
+        if (ran.code() != 0) {
+            throw new AssertionError(resource + " exited " + ran.code() + ":\n" + ran.output());
+        }
+        return out;
+    }
+
     /** A LoRA SFT job on the tiny model that learns the shout task in a few seconds on a CPU. */
     JobSpec.Builder sft(int steps) {
         return JobSpec.builder().name("tiny-sft").tenant("tests").baseModel(model.toString()).runner("trl")

@@ -8,8 +8,8 @@ import java.util.Random;
 
 /**
  * What a job's micro-steps hold, read from its data's length histogram: the tokens of its examples, and the padding
- * that brings each micro-step's rows to its longest. Micro-steps of examples take random batches; micro-steps by
- * tokens are worked out as the trainer makes them (token_batching.py): examples grouped by length in megabatches of
+ * that brings each micro-step's rows to its longest. Micro-steps of examples take random batches, except a TRL DPO
+ * job's pairs, which are grouped by length; micro-steps by tokens are worked out as the trainer makes them (token_batching.py): examples grouped by length in megabatches of
  * 50 steps, each step cut longest first into micro-steps of at most the budget.
  */
 final class Batching {
@@ -92,6 +92,62 @@ final class Batching {
     }
 
     /**
+     * Micro-batches of pairs grouped by length, as the TRL runner's DPO sampler makes them (token_batching.length_grouped):
+     * the sequences, shuffled, are taken two by two as a pair's chosen and rejected rows (so a pair's two answers are
+     * as different in length as two examples at random, which errs on the side of padding); a pair is as wide as its
+     * longer row; pairs are sorted by width in megabatches of 50 micro-batches, and each run of micro pairs pads its
+     * 2 x micro rows to its widest.
+     *
+     * @param sequences the data's sequence lengths (two a pair)
+     * @param micro pairs a micro-batch
+     * @param accumulation micro-batches a step
+     * @param seed the shuffle's seed
+     * @return the micro-steps
+     */
+    static MicroSteps ofGroupedPairs(int[] sequences, int micro, int accumulation, long seed) {
+        List<Integer> order = new ArrayList<>(sequences.length);
+        for (int length : sequences) {
+            order.add(length);
+        }
+        java.util.Collections.shuffle(order, new Random(seed));
+        int pairs = Math.max(1, order.size() / 2);
+        int[] width = new int[pairs];
+        long[] both = new long[pairs];
+        for (int p = 0; p < pairs; p++) {
+            int chosen = order.get(Math.min(order.size() - 1, 2 * p));
+            int rejected = order.get(Math.min(order.size() - 1, 2 * p + 1));
+            width[p] = Math.max(chosen, rejected);
+            both[p] = chosen + rejected;
+        }
+        Integer[] byPair = new Integer[pairs];
+        for (int p = 0; p < pairs; p++) {
+            byPair[p] = p;
+        }
+        int megabatch = megabatch(pairs, micro);
+        long tokens = 0;
+        long padded = 0;
+        long batches = 0;
+        for (int from = 0; from < pairs; from += megabatch) {
+            Integer[] group = Arrays.copyOfRange(byPair, from, Math.min(pairs, from + megabatch));
+            Arrays.sort(group, (a, b) -> Integer.compare(width[b], width[a]));
+            for (int s = 0; s < group.length; s += micro) {
+                int end = Math.min(group.length, s + micro);
+                batches++;
+                padded += 2L * (end - s) * width[group[s]];
+                for (int k = s; k < end; k++) {
+                    tokens += both[group[k]];
+                }
+            }
+        }
+        return new MicroSteps((double) tokens / batches, (double) padded / batches, accumulation);
+    }
+
+    /** @return the examples in a megabatch the sampler sorts by length, as get_length_grouped_indices sizes it */
+    private static int megabatch(int examples, int batch) {
+        return Math.max(1, Math.min(examples / Math.max(1, batch * 4), MEGABATCH_STEPS)) * batch;
+    }
+
+    /**
      * Steps of perGpuBatch examples grouped by length and cut into micro-steps of at most budget padded tokens, as the
      * trainer does, over one shuffled pass of the lengths.
      *
@@ -108,7 +164,7 @@ final class Batching {
             order.add(lengths[i]);
         }
         java.util.Collections.shuffle(order, new Random(seed));
-        int megabatch = Math.max(1, Math.min(n / Math.max(1, perGpuBatch * 4), MEGABATCH_STEPS)) * perGpuBatch;
+        int megabatch = megabatch(n, perGpuBatch);
         long tokens = 0;
         long padded = 0;
         long micro = 0;

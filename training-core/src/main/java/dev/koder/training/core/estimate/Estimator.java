@@ -307,7 +307,7 @@ public final class Estimator {
      * length.
      */
     static Batching.MicroSteps microSteps(JobSpec spec, DatasetStats training, double perSequence,
-            double templatePerSequence, double sequencesPerExample) {
+            double templatePerSequence, double sequencesPerExample, boolean groupedPairs) {
         Hyperparameters h = spec.hyperparameters();
         int rows = (int) Math.max(1, Math.round(h.microBatchSize() * sequencesPerExample));
         int accumulation = h.gradientAccumulationSteps() == null ? 1 : h.gradientAccumulationSteps();
@@ -325,16 +325,20 @@ public final class Estimator {
         }
         int[] lengths = Batching.lengths(training.lengthHistogram(), training.sequences(),
                 (int) Math.round(templatePerSequence), h.maxSeqLength());
-        return tokens ? Batching.ofTokens(lengths, perGpu, budget, h.seed())
+        if (tokens) {
+            return Batching.ofTokens(lengths, perGpu, budget, h.seed());
+        }
+        return groupedPairs ? Batching.ofGroupedPairs(lengths, h.microBatchSize(), accumulation, h.seed())
                 : Batching.ofExamples(lengths, rows, accumulation);
     }
 
-    private static String batchingLine(JobSpec spec, Batching.MicroSteps micro, boolean histogram) {
+    private static String batchingLine(JobSpec spec, Batching.MicroSteps micro, boolean histogram,
+            boolean groupedPairs) {
         Hyperparameters h = spec.hyperparameters();
         String how = h.tokenMicroSteps() ? String.format(Locale.ROOT, "micro-steps of up to %,d tokens, each step's %d "
                 + "examples grouped by length", h.microBatchTokens(), Recipe.perGpuBatch(spec))
-                : String.format(Locale.ROOT, "micro-batch %d x accumulation %d, random batches", h.microBatchSize(),
-                        h.gradientAccumulationSteps());
+                : String.format(Locale.ROOT, "micro-batch %d x accumulation %d, %s", h.microBatchSize(),
+                        h.gradientAccumulationSteps(), groupedPairs ? "pairs grouped by length" : "random batches");
         return String.format(Locale.ROOT, "batching: %s: %,.0f tokens a micro-step, %.2f micro-steps a step, padding "
                 + "%.1f%% (%s)", how, micro.tokens(), micro.microStepsPerStep(), 100 * micro.paddingFraction(),
                 histogram ? "from the data's length histogram" : "no length histogram: every sequence at the mean "
@@ -398,14 +402,15 @@ public final class Estimator {
         }
 
         // Micro-steps: what they hold, and their padding.
+        boolean groupedPairs = groupedPairs(spec, runner);
         Batching.MicroSteps micro = encoder ? null : microSteps(spec, training, perSequence,
-                (double) template / sequences, sequencesPerExample);
+                (double) template / sequences, sequencesPerExample, groupedPairs);
         CostEstimate.Batching batching = null;
         if (micro != null) {
             boolean histogram = hasHistogram(training);
             batching = new CostEstimate.Batching(h.tokenMicroSteps() ? h.microBatchTokens() : null, micro.tokens(),
                     micro.paddingFraction(), micro.microStepsPerStep(), histogram);
-            lines.add(batchingLine(spec, micro, histogram));
+            lines.add(batchingLine(spec, micro, histogram, groupedPairs));
         }
 
         // Parameters.
@@ -435,7 +440,8 @@ public final class Estimator {
         double perSecond = t.tokensPerSecond * Math.max(1, gpus) * scaling(gpus);
         String device = cpu ? "cpu" : t.device;
         lines.add(String.format(Locale.ROOT, "throughput: %,.0f tokens/s %s (%s)", perSecond,
-                cpu ? "on the CPU" : "on " + gpus + " x " + device + (gpus > 1 ? ", 90% scaling per doubling" : ""),
+                cpu ? "on the CPU" : "on " + gpus + " x " + device
+                        + (gpus > 1 ? ", 90% scaling per doubling, assumed" : ""),
                 t.basis));
 
         // Time.
@@ -543,6 +549,14 @@ public final class Estimator {
      */
     static boolean chunkedLoss(JobSpec spec, String runner) {
         return "trl".equals(runner) && spec.method().objective() == Objective.SFT;
+    }
+
+    /**
+     * @return whether the job's micro-batches hold preference pairs grouped by length: the TRL runner's DPO does
+     *     (token_batching.length_grouped); the other runners' DPO takes random batches
+     */
+    static boolean groupedPairs(JobSpec spec, String runner) {
+        return "trl".equals(runner) && spec.method().objective() == Objective.DPO;
     }
 
     /** @return the parameters the job trains: all of them, or its LoRA adapter's */
@@ -791,7 +805,10 @@ public final class Estimator {
     /** unsloth's speed relative to TRL, assumed until measured: its published figure for LoRA on one GPU. */
     static final double UNSLOTH_FACTOR = 1.6;
 
-    /** Data-parallel efficiency: 90% per doubling of GPUs. */
+    /**
+     * Data-parallel efficiency: 90% per doubling of GPUs. Assumed, not measured: no run on several GPUs has been
+     * timed for this table yet (docs/BENCHMARKS.md).
+     */
     static double scaling(int gpus) {
         return gpus <= 1 ? 1 : Math.pow(0.9, Math.log(gpus) / Math.log(2));
     }

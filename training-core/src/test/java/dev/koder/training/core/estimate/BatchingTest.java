@@ -70,6 +70,20 @@ class BatchingTest {
     }
 
     @Test
+    void dpoPairsGroupedByLength_padLessThanRandomPairs_andCountEverySequence() {
+        int[] lengths = logNormal(4000, 2048);
+        double mean = Arrays.stream(lengths).average().orElseThrow();
+        Batching.MicroSteps grouped = Batching.ofGroupedPairs(lengths, 4, 2, 42);
+        Batching.MicroSteps random = Batching.ofExamples(lengths, 8, 2);
+        assertThat(grouped.tokens()).as("4 pairs, 8 sequences a micro-batch").isCloseTo(8 * mean, within(1e-6));
+        assertThat(grouped.microStepsPerStep()).isEqualTo(2);
+        assertThat(grouped.paddingFraction()).isLessThan(random.paddingFraction() - 0.1);
+        int[] same = new int[100];
+        Arrays.fill(same, 64);
+        assertThat(Batching.ofGroupedPairs(same, 4, 1, 1).paddingFraction()).isCloseTo(0, within(1e-12));
+    }
+
+    @Test
     void aHistogramsQuantiles_keepItsMean() {
         int[] lengths = logNormal(10_000, 2048);
         LengthHistogram histogram = statsOf(lengths).lengthHistogram();
