@@ -3,32 +3,25 @@ package dev.koder.training.core.estimate;
 import dev.koder.training.api.AdapterType;
 import dev.koder.training.api.CostEstimate;
 import dev.koder.training.api.DatasetStats;
-import dev.koder.training.api.EmbeddingConfig;
-import dev.koder.training.api.EmbeddingLoss;
 import dev.koder.training.api.Hyperparameters;
 import dev.koder.training.api.JobSpec;
 import dev.koder.training.api.Objective;
-import dev.koder.training.api.Precision;
 import dev.koder.training.api.Resources;
 import dev.koder.training.api.Strategy;
-import dev.koder.training.core.internal.Json;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
-import tools.jackson.databind.JsonNode;
 
 /**
  * Estimates what a job costs before it runs. Tokens come from the dataset scan (exact with the model's
  * tokenizer, else approximate); the model's size from its weights or config; throughput from measured jobs of
  * the same kind when there are some, else from the H100 calibration table (interpolated in parameters, scaled
  * to other GPUs by their bf16 throughput); memory from a term-by-term model of weights, gradients, optimizer,
- * activations and logits. Every figure is explained in {@link CostEstimate#breakdown()}.
+ * activations and logits. Every figure is explained in {@link CostEstimate#breakdown()}. The parts: {@link Calibration}
+ * (the table), {@link Throughput} (tokens a second and what they rest on), {@link PeakMemory} (memory term by term),
+ * {@link Batching} (what micro-steps hold) and {@link Recipe} (the auto values); this class chooses the strategy and the
+ * recipe, and writes the breakdown.
  */
 public final class Estimator {
 
@@ -39,12 +32,13 @@ public final class Estimator {
     static final double LOAD_SECONDS_PER_BILLION = 10;
     static final double GIB = 1024.0 * 1024 * 1024;
 
-    private final Table table = Table.load();
+    private final Calibration table = Calibration.load();
 
     /** @return the calibration table this estimator uses */
-    Table table() {
+    Calibration table() {
         return table;
     }
+
     private final Pricing pricing;
 
     /**
@@ -161,8 +155,8 @@ public final class Estimator {
         }
         JobSpec ddp = spec.toBuilder().resources(r.withStrategy(Strategy.DDP)).build();
         // what stays whatever the micro-batch: any concrete setting of the auto values shows it
-        CostEstimate.MemoryEstimate m = memory(Recipe.with(ddp, true, 1), model, trainable(spec, model), false, false,
-                1);
+        CostEstimate.MemoryEstimate m = PeakMemory.of(Recipe.with(ddp, true, 1), model, PeakMemory.trainable(spec, model),
+                false, false, 1);
         double state = m.weights() + m.gradients() + m.optimizer() + m.reference();
         boolean full = spec.method().adapter() == AdapterType.FULL;
         if (limit == null || state <= Recipe.MEMORY_SHARE * limit || !full) {
@@ -352,7 +346,7 @@ public final class Estimator {
         return deviceMemoryGib;
     }
 
-    private static String method(JobSpec spec) {
+    static String method(JobSpec spec) {
         return spec.method().objective() == Objective.DPO ? "dpo"
                 : spec.method().adapter() == AdapterType.FULL ? "full" : "lora";
     }
@@ -415,7 +409,7 @@ public final class Estimator {
 
         // Parameters.
         long n = model.parameters();
-        long trainable = trainable(spec, model);
+        long trainable = PeakMemory.trainable(spec, model);
         if (adapter == AdapterType.FULL) {
             lines.add("parameters: " + model.describe() + "; all trainable");
         } else {
@@ -435,30 +429,30 @@ public final class Estimator {
 
         // Throughput.
         String kind = kind(spec.method().label(), runner);
-        Throughput t = throughput(spec, model, cpu, deviceName, measured, kind, runner, perSequence,
+        Throughput t = Throughput.of(table, spec, model, cpu, deviceName, measured, kind, runner, perSequence,
                 sequencesPerExample, micro);
-        double perSecond = t.tokensPerSecond * Math.max(1, gpus) * scaling(gpus);
-        String device = cpu ? "cpu" : t.device;
+        double perSecond = t.tokensPerSecond() * Math.max(1, gpus) * Throughput.scaling(gpus);
+        String device = cpu ? "cpu" : t.device();
         lines.add(String.format(Locale.ROOT, "throughput: %,.0f tokens/s %s (%s)", perSecond,
                 cpu ? "on the CPU" : "on " + gpus + " x " + device
                         + (gpus > 1 ? ", 90% scaling per doubling, assumed" : ""),
-                t.basis));
+                t.basis()));
 
         // Time.
-        double start = startupSeconds(runner);
+        double start = Throughput.startupSeconds(runner);
         double load = start + LOAD_SECONDS_PER_BILLION * n / 1e9;
         double trainSeconds = tokens / perSecond;
         double wall = trainSeconds + load;
         double gpuHours = cpu ? 0 : gpus * wall / 3600;
         lines.add(String.format(Locale.ROOT, "time: %,d / %,.0f = %s training + %s starting and loading%s = %s", tokens,
-                perSecond, seconds(trainSeconds), seconds(load), start == STARTUP_SECONDS ? "" : String.format(
+                perSecond, seconds(trainSeconds), seconds(load), start == Throughput.STARTUP_SECONDS ? "" : String.format(
                         Locale.ROOT, " (%s: %.0f s more to start, measured on a CPU outside CI, assumed on a GPU)",
-                        runner, start - STARTUP_SECONDS), seconds(wall)));
+                        runner, start - Throughput.STARTUP_SECONDS), seconds(wall)));
         Double price = null;
         if (cpu) {
             lines.add("GPU-hours: 0 (a CPU job)");
         } else {
-            Optional<Double> rate = pricing.price(t.device);
+            Optional<Double> rate = pricing.price(t.device());
             String money = "";
             if (rate.isPresent()) {
                 price = gpuHours * rate.get();
@@ -470,8 +464,8 @@ public final class Estimator {
         }
 
         // Memory.
-        boolean chunkedLoss = chunkedLoss(spec, runner);
-        CostEstimate.MemoryEstimate memory = memory(spec, model, trainable, cpu, chunkedLoss, sequencesPerExample);
+        boolean chunkedLoss = PeakMemory.chunkedLoss(spec, runner);
+        CostEstimate.MemoryEstimate memory = PeakMemory.of(spec, model, trainable, cpu, chunkedLoss, sequencesPerExample);
         String memoryBasis = "";
         List<Double> memoryRatios = new ArrayList<>();
         for (Measured m : measured) {
@@ -486,7 +480,7 @@ public final class Estimator {
             double median = memoryRatios.get(memoryRatios.size() / 2);
             // Only ever raised: a model that ran high on similar jobs is corrected, one that ran low keeps its margin.
             if (median > 1) {
-                memory = scaled(memory, median);
+                memory = PeakMemory.scaled(memory, median);
                 memoryBasis = String.format(Locale.ROOT, "; x %.2f: the median measured / estimated peak of %d "
                         + "finished %s job%s on %s with a model of similar size", median, memoryRatios.size(), kind,
                         memoryRatios.size() > 1 ? "s" : "", device);
@@ -495,17 +489,17 @@ public final class Estimator {
         Double limit = memoryLimit(spec, deviceMemoryGib);
         boolean fits = limit == null || memory.total() <= limit;
         String loss = encoder ? String.format(Locale.ROOT, "in-batch similarity %.2f (%s)", memory.logits(),
-                similarityLabel(spec, sequencesPerExample))
+                PeakMemory.similarityLabel(spec, sequencesPerExample))
                 : String.format(Locale.ROOT, "logits %.2f (the loss's fp32 log-probabilities and gradient, vocabulary "
                         + "%,d%s)", memory.logits(), model.vocab(), chunkedLoss ? String.format(Locale.ROOT,
-                        ", TRL's chunked loss: %d tokens at a time", LOSS_CHUNK) : "");
+                        ", TRL's chunked loss: %d tokens at a time", PeakMemory.LOSS_CHUNK) : "");
         lines.add(String.format(Locale.ROOT, "memory per %s: weights %.2f GiB (%s) + optimizer %.2f%s + the larger of "
                 + "activations %.2f (%s) + %s and gradients %.2f, + overhead %.2f = %.2f GiB%s", cpu ? "host" : "GPU",
-                memory.weights(), weightLabel(spec, cpu), memory.optimizer(),
+                memory.weights(), PeakMemory.weightLabel(spec, cpu), memory.optimizer(),
                 memory.reference() > 0 ? String.format(Locale.ROOT, " + frozen reference %.2f", memory.reference()) : "",
                 memory.activations(), ActivationMemory.Family.of(model.family()).name().toLowerCase(Locale.ROOT)
                         + "-family layers, " + (h.tokenMicroSteps() ? String.format(Locale.ROOT, "up to %,d tokens",
-                                h.microBatchTokens()) : activationSequences(spec, sequencesPerExample) + " sequences")
+                                h.microBatchTokens()) : PeakMemory.activationSequences(spec, sequencesPerExample) + " sequences")
                         + " a micro-step, " + (checkpointing ? "gradient checkpointing: every layer's input and one "
                         + "layer recomputed" : "no gradient checkpointing"), loss,
                 memory.gradients(), memory.overhead(), memory.total(), limit == null ? "" : String.format(Locale.ROOT,
@@ -514,41 +508,9 @@ public final class Estimator {
                 + memoryBasis);
         return CostEstimate.builder().examples(training.examples()).tokens(tokens).tokensExact(training.tokensExact())
                 .parameters(n).trainableParameters(trainable).flops(flops).device(device).gpus(gpus)
-                .tokensPerSecond(perSecond).basis(t.basis).wallSeconds(wall).gpuHours(gpuHours).price(price)
+                .tokensPerSecond(perSecond).basis(t.basis()).wallSeconds(wall).gpuHours(gpuHours).price(price)
                 .currency(price == null ? null : pricing.currency()).memory(memory).memoryLimitGib(limit).fits(fits)
                 .breakdown(lines).batching(batching).build();
-    }
-
-    private static CostEstimate.MemoryEstimate scaled(CostEstimate.MemoryEstimate m, double f) {
-        return new CostEstimate.MemoryEstimate(m.weights() * f, m.gradients() * f, m.optimizer() * f,
-                m.activations() * f, m.logits() * f, m.reference() * f, m.overhead() * f, m.total() * f);
-    }
-
-    private static String weightLabel(JobSpec spec, boolean cpu) {
-        if (spec.method().adapter() == AdapterType.QLORA) {
-            return spec.method().quantization().type().wireName() + " 4-bit, embeddings 16-bit";
-        }
-        return bytesPerParam(spec, cpu) == 4 ? "fp32" : "bf16";
-    }
-
-    static int bytesPerParam(JobSpec spec, boolean cpu) {
-        Precision p = spec.hyperparameters().precision();
-        if (p == Precision.FP32 || (p == Precision.AUTO && cpu)) {
-            return 4;
-        }
-        return 2;
-    }
-
-    /** Tokens TRL's SFT loss projects to the vocabulary at a time (its default loss, chunked_nll, since TRL 1.x). */
-    static final int LOSS_CHUNK = 256;
-
-    /**
-     * @return whether the job's loss runs in chunks of {@link #LOSS_CHUNK} tokens, so the vocabulary-wide logits of the
-     *     whole micro-batch never exist at once: TRL's SFT does (measured on an H200: a 0.5B model with a 151,936-token
-     *     vocabulary peaked at 2.5 GiB, below its own micro-batch's bf16 logits); its DPO and the other runners do not
-     */
-    static boolean chunkedLoss(JobSpec spec, String runner) {
-        return "trl".equals(runner) && spec.method().objective() == Objective.SFT;
     }
 
     /**
@@ -559,258 +521,14 @@ public final class Estimator {
         return "trl".equals(runner) && spec.method().objective() == Objective.DPO;
     }
 
-    /** @return the parameters the job trains: all of them, or its LoRA adapter's */
-    private static long trainable(JobSpec spec, ModelShape model) {
-        return spec.method().adapter() == AdapterType.FULL ? model.parameters()
-                : model.loraParameters(spec.method().lora().rank(), spec.method().lora().targetModules());
-    }
-
     /** @return the special tokens an encoder's tokenizer adds to a sequence: [CLS] and [SEP], and a reranker's middle [SEP] */
     static int encoderSpecialTokens(JobSpec spec) {
         return spec.method().objective() == Objective.RERANKER ? 3 : 2;
     }
 
-    /**
-     * @return the sequences whose activations a micro-step keeps at once: the micro-batch's examples times their
-     *     sequences (DPO's chosen and rejected; an embedding example's texts; a group's documents), or with the
-     *     cached contrastive loss the mini-batch it embeds at a time
-     */
-    static long activationSequences(JobSpec spec, double sequencesPerExample) {
-        long all = Math.max(1, Math.round(spec.hyperparameters().microBatchSize() * sequencesPerExample));
-        EmbeddingConfig e = spec.method().embedding();
-        if (spec.method().objective() == Objective.EMBEDDING && e != null
-                && e.loss() == EmbeddingLoss.CACHED_MULTIPLE_NEGATIVES_RANKING && e.miniBatchSize() != null) {
-            return Math.min(all, e.miniBatchSize());
-        }
-        return all;
-    }
-
-    /**
-     * The bytes of a contrastive loss's in-batch similarity matrix: every query of the micro-batch against every
-     * positive and hard negative of it, in fp32, with its log-softmax and gradient (three matrices), once for each
-     * Matryoshka size; none for a reranker, whose loss holds one score a pair.
-     */
-    static double similarityBytes(JobSpec spec, double sequencesPerExample) {
-        if (spec.method().objective() != Objective.EMBEDDING) {
-            return 0;
-        }
-        double queries = spec.hyperparameters().microBatchSize();
-        double documents = queries * Math.max(1, sequencesPerExample - 1);
-        return 3 * 4.0 * queries * documents * matryoshkaSizes(spec);
-    }
-
-    /** @return how many times a contrastive loss runs: once, or once for each Matryoshka size */
-    private static int matryoshkaSizes(JobSpec spec) {
-        EmbeddingConfig e = spec.method().embedding();
-        return e == null || e.matryoshkaDims() == null || e.matryoshkaDims().isEmpty() ? 1 : e.matryoshkaDims().size();
-    }
-
-    private static String similarityLabel(JobSpec spec, double sequencesPerExample) {
-        if (spec.method().objective() != Objective.EMBEDDING) {
-            return "a reranker's loss holds one score a pair";
-        }
-        long queries = spec.hyperparameters().microBatchSize();
-        int sizes = matryoshkaSizes(spec);
-        return String.format(Locale.ROOT, "%d queries x %d documents in fp32, scores, log-softmax and gradient%s",
-                queries, Math.round(queries * Math.max(1, sequencesPerExample - 1)), sizes > 1
-                        ? " x " + sizes + " Matryoshka sizes" : "");
-    }
-
-    CostEstimate.MemoryEstimate memory(JobSpec spec, ModelShape m, long trainable, boolean cpu, boolean chunkedLoss,
-            double sequencesPerExample) {
-        Hyperparameters h = spec.hyperparameters();
-        int bytes = bytesPerParam(spec, cpu);
-        boolean dpo = spec.method().objective() == Objective.DPO;
-        double weights;
-        if (spec.method().adapter() == AdapterType.QLORA) {
-            long embeddings = m.embeddingParameters();
-            weights = ((m.parameters() - embeddings) * 0.55 + embeddings * 2.0) / GIB;
-        } else {
-            weights = m.parameters() * (double) bytes / GIB;
-        }
-        double gradients = trainable * (double) bytes / GIB;
-        double optimizer = 2.0 * trainable * bytes / GIB;
-        // What the layers and the loss keep for backward, derived op by op (ActivationMemory): DPO's policy runs
-        // chosen and rejected, twice the sequences; the reference runs without gradients and keeps nothing.
-        boolean lora = spec.method().adapter() != AdapterType.FULL;
-        ActivationMemory.PerToken per = ActivationMemory.of(m, lora, lora ? spec.method().lora().targetModules()
-                : List.of(), lora ? spec.method().lora().rank() : 0, bytes);
-        boolean encoder = !spec.method().objective().languageModel();
-        long tokens = h.tokenMicroSteps() ? Math.max(h.maxSeqLength(), h.microBatchTokens())
-                : (encoder ? activationSequences(spec, sequencesPerExample) : (long) h.microBatchSize()
-                * (dpo ? 2 : 1)) * h.maxSeqLength();
-        double saved = per.bytes(tokens, m.layers(), h.gradientCheckpointing());
-        double activations = (saved - tokens * per.restBytesPerToken()) / GIB;
-        double logits;
-        if (encoder) {
-            // No vocabulary-wide loss (a decoder-based embedding model's head is not used): what stays outside the
-            // layers, and the contrastive loss's similarity matrix.
-            double outside = per.restBytesPerToken() - (m.encoder() ? 0 : 4.0 * m.vocab());
-            logits = (tokens * outside + similarityBytes(spec, sequencesPerExample)) / GIB;
-        } else {
-            // The loss keeps fp32 log-probabilities of the whole vocabulary (in restBytesPerToken); its backward
-            // then makes their gradient in fp32 and casts it to the logits' dtype while they are still held.
-            double vocabulary = (4.0 + 4.0 + bytes) * m.vocab();
-            long lossTokens = chunkedLoss ? Math.min(tokens, LOSS_CHUNK) : tokens;
-            logits = (tokens * (per.restBytesPerToken() - 4.0 * m.vocab()) + lossTokens * vocabulary) / GIB;
-        }
-        double reference = dpo && spec.method().adapter() == AdapterType.FULL ? weights : 0;
-        // Allocator reserve and kernel workspaces (the CUDA context is outside PyTorch's own peak).
-        double overhead = cpu ? 0.5 : 0.75;
-        int world = Math.max(1, spec.resources().gpus());
-        if (world > 1 && spec.resources().strategy() == Strategy.FSDP) {
-            // Each GPU keeps its shard of the weights, gradients and optimizer state (and of the frozen reference),
-            // and gathers one decoder layer's full weights at a time, two with prefetching.
-            double layer = weights / Math.max(1, m.layers());
-            weights = weights / world + 2 * layer;
-            gradients /= world;
-            optimizer /= world;
-            reference /= world;
-        } else if (world > 1) {
-            // DDP copies the gradients into its own buckets for the all-reduce; they stay for the whole run.
-            overhead += gradients;
-        }
-        // Gradients appear during backward as the activations go (the trainer frees them between steps), so the
-        // peak is the larger of the two, on top of what stays: weights, optimizer states, the reference.
-        double total = weights + optimizer + reference + Math.max(activations + logits, gradients) + overhead;
-        return new CostEstimate.MemoryEstimate(weights, gradients, optimizer, activations, logits, reference, overhead,
-                total);
-    }
-
-    private record Throughput(double tokensPerSecond, String device, String basis) {
-    }
-
     /** @return what finished jobs are matched on: the method and the runner, for example {@code sft+lora with trl} */
     public static String kind(String methodLabel, String runner) {
         return methodLabel + " with " + runner;
-    }
-
-    private Throughput throughput(JobSpec spec, ModelShape model, boolean cpu, String deviceName,
-            List<Measured> measured, String kind, String runner, double tokensPerSequence, double sequencesPerExample,
-            Batching.MicroSteps micro) {
-        String device = cpu ? "cpu" : GpuModels.find(deviceName).map(GpuModels.GpuModel::type)
-                .orElse(deviceName == null ? GpuModels.reference().type() : deviceName);
-        List<Double> similar = new ArrayList<>();
-        for (Measured m : measured) {
-            double ratio = (double) m.parameters() / model.parameters();
-            if (m.device().equalsIgnoreCase(device) && m.method().equals(kind) && ratio > 0.5 && ratio < 2) {
-                similar.add(m.tokensPerSecond() * ratio);
-            }
-        }
-        if (!similar.isEmpty()) {
-            similar.sort(Double::compare);
-            double median = similar.get(similar.size() / 2);
-            int gpus = Math.max(1, spec.resources().gpus());
-            return new Throughput(median / gpus, device, "measured: median of " + similar.size() + " finished "
-                    + kind + " job" + (similar.size() > 1 ? "s" : "") + " on " + device + " with a model of similar "
-                    + "size, scaled by parameters");
-        }
-        if (cpu) {
-            int cores = Runtime.getRuntime().availableProcessors();
-            double flopsPerToken = (spec.method().adapter() == AdapterType.FULL ? 6 : 4) * (double) model.parameters();
-            double perSecond = 25e9 * cores / flopsPerToken;
-            String basis = "assumed: 25 GFLOP/s per CPU core x " + cores + " cores; run a job to calibrate";
-            if (micro != null && micro.paddingFraction() > 0.0005) {
-                perSecond *= 1 - micro.paddingFraction();
-                basis += String.format(Locale.ROOT, "; x %.2f for padding (%.1f%% of a micro-step's tokens)",
-                        1 - micro.paddingFraction(), 100 * micro.paddingFraction());
-            }
-            if ("axolotl".equals(runner)) {
-                perSecond /= AXOLOTL_CPU_SLOWDOWN;
-                basis += String.format(Locale.ROOT, "; / %.1f for axolotl (measured on a CPU outside CI: 2.9-4.5x "
-                        + "TRL's time for the same job)", AXOLOTL_CPU_SLOWDOWN);
-            }
-            return new Throughput(perSecond, "cpu", basis);
-        }
-        String method = method(spec);
-        double paramsB = model.parameters() / 1e9;
-        double reference = table.interpolate(method, paramsB);
-        List<String> notes = new ArrayList<>();
-        // DPO's micro-step runs chosen and rejected: twice the sequences, in the calibration too. An encoder's
-        // micro-step runs each example's texts (or a group's pairs).
-        boolean encoder = !spec.method().objective().languageModel();
-        double sequences = encoder ? sequencesPerExample : spec.method().objective() == Objective.DPO ? 2 : 1;
-        double referenceTokens = (encoder ? 1 : sequences) * table.referenceTokens;
-        notes.add("calibration: " + table.reference + "-class TRL " + method + " at " + String.format(Locale.ROOT,
-                "%.2fB", paramsB) + " parameters, " + table.bracket(method, paramsB) + String.format(Locale.ROOT,
-                ", at %,.0f tokens a micro-step", referenceTokens));
-        // The tokens a micro-step really computes: its rows are as long as the data's, padded to the micro-step's
-        // longest, not max_seq_length. Short examples make small micro-steps, which the fixed cost of a step
-        // dominates; padding is computed but is no example's token.
-        double microTokens = micro != null ? micro.padded() : (double) sequences
-                * spec.hyperparameters().microBatchSize()
-                * Math.min(spec.hyperparameters().maxSeqLength(), Math.max(1, tokensPerSequence));
-        double shape = table.shape(microTokens, referenceTokens, reference);
-        if (Math.abs(shape - 1) > 0.005) {
-            notes.add(String.format(Locale.ROOT, "x %.2f for %,.0f tokens (padding included) a micro-step on each GPU "
-                    + "(a micro-step costs %.2f s of fixed overhead plus its tokens at the saturated rate; %s)", shape,
-                    microTokens, table.overhead(referenceTokens / reference), table.overheadSource));
-        }
-        double factor = 1;
-        if (micro != null && micro.paddingFraction() > 0.0005) {
-            factor *= 1 - micro.paddingFraction();
-            notes.add(String.format(Locale.ROOT, "x %.2f for padding (%.1f%% of a micro-step's tokens)",
-                    1 - micro.paddingFraction(), 100 * micro.paddingFraction()));
-        }
-        switch (runner) {
-            case "trl" -> {
-            }
-            case "sentence-transformers" -> notes.add("assumed: an encoder as fast as a decoder of its size under "
-                    + "TRL (no encoder measured on a GPU yet)");
-            case "unsloth" -> {
-                factor *= UNSLOTH_FACTOR;
-                notes.add(String.format(Locale.ROOT, "x %.2f for unsloth (assumed: its published speed-up of LoRA "
-                        + "over plain Hugging Face training, not measured here)", UNSLOTH_FACTOR));
-            }
-            case "axolotl" -> notes.add("runner axolotl assumed as fast as TRL on a GPU (not measured on one; on a "
-                    + "CPU it took 2.9-4.5x TRL's time)");
-            default -> notes.add("runner " + runner + " assumed as fast as TRL (not measured)");
-        }
-        if (spec.method().adapter() == AdapterType.QLORA) {
-            factor *= table.qlora;
-            notes.add(String.format(Locale.ROOT, "x %.2f assumed for 4-bit dequantisation", table.qlora));
-        }
-        if (spec.hyperparameters().packing()) {
-            factor *= table.packing;
-            notes.add(String.format(Locale.ROOT, "x %.2f for packing without flash attention", table.packing));
-        }
-        if (!spec.hyperparameters().gradientCheckpointing()) {
-            double faster = table.noCheckpointing.get(method);
-            factor *= faster;
-            notes.add(String.format(Locale.ROOT, "x %.2f without gradient checkpointing (measured: %s)", faster,
-                    table.noCheckpointingSource));
-        }
-        Optional<GpuModels.GpuModel> gpu = GpuModels.find(device);
-        double scale = gpu.map(g -> g.bf16Tflops() / GpuModels.reference().bf16Tflops()).orElse(1.0);
-        if (gpu.isEmpty()) {
-            notes.add("unknown GPU " + device + ": assumed as fast as an H100");
-        } else if (scale != 1.0) {
-            notes.add(String.format(Locale.ROOT, "x %.2f for %s's bf16 throughput", scale, gpu.get().type()));
-        }
-        return new Throughput(reference * factor * scale * shape, device, String.join(", ", notes));
-    }
-
-    /** What any runner takes to start before its model loads (its Python, the libraries, the data). */
-    static final double STARTUP_SECONDS = 20;
-    /** axolotl's start beyond that: its config checks and data preparation, 12-26 s on a CPU (outside CI). */
-    static final double AXOLOTL_EXTRA_STARTUP_SECONDS = 19;
-    /** axolotl's time for a job over TRL's on a CPU, measured outside CI: 2.9-4.5x; the middle of that. */
-    static final double AXOLOTL_CPU_SLOWDOWN = 3.5;
-
-    /** @param runner a runner's name @return seconds before its model starts loading */
-    static double startupSeconds(String runner) {
-        return "axolotl".equals(runner) ? STARTUP_SECONDS + AXOLOTL_EXTRA_STARTUP_SECONDS : STARTUP_SECONDS;
-    }
-
-    /** unsloth's speed relative to TRL, assumed until measured: its published figure for LoRA on one GPU. */
-    static final double UNSLOTH_FACTOR = 1.6;
-
-    /**
-     * Data-parallel efficiency: 90% per doubling of GPUs. Assumed, not measured: no run on several GPUs has been
-     * timed for this table yet (docs/BENCHMARKS.md).
-     */
-    static double scaling(int gpus) {
-        return gpus <= 1 ? 1 : Math.pow(0.9, Math.log(gpus) / Math.log(2));
     }
 
     static String seconds(double s) {
@@ -824,147 +542,5 @@ public final class Estimator {
         return String.format(Locale.ROOT, "%.1f h", s / 3600);
     }
 
-    /**
-     * The calibration table: TRL's tokens/s on an H100-class GPU by method and model size, at the reference
-     * micro-step (gradient checkpointing on). Points measured with the TRL runner (the GPU sweep) are taken as
-     * they are; the plain peft loop's are scaled by TRL's measured speed relative to it. The sweep also gives the
-     * fixed cost of a micro-step and the gain without gradient checkpointing.
-     */
-    static final class Table {
-        final String reference;
-        final TreeMap<Double, Point> lora = new TreeMap<>();
-        final TreeMap<Double, Point> full = new TreeMap<>();
-        final TreeMap<Double, Point> dpo = new TreeMap<>();
-        final List<JsonNode> sweep = new ArrayList<>();
-        String sweepCard;
-        double packing;
-        double qlora;
-        final Map<String, Double> noCheckpointing = new java.util.HashMap<>();
-        String noCheckpointingSource;
-        double referenceTokens;
-        double stepOverhead;
-        String overheadSource;
 
-        /** A measured point: TRL-equivalent tokens/s, and where it comes from. */
-        record Point(double tokensPerSecond, String source) {
-        }
-
-        private Table(String reference) {
-            this.reference = reference;
-        }
-
-        private TreeMap<Double, Point> series(String method) {
-            return switch (method) {
-                case "lora" -> lora;
-                case "full" -> full;
-                default -> dpo;
-            };
-        }
-
-        static Table load() {
-            try (InputStream in = Estimator.class.getResourceAsStream("throughput.json")) {
-                JsonNode root = Json.MAPPER.readTree(in);
-                Table t = new Table(root.get("reference_gpu").asString());
-                t.referenceTokens = root.get("micro_step_tokens").asDouble();
-                double trlSft = root.at("/trl_factor/sft").asDouble();
-                double trlDpo = root.at("/trl_factor/dpo").asDouble();
-                for (JsonNode row : root.get("rows")) {
-                    String method = row.get("method").asString();
-                    double trl = "dpo".equals(method) ? trlDpo : trlSft;
-                    t.series(method).put(row.get("params_b").asDouble(), new Point(row.get("tokens_per_s").asDouble()
-                            * trl, "H100 plain loop x TRL"));
-                }
-                t.sweepCard = root.get("sweep_card").asString();
-                for (JsonNode row : root.get("sweep")) {
-                    t.sweep.add(row);
-                    String method = row.get("method").asString();
-                    double tokens = ("dpo".equals(method) ? 2 : 1) * t.referenceTokens;
-                    // Points at the reference micro-step, of the reference family, replace the plain loop's.
-                    if (row.get("grad_ckpt").asBoolean() && row.get("model").asString().startsWith("llama")
-                            && Math.abs(row.get("micro_step_tokens").asDouble() / tokens - 1) < 0.02) {
-                        t.series(method).put(row.get("params_b").asDouble(), new Point(row.get("tokens_per_s")
-                                .asDouble(), t.sweepCard + " TRL runner"));
-                    }
-                }
-                t.packing = root.get("packing_without_flash_attention").asDouble();
-                t.qlora = root.get("qlora_factor").asDouble();
-                root.get("no_gradient_checkpointing_factor").properties()
-                        .forEach(e -> t.noCheckpointing.put(e.getKey(), e.getValue().asDouble()));
-                t.noCheckpointingSource = root.get("no_gradient_checkpointing_source").asString();
-                t.stepOverhead = root.at("/step_overhead/seconds").asDouble();
-                t.overheadSource = root.at("/step_overhead/source").asString();
-                return t;
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-
-        /** The two measured points around a size (both the same one on a measured size; the nearest two beyond). */
-        private record Neighbours(Map.Entry<Double, Point> lo, Map.Entry<Double, Point> hi, boolean inside) {
-        }
-
-        private Neighbours neighbours(String method, double paramsB) {
-            TreeMap<Double, Point> s = series(method);
-            var lo = s.floorEntry(paramsB);
-            var hi = s.ceilingEntry(paramsB);
-            boolean inside = lo != null && hi != null;
-            if (lo == null) {
-                lo = s.firstEntry();
-                hi = s.higherEntry(lo.getKey());
-            } else if (hi == null) {
-                hi = s.lastEntry();
-                lo = s.lowerEntry(hi.getKey());
-            }
-            return new Neighbours(lo, hi, inside);
-        }
-
-        /** Log-log interpolation in parameters; beyond the table, the nearest segment's slope. */
-        double interpolate(String method, double paramsB) {
-            Neighbours n = neighbours(method, paramsB);
-            if (n.lo().getKey().equals(n.hi().getKey())) {
-                return n.lo().getValue().tokensPerSecond();
-            }
-            double x0 = Math.log(n.lo().getKey());
-            double x1 = Math.log(n.hi().getKey());
-            double y0 = Math.log(n.lo().getValue().tokensPerSecond());
-            double y1 = Math.log(n.hi().getValue().tokensPerSecond());
-            double y = y0 + (y1 - y0) * (Math.log(paramsB) - x0) / (x1 - x0);
-            return Math.exp(y);
-        }
-
-        /** @return which measured points {@link #interpolate} used, in words */
-        String bracket(String method, double paramsB) {
-            Neighbours n = neighbours(method, paramsB);
-            if (n.lo().getKey().equals(n.hi().getKey())) {
-                return String.format(Locale.ROOT, "the measured point at %.2fB (%,.0f tokens/s, %s)", n.lo().getKey(),
-                        n.lo().getValue().tokensPerSecond(), n.lo().getValue().source());
-            }
-            return String.format(Locale.ROOT, "%s the measured points at %.2fB (%,.0f tokens/s, %s) and %.2fB (%,.0f, "
-                    + "%s)", n.inside() ? "between" : "extrapolated from", n.lo().getKey(),
-                    n.lo().getValue().tokensPerSecond(), n.lo().getValue().source(), n.hi().getKey(),
-                    n.hi().getValue().tokensPerSecond(), n.hi().getValue().source());
-        }
-
-        /** @return the fixed cost of a micro-step, at most 90% of a reference step of this many seconds */
-        double overhead(double referenceStepSeconds) {
-            return Math.min(stepOverhead, 0.9 * referenceStepSeconds);
-        }
-
-        /**
-         * How fast a micro-step of this many tokens runs relative to the reference one: a micro-step costs a fixed
-         * time c plus its tokens at the GPU's saturated rate, which the reference step time gives; few tokens a
-         * micro-step leave the GPU waiting on the fixed part.
-         *
-         * @param tokens tokens of the micro-step on one GPU
-         * @param referenceTokens tokens of the reference micro-step
-         * @param referenceRate tokens/s at the reference micro-step
-         * @return the factor on the reference rate
-         */
-        double shape(double tokens, double referenceTokens, double referenceRate) {
-            double step = referenceTokens / referenceRate;
-            double c = overhead(step);
-            double saturated = referenceTokens / (step - c);
-            return tokens / (c + tokens / saturated) / referenceRate;
-        }
-    }
 }

@@ -77,14 +77,14 @@ class EstimatorTest {
         CostEstimate axo = e.estimate(gpu, stats(1000, 512, 1000), llama1b(), "NVIDIA H100 80GB HBM3", 79.6, List.of(),
                 "axolotl", null);
         assertThat(axo.wallSeconds() - trl.wallSeconds()).as("its longer start")
-                .isCloseTo(Estimator.AXOLOTL_EXTRA_STARTUP_SECONDS, within(0.5));
+                .isCloseTo(Throughput.AXOLOTL_EXTRA_STARTUP_SECONDS, within(0.5));
         assertThat(String.join("\n", axo.breakdown())).contains("axolotl: 19 s more to start, measured on a CPU "
                 + "outside CI, assumed on a GPU").contains("runner axolotl assumed as fast as TRL on a GPU");
         JobSpec cpu = gpu.toBuilder().resources(Resources.cpu()).build();
         CostEstimate trlCpu = e.estimate(cpu, stats(1000, 512, 1000), llama1b(), null, null, List.of(), "trl", null);
         CostEstimate axoCpu = e.estimate(cpu, stats(1000, 512, 1000), llama1b(), null, null, List.of(), "axolotl",
                 null);
-        assertThat(trlCpu.tokensPerSecond() / axoCpu.tokensPerSecond()).isCloseTo(Estimator.AXOLOTL_CPU_SLOWDOWN,
+        assertThat(trlCpu.tokensPerSecond() / axoCpu.tokensPerSecond()).isCloseTo(Throughput.AXOLOTL_CPU_SLOWDOWN,
                 within(0.01));
         assertThat(String.join("\n", axoCpu.breakdown())).contains("/ 3.5 for axolotl (measured on a CPU outside CI");
     }
