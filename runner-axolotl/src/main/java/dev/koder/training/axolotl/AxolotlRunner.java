@@ -60,6 +60,10 @@ public final class AxolotlRunner extends PythonRunner {
     public List<Violation> check(JobSpec spec) {
         List<Violation> problems = new ArrayList<>();
         dev.koder.training.python.AdapterBases.unsupported(name(), spec).ifPresent(problems::add);
+        if (spec.checkpoints().best()) {
+            problems.add(new Violation("/checkpoints/select", "runner 'axolotl' outputs its last step; the best "
+                    + "evaluated checkpoint is chosen by runners trl and unsloth"));
+        }
         if (spec.method().objective() == Objective.DPO && spec.hyperparameters().packing()) {
             problems.add(new Violation("/hyperparameters/packing", "axolotl cannot pack DPO data "
                     + "(sample_packing with rl); set packing to false"));

@@ -278,22 +278,91 @@ def check_strategy(trainer, args):
                           "this job runs on %s; use strategy ddp" % args.get("device"))
 
 
-def finish(trainer, tokenizer, callback, events, stop, args, before_completed=None):
+SELECTION_FILE = "selection.json"  # beside the best weights: which step they are, for a resumed attempt
+
+
+def best_checkpoint(spec, args):
+    """The callback that keeps the best evaluated weights when the spec's checkpoints.select is best, else None."""
+    policy = spec.get("checkpoints") or {}
+    if policy.get("select") != "best":
+        return None
+    from training_events import _trainer_callback_base
+
+    class BestCheckpoint(_trainer_callback_base()):
+        """After every evaluation whose metric beats every earlier one (lower for a loss, higher otherwise), saves
+        the weights to output/best (every rank takes part, rank 0 writes) and notes the step and the figures."""
+
+        def __init__(self):
+            self.metric = policy.get("metric") or "eval_loss"
+            self.lower = self.metric.endswith("loss")
+            self.folder = os.path.join(args["output_dir"], "best")
+            self.trainer = None
+            self.step = self.value = self.metrics = None
+            self.evaluations = 0
+            self.evaluated_step = None
+            # a resumed attempt goes on from what the earlier one kept
+            if os.path.isfile(os.path.join(self.folder, SELECTION_FILE)):
+                with open(os.path.join(self.folder, SELECTION_FILE), encoding="utf-8") as f:
+                    kept = json.load(f)
+                if kept.get("metric") == self.metric:
+                    self.step, self.value, self.metrics = kept["step"], kept["value"], kept["metrics"]
+                    self.evaluations = kept["evaluations"]
+
+        def on_evaluate(self, args_, state, control, metrics=None, **kwargs):
+            value = (metrics or {}).get(self.metric)
+            if value is None or not math.isfinite(float(value)):
+                return
+            self.evaluations += 1
+            self.evaluated_step = state.global_step
+            if self.value is None or (value < self.value if self.lower else value > self.value):
+                self.trainer.save_model(self.folder)
+                self.step, self.value = state.global_step, float(value)
+                self.metrics = {k: float(v) for k, v in metrics.items()
+                                if isinstance(v, (int, float)) and not k.endswith(("_runtime", "_per_second"))}
+            if rank() == 0 and os.path.isdir(self.folder):
+                with open(os.path.join(self.folder, SELECTION_FILE), "w", encoding="utf-8") as f:
+                    json.dump(self.report(None), f)
+
+        def report(self, last_step):
+            return {"metric": self.metric, "lower_is_better": self.lower, "value": self.value, "step": self.step,
+                    "last_step": last_step, "evaluations": self.evaluations, "metrics": self.metrics}
+
+    return BestCheckpoint()
+
+
+def finish(trainer, tokenizer, callback, events, stop, args, before_completed=None, best=None):
     """After trainer.train(): exit 1 on a NaN loss (already reported), 143 when stopped by SIGTERM (a checkpoint
     was saved), else save the adapter or model with its tokenizer to output/final and report completed (after
-    before_completed(final), on rank 0, when given)."""
+    before_completed(final), on rank 0, when given). With best (best_checkpoint's callback) the output is the best
+    evaluated weights: the last step's are evaluated too when no save evaluated them, and the completed event says
+    which step won (selected)."""
     if callback.nan_loss is not None:
         sys.exit(1)
     if stop.requested:
         sys.exit(StopSignal.EXIT_STOPPED)
     final = os.path.join(args["output_dir"], "final")
-    trainer.save_model(final)  # every rank takes part (FSDP gathers the shards); rank 0 writes
+    last = trainer.state.global_step
+    extra = {}
+    if best is not None and best.evaluated_step != last:
+        trainer.evaluate()  # the last step's weights compete too
+    if best is not None and best.step is None:
+        events.warning("checkpoints.select is best, but no evaluation reported %s: the output is the last step"
+                       % best.metric)
+    if best is not None and best.step is not None and best.step != last:
+        if rank() == 0:
+            import shutil
+            shutil.rmtree(final, ignore_errors=True)
+            shutil.copytree(best.folder, final)
+    else:
+        trainer.save_model(final)  # every rank takes part (FSDP gathers the shards); rank 0 writes
     if rank() == 0:
         tokenizer.save_pretrained(final)
         if before_completed is not None:
             before_completed(final)
     leave_group()
-    extra = {}
+    if best is not None and best.step is not None:
+        extra["selected"] = best.report(last)
     if getattr(trainer, "batching", None) is not None:
         extra["batching"] = trainer.batching.report(trainer.micro_batch_tokens)
-    events.emit("completed", output=final, step=trainer.state.global_step, **extra)
+    step = best.step if best is not None and best.step is not None else last
+    events.emit("completed", output=final, step=step, **extra)

@@ -10,8 +10,8 @@ import os
 
 from step_cost import lean_sft, without_entropy
 from token_batching import length_grouped, token_budget
-from training_data import (check_strategy, finish, job_rows, precision_of, preference_datasets, seed_and_threads,
-                           sft_datasets, token_budget_of, trainer_arguments)
+from training_data import (best_checkpoint, check_strategy, finish, job_rows, precision_of, preference_datasets,
+                           seed_and_threads, sft_datasets, token_budget_of, trainer_arguments)
 from training_events import TrainingEvents, run_trainer, trace_ranks
 
 
@@ -79,6 +79,8 @@ def main(ARGS, EVENTS, STOP):  # noqa: N803 - the three are this process's globa
     common = trainer_arguments(ARGS, spec, train_rows, eval_rows, major, token_steps=budget is not None)
 
     events = TrainingEvents(EVENTS, STOP, started={"micro_batch_tokens": budget} if budget else None)
+    best = best_checkpoint(spec, ARGS)
+    callbacks = [events] + ([best] if best else [])
     if objective == "sft":
         from trl import SFTConfig, SFTTrainer
         if hp["packing"]:
@@ -98,19 +100,22 @@ def main(ARGS, EVENTS, STOP):  # noqa: N803 - the three are this process's globa
         lean = lean_sft(SFTTrainer)
         kind, extra = (token_budget(lean), {"micro_batch_tokens": budget}) if budget else (lean, {})
         trainer = kind(model=model, args=config, train_dataset=train, eval_dataset=evaluation,
-                       processing_class=tokenizer, peft_config=peft_config, callbacks=[events], **extra)
+                       processing_class=tokenizer, peft_config=peft_config, callbacks=callbacks, **extra)
     else:
         from trl import DPOConfig, DPOTrainer
         dpo = method["dpo"]
         train, evaluation = preference_datasets(train_rows, eval_rows)
         config = DPOConfig(beta=dpo["beta"], loss_type=[dpo["loss_type"]], **common)
         trainer = length_grouped(DPOTrainer)(model=model, args=config, train_dataset=train, eval_dataset=evaluation,
-                                             processing_class=tokenizer, peft_config=peft_config, callbacks=[events])
+                                             processing_class=tokenizer, peft_config=peft_config,
+                                             callbacks=callbacks)
 
+    if best:
+        best.trainer = trainer
     check_strategy(trainer, ARGS)
     trace_ranks(trainer)
     trainer.train(resume_from_checkpoint=ARGS.get("resume_from"))
-    finish(trainer, tokenizer, events, EVENTS, STOP, ARGS)
+    finish(trainer, tokenizer, events, EVENTS, STOP, ARGS, best=best)
 
 
 if __name__ == "__main__":

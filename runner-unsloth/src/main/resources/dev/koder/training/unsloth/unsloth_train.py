@@ -8,7 +8,7 @@ alpha, dropout, target modules, unsloth's gradient checkpointing), and training 
 the ones every SDK trainer shares (training_data.py), so a spec trains the same way as with the TRL runner.
 """
 
-from training_data import finish, job_rows, preference_datasets, sft_datasets, trainer_arguments
+from training_data import best_checkpoint, finish, job_rows, preference_datasets, sft_datasets, trainer_arguments
 from training_events import TrainingEvents, run_trainer
 
 # "all-linear" as unsloth wants it: the projections of Llama-family decoders.
@@ -51,21 +51,25 @@ def main(ARGS, EVENTS, STOP):  # noqa: N803 - the three are this process's globa
     common.pop("gradient_checkpointing_kwargs", None)
 
     events = TrainingEvents(EVENTS, STOP)
+    best = best_checkpoint(spec, ARGS)
+    callbacks = [events] + ([best] if best else [])
     if objective == "sft":
         from trl import SFTConfig, SFTTrainer
         train, evaluation = sft_datasets(tokenizer, spec["training_data"]["format"], train_rows, eval_rows)
         trainer = SFTTrainer(model=model, args=SFTConfig(packing=hp["packing"], **common), train_dataset=train,
-                             eval_dataset=evaluation, processing_class=tokenizer, callbacks=[events])
+                             eval_dataset=evaluation, processing_class=tokenizer, callbacks=callbacks)
     else:
         from trl import DPOConfig, DPOTrainer
         dpo = method["dpo"]
         train, evaluation = preference_datasets(train_rows, eval_rows)
         config = DPOConfig(beta=dpo["beta"], loss_type=[dpo["loss_type"]], **common)
         trainer = DPOTrainer(model=model, ref_model=None, args=config, train_dataset=train, eval_dataset=evaluation,
-                             processing_class=tokenizer, callbacks=[events])
+                             processing_class=tokenizer, callbacks=callbacks)
 
+    if best:
+        best.trainer = trainer
     trainer.train(resume_from_checkpoint=ARGS.get("resume_from"))
-    finish(trainer, tokenizer, events, EVENTS, STOP, ARGS)
+    finish(trainer, tokenizer, events, EVENTS, STOP, ARGS, best=best)
 
 
 if __name__ == "__main__":

@@ -414,8 +414,9 @@ public final class JobSpec {
                 c.add("/resources/strategy", "fsdp does not shard 4-bit weights: use ddp (or auto) with qlora");
             }
             c.matches("/runner", runner, RUNNER, "1-32 lower-case letters, digits or '-', starting with a letter");
-            CheckpointPolicy cp = checkpoints == null ? CheckpointPolicy.perEpoch(2) : checkpoints.resolved();
-            cp.check(c, "/checkpoints");
+            CheckpointPolicy cp = checkpoints == null ? CheckpointPolicy.perEpoch(2).resolved() : checkpoints.resolved();
+            (checkpoints == null ? cp : checkpoints).check(c, "/checkpoints");
+            cp.check(c, "/checkpoints", m == null ? null : m.objective(), validationData != null);
             checkMetadata(c);
             var violations = c.violations();
             if (!violations.isEmpty()) {

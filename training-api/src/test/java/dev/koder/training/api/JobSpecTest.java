@@ -38,7 +38,7 @@ class JobSpecTest {
         assertThat(h.packing()).isFalse();
         assertThat(h.precision()).isEqualTo(Precision.AUTO);
         assertThat(s.resources().gpus()).isEqualTo(1);
-        assertThat(s.checkpoints()).isEqualTo(new CheckpointPolicy(null, 2));
+        assertThat(s.checkpoints()).isEqualTo(new CheckpointPolicy(null, 2, CheckpointSelection.LAST, null));
         assertThat(s.runner()).isEmpty();
         assertThat(s.validationData()).isEmpty();
     }
@@ -171,5 +171,33 @@ class JobSpecTest {
         assertThatThrownBy(() -> minimal().hyperparameters(Hyperparameters.builder().microBatchTokens(4096)
                 .gradientAccumulationSteps(2).build()).build()).hasMessageContaining(
                         "/hyperparameters/gradient_accumulation_steps: micro-steps by tokens are cut");
+    }
+
+    @Test
+    void theBestCheckpoint_needsValidationData_andAMetricTheObjectiveReports() {
+        DatasetRef validation = DatasetRef.of("/data/valid.jsonl", DatasetFormat.CHAT);
+        JobSpec best = minimal().validationData(validation).checkpoints(CheckpointPolicy.everySteps(10, 2)
+                .bestBy("eval_mean_token_accuracy")).build();
+        assertThat(best.checkpoints().best()).isTrue();
+        assertThat(best.checkpoints().lowerIsBetter()).isFalse();
+        JobSpec byLoss = minimal().validationData(validation).checkpoints(new CheckpointPolicy(10, 2,
+                CheckpointSelection.BEST, null)).build();
+        assertThat(byLoss.checkpoints().metric()).as("the default metric").isEqualTo("eval_loss");
+        assertThat(byLoss.checkpoints().lowerIsBetter()).isTrue();
+        assertThat(minimal().build().checkpoints().select()).isEqualTo(CheckpointSelection.LAST);
+
+        assertThatThrownBy(() -> minimal().checkpoints(CheckpointPolicy.everySteps(10, 2).bestBy("eval_loss"))
+                .build()).isInstanceOfSatisfying(InvalidSpecException.class, e -> assertThat(e.violations())
+                .extracting(Violation::toString).containsExactly("/checkpoints/select: best needs validation_data: "
+                        + "the checkpoints are evaluated on it at every save"));
+        assertThatThrownBy(() -> minimal().validationData(validation).checkpoints(CheckpointPolicy.everySteps(10, 2)
+                .bestBy("eval_rewards/margins")).build()).hasMessageContaining("/checkpoints/metric: must be one of "
+                        + "eval_loss, eval_mean_token_accuracy for objective sft, got eval_rewards/margins");
+        assertThatThrownBy(() -> minimal().checkpoints(new CheckpointPolicy(10, 2, null, "eval_loss")).build())
+                .hasMessageContaining("/checkpoints/metric: only applies with select best");
+        assertThatThrownBy(() -> minimal().method(TrainingMethod.embeddingLora()).trainingData(DatasetRef.of(
+                "/pairs.jsonl", DatasetFormat.PAIRS)).validationData(DatasetRef.of("/v.jsonl", DatasetFormat.PAIRS))
+                .checkpoints(CheckpointPolicy.everySteps(10, 2).bestBy("eval_loss")).build())
+                .hasMessageContaining("/checkpoints/select: best is not offered for objective embedding yet");
     }
 }

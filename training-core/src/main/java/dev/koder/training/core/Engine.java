@@ -96,11 +96,20 @@ final class Engine {
         }
     }
 
-    /** Registers a job's final output before the job is seen to succeed. */
-    void registerOutput(Job job, String output, Map<String, Double> metrics) {
+    /**
+     * Registers a job's final output before the job is seen to succeed: at the step and with the figures of the
+     * checkpoint the trainer chose when it chose one (checkpoints.select best), else at the last step.
+     */
+    void registerOutput(Job job, String output, TrainerState.Selected selected, Map<String, Double> metrics) {
         if (registry != null && output != null) {
             long step = job.progress().step() == null ? 0 : job.progress().step();
-            register(job, output, step, true, metrics);
+            if (selected != null) {
+                Map<String, Double> chosen = new java.util.LinkedHashMap<>(selected.metrics());
+                chosen.put("last_step", (double) step);
+                register(job, output, selected.step(), true, chosen);
+            } else {
+                register(job, output, step, true, metrics);
+            }
         }
     }
 

@@ -127,6 +127,7 @@ final class EventsTail {
                 // a trainer's start begins its attempt: what an earlier one reported of its end is not this one's
                 state.completed = false;
                 state.output = null;
+                state.selected = null;
                 state.errorKind = null;
                 state.errorMessage = null;
                 state.checkpointAt = null;
@@ -168,8 +169,9 @@ final class EventsTail {
                 data.put("output", path);
                 state.output = path;
                 state.completed = true;
+                state.selected = selected(data.get("selected"));
                 return new NewEvent(time, EventLevel.INFO, type, "training finished; output in " + path
-                        + batching(data.get("batching")), data);
+                        + selection(data.get("selected")) + batching(data.get("batching")), data);
             }
             case JobEvent.TYPE_ERROR: {
                 state.errorKind = String.valueOf(data.getOrDefault("kind", "unknown")).toLowerCase(Locale.ROOT);
@@ -208,6 +210,34 @@ final class EventsTail {
             sb.append(String.format(Locale.ROOT, ", %.0f tokens/s", ((Number) d.get("tokens_per_second")).doubleValue()));
         }
         return sb.toString();
+    }
+
+    /** @return the checkpoint a trainer chose as its output (its completed event's selected), or null */
+    static TrainerState.Selected selected(Object selected) {
+        if (!(selected instanceof Map<?, ?> s) || !(s.get("step") instanceof Number step)) {
+            return null;
+        }
+        Map<String, Double> metrics = new java.util.LinkedHashMap<>();
+        if (s.get("metrics") instanceof Map<?, ?> m) {
+            m.forEach((k, v) -> {
+                if (v instanceof Number n) {
+                    metrics.put(String.valueOf(k), n.doubleValue());
+                }
+            });
+        }
+        return new TrainerState.Selected(step.longValue(), metrics);
+    }
+
+    /** @return which checkpoint a trainer chose as its output and why, in words, or nothing */
+    private static String selection(Object selected) {
+        if (!(selected instanceof Map<?, ?> s) || !(s.get("step") instanceof Number step)) {
+            return "";
+        }
+        Object value = s.get("value");
+        return String.format(Locale.ROOT, " (the weights of step %d, the %s %s of %s evaluations; the last step was "
+                + "%s)", step.longValue(), Boolean.TRUE.equals(s.get("lower_is_better")) ? "lowest" : "highest",
+                s.get("metric") + (value instanceof Number n ? String.format(Locale.ROOT, " %.4f", n.doubleValue())
+                        : ""), s.get("evaluations"), s.get("last_step"));
     }
 
     /** @return what a trainer by tokens reports of its micro-steps, in words, or nothing */

@@ -191,6 +191,7 @@ final class Supervisor {
         }
         state.completed = seen.completed;
         state.output = seen.output;
+        state.selected = seen.selected;
         state.errorKind = seen.errorKind;
         state.errorMessage = seen.errorMessage;
         state.checkpointAt = seen.checkpointAt;
@@ -570,7 +571,7 @@ final class Supervisor {
         return switch (decided) {
             case SUCCEEDED -> {
                 if (!outputRegistered) {
-                    engine.registerOutput(current.job(), state.output, state.metrics());
+                    engine.registerOutput(current.job(), state.output, state.selected, state.metrics());
                     outputRegistered = true;
                 }
                 yield end(JobStatus.SUCCEEDED, JobUpdate.to(JobStatus.SUCCEEDED).output(state.output)

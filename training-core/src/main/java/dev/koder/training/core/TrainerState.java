@@ -23,6 +23,11 @@ final class TrainerState {
     /** Checkpoints reported since the supervisor last handed them to the registry. */
     final List<Written> written = new ArrayList<>();
     String output;
+    /**
+     * The output's own step and figures when the trainer chose the best evaluated checkpoint rather than the last
+     * step ({@code selected} in its completed event), else null.
+     */
+    Selected selected;
     boolean completed;
     String errorKind;
     String errorMessage;
@@ -35,6 +40,15 @@ final class TrainerState {
     TrainerState(JobProgress progress, String lastCheckpoint) {
         this.progress = progress == null ? JobProgress.NONE : progress;
         this.lastCheckpoint = lastCheckpoint;
+    }
+
+    /**
+     * The checkpoint a trainer chose as its output.
+     *
+     * @param step its step
+     * @param metrics its evaluation's figures, with the metric that decided
+     */
+    record Selected(long step, Map<String, Double> metrics) {
     }
 
     /**
