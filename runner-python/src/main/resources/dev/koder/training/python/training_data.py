@@ -300,13 +300,36 @@ def best_checkpoint(spec, args):
             self.step = self.value = self.metrics = None
             self.evaluations = 0
             self.evaluated_step = None
-            # a resumed attempt goes on from what the earlier one kept
-            if os.path.isfile(os.path.join(self.folder, SELECTION_FILE)):
-                with open(os.path.join(self.folder, SELECTION_FILE), encoding="utf-8") as f:
-                    kept = json.load(f)
-                if kept.get("metric") == self.metric:
-                    self.step, self.value, self.metrics = kept["step"], kept["value"], kept["metrics"]
-                    self.evaluations = kept["evaluations"]
+            # a resumed attempt goes on from what the earlier one kept (an interrupted swap is finished first)
+            if rank() == 0:
+                self._recover()
+            kept = self._read()
+            if kept is not None and kept.get("metric") == self.metric:
+                self.step, self.value, self.metrics = kept["step"], kept["value"], kept["metrics"]
+                self.evaluations = kept["evaluations"]
+
+        def _read(self):
+            path = os.path.join(self.folder, SELECTION_FILE)
+            if not os.path.isfile(path):
+                return None
+            with open(path, encoding="utf-8") as f:
+                return json.load(f)
+
+        def _recover(self):
+            """After a kill between the two renames of a swap, best is missing and best.old holds the last complete
+            weights; a half-written best.tmp is never used."""
+            import shutil
+            old, tmp = self.folder + ".old", self.folder + ".tmp"
+            if not os.path.isdir(self.folder) and os.path.isdir(old):
+                os.rename(old, self.folder)
+            shutil.rmtree(old, ignore_errors=True)
+            shutil.rmtree(tmp, ignore_errors=True)
+
+        def _write_selection(self, folder):
+            path = os.path.join(folder, SELECTION_FILE)
+            with open(path + ".tmp", "w", encoding="utf-8") as f:
+                json.dump(self.report(None), f)
+            os.replace(path + ".tmp", path)
 
         def on_evaluate(self, args_, state, control, metrics=None, **kwargs):
             value = (metrics or {}).get(self.metric)
@@ -315,13 +338,22 @@ def best_checkpoint(spec, args):
             self.evaluations += 1
             self.evaluated_step = state.global_step
             if self.value is None or (value < self.value if self.lower else value > self.value):
-                self.trainer.save_model(self.folder)
+                # weights and their selection.json are written whole in best.tmp, then swapped in: a kill at any
+                # point leaves best (or best.old) with weights and the selection that names their step
+                tmp = self.folder + ".tmp"
+                self.trainer.save_model(tmp)
                 self.step, self.value = state.global_step, float(value)
                 self.metrics = {k: float(v) for k, v in metrics.items()
                                 if isinstance(v, (int, float)) and not k.endswith(("_runtime", "_per_second"))}
-            if rank() == 0 and os.path.isdir(self.folder):
-                with open(os.path.join(self.folder, SELECTION_FILE), "w", encoding="utf-8") as f:
-                    json.dump(self.report(None), f)
+                if rank() == 0:
+                    import shutil
+                    self._write_selection(tmp)
+                    if os.path.isdir(self.folder):
+                        os.rename(self.folder, self.folder + ".old")
+                    os.rename(tmp, self.folder)
+                    shutil.rmtree(self.folder + ".old", ignore_errors=True)
+            elif rank() == 0 and os.path.isdir(self.folder):
+                self._write_selection(self.folder)  # the count of evaluations only: the weights stay
 
         def report(self, last_step):
             return {"metric": self.metric, "lower_is_better": self.lower, "value": self.value, "step": self.step,

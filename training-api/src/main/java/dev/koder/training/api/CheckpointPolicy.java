@@ -4,7 +4,6 @@ import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.List;
-import java.util.Set;
 
 /**
  * When the trainer saves checkpoints, how many it keeps, and which becomes the job's output.
@@ -95,7 +94,7 @@ public record CheckpointPolicy(
                     + "every save");
         }
         String m = metric == null ? DEFAULT_METRIC : metric;
-        if (!Set.copyOf(known).contains(m)) {
+        if (!known.contains(m)) {
             c.add(Checks.at(at, "metric"), "must be one of " + String.join(", ", known) + " for objective "
                     + objective.wireName() + ", got " + m);
         }
