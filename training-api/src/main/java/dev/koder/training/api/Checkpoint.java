@@ -267,12 +267,35 @@ public final class Checkpoint {
      * @param actor who moved it
      * @param time when
      * @param reason why
+     * @param gate the approval gate's rules as checked for an approval, or null when no gate was checked
+     * @param override whether an admin approved it although the gate refused
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Transition(@JsonProperty("checkpoint_id") String checkpointId,
             @JsonProperty("from") CheckpointStage from, @JsonProperty("to") CheckpointStage to,
             @JsonProperty("actor") String actor, @JsonProperty("time") Instant time,
-            @JsonProperty("reason") String reason) {
+            @JsonProperty("reason") String reason, @JsonProperty("gate") List<ApprovalVerdict.Rule> gate,
+            @JsonProperty("override") boolean override) {
+
+        /** Copies the list so the record stays immutable. */
+        public Transition {
+            gate = gate == null ? null : List.copyOf(gate);
+        }
+
+        /**
+         * A move without a gate: a registration or a deprecation.
+         *
+         * @param checkpointId the checkpoint
+         * @param from the stage before (null for its registration)
+         * @param to the stage after
+         * @param actor who moved it
+         * @param time when
+         * @param reason why
+         */
+        public Transition(String checkpointId, CheckpointStage from, CheckpointStage to, String actor, Instant time,
+                String reason) {
+            this(checkpointId, from, to, actor, time, reason, null, false);
+        }
     }
 
     @Override

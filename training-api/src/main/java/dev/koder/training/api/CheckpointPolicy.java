@@ -61,7 +61,16 @@ public record CheckpointPolicy(
     /** @return whether a lower value of the metric is better (a loss) */
     @JsonIgnore
     public boolean lowerIsBetter() {
-        return metric != null && metric.endsWith("loss");
+        return metric != null && lowerIsBetter(metric);
+    }
+
+    /**
+     * @param metric an evaluation metric's name
+     * @return whether a lower value is better: a loss ({@code eval_loss}); every other metric (accuracy, NDCG,
+     *     reward margin) is better higher
+     */
+    public static boolean lowerIsBetter(String metric) {
+        return metric.endsWith("loss");
     }
 
     CheckpointPolicy resolved() {

@@ -22,15 +22,39 @@ public interface Checkpoints {
     Checkpoint get(String id);
 
     /**
-     * Approves a draft.
+     * Approves a draft, when the approval policy (the home's {@code training.approval.*} settings) allows it.
+     * The gate's verdict is recorded with the move.
      *
      * @param id the checkpoint
      * @param actor who approves it
      * @param reason why (required)
      * @return the checkpoint, approved
+     * @throws ApprovalRefusedException when a rule of the approval policy fails; nothing is moved
      * @throws IllegalCheckpointStateException when it is not a draft, or another transition of it won the race
      */
     Checkpoint approve(String id, String actor, String reason);
+
+    /**
+     * What the approval gate decides for a checkpoint if this actor approved it now; moves nothing.
+     *
+     * @param id the checkpoint
+     * @param actor who would approve it
+     * @return every rule that applies to the checkpoint's tenant, checked
+     */
+    ApprovalVerdict gate(String id, String actor);
+
+    /**
+     * Approves a draft even if the approval gate refuses it: an override. The caller vouches that the actor is an
+     * admin (the reference server lets only admin keys do this); the audit trail records the override, the
+     * rules that failed and the reason.
+     *
+     * @param id the checkpoint
+     * @param actor the admin who approves it
+     * @param reason why the gate is overridden (required)
+     * @return the checkpoint, approved
+     * @throws IllegalCheckpointStateException when it is not a draft, or another transition of it won the race
+     */
+    Checkpoint approveOverriding(String id, String actor, String reason);
 
     /**
      * Deprecates a draft or an approved checkpoint.

@@ -42,6 +42,7 @@ public final class Job {
     private final String queueReason;
     private final Placement placement;
     private final Map<String, String> tracking;
+    private final String submittedBy;
 
     private Job(Builder b) {
         id = b.id;
@@ -67,6 +68,7 @@ public final class Job {
         queueReason = b.queueReason;
         placement = b.placement;
         tracking = b.tracking == null ? Map.of() : Collections.unmodifiableMap(new TreeMap<>(b.tracking));
+        submittedBy = b.submittedBy;
     }
 
     /** @return a builder with every field unset */
@@ -100,6 +102,7 @@ public final class Job {
         b.queueReason = queueReason;
         b.placement = placement;
         b.tracking = tracking;
+        b.submittedBy = submittedBy;
         return b;
     }
 
@@ -128,7 +131,8 @@ public final class Job {
             @JsonProperty("queue_reason") String queueReason,
             @JsonProperty("placement") Placement placement,
             @JsonProperty("tracking") Map<String, String> tracking,
-            @JsonProperty("auto_settings") List<String> autoSettings) {
+            @JsonProperty("auto_settings") List<String> autoSettings,
+            @JsonProperty("submitted_by") String submittedBy) {
         return builder()
                 .id(id)
                 .spec(spec)
@@ -153,6 +157,7 @@ public final class Job {
                 .placement(placement)
                 .tracking(tracking)
                 .autoSettings(autoSettings)
+                .submittedBy(submittedBy)
                 .build();
     }
 
@@ -302,6 +307,15 @@ public final class Job {
         return tracking;
     }
 
+    /**
+     * @return who submitted it (an API key's name, a person), as the caller of {@link Jobs#submit(JobSpec, String)}
+     *     said; null when not said. The approval gate's other-approver rule reads it.
+     */
+    @JsonProperty("submitted_by")
+    public String submittedBy() {
+        return submittedBy;
+    }
+
     /** @return the failure, when the job failed */
     public Optional<JobFailure> failed() {
         return Optional.ofNullable(failure);
@@ -327,14 +341,14 @@ public final class Job {
                 && Objects.equals(failure, other.failure) && Objects.equals(resumedFrom, other.resumedFrom)
                 && Objects.equals(estimate, other.estimate) && Objects.equals(queueReason, other.queueReason)
                 && Objects.equals(placement, other.placement) && Objects.equals(tracking, other.tracking)
-                && Objects.equals(autoSettings, other.autoSettings);
+                && Objects.equals(autoSettings, other.autoSettings) && Objects.equals(submittedBy, other.submittedBy);
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(id, spec, status, cancelRequested, pauseRequested, runner, createdAt, updatedAt,
                 startedAt, finishedAt, attempt, retries, notBefore, progress, lastCheckpoint, output, failure,
-                resumedFrom, estimate, queueReason, placement, tracking, autoSettings);
+                resumedFrom, estimate, queueReason, placement, tracking, autoSettings, submittedBy);
     }
 
     @Override
@@ -367,6 +381,7 @@ public final class Job {
         private String queueReason;
         private Placement placement;
         private Map<String, String> tracking;
+        private String submittedBy;
 
         private Builder() {
         }
@@ -526,6 +541,12 @@ public final class Job {
          */
         public Builder tracking(Map<String, String> tracking) {
             this.tracking = tracking;
+            return this;
+        }
+
+        /** @param submittedBy who submitted it, or null when unknown @return this builder */
+        public Builder submittedBy(String submittedBy) {
+            this.submittedBy = submittedBy;
             return this;
         }
 

@@ -35,6 +35,16 @@ public interface Jobs {
     Job submit(JobSpec spec);
 
     /**
+     * Submits a spec, as {@link #submit(JobSpec)}, recording who submitted it ({@link Job#submittedBy()}): the
+     * approval gate's other-approver rule compares it with the approver.
+     *
+     * @param spec a built spec
+     * @param submitter who submits it (an API key's name, a person); null when unknown
+     * @return the new job
+     */
+    Job submit(JobSpec spec, String submitter);
+
+    /**
      * @param id job id
      * @return the job as it is now
      * @throws JobNotFoundException when no job has that id

@@ -1,5 +1,6 @@
 package dev.koder.training.cli;
 
+import dev.koder.training.api.ApprovalVerdict;
 import dev.koder.training.api.Checkpoint;
 import dev.koder.training.api.CheckpointQuery;
 import dev.koder.training.api.CheckpointStage;
@@ -25,7 +26,8 @@ import picocli.CommandLine.Parameters;
         "Each is registered as a draft with its files (size, SHA-256) stored as blobs; people approve or "
                 + "deprecate it (draft -> approved -> deprecated, or draft -> deprecated; nothing goes back)."},
         subcommands = {CheckpointsCommand.ListCheckpoints.class, CheckpointsCommand.Show.class,
-                CheckpointsCommand.Approve.class, CheckpointsCommand.Deprecate.class, CheckpointsCommand.Download.class})
+                CheckpointsCommand.Gate.class, CheckpointsCommand.Approve.class, CheckpointsCommand.Deprecate.class,
+                CheckpointsCommand.Download.class})
 final class CheckpointsCommand implements Runnable {
 
     @CommandLine.Spec
@@ -118,6 +120,33 @@ final class CheckpointsCommand implements Runnable {
         }
     }
 
+    @Command(name = "gate", description = {"Show what the approval gate decides if ACTOR approved a checkpoint now.",
+            "The rules are the home's training.approval.* settings (README, \"Evaluating and approving\")."})
+    static final class Gate implements Callable<Integer> {
+
+        @Mixin
+        CommonOptions common;
+
+        @Parameters(paramLabel = "ID", description = "The checkpoint id (ckpt-...).")
+        String id;
+
+        @Option(names = "--actor", paramLabel = "NAME", description = "Who would approve it (default: the user "
+                + "running the command).")
+        String actor;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec command;
+
+        @Override
+        public Integer call() {
+            try (Training training = common.client()) {
+                ApprovalVerdict v = training.checkpoints().gate(id, actor == null ? defaultActor() : actor);
+                common.print(command.commandLine().getOut(), v, out -> Render.verdict(out, v));
+                return v.allowed() ? ExitCodes.OK : ExitCodes.FAILED;
+            }
+        }
+    }
+
     /** What approve and deprecate share. */
     abstract static class Move implements Callable<Integer> {
 
@@ -153,11 +182,18 @@ final class CheckpointsCommand implements Runnable {
         }
     }
 
-    @Command(name = "approve", description = "Approve a draft: it becomes the checkpoint to use for its base model.")
+    @Command(name = "approve", description = {"Approve a draft: it becomes the checkpoint to use for its base model.",
+            "The approval gate checks it first; a refusal names each rule that failed."})
     static final class Approve extends Move {
+
+        @Option(names = "--override", description = "Approve it even if the approval gate refuses: an admin's "
+                + "decision, recorded in its history with the failed rules and the reason.")
+        boolean override;
+
         @Override
         Checkpoint move(Training training, String who) {
-            return training.checkpoints().approve(id, who, reason);
+            return override ? training.checkpoints().approveOverriding(id, who, reason)
+                    : training.checkpoints().approve(id, who, reason);
         }
     }
 

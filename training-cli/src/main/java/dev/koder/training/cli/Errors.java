@@ -2,6 +2,7 @@ package dev.koder.training.cli;
 
 import dev.koder.training.api.AmbiguousPluginException;
 import dev.koder.training.api.CheckpointNotFoundException;
+import dev.koder.training.api.ApprovalRefusedException;
 import dev.koder.training.api.IllegalCheckpointStateException;
 import dev.koder.training.api.IllegalJobStateException;
 import dev.koder.training.api.InvalidSpecException;
@@ -40,6 +41,9 @@ final class Errors implements CommandLine.IExecutionExceptionHandler {
             Map<String, Object> error = new LinkedHashMap<>();
             error.put("type", typeOf(ex));
             error.put("message", ex.getMessage());
+            if (ex instanceof ApprovalRefusedException) {
+                error.put("gate", ((ApprovalRefusedException) ex).verdict());
+            }
             if (ex instanceof InvalidSpecException) {
                 error.put("violations", ((InvalidSpecException) ex).violations());
             }
@@ -62,7 +66,8 @@ final class Errors implements CommandLine.IExecutionExceptionHandler {
         if (ex instanceof InvalidSpecException || ex instanceof PluginNotFoundException
                 || ex instanceof AmbiguousPluginException || ex instanceof JobNotFoundException
                 || ex instanceof IllegalJobStateException || ex instanceof CommandLine.ParameterException
-                || ex instanceof CheckpointNotFoundException || ex instanceof IllegalCheckpointStateException) {
+                || ex instanceof CheckpointNotFoundException || ex instanceof IllegalCheckpointStateException
+                || ex instanceof ApprovalRefusedException) {
             return ExitCodes.INVALID;
         }
         return ExitCodes.FAILED;
@@ -78,6 +83,7 @@ final class Errors implements CommandLine.IExecutionExceptionHandler {
                 Map.entry(JobNotFoundException.class, "job_not_found"),
                 Map.entry(CheckpointNotFoundException.class, "checkpoint_not_found"),
                 Map.entry(IllegalCheckpointStateException.class, "illegal_checkpoint_state"),
+                Map.entry(ApprovalRefusedException.class, "approval_refused"),
                 Map.entry(IllegalJobStateException.class, "illegal_job_state"),
                 Map.entry(StorageException.class, "storage"),
                 Map.entry(TrainingException.class, "training"))) {

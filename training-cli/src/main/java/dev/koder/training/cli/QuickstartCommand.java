@@ -304,7 +304,7 @@ final class QuickstartCommand implements Callable<Integer> {
     private Job run(Training training, JobSpec spec, Path file) throws IOException, InterruptedException {
         Files.createDirectories(file.getParent());
         Files.writeString(file, JobSpecJson.write(spec));
-        Job job = training.jobs().submit(spec);
+        Job job = training.jobs().submit(spec, CheckpointsCommand.defaultActor());
         detail("job " + job.id() + " (spec " + file + ")");
         Object why = training.jobs().events(job.id(), 0, 1).items().get(0).data().get("runner_reason");
         detail("runner " + job.runner() + (why == null ? "" : ": " + why));

@@ -1,5 +1,6 @@
 package dev.koder.training.cli;
 
+import dev.koder.training.api.ApprovalVerdict;
 import dev.koder.training.api.Checkpoint;
 import dev.koder.training.api.CostEstimate;
 import dev.koder.training.api.DatasetIssue;
@@ -328,8 +329,25 @@ final class Render {
         out.println("  history:");
         for (Checkpoint.Transition t : history) {
             out.println("    " + DATE_TIME.format(t.time()) + "  " + (t.from() == null ? "" : t.from().wireName()
-                    + " -> ") + t.to().wireName() + "  by " + t.actor() + ": " + t.reason());
+                    + " -> ") + t.to().wireName() + "  by " + t.actor() + (t.override() ? " OVERRIDING THE "
+                    + "APPROVAL GATE" : "") + ": " + t.reason());
+            if (t.gate() != null) {
+                t.gate().forEach(r -> out.println("      " + (r.passed() ? "passed " : "FAILED ") + r.name() + ": "
+                        + r.detail()));
+            }
         }
+    }
+
+    static void verdict(PrintWriter out, ApprovalVerdict v) {
+        if (v.rules().isEmpty()) {
+            out.println("Checkpoint " + v.checkpointId() + ": no approval rule applies; " + v.actor()
+                    + " may approve it.");
+            return;
+        }
+        out.println("Checkpoint " + v.checkpointId() + ": " + (v.allowed() ? v.actor() + " may approve it"
+                : "the approval gate refuses it for " + v.actor()) + ".");
+        v.rules().forEach(r -> out.println("  " + (r.passed() ? "passed " : "FAILED ") + r.name() + ": "
+                + r.detail()));
     }
 
     static void event(PrintWriter out, JobEvent e) {

@@ -37,7 +37,8 @@ final class SubmitCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         JobSpec job = JobSpecJson.read(spec);
-        return submitAndFollow(command, common, detach, jobs -> jobs.submit(job));
+        String submitter = CheckpointsCommand.defaultActor();
+        return submitAndFollow(command, common, detach, jobs -> jobs.submit(job, submitter));
     }
 
     /**

@@ -367,9 +367,29 @@ class CliTest {
         Result noReason = run("checkpoints", "approve", id, "--home", home());
         assertThat(noReason.code()).isEqualTo(2);
         assertThat(noReason.err()).contains("Missing required option: '--reason=TEXT'");
-        Result approve = run("checkpoints", "approve", id, "--reason", "looks right", "--actor", "alice", "--home", home());
+        Path settings = dir.resolve("home").resolve("training.properties");
+        Files.writeString(settings, "training.approval.other-approver=true\ntraining.approval.require=eval_bleu\n",
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+        Result gate = run("checkpoints", "gate", id, "--home", home());
+        assertThat(gate.code()).as("refused by the submitter himself: " + gate.out() + gate.err()).isEqualTo(1);
+        assertThat(gate.out()).contains("the approval gate refuses it for " + CheckpointsCommand.defaultActor())
+                .contains("FAILED other-approver: " + CheckpointsCommand.defaultActor() + " submitted job ")
+                .contains("FAILED require.eval_bleu: eval_bleu is missing (it has ");
+        Result refused = run("checkpoints", "approve", id, "--reason", "looks right", "--actor", "alice", "--home",
+                home(), "--json");
+        assertThat(refused.code()).isEqualTo(2);
+        assertThat(refused.json().at("/error/type").asString()).isEqualTo("approval_refused");
+        assertThat(refused.json().at("/error/message").asString()).contains("require.eval_bleu: eval_bleu is missing")
+                .doesNotContain("other-approver:");
+        Result approve = run("checkpoints", "approve", id, "--reason", "looks right", "--actor", "alice", "--override",
+                "--home", home());
         assertThat(approve.out()).isEqualTo("Checkpoint " + id + " is approved (alice: looks right)."
                 + System.lineSeparator());
+        assertThat(run("checkpoints", "show", id, "--home", home()).out())
+                .contains("approved  by alice OVERRIDING THE APPROVAL GATE: looks right")
+                .contains("passed other-approver: alice approves what " + CheckpointsCommand.defaultActor())
+                .contains("FAILED require.eval_bleu");
+        Files.delete(settings);
         Result again = run("checkpoints", "approve", id, "--reason", "twice", "--home", home(), "--json");
         assertThat(again.code()).isEqualTo(2);
         assertThat(again.json().at("/error/type").asString()).isEqualTo("illegal_checkpoint_state");

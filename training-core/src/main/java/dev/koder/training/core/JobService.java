@@ -100,16 +100,21 @@ final class JobService implements Jobs {
 
     @Override
     public Job submit(JobSpec spec) {
+        return submit(spec, null);
+    }
+
+    @Override
+    public Job submit(JobSpec spec, String submitter) {
         return create(models.resolve(JobSpecJson.resolvePaths(spec, Path.of("").toAbsolutePath()), false), null, null,
-                false);
+                false, submitter);
     }
 
     /**
      * Submits a spec a {@link TenantView} has already checked and resolved: its estimate is calibrated by its
      * tenant's own jobs.
      */
-    Job submitResolved(JobSpec spec) {
-        return create(spec, null, null, true);
+    Job submitResolved(JobSpec spec, String submitter) {
+        return create(spec, null, null, true, submitter);
     }
 
     @Override
@@ -163,7 +168,7 @@ final class JobService implements Jobs {
             throw new IllegalJobStateException("Job " + id + " left no checkpoint to resume from; submit its spec "
                     + "again to start over.");
         }
-        return create(old.spec(), old, old.lastCheckpoint(), false);
+        return create(old.spec(), old, old.lastCheckpoint(), false, old.submittedBy());
     }
 
     /**
@@ -171,7 +176,7 @@ final class JobService implements Jobs {
      * data's findings. An unsupported method, an impossible request or an exhausted budget throws and stores
      * nothing.
      */
-    private Job create(JobSpec resolved, Job parent, String checkpoint, boolean scoped) {
+    private Job create(JobSpec resolved, Job parent, String checkpoint, boolean scoped, String submitter) {
         Engine.RunnerPick pick = engine.pick(resolved);
         TrainingRunner runner = pick.runner();
         List<Violation> problems = runnerProblems(runner, resolved);
@@ -187,7 +192,8 @@ final class JobService implements Jobs {
         Job job = Job.builder().id(id).spec(chosen).status(JobStatus.VALIDATING).runner(runner.name())
                 .createdAt(now).updatedAt(now).progress(JobProgress.NONE).lastCheckpoint(checkpoint)
                 .resumedFrom(parent == null ? null : parent.id()).estimate(prepared.estimate())
-                .autoSettings(autoSettings(resolved)).build();
+                .autoSettings(autoSettings(resolved)).submittedBy(submitter == null || submitter.isBlank() ? null
+                        : submitter.strip()).build();
         if (prepared.report().valid()) {
             List<Violation> impossible = engine.withJobScheduler(s -> s.check(Admission.request(id, chosen, now,
                     prepared.estimate())));
@@ -202,7 +208,8 @@ final class JobService implements Jobs {
         try {
             events = engine.store.insert(JobRecord.of(job), List.of(new NewEvent(now,
                     EventLevel.INFO, JobEvent.TYPE_STATUS, "submitted by " + chosen.tenant() + " ("
-                            + chosen.tier().wireName() + "): " + chosen.method().label() + " of "
+                            + chosen.tier().wireName() + ")" + (job.submittedBy() == null ? "" : ", by "
+                            + job.submittedBy()) + ": " + chosen.method().label() + " of "
                             + models.publicName(chosen.baseModel()) + " with runner " + runner.name() + " (" + pick.reason() + ")"
                             + origin + prepared.recipe().stream().map(l -> "; " + l).collect(Collectors.joining()),
                     Map.of("to", JobStatus.VALIDATING.wireName(), "runner", runner.name(), "runner_reason",

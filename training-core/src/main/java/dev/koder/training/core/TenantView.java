@@ -1,5 +1,6 @@
 package dev.koder.training.core;
 
+import dev.koder.training.api.ApprovalVerdict;
 import dev.koder.training.api.Checkpoint;
 import dev.koder.training.api.CheckpointNotFoundException;
 import dev.koder.training.api.CheckpointQuery;
@@ -261,7 +262,12 @@ public final class TenantView implements TenantService {
 
         @Override
         public Job submit(JobSpec spec) {
-            return training.jobService().submitResolved(scoped(spec));
+            return submit(spec, null);
+        }
+
+        @Override
+        public Job submit(JobSpec spec, String submitter) {
+            return training.jobService().submitResolved(scoped(spec), submitter);
         }
 
         @Override
@@ -333,6 +339,18 @@ public final class TenantView implements TenantService {
         public Checkpoint approve(String id, String actor, String reason) {
             ownCheckpoint(id);
             return training.checkpoints().approve(id, actor, reason);
+        }
+
+        @Override
+        public ApprovalVerdict gate(String id, String actor) {
+            ownCheckpoint(id);
+            return training.checkpoints().gate(id, actor);
+        }
+
+        @Override
+        public Checkpoint approveOverriding(String id, String actor, String reason) {
+            ownCheckpoint(id);
+            return training.checkpoints().approveOverriding(id, actor, reason);
         }
 
         @Override

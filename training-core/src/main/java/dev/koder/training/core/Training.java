@@ -20,6 +20,7 @@ import dev.koder.training.api.TrainingService;
 import dev.koder.training.api.ValidationReport;
 import dev.koder.training.api.Violation;
 import dev.koder.training.core.estimate.Estimator;
+import dev.koder.training.core.registry.ApprovalPolicy;
 import dev.koder.training.core.registry.CheckpointRegistry;
 import dev.koder.training.core.spec.JobSpecJson;
 import dev.koder.training.core.store.SqliteAccess;
@@ -146,6 +147,7 @@ public final class Training implements TrainingService {
         properties.putAll(b.properties);
         properties.putIfAbsent("training.executor.kill-on-exit", "false");
         PluginConfig config = new PluginConfig(home, properties);
+        ApprovalPolicy approval = ApprovalPolicy.of(properties);
         Plugins<JobStore> stores = new Plugins<>("job store", "dev.koder.training:training-core", STORE_PROPERTY,
                 JobStoreProvider.class, b.stores, s -> "explicit", config, b.discover);
         this.store = stores.chosen();
@@ -179,6 +181,7 @@ public final class Training implements TrainingService {
                 BlobStoreProvider.class, b.blobStores, BlobStore::location, config, b.discover).chosen();
         this.registry = new CheckpointRegistry(SqliteCheckpoints.open(home.resolve(SqliteJobStoreProvider.FILE)), blobs,
                 b.clock, id -> store.find(id).map(JobRecord::job), b.approvedCacheFor);
+        this.registry.approvalPolicy(approval);
         this.registrations = Executors.newSingleThreadExecutor(Worker.daemon("training-registry"));
         this.engine = new Engine(store, bus, b.clock, settings, runners, executors, jobsDir, timers, ledger,
                 new Estimator(pricing(properties)), jobScheduler, inventory, registry, registrations);

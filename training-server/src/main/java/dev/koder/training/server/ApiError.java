@@ -16,6 +16,7 @@ public final class ApiError extends RuntimeException {
     private final String type;
     private final String param;
     private final String code;
+    private final Map<String, Object> extra = new LinkedHashMap<>();
 
     ApiError(int status, String type, String code, String param, String message) {
         super(message);
@@ -41,6 +42,16 @@ public final class ApiError extends RuntimeException {
         return new ApiError(403, "invalid_request_error", "insufficient_permissions", null, message);
     }
 
+    /**
+     * @param key a field the error object carries beside OpenAI's four (for example {@code gate})
+     * @param value its value, as JSON
+     * @return this error
+     */
+    ApiError with(String key, Object value) {
+        extra.put(key, value);
+        return this;
+    }
+
     /** @return the HTTP status */
     public int status() {
         return status;
@@ -53,6 +64,7 @@ public final class ApiError extends RuntimeException {
         e.put("type", type);
         e.put("param", param);
         e.put("code", code);
+        e.putAll(extra);
         return Map.of("error", e);
     }
 }

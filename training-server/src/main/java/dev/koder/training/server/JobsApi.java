@@ -66,7 +66,7 @@ final class JobsApi {
         var spec = OpenAiJobs.spec(Requests.body(ctx), t, gpusPerJob);
         Job job;
         try {
-            job = t.jobs().submit(spec);
+            job = t.jobs().submit(spec, Auth.principal(ctx).name());
         } catch (dev.koder.training.api.InvalidSpecException e) {
             throw OpenAiJobs.invalid(e, "hyperparameters");
         }

@@ -34,7 +34,8 @@ final class NativeApi {
 
     void routes(RoutesConfig r, Auth auth) {
         auth.route(r, HandlerType.POST, "/v1/native/jobs", Role.MEMBER, "submit a whole job spec (datasets as file "
-                + "ids)", ctx -> json(ctx, view(ctx, tenant(ctx).jobs().submit(spec(ctx)))));
+                + "ids)", ctx -> json(ctx, view(ctx, tenant(ctx).jobs().submit(spec(ctx),
+                        Auth.principal(ctx).name()))));
         auth.route(r, HandlerType.POST, "/v1/native/estimate", Role.MEMBER, "estimate a spec (calibrated by the "
                 + "tenant's own jobs)", ctx -> json(ctx, tenant(ctx).estimate(spec(ctx))));
         auth.route(r, HandlerType.GET, "/v1/native/jobs/{id}", Role.MEMBER, "a job, whole", ctx -> json(ctx,

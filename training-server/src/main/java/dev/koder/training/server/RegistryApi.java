@@ -45,8 +45,16 @@ final class RegistryApi {
                 });
         auth.route(r, HandlerType.GET, "/v1/native/checkpoints/{id}/files/<path>", Role.MEMBER, "one file of a "
                 + "checkpoint, verified, with its SHA-256 (Range supported)", this::download);
-        auth.route(r, HandlerType.POST, "/v1/native/checkpoints/{id}/approve", Role.APPROVER, "approve a draft",
-                ctx -> transition(ctx, true));
+        auth.route(r, HandlerType.GET, "/v1/native/checkpoints/{id}/history", Role.MEMBER, "a checkpoint's audit "
+                + "trail: registration and every stage move, with the approval gate's rules and overrides",
+                ctx -> json(ctx, Map.of("id", checkpoint(ctx).id(), "items", tenant(ctx).checkpoints()
+                        .history(ctx.pathParam("id")))));
+        auth.route(r, HandlerType.GET, "/v1/native/checkpoints/{id}/gate", Role.MEMBER, "what the approval gate "
+                + "decides if the caller approved it now", ctx -> json(ctx, tenant(ctx).checkpoints()
+                        .gate(checkpoint(ctx).id(), Auth.principal(ctx).name())));
+        auth.route(r, HandlerType.POST, "/v1/native/checkpoints/{id}/approve", Role.APPROVER, "approve a draft the "
+                + "approval gate allows (409 approval_refused names the failed rules); an admin may send "
+                + "\"override\": true to approve it anyway, recorded with the reason", ctx -> transition(ctx, true));
         auth.route(r, HandlerType.POST, "/v1/native/checkpoints/{id}/deprecate", Role.APPROVER, "deprecate a "
                 + "checkpoint", ctx -> transition(ctx, false));
     }
@@ -115,8 +123,14 @@ final class RegistryApi {
         if (reason == null || reason.isBlank()) {
             throw ApiError.badRequest("reason", "Missing required parameter: 'reason'");
         }
-        Checkpoint moved = approve ? tenant(ctx).checkpoints().approve(c.id(), p.name(), reason)
-                : tenant(ctx).checkpoints().deprecate(c.id(), p.name(), reason);
+        boolean override = approve && body.path("override").asBoolean(false);
+        if (override && !p.role().includes(Role.ADMIN)) {
+            throw ApiError.forbidden("Overriding the approval gate needs an admin key; this key is "
+                    + p.role().wireName() + ".");
+        }
+        Checkpoint moved = !approve ? tenant(ctx).checkpoints().deprecate(c.id(), p.name(), reason)
+                : override ? tenant(ctx).checkpoints().approveOverriding(c.id(), p.name(), reason)
+                : tenant(ctx).checkpoints().approve(c.id(), p.name(), reason);
         json(ctx, checkpointView(ctx, moved));
     }
 }

@@ -2,6 +2,7 @@ package dev.koder.training.server;
 
 import dev.koder.training.api.AccessKeys.Principal;
 import dev.koder.training.api.CheckpointNotFoundException;
+import dev.koder.training.api.ApprovalRefusedException;
 import dev.koder.training.api.IllegalCheckpointStateException;
 import dev.koder.training.api.IllegalJobStateException;
 import dev.koder.training.api.InvalidSpecException;
@@ -117,6 +118,8 @@ public final class TrainingServer implements AutoCloseable {
                 "invalid_state", null, redactor(tenant(ctx)).text(e.getMessage()))));
         r.exception(IllegalCheckpointStateException.class, (e, ctx) -> error(ctx, new ApiError(409,
                 "invalid_request_error", "invalid_state", null, e.getMessage())));
+        r.exception(ApprovalRefusedException.class, (e, ctx) -> error(ctx, new ApiError(409, "invalid_request_error",
+                "approval_refused", null, e.getMessage()).with("gate", e.verdict())));
         r.exception(RejectedFileException.class, (e, ctx) -> error(ctx, new ApiError(e.tooLarge() ? 413 : 400,
                 "invalid_request_error", e.tooLarge() ? "file_too_large" : "invalid_file", e.param(), e.getMessage())));
         r.exception(io.javalin.http.HttpResponseException.class, (e, ctx) -> error(ctx, e.getStatus() == 404

@@ -59,6 +59,8 @@ class ServerApiTest {
         model = Files.createDirectories(dir.resolve("model"));
         Files.writeString(model.resolve("config.json"), "{\"model_type\":\"llama\"}");
         training = Training.builder().home(dir.resolve("home")).property("training.models.roots", dir.toString())
+                .property("training.approval.tenant.gated.require", "eval_loss")
+                .property("training.approval.tenant.gated.other-approver", "true")
                 .runner(new ScriptedRunner("fake", ScriptedRunner.allMethods())).pollInterval(Duration.ofMillis(50))
                 .build();
         server = TrainingServer.builder(training).port(0).maxUploadBytes(64 * 1024)
@@ -144,6 +146,8 @@ class ServerApiTest {
                 new String[] {"GET", "/v1/fine_tuning/jobs/" + job + "/checkpoints"},
                 new String[] {"GET", "/v1/native/jobs/" + job},
                 new String[] {"GET", "/v1/native/checkpoints/" + checkpoint},
+                new String[] {"GET", "/v1/native/checkpoints/" + checkpoint + "/history"},
+                new String[] {"GET", "/v1/native/checkpoints/" + checkpoint + "/gate"},
                 new String[] {"POST", "/v1/native/checkpoints/" + checkpoint + "/approve"},
                 new String[] {"POST", "/v1/native/checkpoints/" + checkpoint + "/deprecate"});
         // every route of one object is in the list above
@@ -254,6 +258,59 @@ class ServerApiTest {
         assertThat(notTraining.status()).isEqualTo(400);
         assertThat(notTraining.body().at("/error/message").asString()).startsWith(corpus + " is a file of a "
                 + "retrieval set");
+    }
+
+    @Test
+    void theApprovalGate_refusesWithItsRules_andOnlyAnAdminOverrides_intoTheAuditTrail() throws Exception {
+        String submitter;
+        String approver;
+        String admin;
+        try (SqliteAccess access = SqliteAccess.open(training.home())) {
+            submitter = access.create("gated", Role.APPROVER, "sam", Tier.PRO).key();
+            approver = access.create("gated", Role.APPROVER, "ada", null).key();
+            admin = access.create("gated", Role.ADMIN, "root", null).key();
+        }
+        String file = upload(submitter, "train.jsonl", CHAT.repeat(4)).body().get("id").asString();
+        String job = createJob(submitter, file);
+        assertThat(awaitEnd(job).submittedBy()).as("the key's name is the submitter").isEqualTo("sam");
+        Checkpoint output = training.checkpoints().list(dev.koder.training.api.CheckpointQuery.builder().jobId(job)
+                .build()).items().stream().filter(Checkpoint::last).findFirst().orElseThrow();
+        String at = "/v1/native/checkpoints/" + output.id();
+
+        Response own = call("GET", at + "/gate", submitter, null);
+        assertThat(own.status()).as(own.text()).isEqualTo(200);
+        assertThat(own.body().get("allowed").asBoolean()).isFalse();
+        assertThat(own.body().at("/rules/0/rule").asString()).isEqualTo("other-approver");
+        assertThat(own.body().at("/rules/0/detail").asString()).contains("sam submitted job " + job);
+        assertThat(own.body().at("/rules/1/rule").asString()).isEqualTo("require.eval_loss");
+
+        Response refused = call("POST", at + "/approve", approver, "{\"reason\":\"looks good\"}");
+        assertThat(refused.status()).as(refused.text()).isEqualTo(409);
+        assertThat(refused.body().at("/error/code").asString()).isEqualTo("approval_refused");
+        assertThat(refused.body().at("/error/message").asString()).contains("require.eval_loss: eval_loss is "
+                + "missing").doesNotContain("other-approver:");
+        assertThat(refused.body().at("/error/gate/rules/0/passed").asBoolean()).as("ada is not sam").isTrue();
+        assertThat(refused.body().at("/error/gate/allowed").asBoolean()).isFalse();
+
+        Response notAdmin = call("POST", at + "/approve", approver, "{\"reason\":\"trust me\",\"override\":true}");
+        assertThat(notAdmin.status()).isEqualTo(403);
+        assertThat(notAdmin.body().at("/error/message").asString()).contains("needs an admin key");
+        assertThat(training.checkpoints().get(output.id()).stage().wireName()).isEqualTo("draft");
+
+        Response overridden = call("POST", at + "/approve", admin, "{\"reason\":\"no eval set for this model "
+                + "yet\",\"override\":true}");
+        assertThat(overridden.status()).as(overridden.text()).isEqualTo(200);
+        assertThat(overridden.body().get("stage").asString()).isEqualTo("approved");
+        JsonNode history = call("GET", at + "/history", submitter, null).body().get("items");
+        assertThat(history).hasSize(2);
+        JsonNode move = history.get(1);
+        assertThat(move.get("actor").asString()).isEqualTo("root");
+        assertThat(move.get("override").asBoolean()).isTrue();
+        assertThat(move.get("reason").asString()).isEqualTo("no eval set for this model yet");
+        assertThat(move.at("/gate/1/rule").asString()).isEqualTo("require.eval_loss");
+        assertThat(move.at("/gate/1/passed").asBoolean()).isFalse();
+        assertThat(call("GET", at + "/history", globex, null).status()).as("another tenant's audit trail")
+                .isEqualTo(404);
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.koder.training.tck;
 
+import dev.koder.training.api.ApprovalVerdict;
 import dev.koder.training.api.Checkpoint;
 import dev.koder.training.api.CheckpointNotFoundException;
 import dev.koder.training.api.CheckpointQuery;
@@ -215,6 +216,16 @@ public final class KitTrackingContext implements TrackingContext {
 
         @Override
         public Checkpoint deprecate(String id, String actor, String reason) {
+            throw new CheckpointNotFoundException(id);
+        }
+
+        @Override
+        public ApprovalVerdict gate(String id, String actor) {
+            throw new CheckpointNotFoundException(id);
+        }
+
+        @Override
+        public Checkpoint approveOverriding(String id, String actor, String reason) {
             throw new CheckpointNotFoundException(id);
         }
 

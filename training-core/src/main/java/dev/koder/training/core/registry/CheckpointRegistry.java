@@ -2,6 +2,8 @@ package dev.koder.training.core.registry;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.koder.training.api.ApprovalRefusedException;
+import dev.koder.training.api.ApprovalVerdict;
 import dev.koder.training.api.Checkpoint;
 import dev.koder.training.api.CheckpointNotFoundException;
 import dev.koder.training.api.CheckpointQuery;
@@ -57,6 +59,7 @@ public final class CheckpointRegistry implements Checkpoints, AutoCloseable {
     private final Cache<String, Optional<Checkpoint>> approved;
     private final Map<String, Map<String, String>> datasetHashes = new ConcurrentHashMap<>();
     private volatile Consumer<Checkpoint> onTransition = c -> { };
+    private volatile ApprovalPolicy policy = ApprovalPolicy.NONE;
 
     /**
      * @param rows the registry's tables
@@ -81,6 +84,11 @@ public final class CheckpointRegistry implements Checkpoints, AutoCloseable {
      */
     public void onTransition(Consumer<Checkpoint> listener) {
         this.onTransition = listener;
+    }
+
+    /** @param policy the approval gate every approval passes through ({@link ApprovalPolicy#NONE} by default) */
+    public void approvalPolicy(ApprovalPolicy policy) {
+        this.policy = policy;
     }
 
     /** @return the blob store */
@@ -260,7 +268,42 @@ public final class CheckpointRegistry implements Checkpoints, AutoCloseable {
 
     @Override
     public Checkpoint approve(String id, String actor, String reason) {
-        return move(id, CheckpointStage.APPROVED, actor, reason);
+        return approve(id, actor, reason, false);
+    }
+
+    @Override
+    public Checkpoint approveOverriding(String id, String actor, String reason) {
+        return approve(id, actor, reason, true);
+    }
+
+    private Checkpoint approve(String id, String actor, String reason, boolean override) {
+        Checkpoint c = get(id);
+        if (!c.stage().canBecome(CheckpointStage.APPROVED)) {
+            return transition(id, c.stage(), CheckpointStage.APPROVED, actor, reason);
+        }
+        requireActor(actor, CheckpointStage.APPROVED);
+        ApprovalVerdict verdict = gate(c, actor);
+        if (!verdict.allowed() && !override) {
+            throw new ApprovalRefusedException(verdict);
+        }
+        List<ApprovalVerdict.Rule> rules = policy.rulesFor(c.tenant()).isEmpty() ? null : verdict.rules();
+        if (!verdict.allowed()) {
+            LOG.warn("checkpoint {}: {} overrides the approval gate ({}): {}", id, actor, verdict.failures(), reason);
+        }
+        return transition(id, c.stage(), CheckpointStage.APPROVED, actor, reason, rules, !verdict.allowed());
+    }
+
+    @Override
+    public ApprovalVerdict gate(String id, String actor) {
+        return gate(get(id), actor);
+    }
+
+    private ApprovalVerdict gate(Checkpoint c, String actor) {
+        ApprovalPolicy p = policy;
+        if (p.rulesFor(c.tenant()).isEmpty()) {
+            return ApprovalVerdict.of(c.id(), actor, List.of());
+        }
+        return p.check(c, actor, jobs.apply(c.jobId()), rows.approved(c.tenant(), c.baseModel()));
     }
 
     @Override
@@ -285,15 +328,26 @@ public final class CheckpointRegistry implements Checkpoints, AutoCloseable {
      * @return the checkpoint after the move
      */
     public Checkpoint transition(String id, CheckpointStage from, CheckpointStage to, String actor, String reason) {
-        if (reason == null || reason.isBlank()) {
-            throw new IllegalArgumentException("a reason is required to make a checkpoint " + to.wireName());
-        }
+        return transition(id, from, to, actor, reason, null, false);
+    }
+
+    private static void requireActor(String actor, CheckpointStage to) {
         if (actor == null || actor.isBlank()) {
             throw new IllegalArgumentException("an actor is required to make a checkpoint " + to.wireName());
         }
+    }
+
+    private Checkpoint transition(String id, CheckpointStage from, CheckpointStage to, String actor, String reason,
+            List<ApprovalVerdict.Rule> gate, boolean override) {
+        if (reason == null || reason.isBlank()) {
+            throw new IllegalArgumentException("a reason is required to make a checkpoint " + to.wireName()
+                    + (override ? " against the approval gate" : ""));
+        }
+        requireActor(actor, to);
         Checkpoint moved;
         try {
-            moved = rows.transition(id, from, to, actor.strip(), reason.strip(), clock.instant());
+            moved = rows.transition(new Checkpoint.Transition(id, from, to, actor.strip(), clock.instant(),
+                    reason.strip(), gate, override));
         } finally {
             approved.invalidateAll();
         }

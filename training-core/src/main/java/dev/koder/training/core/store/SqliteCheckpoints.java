@@ -1,5 +1,6 @@
 package dev.koder.training.core.store;
 
+import dev.koder.training.api.ApprovalVerdict;
 import dev.koder.training.api.Checkpoint;
 import dev.koder.training.api.CheckpointNotFoundException;
 import dev.koder.training.api.CheckpointQuery;
@@ -130,18 +131,17 @@ public final class SqliteCheckpoints implements AutoCloseable {
      * Moves a checkpoint's stage if it is still in the stage the caller saw: of two concurrent moves from the
      * same stage exactly one wins.
      *
-     * @param id the checkpoint
-     * @param from the stage the caller saw
-     * @param to the new stage
-     * @param actor who
-     * @param reason why
-     * @param now when
+     * @param t the move: the checkpoint, the stage the caller saw, the new stage, who, when, why, and for an
+     *     approval the gate's rules and whether an admin overrode them
      * @return the checkpoint after the move
      * @throws CheckpointNotFoundException when there is no such checkpoint
      * @throws IllegalCheckpointStateException when the move is not allowed, or the stage is no longer {@code from}
      */
-    public Checkpoint transition(String id, CheckpointStage from, CheckpointStage to, String actor, String reason,
-            Instant now) {
+    public Checkpoint transition(Checkpoint.Transition t) {
+        String id = t.checkpointId();
+        CheckpointStage from = t.from();
+        CheckpointStage to = t.to();
+        Instant now = t.time();
         if (!from.canBecome(to)) {
             throw new IllegalCheckpointStateException("Checkpoint " + id + " is " + from.wireName() + "; it cannot "
                     + "become " + to.wireName() + " (draft -> approved -> deprecated, or draft -> deprecated; "
@@ -163,15 +163,16 @@ public final class SqliteCheckpoints implements AutoCloseable {
                 s.setString(5, from.wireName());
                 s.executeUpdate();
             }
-            insertTransition(conn, new Checkpoint.Transition(id, from, to, actor, now, reason));
+            insertTransition(conn, t);
             return withStage(c, to);
         });
     }
 
     private static void insertTransition(Connection conn, Checkpoint.Transition t) throws SQLException {
         try (PreparedStatement s = conn.prepareStatement("INSERT INTO checkpoint_transitions (checkpoint_id, seq, "
-                + "from_stage, to_stage, actor, time, reason) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM "
-                + "checkpoint_transitions WHERE checkpoint_id = ?), ?, ?, ?, ?, ?)")) {
+                + "from_stage, to_stage, actor, time, reason, gate_json, override) VALUES (?, (SELECT "
+                + "COALESCE(MAX(seq), 0) + 1 FROM checkpoint_transitions WHERE checkpoint_id = ?), ?, ?, ?, ?, ?, ?, "
+                + "?)")) {
             s.setString(1, t.checkpointId());
             s.setString(2, t.checkpointId());
             if (t.from() == null) {
@@ -183,6 +184,12 @@ public final class SqliteCheckpoints implements AutoCloseable {
             s.setString(5, t.actor());
             s.setLong(6, t.time().toEpochMilli());
             s.setString(7, t.reason());
+            if (t.gate() == null) {
+                s.setNull(8, Types.VARCHAR);
+            } else {
+                s.setString(8, Json.write(t.gate()));
+            }
+            s.setInt(9, t.override() ? 1 : 0);
             s.executeUpdate();
         }
     }
@@ -297,20 +304,25 @@ public final class SqliteCheckpoints implements AutoCloseable {
     public List<Checkpoint.Transition> history(String id) {
         return session.read(conn -> {
             List<Checkpoint.Transition> out = new ArrayList<>();
-            try (PreparedStatement s = conn.prepareStatement("SELECT from_stage, to_stage, actor, time, reason FROM "
-                    + "checkpoint_transitions WHERE checkpoint_id = ? ORDER BY seq")) {
+            try (PreparedStatement s = conn.prepareStatement("SELECT from_stage, to_stage, actor, time, reason, "
+                    + "gate_json, override FROM checkpoint_transitions WHERE checkpoint_id = ? ORDER BY seq")) {
                 s.setString(1, id);
                 try (ResultSet rs = s.executeQuery()) {
                     while (rs.next()) {
                         out.add(new Checkpoint.Transition(id, rs.getString(1) == null ? null
                                 : WireName.parse(CheckpointStage.class, rs.getString(1)),
                                 WireName.parse(CheckpointStage.class, rs.getString(2)), rs.getString(3),
-                                Instant.ofEpochMilli(rs.getLong(4)), rs.getString(5)));
+                                Instant.ofEpochMilli(rs.getLong(4)), rs.getString(5), gate(rs.getString(6)),
+                                rs.getInt(7) != 0));
                     }
                 }
             }
             return out;
         });
+    }
+
+    private static List<ApprovalVerdict.Rule> gate(String json) {
+        return json == null ? null : List.of(Json.MAPPER.readValue(json, ApprovalVerdict.Rule[].class));
     }
 
     /**

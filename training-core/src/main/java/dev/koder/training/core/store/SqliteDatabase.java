@@ -134,7 +134,9 @@ public final class SqliteDatabase {
                     + " job_id TEXT NOT NULL,"
                     + " attempt INTEGER NOT NULL,"
                     + " gpu_hours REAL NOT NULL,"
-                    + " PRIMARY KEY (job_id, attempt)) WITHOUT ROWID;");
+                    + " PRIMARY KEY (job_id, attempt)) WITHOUT ROWID;",
+            "ALTER TABLE checkpoint_transitions ADD COLUMN gate_json TEXT;"
+                    + "ALTER TABLE checkpoint_transitions ADD COLUMN override INTEGER NOT NULL DEFAULT 0;");
 
     private static final byte[] SQLITE_HEADER = "SQLite format 3\0".getBytes(StandardCharsets.US_ASCII);
 
