@@ -1,6 +1,7 @@
 package dev.koder.training.python;
 
 import dev.koder.training.api.JobFailure;
+import dev.koder.training.spi.AdapterMerger;
 import dev.koder.training.spi.ExitStatus;
 import dev.koder.training.spi.TrainingRunner;
 import java.util.List;
@@ -15,6 +16,7 @@ public abstract class PythonRunner implements TrainingRunner {
 
     private final String name;
     private final PythonTrainer python;
+    private final PythonMerger merger;
 
     /**
      * @param name the runner's name
@@ -23,6 +25,7 @@ public abstract class PythonRunner implements TrainingRunner {
     protected PythonRunner(String name, PythonTrainer python) {
         this.name = Objects.requireNonNull(name, "name");
         this.python = Objects.requireNonNull(python, "python");
+        this.merger = new PythonMerger(python);
     }
 
     /** @return the Python side: environment, preflight, helper scripts */
@@ -33,6 +36,12 @@ public abstract class PythonRunner implements TrainingRunner {
     @Override
     public String name() {
         return name;
+    }
+
+    /** Every Python runner's environment has PEFT, so each can merge adapters into their bases. */
+    @Override
+    public Optional<AdapterMerger> merger() {
+        return Optional.of(merger);
     }
 
     @Override

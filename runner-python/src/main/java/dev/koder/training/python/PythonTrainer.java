@@ -61,6 +61,9 @@ public final class PythonTrainer {
     /** A step's cost besides the model's work, cut to what the SDK reports (a TRL SFTTrainer subclass). */
     public static final String STEP_COST_MODULE = "step_cost.py";
 
+    /** Merges an adapter into its base for an export, and checks the merged model against the adapter's. */
+    public static final String MERGE_MODULE = "merge.py";
+
     private final String runner;
     private final Requirements requirements;
     private final PluginConfig config;
@@ -92,6 +95,7 @@ public final class PythonTrainer {
         all.add(new Script(PythonTrainer.class, DATA_MODULE));
         all.add(new Script(PythonTrainer.class, BATCHING_MODULE));
         all.add(new Script(PythonTrainer.class, STEP_COST_MODULE));
+        all.add(new Script(PythonTrainer.class, MERGE_MODULE));
         this.scripts = List.copyOf(all);
     }
 

@@ -91,4 +91,29 @@ public interface Checkpoints {
      * @throws StorageException when a blob is missing or corrupt; no partly written file is left
      */
     Path download(String id, Path dir, LongConsumer progress);
+
+    /**
+     * Exports a checkpoint for serving into a new folder: the adapter as PEFT files (without the trainer's resume
+     * state), or, with {@code merged}, the base model with the adapter merged in, as safetensors with the config
+     * and tokenizer. Beside them go a model card ({@code README.md}: lineage, metrics, data hashes, approvals) and
+     * a manifest with every file's SHA-256 ({@value CheckpointExport#MANIFEST}). Nothing in either depends on when or
+     * where the export ran, so exporting the same checkpoint again writes the same bytes.
+     *
+     * <p>The folder is written whole or not at all: the files go into a hidden sibling folder first, which is
+     * renamed into place at the end and deleted on failure.
+     *
+     * @param id the checkpoint
+     * @param dir the folder to create; it must not exist, or be empty
+     * @param merged whether to merge an adapter into its base model (done by a runner that offers a merger, on the
+     *     CPU; the merged model's outputs are checked against the adapter's)
+     * @param progress told the bytes of the checkpoint's files copied so far
+     * @return what was written
+     * @throws IllegalArgumentException when the folder exists and is not empty
+     * @throws StorageException when a blob is missing or corrupt, or the folder cannot be written
+     * @throws PluginNotFoundException when merging needs a merger and no installed runner offers one
+     * @throws IllegalStateException when the base model to merge into is gone, or is no longer the revision the
+     *     checkpoint was trained on
+     * @throws TrainerFailedException when the merge fails or its check fails
+     */
+    CheckpointExport export(String id, Path dir, boolean merged, LongConsumer progress);
 }

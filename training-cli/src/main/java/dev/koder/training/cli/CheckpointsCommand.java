@@ -2,6 +2,8 @@ package dev.koder.training.cli;
 
 import dev.koder.training.api.ApprovalVerdict;
 import dev.koder.training.api.Checkpoint;
+import dev.koder.training.api.CheckpointExport;
+import dev.koder.training.api.CheckpointFormat;
 import dev.koder.training.api.CheckpointQuery;
 import dev.koder.training.api.CheckpointStage;
 import dev.koder.training.api.Page;
@@ -16,6 +18,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongConsumer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -27,7 +30,7 @@ import picocli.CommandLine.Parameters;
                 + "deprecate it (draft -> approved -> deprecated, or draft -> deprecated; nothing goes back)."},
         subcommands = {CheckpointsCommand.ListCheckpoints.class, CheckpointsCommand.Show.class,
                 CheckpointsCommand.Gate.class, CheckpointsCommand.Approve.class, CheckpointsCommand.Deprecate.class,
-                CheckpointsCommand.Download.class})
+                CheckpointsCommand.Download.class, CheckpointsCommand.Export.class})
 final class CheckpointsCommand implements Runnable {
 
     @CommandLine.Spec
@@ -226,17 +229,8 @@ final class CheckpointsCommand implements Runnable {
             PrintWriter err = command.commandLine().getErr();
             try (Training training = common.client()) {
                 Checkpoint c = training.checkpoints().get(id);
-                long total = Math.max(1, c.size());
-                AtomicInteger shown = new AtomicInteger(-1);
                 long t0 = System.nanoTime();
-                Path dir = training.checkpoints().download(id, to, n -> {
-                    int pct = (int) (100 * n / total);
-                    if (!common.json && pct / 10 > shown.get()) {
-                        shown.set(pct / 10);
-                        err.printf(Locale.ROOT, "  %3d%% of %s%n", pct, Bytes.human(c.size()));
-                        err.flush();
-                    }
-                });
+                Path dir = training.checkpoints().download(id, to, progress(err, common.json, c.size()));
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 Map<String, Object> doc = new LinkedHashMap<>();
                 doc.put("id", c.id());
@@ -250,5 +244,78 @@ final class CheckpointsCommand implements Runnable {
             }
             return ExitCodes.OK;
         }
+    }
+
+    @Command(name = "export", description = {"Export a checkpoint for serving into a new folder.",
+            "The adapter as PEFT files, or with --merged the base model with the adapter merged in (safetensors, "
+                    + "config, tokenizer), with a model card (README.md) and training-export.json, which records "
+                    + "every file's SHA-256. The same checkpoint exports to the same bytes every time."})
+    static final class Export implements Callable<Integer> {
+
+        @Mixin
+        CommonOptions common;
+
+        @Parameters(paramLabel = "ID", description = "The checkpoint id (ckpt-...).")
+        String id;
+
+        @Option(names = "--to", paramLabel = "DIR", required = true,
+                description = "The folder to create (it must not exist, or be empty).")
+        Path to;
+
+        @Option(names = "--merged", description = {"Merge the adapter into its base model (on the CPU, in the "
+                + "trainer's Python environment) and check the merged model's logits against the adapter's.",
+                "A checkpoint that is a whole model is exported as it is."})
+        boolean merged;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec command;
+
+        @Override
+        public Integer call() {
+            PrintWriter err = command.commandLine().getErr();
+            try (Training training = common.client()) {
+                Checkpoint c = training.checkpoints().get(id);
+                long t0 = System.nanoTime();
+                if (!common.json && merged && c.format() == CheckpointFormat.PEFT_ADAPTER) {
+                    err.printf(Locale.ROOT, "Merging the adapter into %s on the CPU; this loads the whole base model."
+                            + "%n", c.baseModel());
+                    err.flush();
+                }
+                CheckpointExport e;
+                try {
+                    e = training.checkpoints().export(id, to, merged, progress(err, common.json, c.size()));
+                } catch (IllegalArgumentException bad) {
+                    throw new CommandLine.ParameterException(command.commandLine(), "--to: " + bad.getMessage());
+                }
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                common.print(command.commandLine().getOut(), e, out -> {
+                    out.printf(Locale.ROOT, "Exported %s to %s: %s, %d files, %s (%.1f s).%n", c.id(), e.dir(),
+                            e.merged() ? "merged into " + e.merge().base() : c.format().wireName().replace('_', ' '),
+                            e.files().size(), Bytes.human(e.size()), seconds);
+                    if (e.merge() != null) {
+                        out.printf(Locale.ROOT, "Merge check: the merged %s model's logits differ from the "
+                                + "adapter's by at most %.3g (allowed %.3g).%n", e.merge().dtype(),
+                                e.merge().maxAbsDiff(), e.merge().tolerance());
+                    }
+                    out.printf(Locale.ROOT, "Manifest: %s, sha256 %s.%n", CheckpointExport.MANIFEST,
+                            e.manifestSha256());
+                });
+            }
+            return ExitCodes.OK;
+        }
+    }
+
+    /** Shows a copy's progress on stderr in tenths, unless the output is JSON. */
+    private static LongConsumer progress(PrintWriter err, boolean quiet, long size) {
+        long total = Math.max(1, size);
+        AtomicInteger shown = new AtomicInteger(-1);
+        return n -> {
+            int pct = (int) (100 * n / total);
+            if (!quiet && pct / 10 > shown.get()) {
+                shown.set(pct / 10);
+                err.printf(Locale.ROOT, "  %3d%% of %s%n", pct, Bytes.human(size));
+                err.flush();
+            }
+        };
     }
 }

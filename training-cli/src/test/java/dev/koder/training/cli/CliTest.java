@@ -341,7 +341,7 @@ class CliTest {
     }
 
     @Test
-    void checkpoints_listShowApproveDeprecateDownload() throws Exception {
+    void checkpoints_listShowApproveDeprecateDownloadExport() throws Exception {
         Path s = spec("job.json", Files.readString(EXAMPLES.resolve("specs/sft-lora.json"))
                 .replace("../data/", EXAMPLES.resolve("data") + "/")
                 .replace("\"epochs\": 3", "\"max_steps\": 4"));
@@ -402,6 +402,21 @@ class CliTest {
         assertThat(download.out()).contains("Downloaded " + id + " to " + to + ": 2 files")
                 .contains("every size and SHA-256 verified");
         assertThat(to.resolve("adapter_model.safetensors")).exists();
+
+        Path served = dir.resolve("serve");
+        Result export = run("checkpoints", "export", id, "--to", served.toString(), "--home", home());
+        assertThat(export.code()).as(export.err()).isZero();
+        assertThat(export.out()).contains("Exported " + id + " to " + served + ": peft adapter, 3 files")
+                .contains("Manifest: training-export.json, sha256 ");
+        assertThat(served.resolve("README.md")).content().contains("Stage at export: **approved**")
+                .contains("by `alice`, `looks right`; an admin override of 1 failed gate rule (`require.eval_bleu`)");
+        JsonNode exported = run("checkpoints", "export", id, "--to", dir.resolve("serve-again").toString(), "--home",
+                home(), "--json").json();
+        assertThat(exported.get("manifest_sha256").asString()).as("the same bytes again")
+                .isEqualTo(export.out().replaceAll("(?s).*sha256 ([0-9a-f]{64}).*", "$1"));
+        Result taken = run("checkpoints", "export", id, "--to", served.toString(), "--home", home());
+        assertThat(taken.code()).isEqualTo(2);
+        assertThat(taken.err()).contains("--to: The export folder " + served + " is not empty");
 
         JsonNode files = run("checkpoints", "show", id, "--home", home(), "--json").json().at("/checkpoint/files");
         String sha = files.get(1).get("sha256").asString();

@@ -2,6 +2,7 @@ package dev.koder.training.core;
 
 import dev.koder.training.api.ApprovalVerdict;
 import dev.koder.training.api.Checkpoint;
+import dev.koder.training.api.CheckpointExport;
 import dev.koder.training.api.CheckpointNotFoundException;
 import dev.koder.training.api.CheckpointQuery;
 import dev.koder.training.api.Checkpoints;
@@ -374,6 +375,12 @@ public final class TenantView implements TenantService {
         public Path download(String id, Path dir, LongConsumer progress) {
             ownCheckpoint(id);
             return training.checkpoints().download(id, dir, progress);
+        }
+
+        @Override
+        public CheckpointExport export(String id, Path dir, boolean merged, LongConsumer progress) {
+            ownCheckpoint(id);
+            return training.checkpoints().export(id, dir, merged, progress);
         }
     }
 }

@@ -65,6 +65,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -182,6 +183,8 @@ public final class Training implements TrainingService {
         this.registry = new CheckpointRegistry(SqliteCheckpoints.open(home.resolve(SqliteJobStoreProvider.FILE)), blobs,
                 b.clock, id -> store.find(id).map(JobRecord::job), b.approvedCacheFor);
         this.registry.approvalPolicy(approval);
+        this.registry.merger(() -> runners.ranked().stream().map(r -> r.plugin().merger()).flatMap(Optional::stream)
+                .findFirst());
         this.registrations = Executors.newSingleThreadExecutor(Worker.daemon("training-registry"));
         this.engine = new Engine(store, bus, b.clock, settings, runners, executors, jobsDir, timers, ledger,
                 new Estimator(pricing(properties)), jobScheduler, inventory, registry, registrations);

@@ -64,4 +64,14 @@ public interface TrainingRunner {
     default Optional<JobFailure> classifyFailure(ExitStatus exit, List<String> stderrTail) {
         return Optional.empty();
     }
+
+    /**
+     * The tool that merges this runner's adapters into their base models, for exports that serving loads as a whole
+     * model. Runners whose environment has PEFT offer one; the default offers none.
+     *
+     * @return the merger, if this runner has one
+     */
+    default Optional<AdapterMerger> merger() {
+        return Optional.empty();
+    }
 }

@@ -243,5 +243,11 @@ public final class KitTrackingContext implements TrackingContext {
         public Path download(String id, Path dir, LongConsumer progress) {
             throw new CheckpointNotFoundException(id);
         }
+
+        @Override
+        public dev.koder.training.api.CheckpointExport export(String id, Path dir, boolean merged,
+                LongConsumer progress) {
+            throw new CheckpointNotFoundException(id);
+        }
     }
 }

@@ -5,6 +5,7 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.koder.training.api.ApprovalRefusedException;
 import dev.koder.training.api.ApprovalVerdict;
 import dev.koder.training.api.Checkpoint;
+import dev.koder.training.api.CheckpointExport;
 import dev.koder.training.api.CheckpointNotFoundException;
 import dev.koder.training.api.CheckpointQuery;
 import dev.koder.training.api.CheckpointStage;
@@ -14,9 +15,11 @@ import dev.koder.training.api.JobSpec;
 import dev.koder.training.api.Page;
 import dev.koder.training.api.StorageException;
 import dev.koder.training.core.blob.Digests;
+import dev.koder.training.core.internal.Folders;
 import dev.koder.training.core.internal.Json;
 import dev.koder.training.core.internal.SortableIds;
 import dev.koder.training.core.store.SqliteCheckpoints;
+import dev.koder.training.spi.AdapterMerger;
 import dev.koder.training.spi.BlobStore;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -26,7 +29,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -35,6 +37,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.LongConsumer;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -60,6 +63,8 @@ public final class CheckpointRegistry implements Checkpoints, AutoCloseable {
     private final Map<String, Map<String, String>> datasetHashes = new ConcurrentHashMap<>();
     private volatile Consumer<Checkpoint> onTransition = c -> { };
     private volatile ApprovalPolicy policy = ApprovalPolicy.NONE;
+    private volatile Supplier<Optional<AdapterMerger>> merger = Optional::empty;
+    private final CheckpointExporter exporter = new CheckpointExporter(this, () -> merger.get());
 
     /**
      * @param rows the registry's tables
@@ -89,6 +94,14 @@ public final class CheckpointRegistry implements Checkpoints, AutoCloseable {
     /** @param policy the approval gate every approval passes through ({@link ApprovalPolicy#NONE} by default) */
     public void approvalPolicy(ApprovalPolicy policy) {
         this.policy = policy;
+    }
+
+    /**
+     * @param merger finds the tool that merges an adapter into its base, for merged exports (none by default); asked
+     *     only when an export needs one
+     */
+    public void merger(Supplier<Optional<AdapterMerger>> merger) {
+        this.merger = merger;
     }
 
     /** @return the blob store */
@@ -188,10 +201,8 @@ public final class CheckpointRegistry implements Checkpoints, AutoCloseable {
         if (!Files.isDirectory(dir) || !dir.getFileName().toString().startsWith("checkpoint-")) {
             return;
         }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
+        try {
+            Folders.deleteTree(dir);
         } catch (IOException e) {
             LOG.warn("cannot delete the dropped checkpoint folder {}: {}", dir, e.getMessage());
         }
@@ -379,12 +390,31 @@ public final class CheckpointRegistry implements Checkpoints, AutoCloseable {
     public Path download(String id, Path dir, LongConsumer progress) {
         Checkpoint c = get(id);
         Path root = dir.toAbsolutePath().normalize();
+        copyFiles(c, root, progress);
+        try {
+            Files.writeString(root.resolve(MARKER), id + "\n");
+        } catch (IOException e) {
+            throw new StorageException("Cannot write " + root.resolve(MARKER) + ": " + e.getMessage(), false, e);
+        }
+        return root;
+    }
+
+    /**
+     * Copies a checkpoint's files from the blob store into a folder, checking each one's size (the blob store checks
+     * the SHA-256).
+     *
+     * @param c the checkpoint
+     * @param root the folder; files keep their paths inside the checkpoint
+     * @param progress told the bytes copied so far
+     * @throws StorageException when a blob is missing or corrupt; the file is not left behind
+     */
+    void copyFiles(Checkpoint c, Path root, LongConsumer progress) {
         long done = 0;
         for (Checkpoint.File f : c.files()) {
             Path target = root.resolve(f.path()).normalize();
             if (!target.startsWith(root)) {
-                throw new StorageException("Checkpoint " + id + " has a file outside its folder: " + f.path(), false,
-                        null);
+                throw new StorageException("Checkpoint " + c.id() + " has a file outside its folder: " + f.path(),
+                        false, null);
             }
             long before = done;
             try {
@@ -397,17 +427,16 @@ public final class CheckpointRegistry implements Checkpoints, AutoCloseable {
                             + f.size());
                 }
             } catch (IOException e) {
-                throw new StorageException("Download of checkpoint " + id + " failed at " + f.path() + ": "
+                throw new StorageException("Download of checkpoint " + c.id() + " failed at " + f.path() + ": "
                         + e.getMessage(), !(e instanceof BlobStore.BlobIntegrityException), e);
             }
             done += f.size();
         }
-        try {
-            Files.writeString(root.resolve(MARKER), id + "\n");
-        } catch (IOException e) {
-            throw new StorageException("Cannot write " + root.resolve(MARKER) + ": " + e.getMessage(), false, e);
-        }
-        return root;
+    }
+
+    @Override
+    public CheckpointExport export(String id, Path dir, boolean merged, LongConsumer progress) {
+        return exporter.export(id, dir, merged, progress);
     }
 
     @Override
