@@ -79,28 +79,25 @@ class CheckpointExportTest {
                     .contains("## Merge check", "AutoModelForCausalLM.from_pretrained");
 
             // apart from the merge's own check: the merged folder alone against the base with the exported adapter
-            TinyWorld.Ran ran = w.python(dir, List.of(
-                    "import sys, torch",
-                    "from transformers import AutoModelForCausalLM",
-                    "from peft import PeftModel",
-                    "base, adapter, merged = sys.argv[1:4]",
-                    "plain = AutoModelForCausalLM.from_pretrained(base).eval()",
-                    "tuned = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(base), adapter).eval()",
-                    "whole = AutoModelForCausalLM.from_pretrained(merged).eval()",
-                    "ids = torch.randint(0, whole.config.vocab_size, (2, 40), generator=torch.Generator().manual_seed(1))",
-                    "with torch.no_grad():",
-                    "    p, a, m = (x(input_ids=ids).logits for x in (plain, tuned, whole))",
-                    "print('MERGED', float((m - a).abs().max()), 'TUNED', float((a - p).abs().max()))"),
-                    base.toString(), dir.resolve("adapter").toString(), dir.resolve("merged").toString());
-            assertThat(ran.code()).as(ran.output()).isZero();
-            String[] figures = ran.output().lines().filter(l -> l.startsWith("MERGED")).findFirst().orElseThrow()
-                    .split(" ");
-            double mergedDiff = Double.parseDouble(figures[1]);
-            double tunedDiff = Double.parseDouble(figures[3]);
-            System.out.printf("merged vs adapter logits: max |diff| %.3g; adapter vs base: %.3g%n", mergedDiff,
-                    tunedDiff);
-            assertThat(tunedDiff).as("the fine-tune changed the base's logits").isGreaterThan(0.1);
-            assertThat(mergedDiff).as("the merged logits equal the adapter's").isLessThan(1e-3);
+            assertMergedEqualsAdapter(w, base, dir.resolve("adapter"), dir.resolve("merged"));
+
+            // a second job continues from the first's checkpoint, by its id: the chain is in the registry and the
+            // card, and its merge goes through the chain to the first base
+            Job second = t.jobs().await(t.jobs().submit(w.sft(6).baseModel(output.id()).build()).id(),
+                    Duration.ofMinutes(5));
+            assertThat(second.status()).as(String.valueOf(second.failure())).isEqualTo(JobStatus.SUCCEEDED);
+            Checkpoint continued = t.checkpoints().list(CheckpointQuery.builder().jobId(second.id()).build())
+                    .items().stream().filter(Checkpoint::last).findFirst().orElseThrow();
+            assertThat(continued.lineage().parent()).isEqualTo(output.id());
+            assertThat(t.checkpoints().ancestry(continued.id())).extracting(Checkpoint::id)
+                    .containsExactly(continued.id(), output.id());
+            CheckpointExport next = t.checkpoints().export(continued.id(), dir.resolve("merged-2"), true, n -> { });
+            assertThat(next.merge().base()).isEqualTo(base.toString());
+            t.checkpoints().export(continued.id(), dir.resolve("adapter-2"), false, n -> { });
+            assertThat(Files.readString(dir.resolve("merged-2").resolve(CheckpointExport.CARD)))
+                    .contains("- Parent checkpoint: `" + output.id() + "`", "- Chain, newest first: `"
+                            + continued.id() + "` (job `" + second.id() + "`, step 6) <- `" + output.id() + "`");
+            assertMergedEqualsAdapter(w, base, dir.resolve("adapter-2"), dir.resolve("merged-2"));
 
             // an export never writes into a folder that holds something, and leaves nothing behind
             Path taken = Files.createDirectories(dir.resolve("taken"));
@@ -118,6 +115,32 @@ class CheckpointExportTest {
                 assertThat(left.map(p -> p.getFileName().toString())).noneMatch(n -> n.contains(".export-"));
             }
         }
+    }
+
+    /** Loads the merged folder alone, and the base with the exported adapter, and compares their logits. */
+    private void assertMergedEqualsAdapter(TinyWorld w, Path base, Path adapter, Path merged) throws Exception {
+        TinyWorld.Ran ran = w.python(dir, List.of(
+                "import sys, torch",
+                "from transformers import AutoModelForCausalLM",
+                "from peft import PeftModel",
+                "base, adapter, merged = sys.argv[1:4]",
+                "plain = AutoModelForCausalLM.from_pretrained(base).eval()",
+                "tuned = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(base), adapter).eval()",
+                "whole = AutoModelForCausalLM.from_pretrained(merged).eval()",
+                "ids = torch.randint(0, whole.config.vocab_size, (2, 40), generator=torch.Generator().manual_seed(1))",
+                "with torch.no_grad():",
+                "    p, a, m = (x(input_ids=ids).logits for x in (plain, tuned, whole))",
+                "print('MERGED', float((m - a).abs().max()), 'TUNED', float((a - p).abs().max()))"),
+                base.toString(), adapter.toString(), merged.toString());
+        assertThat(ran.code()).as(ran.output()).isZero();
+        String[] figures = ran.output().lines().filter(l -> l.startsWith("MERGED")).findFirst().orElseThrow()
+                .split(" ");
+        double mergedDiff = Double.parseDouble(figures[1]);
+        double tunedDiff = Double.parseDouble(figures[3]);
+        System.out.printf("%s: merged vs adapter logits: max |diff| %.3g; adapter vs base: %.3g%n",
+                merged.getFileName(), mergedDiff, tunedDiff);
+        assertThat(tunedDiff).as("the fine-tune changed the base's logits").isGreaterThan(0.1);
+        assertThat(mergedDiff).as("the merged logits equal the adapter's").isLessThan(1e-3);
     }
 
     /** The manifest names every other file in the folder, with its true size and SHA-256, and the checkpoint. */

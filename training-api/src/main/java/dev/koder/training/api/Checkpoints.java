@@ -67,6 +67,16 @@ public interface Checkpoints {
      */
     Checkpoint deprecate(String id, String actor, String reason);
 
+    /**
+     * The chain a checkpoint continues: the checkpoint itself, then the checkpoint its job started from (its
+     * lineage's parent), that one's parent, and so on to the one trained from a base model.
+     *
+     * @param id a checkpoint
+     * @return the chain, newest first, starting with this checkpoint; it ends early at a parent no longer registered
+     * @throws CheckpointNotFoundException when there is no checkpoint with this id
+     */
+    List<Checkpoint> ancestry(String id);
+
     /** @param id a checkpoint @return its registration and every stage move, oldest first */
     List<Checkpoint.Transition> history(String id);
 

@@ -114,10 +114,12 @@ final class CheckpointsCommand implements Runnable {
             try (Training training = common.client()) {
                 Checkpoint c = training.checkpoints().get(id);
                 List<Checkpoint.Transition> history = training.checkpoints().history(id);
+                List<Checkpoint> chain = training.checkpoints().ancestry(id);
                 Map<String, Object> doc = new LinkedHashMap<>();
                 doc.put("checkpoint", c);
                 doc.put("history", history);
-                common.print(command.commandLine().getOut(), doc, out -> Render.checkpoint(out, c, history));
+                doc.put("ancestry", chain.stream().map(Checkpoint::id).toList());
+                common.print(command.commandLine().getOut(), doc, out -> Render.checkpoint(out, c, chain, history));
             }
             return ExitCodes.OK;
         }

@@ -297,7 +297,8 @@ final class Render {
         }
     }
 
-    static void checkpoint(PrintWriter out, Checkpoint c, List<Checkpoint.Transition> history) {
+    static void checkpoint(PrintWriter out, Checkpoint c, List<Checkpoint> chain,
+            List<Checkpoint.Transition> history) {
         out.println(c.id() + "  " + c.stage().wireName());
         row(out, "job", c.jobId() + ", step " + c.step() + (c.last() ? " (final output)" : ""));
         row(out, "tenant", c.tenant());
@@ -324,7 +325,10 @@ final class Render {
         out.println("    base model revision " + (l.baseModelRevision() == null ? "unknown (not on this machine)"
                 : l.baseModelRevision()));
         if (l.parent() != null) {
-            out.println("    continues " + l.parent());
+            out.println("    continues " + String.join(" <- ", chain.stream().skip(1).map(p -> p.id() + " (job "
+                    + p.jobId() + ", step " + p.step() + ")").toList()) + (chain.size() > 1
+                            && chain.get(chain.size() - 1).lineage().parent() == null
+                            ? " <- " + chain.get(chain.size() - 1).baseModel() : ""));
         }
         out.println("  history:");
         for (Checkpoint.Transition t : history) {

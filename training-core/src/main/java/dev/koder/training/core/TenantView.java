@@ -361,6 +361,12 @@ public final class TenantView implements TenantService {
         }
 
         @Override
+        public List<Checkpoint> ancestry(String id) {
+            ownCheckpoint(id);
+            return training.checkpoints().ancestry(id).stream().takeWhile(c -> c.tenant().equals(tenant)).toList();
+        }
+
+        @Override
         public List<Checkpoint.Transition> history(String id) {
             ownCheckpoint(id);
             return training.checkpoints().history(id);

@@ -49,6 +49,10 @@ final class RegistryApi {
                 + "trail: registration and every stage move, with the approval gate's rules and overrides",
                 ctx -> json(ctx, Map.of("id", checkpoint(ctx).id(), "items", tenant(ctx).checkpoints()
                         .history(ctx.pathParam("id")))));
+        auth.route(r, HandlerType.GET, "/v1/native/checkpoints/{id}/ancestry", Role.MEMBER, "the chain a "
+                + "checkpoint continues, newest first: itself, its parent, and so on", ctx -> json(ctx, Map.of("id",
+                        checkpoint(ctx).id(), "items", tenant(ctx).checkpoints().ancestry(ctx.pathParam("id"))
+                                .stream().map(c -> checkpointView(ctx, c)).toList())));
         auth.route(r, HandlerType.GET, "/v1/native/checkpoints/{id}/gate", Role.MEMBER, "what the approval gate "
                 + "decides if the caller approved it now", ctx -> json(ctx, tenant(ctx).checkpoints()
                         .gate(checkpoint(ctx).id(), Auth.principal(ctx).name())));

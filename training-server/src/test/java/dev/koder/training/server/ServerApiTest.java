@@ -148,6 +148,7 @@ class ServerApiTest {
                 new String[] {"GET", "/v1/native/checkpoints/" + checkpoint},
                 new String[] {"GET", "/v1/native/checkpoints/" + checkpoint + "/history"},
                 new String[] {"GET", "/v1/native/checkpoints/" + checkpoint + "/gate"},
+                new String[] {"GET", "/v1/native/checkpoints/" + checkpoint + "/ancestry"},
                 new String[] {"POST", "/v1/native/checkpoints/" + checkpoint + "/approve"},
                 new String[] {"POST", "/v1/native/checkpoints/" + checkpoint + "/deprecate"});
         // every route of one object is in the list above
@@ -258,6 +259,30 @@ class ServerApiTest {
         assertThat(notTraining.status()).isEqualTo(400);
         assertThat(notTraining.body().at("/error/message").asString()).startsWith(corpus + " is a file of a "
                 + "retrieval set");
+    }
+
+    @Test
+    void aJobOnACheckpoint_showsTheChainItContinues() throws Exception {
+        String file = upload(acme, "train.jsonl", CHAT.repeat(4)).body().get("id").asString();
+        String first = createJob(acme, file);
+        awaitEnd(first);
+        Checkpoint parent = training.checkpoints().list(dev.koder.training.api.CheckpointQuery.builder().jobId(first)
+                .build()).items().stream().filter(Checkpoint::last).findFirst().orElseThrow();
+        Response created = call("POST", "/v1/fine_tuning/jobs", acme, "{\"model\":\"" + parent.id()
+                + "\",\"training_file\":\"" + file + "\"}");
+        assertThat(created.status()).as(created.text()).isEqualTo(200);
+        String second = created.body().get("id").asString();
+        assertThat(awaitEnd(second).status()).isEqualTo(JobStatus.SUCCEEDED);
+        Checkpoint child = training.checkpoints().list(dev.koder.training.api.CheckpointQuery.builder().jobId(second)
+                .build()).items().stream().filter(Checkpoint::last).findFirst().orElseThrow();
+        Response chain = call("GET", "/v1/native/checkpoints/" + child.id() + "/ancestry", acme, null);
+        assertThat(chain.status()).as(chain.text()).isEqualTo(200);
+        JsonNode items = chain.body().get("items");
+        assertThat(items).hasSize(2);
+        assertThat(items.get(0).get("id").asString()).isEqualTo(child.id());
+        assertThat(items.get(0).at("/lineage/parent").asString()).isEqualTo(parent.id());
+        assertThat(items.get(1).get("id").asString()).isEqualTo(parent.id());
+        assertThat(items.get(1).get("base_model").asString()).as("the base as the tenant knows it").doesNotStartWith("/");
     }
 
     @Test

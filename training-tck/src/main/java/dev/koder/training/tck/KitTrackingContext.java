@@ -235,6 +235,11 @@ public final class KitTrackingContext implements TrackingContext {
         }
 
         @Override
+        public List<Checkpoint> ancestry(String id) {
+            throw new CheckpointNotFoundException(id);
+        }
+
+        @Override
         public Optional<Checkpoint> approved(String tenant, String baseModel) {
             return Optional.empty();
         }

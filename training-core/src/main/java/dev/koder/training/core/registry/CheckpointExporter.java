@@ -105,8 +105,8 @@ final class CheckpointExporter {
                 // the trainer's own card (PEFT writes a template) gives way to the export's
                 Files.deleteIfExists(files.resolve(CheckpointExport.CARD));
             }
-            Files.writeString(files.resolve(CheckpointExport.CARD), ModelCard.write(c, registry.history(id), merging,
-                    check, omitted), StandardCharsets.UTF_8);
+            Files.writeString(files.resolve(CheckpointExport.CARD), ModelCard.write(c, registry.ancestry(id),
+                    registry.history(id), merging, check, omitted), StandardCharsets.UTF_8);
             List<Checkpoint.File> listed = list(files);
             Map<String, Object> manifest = new LinkedHashMap<>();
             manifest.put("format", FORMAT);

@@ -367,6 +367,20 @@ public final class CheckpointRegistry implements Checkpoints, AutoCloseable {
     }
 
     @Override
+    public List<Checkpoint> ancestry(String id) {
+        List<Checkpoint> chain = new ArrayList<>();
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        Optional<Checkpoint> next = Optional.of(get(id));
+        while (next.isPresent() && seen.add(next.get().id())) {
+            Checkpoint c = next.get();
+            chain.add(c);
+            String parent = c.lineage() == null ? null : c.lineage().parent();
+            next = parent == null ? Optional.empty() : rows.find(parent);
+        }
+        return chain;
+    }
+
+    @Override
     public List<Checkpoint.Transition> history(String id) {
         get(id);
         return rows.history(id);

@@ -21,7 +21,7 @@ final class ModelCard {
     private ModelCard() {
     }
 
-    static String write(Checkpoint c, List<Checkpoint.Transition> history, boolean merged,
+    static String write(Checkpoint c, List<Checkpoint> chain, List<Checkpoint.Transition> history, boolean merged,
             CheckpointExport.MergeCheck check, List<String> omitted) {
         StringBuilder md = new StringBuilder();
         md.append("# ").append(merged ? "Merged fine-tune " : "Fine-tune ").append(c.id()).append(" of ")
@@ -59,6 +59,10 @@ final class ModelCard {
             }
             md.append("- Parent checkpoint: ").append(c.lineage().parent() == null ? "none (trained from the base "
                     + "model)" : code(c.lineage().parent())).append('\n');
+            if (chain.size() > 1) {
+                md.append("- Chain, newest first: ").append(String.join(" <- ", chain.stream().map(p -> code(p.id())
+                        + " (job " + code(p.jobId()) + ", step " + p.step() + ")").toList())).append('\n');
+            }
         } else {
             md.append("Not recorded.\n");
         }
