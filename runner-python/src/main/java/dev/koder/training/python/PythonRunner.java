@@ -2,6 +2,7 @@ package dev.koder.training.python;
 
 import dev.koder.training.api.JobFailure;
 import dev.koder.training.spi.AdapterMerger;
+import dev.koder.training.spi.CheckpointEvaluator;
 import dev.koder.training.spi.ExitStatus;
 import dev.koder.training.spi.TrainingRunner;
 import java.util.List;
@@ -17,6 +18,7 @@ public abstract class PythonRunner implements TrainingRunner {
     private final String name;
     private final PythonTrainer python;
     private final PythonMerger merger;
+    private final PythonEvaluator evaluator;
 
     /**
      * @param name the runner's name
@@ -26,6 +28,7 @@ public abstract class PythonRunner implements TrainingRunner {
         this.name = Objects.requireNonNull(name, "name");
         this.python = Objects.requireNonNull(python, "python");
         this.merger = new PythonMerger(python);
+        this.evaluator = new PythonEvaluator(python);
     }
 
     /** @return the Python side: environment, preflight, helper scripts */
@@ -42,6 +45,12 @@ public abstract class PythonRunner implements TrainingRunner {
     @Override
     public Optional<AdapterMerger> merger() {
         return Optional.of(merger);
+    }
+
+    /** Every Python runner's environment has transformers and PEFT, so each can score language-model checkpoints. */
+    @Override
+    public Optional<CheckpointEvaluator> evaluator() {
+        return Optional.of(evaluator);
     }
 
     @Override

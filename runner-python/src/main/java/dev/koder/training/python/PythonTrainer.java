@@ -63,6 +63,8 @@ public final class PythonTrainer {
 
     /** Merges an adapter into its base for an export, and checks the merged model against the adapter's. */
     public static final String MERGE_MODULE = "merge.py";
+    /** Scores a checkpoint and its base on held-out data. */
+    public static final String EVAL_MODULE = "checkpoint_eval.py";
 
     private final String runner;
     private final Requirements requirements;
@@ -96,6 +98,7 @@ public final class PythonTrainer {
         all.add(new Script(PythonTrainer.class, BATCHING_MODULE));
         all.add(new Script(PythonTrainer.class, STEP_COST_MODULE));
         all.add(new Script(PythonTrainer.class, MERGE_MODULE));
+        all.add(new Script(PythonTrainer.class, EVAL_MODULE));
         this.scripts = List.copyOf(all);
     }
 

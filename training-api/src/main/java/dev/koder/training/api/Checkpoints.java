@@ -77,6 +77,31 @@ public interface Checkpoints {
      */
     List<Checkpoint> ancestry(String id);
 
+    /**
+     * Scores a checkpoint and its base model on a held-out data file, and keeps the result with the checkpoint (and
+     * sends it to the tracking sinks). The data is checked first like a job's; the figures are over the tokens
+     * training learns, cut to the job's {@code max_seq_length}; see {@link Evaluation} for their names. Runs in the
+     * caller's thread, in the trainer's Python environment, on CUDA when the machine has it: it takes as long as
+     * a forward pass of both models over the data.
+     *
+     * <p>The approval gate reads the newest evaluation's figures over the checkpoint's own.
+     *
+     * @param id the checkpoint
+     * @param data the file and its format (chat, prompt-completion, alpaca or preference)
+     * @param actor who asks for it
+     * @param progress receives lines of progress
+     * @return the evaluation, as kept
+     * @throws IllegalArgumentException when the file is missing or not valid data of that format, or no actor is
+     *     given
+     * @throws PluginNotFoundException when no installed runner scores data of that format
+     * @throws IllegalStateException when the base model is gone or has changed since the checkpoint was trained
+     * @throws TrainerFailedException when scoring fails
+     */
+    Evaluation evaluate(String id, DatasetRef data, String actor, java.util.function.Consumer<String> progress);
+
+    /** @param id a checkpoint @return its evaluations on demand, oldest first */
+    List<Evaluation> evaluations(String id);
+
     /** @param id a checkpoint @return its registration and every stage move, oldest first */
     List<Checkpoint.Transition> history(String id);
 

@@ -97,6 +97,18 @@ final class EventBus implements AutoCloseable {
         });
     }
 
+    void checkpointEvaluated(Checkpoint checkpoint, dev.koder.training.api.Evaluation evaluation) {
+        thread.execute(() -> {
+            for (TrackingSink s : tracking) {
+                try {
+                    s.onCheckpointEvaluated(checkpoint, evaluation);
+                } catch (RuntimeException ex) {
+                    LOG.warn("tracking sink {} failed on evaluation {}: {}", s, evaluation.id(), ex.toString());
+                }
+            }
+        });
+    }
+
     /** @param job a job @return what the tracking sinks say about it, one line each */
     List<String> describe(Job job) {
         List<String> lines = new ArrayList<>();

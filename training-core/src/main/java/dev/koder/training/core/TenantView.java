@@ -361,6 +361,19 @@ public final class TenantView implements TenantService {
         }
 
         @Override
+        public dev.koder.training.api.Evaluation evaluate(String id, dev.koder.training.api.DatasetRef data,
+                String actor, java.util.function.Consumer<String> progress) {
+            ownCheckpoint(id);
+            return training.checkpoints().evaluate(id, data, actor, progress);
+        }
+
+        @Override
+        public List<dev.koder.training.api.Evaluation> evaluations(String id) {
+            ownCheckpoint(id);
+            return training.checkpoints().evaluations(id);
+        }
+
+        @Override
         public List<Checkpoint> ancestry(String id) {
             ownCheckpoint(id);
             return training.checkpoints().ancestry(id).stream().takeWhile(c -> c.tenant().equals(tenant)).toList();

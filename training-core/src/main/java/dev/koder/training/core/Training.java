@@ -185,6 +185,14 @@ public final class Training implements TrainingService {
         this.registry.approvalPolicy(approval);
         this.registry.merger(() -> runners.ranked().stream().map(r -> r.plugin().merger()).flatMap(Optional::stream)
                 .findFirst());
+        this.registry.evaluators(trainedBy -> {
+            List<TrainingRunner> order = new ArrayList<>();
+            if (trainedBy != null && runners.names().contains(trainedBy)) {
+                order.add(runners.named(trainedBy));
+            }
+            runners.ranked().forEach(r -> order.add(r.plugin()));
+            return order.stream().distinct().map(TrainingRunner::evaluator).flatMap(Optional::stream).toList();
+        }, home.resolve("tmp"));
         this.registrations = Executors.newSingleThreadExecutor(Worker.daemon("training-registry"));
         this.engine = new Engine(store, bus, b.clock, settings, runners, executors, jobsDir, timers, ledger,
                 new Estimator(pricing(properties)), jobScheduler, inventory, registry, registrations);
@@ -218,6 +226,7 @@ public final class Training implements TrainingService {
         bus.start(sink -> new ServiceTrackingContext(sends, home, store, registry,
                 trackingState.of(sink.getClass().getName())));
         registry.onTransition(bus::checkpointChanged);
+        registry.onEvaluation(bus::checkpointEvaluated);
         if (worker != null) {
             worker.start();
             registrations.execute(engine::reconcileRegistry);

@@ -42,6 +42,16 @@ public interface TrackingSink extends AutoCloseable {
     }
 
     /**
+     * A checkpoint was scored on demand ({@code Checkpoints.evaluate}) in this process. Called on the same thread as
+     * {@link #onEvent}; the default does nothing.
+     *
+     * @param checkpoint the checkpoint
+     * @param evaluation its figures and its base model's, as kept in the registry
+     */
+    default void onCheckpointEvaluated(Checkpoint checkpoint, dev.koder.training.api.Evaluation evaluation) {
+    }
+
+    /**
      * One line for people about where a job is tracked and whether the sink is behind, for {@code training
      * status}; the default says nothing.
      *

@@ -74,4 +74,14 @@ public interface TrainingRunner {
     default Optional<AdapterMerger> merger() {
         return Optional.empty();
     }
+
+    /**
+     * The tool that scores this runner's checkpoints on held-out data on demand. Runners whose environment has the
+     * model libraries offer one; the default offers none.
+     *
+     * @return the evaluator, if this runner has one
+     */
+    default Optional<CheckpointEvaluator> evaluator() {
+        return Optional.empty();
+    }
 }

@@ -240,6 +240,17 @@ public final class KitTrackingContext implements TrackingContext {
         }
 
         @Override
+        public dev.koder.training.api.Evaluation evaluate(String id, dev.koder.training.api.DatasetRef data,
+                String actor, java.util.function.Consumer<String> progress) {
+            throw new CheckpointNotFoundException(id);
+        }
+
+        @Override
+        public List<dev.koder.training.api.Evaluation> evaluations(String id) {
+            throw new CheckpointNotFoundException(id);
+        }
+
+        @Override
         public Optional<Checkpoint> approved(String tenant, String baseModel) {
             return Optional.empty();
         }

@@ -9,7 +9,6 @@ import dev.koder.training.core.blob.Digests;
 import dev.koder.training.core.internal.Folders;
 import dev.koder.training.spi.AdapterMerger;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -72,7 +71,7 @@ final class CheckpointExporter {
             tool = merger.get().orElseThrow(() -> new PluginNotFoundException("Merging checkpoint " + id
                     + " into its base model needs a runner that merges adapters, and none is installed; add "
                     + "dev.koder.training:runner-trl, or export the adapter without merging."));
-            requireSameBase(c);
+            BaseModels.requireSame(c, "merge into it (or export the adapter without merging)");
         }
         Path parent = target.getParent();
         Path staging;
@@ -152,28 +151,6 @@ final class CheckpointExporter {
             }
         } catch (IOException e) {
             throw new StorageException("Cannot read the export folder " + target + ": " + e.getMessage(), false, e);
-        }
-    }
-
-    /** The base folder must still hold what the job trained on: merging into another would not be the fine-tune. */
-    private static void requireSameBase(Checkpoint c) {
-        String base = c.baseModel();
-        if (base.startsWith("/") && !Files.isDirectory(Path.of(base))) {
-            throw new IllegalStateException("Checkpoint " + c.id() + " was trained on the base model folder " + base
-                    + ", which is gone: put the base model back there to merge, or export the adapter without "
-                    + "merging.");
-        }
-        String trained = c.lineage() == null ? null : c.lineage().baseModelRevision();
-        String now;
-        try {
-            now = BaseModels.revision(base);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        if (trained != null && now != null && !trained.equals(now)) {
-            throw new IllegalStateException("The base model " + base + " of checkpoint " + c.id() + " has changed "
-                    + "since it was trained (revision " + trained + ", now " + now + "): merging into it would not "
-                    + "give the fine-tune; restore that revision, or export the adapter without merging.");
         }
     }
 

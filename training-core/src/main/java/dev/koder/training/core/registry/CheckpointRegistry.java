@@ -6,6 +6,11 @@ import dev.koder.training.api.ApprovalRefusedException;
 import dev.koder.training.api.ApprovalVerdict;
 import dev.koder.training.api.Checkpoint;
 import dev.koder.training.api.CheckpointExport;
+import dev.koder.training.api.DatasetFormat;
+import dev.koder.training.api.DatasetRef;
+import dev.koder.training.api.DatasetReport;
+import dev.koder.training.api.Evaluation;
+import dev.koder.training.api.PluginNotFoundException;
 import dev.koder.training.api.CheckpointNotFoundException;
 import dev.koder.training.api.CheckpointQuery;
 import dev.koder.training.api.CheckpointStage;
@@ -20,7 +25,9 @@ import dev.koder.training.core.internal.Json;
 import dev.koder.training.core.internal.SortableIds;
 import dev.koder.training.core.store.SqliteCheckpoints;
 import dev.koder.training.spi.AdapterMerger;
+import dev.koder.training.core.data.DatasetValidator;
 import dev.koder.training.spi.BlobStore;
+import dev.koder.training.spi.CheckpointEvaluator;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -34,6 +41,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.LongConsumer;
@@ -65,6 +73,10 @@ public final class CheckpointRegistry implements Checkpoints, AutoCloseable {
     private volatile ApprovalPolicy policy = ApprovalPolicy.NONE;
     private volatile Supplier<Optional<AdapterMerger>> merger = Optional::empty;
     private final CheckpointExporter exporter = new CheckpointExporter(this, () -> merger.get());
+    private volatile Function<String, List<CheckpointEvaluator>> evaluators = runner -> List.of();
+    private volatile Path scratch = Path.of(System.getProperty("java.io.tmpdir"));
+    private volatile BiConsumer<Checkpoint, Evaluation> onEvaluation = (c, e) -> { };
+    private final SortableIds evaluationIds = new SortableIds("eval-");
 
     /**
      * @param rows the registry's tables
@@ -102,6 +114,24 @@ public final class CheckpointRegistry implements Checkpoints, AutoCloseable {
      */
     public void merger(Supplier<Optional<AdapterMerger>> merger) {
         this.merger = merger;
+    }
+
+    /**
+     * @param evaluators the evaluators to try for a checkpoint, given the name of the runner that trained it (null
+     *     when unknown): that runner's first
+     * @param scratch where an evaluation copies the checkpoint's files while it runs
+     */
+    public void evaluators(Function<String, List<CheckpointEvaluator>> evaluators, Path scratch) {
+        this.evaluators = evaluators;
+        this.scratch = scratch;
+    }
+
+    /**
+     * @param listener told of every evaluation this registry keeps, after it is stored (tracking sinks send its
+     *     figures); it must return quickly
+     */
+    public void onEvaluation(BiConsumer<Checkpoint, Evaluation> listener) {
+        this.onEvaluation = listener;
     }
 
     /** @return the blob store */
@@ -314,7 +344,95 @@ public final class CheckpointRegistry implements Checkpoints, AutoCloseable {
         if (p.rulesFor(c.tenant()).isEmpty()) {
             return ApprovalVerdict.of(c.id(), actor, List.of());
         }
-        return p.check(c, actor, jobs.apply(c.jobId()), rows.approved(c.tenant(), c.baseModel()));
+        Optional<Evaluation> newest = newest(rows.evaluations(c.id()), null);
+        Optional<Checkpoint> approvedNow = rows.approved(c.tenant(), c.baseModel());
+        String data = newest.map(Evaluation::dataSha256).orElse(null);
+        return p.check(withFigures(c, newest), actor, jobs.apply(c.jobId()), approvedNow.map(a -> withFigures(a,
+                data == null ? Optional.empty() : newest(rows.evaluations(a.id()), data))));
+    }
+
+    /** The newest evaluation, of data with this SHA-256 when one is given. */
+    private static Optional<Evaluation> newest(List<Evaluation> all, String dataSha256) {
+        return all.stream().filter(e -> dataSha256 == null || e.dataSha256().equals(dataSha256))
+                .reduce((a, b) -> b);
+    }
+
+    /** A checkpoint's figures with an evaluation's over them: what the gate reads. */
+    private static Checkpoint withFigures(Checkpoint c, Optional<Evaluation> e) {
+        if (e.isEmpty()) {
+            return c;
+        }
+        Map<String, Double> figures = new LinkedHashMap<>(c.metrics());
+        figures.putAll(e.get().metrics());
+        return c.toBuilder().metrics(figures).build();
+    }
+
+    @Override
+    public Evaluation evaluate(String id, DatasetRef data, String actor, Consumer<String> progress) {
+        Checkpoint c = get(id);
+        if (actor == null || actor.isBlank()) {
+            throw new IllegalArgumentException("an actor is required to evaluate a checkpoint");
+        }
+        Path file = Path.of(data.path()).toAbsolutePath().normalize();
+        if (!Files.isRegularFile(file)) {
+            throw new IllegalArgumentException("The evaluation data " + file + " is not a file.");
+        }
+        DatasetFormat format = data.format();
+        Optional<Job> job = jobs.apply(c.jobId());
+        CheckpointEvaluator evaluator = evaluators.apply(job.map(Job::runner).orElse(null)).stream()
+                .filter(e -> e.supports(format)).findFirst().orElseThrow(() -> new PluginNotFoundException(
+                        "No installed runner scores " + format.wireName() + " data on demand"
+                                + (format.encoder() ? " yet (the job's own evaluation figures are in the checkpoint's "
+                                        + "metrics)" : "; add dev.koder.training:runner-trl") + "."));
+        DatasetReport report = DatasetValidator.builder().maxIssues(5).build().validate(file, format);
+        if (!report.valid()) {
+            throw new IllegalArgumentException(file + " is not valid " + format.wireName() + " data ("
+                    + report.errors() + (report.errors() == 1 ? " error" : " errors") + "): " + String.join("; ",
+                            report.issues().stream().map(Object::toString).toList()));
+        }
+        BaseModels.requireSame(c, "evaluate it beside its base");
+        int maxSeqLength = job.map(j -> j.spec().hyperparameters().maxSeqLength()).orElse(null) == null ? 2048
+                : job.get().spec().hyperparameters().maxSeqLength();
+        double beta = job.map(j -> j.spec().method().dpo()).map(d -> d.beta()).orElse(0.1);
+        Path work;
+        try {
+            Files.createDirectories(scratch);
+            work = Files.createTempDirectory(scratch, "eval-");
+        } catch (IOException e) {
+            throw new StorageException("Cannot make a scratch folder in " + scratch + ": " + e.getMessage(), false, e);
+        }
+        try {
+            String sha = Digests.sha256(file);
+            Path files = work.resolve("checkpoint");
+            copyFiles(c, files, n -> { });
+            progress.accept("scoring " + c.id() + " and its base model on " + report.stats().examples() + " examples"
+                    + " of " + file);
+            CheckpointEvaluator.Result r = evaluator.evaluate(new CheckpointEvaluator.Request(c.baseModel(), files,
+                    file, format, maxSeqLength, beta), work.resolve("work"), progress);
+            if (!sha.equals(Digests.sha256(file))) {
+                throw new IllegalStateException("The evaluation data " + file + " changed while it was scored; "
+                        + "evaluate again on a file that stays put.");
+            }
+            Evaluation e = new Evaluation(evaluationIds.next(clock.instant()), c.id(), data.path(), sha, format,
+                    r.examples(), r.metrics(), r.baseMetrics(), actor.strip(), clock.instant(), r.device());
+            rows.addEvaluation(e);
+            onEvaluation.accept(c, e);
+            return e;
+        } catch (IOException e) {
+            throw new StorageException("Evaluation of checkpoint " + id + " failed: " + e.getMessage(), false, e);
+        } finally {
+            try {
+                Folders.deleteTree(work);
+            } catch (IOException e) {
+                LOG.warn("cannot delete the evaluation's scratch folder {}: {}", work, e.getMessage());
+            }
+        }
+    }
+
+    @Override
+    public List<Evaluation> evaluations(String id) {
+        get(id);
+        return rows.evaluations(id);
     }
 
     @Override

@@ -321,6 +321,44 @@ public final class SqliteCheckpoints implements AutoCloseable {
         });
     }
 
+    /**
+     * Keeps an evaluation of a registered checkpoint.
+     *
+     * @param e the evaluation
+     * @throws CheckpointNotFoundException when the checkpoint is not registered (retention may have dropped it)
+     */
+    public void addEvaluation(dev.koder.training.api.Evaluation e) {
+        session.write(conn -> {
+            find(conn, e.checkpointId()).orElseThrow(() -> new CheckpointNotFoundException(e.checkpointId()));
+            try (PreparedStatement s = conn.prepareStatement("INSERT INTO checkpoint_evaluations (id, checkpoint_id, "
+                    + "created_at, evaluation_json) VALUES (?, ?, ?, ?)")) {
+                s.setString(1, e.id());
+                s.setString(2, e.checkpointId());
+                s.setLong(3, e.createdAt().toEpochMilli());
+                s.setString(4, Json.write(e));
+                s.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    /** @param checkpointId a checkpoint @return its evaluations, oldest first */
+    public List<dev.koder.training.api.Evaluation> evaluations(String checkpointId) {
+        return session.read(conn -> {
+            List<dev.koder.training.api.Evaluation> out = new ArrayList<>();
+            try (PreparedStatement s = conn.prepareStatement("SELECT evaluation_json FROM checkpoint_evaluations "
+                    + "WHERE checkpoint_id = ? ORDER BY created_at, id")) {
+                s.setString(1, checkpointId);
+                try (ResultSet rs = s.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(Json.MAPPER.readValue(rs.getString(1), dev.koder.training.api.Evaluation.class));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
     private static List<ApprovalVerdict.Rule> gate(String json) {
         return json == null ? null : List.of(Json.MAPPER.readValue(json, ApprovalVerdict.Rule[].class));
     }
@@ -364,7 +402,8 @@ public final class SqliteCheckpoints implements AutoCloseable {
                     d.setString(1, id);
                     if (d.executeUpdate() == 1) {
                         deleted.add(dropped);
-                        for (String table : new String[] {"checkpoint_files", "checkpoint_transitions"}) {
+                        for (String table : new String[] {"checkpoint_files", "checkpoint_transitions",
+                                "checkpoint_evaluations"}) {
                             try (PreparedStatement f = conn.prepareStatement("DELETE FROM " + table
                                     + " WHERE checkpoint_id = ?")) {
                                 f.setString(1, id);

@@ -136,7 +136,13 @@ public final class SqliteDatabase {
                     + " gpu_hours REAL NOT NULL,"
                     + " PRIMARY KEY (job_id, attempt)) WITHOUT ROWID;",
             "ALTER TABLE checkpoint_transitions ADD COLUMN gate_json TEXT;"
-                    + "ALTER TABLE checkpoint_transitions ADD COLUMN override INTEGER NOT NULL DEFAULT 0;");
+                    + "ALTER TABLE checkpoint_transitions ADD COLUMN override INTEGER NOT NULL DEFAULT 0;",
+            "CREATE TABLE checkpoint_evaluations ("
+                    + " id TEXT PRIMARY KEY,"
+                    + " checkpoint_id TEXT NOT NULL,"
+                    + " created_at INTEGER NOT NULL,"
+                    + " evaluation_json TEXT NOT NULL);"
+                    + "CREATE INDEX evaluations_by_checkpoint ON checkpoint_evaluations(checkpoint_id, created_at, id);");
 
     private static final byte[] SQLITE_HEADER = "SQLite format 3\0".getBytes(StandardCharsets.US_ASCII);
 
