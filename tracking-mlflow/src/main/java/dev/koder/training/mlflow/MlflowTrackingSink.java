@@ -3,6 +3,7 @@ package dev.koder.training.mlflow;
 import dev.koder.training.api.Checkpoint;
 import dev.koder.training.api.CheckpointQuery;
 import dev.koder.training.api.CheckpointStage;
+import dev.koder.training.api.Evaluation;
 import dev.koder.training.api.Job;
 import dev.koder.training.api.JobEvent;
 import dev.koder.training.api.JobStatus;
@@ -56,6 +57,10 @@ final class MlflowTrackingSink implements TrackingSink {
     static final String APPROVED_ALIAS = "approved";
     private static final String RUN_KEY = "run/";
     private static final String SYNC_KEY = "sync/";
+    /** An evaluation on demand not sent yet: its id, and the checkpoint's as the value. */
+    private static final String EVAL_KEY = "evaluation/";
+    /** Metric keys of evaluations on demand: this, the data's SHA-256 (12 digits), then the figure's name. */
+    static final String EVAL_METRIC_PREFIX = "eval_ondemand/";
     private static final String HEALTH_KEY = "health";
 
     private final MlflowSettings settings;
@@ -146,6 +151,17 @@ final class MlflowTrackingSink implements TrackingSink {
     }
 
     @Override
+    public void onCheckpointEvaluated(Checkpoint checkpoint, Evaluation evaluation) {
+        if (ctx == null) {
+            return;
+        }
+        ctx.state().put(EVAL_KEY + evaluation.id(), checkpoint.id());
+        if (ctx.sends()) {
+            signal();
+        }
+    }
+
+    @Override
     public Optional<String> describe(Job job) {
         if (ctx == null) {
             return Optional.empty();
@@ -185,7 +201,7 @@ final class MlflowTrackingSink implements TrackingSink {
         if (sender != null && !dirty.isEmpty()) {
             LOG.info("sending what MLflow does not have yet before exit (up to {} s)", closeFlush.toSeconds());
         }
-        if (ctx != null && !ctx.sends() && !ctx.state().withPrefix(SYNC_KEY).isEmpty()) {
+        if (ctx != null && !ctx.sends() && noted()) {
             flushRegistry();
         }
         signal();
@@ -212,7 +228,7 @@ final class MlflowTrackingSink implements TrackingSink {
         RuntimeException[] failed = new RuntimeException[1];
         Thread t = new Thread(() -> {
             try {
-                syncNoted();
+                sendNoted();
             } catch (RuntimeException e) {
                 failed[0] = e;
             }
@@ -262,7 +278,7 @@ final class MlflowTrackingSink implements TrackingSink {
                 }
                 if (System.nanoTime() - lastSyncPoll > pollInterval.toNanos()) {
                     lastSyncPoll = System.nanoTime();
-                    syncNoted();
+                    sendNoted();
                 }
                 for (String jobId : new ArrayList<>(dirty)) {
                     dirty.remove(jobId);
@@ -286,8 +302,8 @@ final class MlflowTrackingSink implements TrackingSink {
                 }
                 failures = 0;
                 if (closing && dirty.isEmpty()) {
-                    if (!ctx.state().withPrefix(SYNC_KEY).isEmpty()) {
-                        syncNoted(); // approvals noted since the last pass go out before the process ends
+                    if (noted()) {
+                        sendNoted(); // approvals and evaluations noted since the last pass go out before the end
                     }
                     return;
                 }
@@ -623,7 +639,58 @@ final class MlflowTrackingSink implements TrackingSink {
         }
     }
 
-    // ---- the model registry
+    // ---- the model registry and evaluations on demand
+
+    private boolean noted() {
+        return !ctx.state().withPrefix(SYNC_KEY).isEmpty() || !ctx.state().withPrefix(EVAL_KEY).isEmpty();
+    }
+
+    private void sendNoted() {
+        syncNoted();
+        sendEvaluations();
+    }
+
+    /**
+     * Logs each noted evaluation's figures to its checkpoint's job run, at the checkpoint's step: the checkpoint's
+     * as {@code eval_ondemand/<data sha256, 12 digits>/<name>}, its base model's under {@code .../base/<name>}. A
+     * note is deleted once sent; sent again after a crash, the same points (same timestamp) are dropped by MLflow.
+     */
+    private void sendEvaluations() {
+        for (Map.Entry<String, String> note : ctx.state().withPrefix(EVAL_KEY).entrySet()) {
+            String id = note.getKey().substring(EVAL_KEY.length());
+            Checkpoint c;
+            Optional<Evaluation> e;
+            try {
+                c = ctx.checkpoints().get(note.getValue());
+                e = ctx.checkpoints().evaluations(c.id()).stream().filter(x -> x.id().equals(id)).findFirst();
+            } catch (RuntimeException gone) {
+                LOG.warn("evaluation {} noted for MLflow: its checkpoint {} is gone from the registry ({})", id,
+                        note.getValue(), gone.getMessage());
+                ctx.state().delete(note.getKey());
+                continue;
+            }
+            RunState st = load(c.jobId());
+            if (e.isEmpty() || st.runId == null || "abandoned".equals(st.ended)) {
+                if (e.isEmpty() || "abandoned".equals(st.ended)) {
+                    ctx.state().delete(note.getKey());
+                }
+                continue; // no run yet: sent once the job's run exists
+            }
+            Evaluation ev = e.get();
+            String prefix = EVAL_METRIC_PREFIX + ev.dataSha256().substring(0, 12) + "/";
+            long at = ev.createdAt().toEpochMilli();
+            List<MlflowClient.Metric> metrics = new ArrayList<>();
+            ev.metrics().forEach((k, v) -> metrics.add(new MlflowClient.Metric(prefix + k, v, at, c.step())));
+            ev.baseMetrics().forEach((k, v) -> metrics.add(new MlflowClient.Metric(prefix + "base/" + k, v, at,
+                    c.step())));
+            Map<String, String> tags = new LinkedHashMap<>();
+            tags.put("training.evaluation." + ev.dataSha256().substring(0, 12) + ".data", RunContent.cut(ev.data(),
+                    RunContent.MAX_TAG_LENGTH));
+            tags.put("training.evaluation." + ev.dataSha256().substring(0, 12) + ".checkpoint", c.id());
+            client.logBatch(st.runId, metrics, Map.of(), tags);
+            ctx.state().delete(note.getKey());
+        }
+    }
 
     private void syncNoted() {
         Map<String, String> noted = ctx.state().withPrefix(SYNC_KEY);

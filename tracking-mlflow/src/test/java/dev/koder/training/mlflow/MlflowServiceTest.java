@@ -125,6 +125,21 @@ class MlflowServiceTest {
 
             Checkpoint output = t.checkpoints().list(CheckpointQuery.builder().jobId(id).limit(10).build()).items()
                     .stream().filter(Checkpoint::last).findFirst().orElseThrow();
+            // an evaluation on demand goes to the job's run at the checkpoint's step, beside the base's figure
+            dev.koder.training.api.Evaluation e = t.checkpoints().evaluate(output.id(), DatasetRef.of(DATA.resolve(
+                    "shout-test.jsonl"), DatasetFormat.CHAT), "alice", line -> { });
+            String key = "eval_ondemand/" + e.dataSha256().substring(0, 12) + "/eval_loss";
+            awaitTrue("the evaluation is in the run", Duration.ofSeconds(30),
+                    () -> !fake.metrics(run.id, key).isEmpty());
+            assertThat(fake.metrics(run.id, key)).singleElement().satisfies(p -> {
+                assertThat(p.step).isEqualTo(output.step());
+                assertThat(p.value).isEqualTo(e.metrics().get("eval_loss"));
+            });
+            assertThat(fake.metrics(run.id, key.replace("/eval_loss", "/base/eval_loss"))).singleElement()
+                    .satisfies(p -> assertThat(p.value).isEqualTo(e.baseMetrics().get("eval_loss")));
+            assertThat(fake.runOfJob(id).orElseThrow().tags).containsEntry("training.evaluation."
+                    + e.dataSha256().substring(0, 12) + ".checkpoint", output.id());
+
             t.checkpoints().approve(output.id(), "alice", "beats the baseline");
             String name = "recsys." + model.toString().replaceAll("^/+", "").replaceAll("[^A-Za-z0-9._-]+", "-");
             awaitTrue("the approved output is a model version with the alias", Duration.ofSeconds(30),

@@ -118,8 +118,11 @@ final class CheckpointsCommand implements Runnable {
                 Map<String, Object> doc = new LinkedHashMap<>();
                 doc.put("checkpoint", c);
                 doc.put("history", history);
+                List<dev.koder.training.api.Evaluation> evaluations = training.checkpoints().evaluations(id);
                 doc.put("ancestry", chain.stream().map(Checkpoint::id).toList());
-                common.print(command.commandLine().getOut(), doc, out -> Render.checkpoint(out, c, chain, history));
+                doc.put("evaluations", evaluations);
+                common.print(command.commandLine().getOut(), doc, out -> Render.checkpoint(out, c, chain, evaluations,
+                        history));
             }
             return ExitCodes.OK;
         }

@@ -192,9 +192,14 @@ final class QuickstartCommand implements Callable<Integer> {
                 out.printf(Locale.ROOT, "      %s  %-9s step %-4d %-10s %s%n", c.id(), c.method(), c.step(),
                         c.last() ? "final" : "checkpoint", Bytes.human(c.size()));
             }
-            registered.stream().filter(c -> c.last() && c.jobId().equals(dpoJob.id())).findFirst().ifPresent(c ->
-                    out.println("  Approve the DPO adapter:  ./training checkpoints approve " + c.id()
-                            + " --reason \"100% preference accuracy on the held-out words\" --home " + home));
+            registered.stream().filter(c -> c.last() && c.jobId().equals(dpoJob.id())).findFirst().ifPresent(c -> {
+                out.println("  Score the DPO adapter:    ./training eval " + c.id() + " --data " + testPrefs
+                        + " --home " + home);
+                out.println("  Approve the DPO adapter:  ./training checkpoints approve " + c.id()
+                        + " --reason \"100% preference accuracy on the held-out words\" --home " + home);
+                out.println("  Export it for serving:    ./training checkpoints export " + c.id() + " --merged --to "
+                        + run.resolve("served") + " --home " + home);
+            });
             out.printf(Locale.ROOT, "Done in %s.%n", Render.duration(Duration.ofNanos(System.nanoTime() - started)));
             boolean learned = afterSft.exactMatch() > before.exactMatch() && afterSft.loss() < before.loss() * 0.7;
             if (!learned) {

@@ -298,7 +298,7 @@ final class Render {
     }
 
     static void checkpoint(PrintWriter out, Checkpoint c, List<Checkpoint> chain,
-            List<Checkpoint.Transition> history) {
+            List<dev.koder.training.api.Evaluation> evaluations, List<Checkpoint.Transition> history) {
         out.println(c.id() + "  " + c.stage().wireName());
         row(out, "job", c.jobId() + ", step " + c.step() + (c.last() ? " (final output)" : ""));
         row(out, "tenant", c.tenant());
@@ -330,6 +330,18 @@ final class Render {
                             && chain.get(chain.size() - 1).lineage().parent() == null
                             ? " <- " + chain.get(chain.size() - 1).baseModel() : ""));
         }
+        if (!evaluations.isEmpty()) {
+            out.println("  evaluations:");
+            for (dev.koder.training.api.Evaluation e : evaluations) {
+                out.println("    " + DATE_TIME.format(e.createdAt()) + "  " + e.id() + " on " + e.data() + " (sha256 "
+                        + e.dataSha256().substring(0, 12) + ", " + e.examples() + " examples) by " + e.actor() + ": "
+                        + String.join(", ", e.metrics().entrySet().stream().filter(m -> !m.getKey().equals(
+                                "eval_tokens")).map(m -> String.format(Locale.ROOT, "%s %.4f%s", m.getKey(),
+                                        m.getValue(), e.baseMetrics().containsKey(m.getKey()) ? String.format(
+                                                Locale.ROOT, " (base %.4f)", e.baseMetrics().get(m.getKey())) : ""))
+                                .toList()));
+            }
+        }
         out.println("  history:");
         for (Checkpoint.Transition t : history) {
             out.println("    " + DATE_TIME.format(t.time()) + "  " + (t.from() == null ? "" : t.from().wireName()
@@ -340,6 +352,25 @@ final class Render {
                         + r.detail()));
             }
         }
+    }
+
+    static void evaluation(PrintWriter out, dev.koder.training.api.Evaluation e) {
+        out.printf(Locale.ROOT, "Evaluation %s of %s: %d %s examples of %s (sha256 %s), on %s, by %s%n", e.id(),
+                e.checkpointId(), e.examples(), e.format().wireName(), e.data(), e.dataSha256(), e.device(), e.actor());
+        out.printf(Locale.ROOT, "  %-28s %12s %12s %12s%n", "METRIC", "CHECKPOINT", "BASE MODEL", "CHANGE");
+        java.util.Set<String> names = new java.util.TreeSet<>(e.metrics().keySet());
+        names.addAll(e.baseMetrics().keySet());
+        for (String name : names) {
+            Double now = e.metrics().get(name);
+            Double before = e.baseMetrics().get(name);
+            out.printf(Locale.ROOT, "  %-28s %12s %12s %12s%n", name, figure(now), figure(before),
+                    now == null || before == null ? "" : String.format(Locale.ROOT, "%+.4f", now - before));
+        }
+    }
+
+    private static String figure(Double v) {
+        return v == null ? "-" : Math.abs(v) >= 1e5 ? String.format(Locale.ROOT, "%.0f", v)
+                : String.format(Locale.ROOT, "%.4f", v);
     }
 
     static void verdict(PrintWriter out, ApprovalVerdict v) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -41,6 +42,39 @@ class QuickstartTest {
                 + "([0-9.]+)").matcher(text);
         assertThat(dpoLoss.find()).isTrue();
         assertThat(Double.parseDouble(dpoLoss.group(1))).isLessThan(Math.log(2));
+
+        // the next steps it prints work as printed: score, approve, export
+        for (String step : List.of("Score the DPO adapter:", "Approve the DPO adapter:", "Export it for serving:")) {
+            Matcher m = Pattern.compile(Pattern.quote(step) + " +\\./training (.+)").matcher(text);
+            assertThat(m.find()).as(step + " in " + text).isTrue();
+            List<String> args = new java.util.ArrayList<>();
+            Matcher word = Pattern.compile("\"([^\"]*)\"|(\\S+)").matcher(m.group(1));
+            while (word.find()) {
+                args.add(word.group(1) != null ? word.group(1) : word.group(2));
+            }
+            StringWriter stepOut = new StringWriter();
+            StringWriter stepErr = new StringWriter();
+            int stepCode = Main.run(args.toArray(String[]::new), new PrintWriter(stepOut, true),
+                    new PrintWriter(stepErr, true));
+            assertThat(stepCode).as(step + "\n" + stepOut + stepErr).isZero();
+            System.out.print(stepOut);
+            if (step.startsWith("Score")) {
+                // its base is the SFT model, already right on most pairs: DPO widens the margin
+                Matcher accuracy = Pattern.compile("eval_preference_accuracy +([0-9.]+) +([0-9.]+)")
+                        .matcher(stepOut.toString());
+                Matcher margin = Pattern.compile("eval_logp_margin +([0-9.]+) +([0-9.]+)").matcher(stepOut.toString());
+                Matcher reward = Pattern.compile("eval_reward_margin +([0-9.]+) +-").matcher(stepOut.toString());
+                assertThat(accuracy.find() && margin.find() && reward.find()).as(stepOut.toString()).isTrue();
+                assertThat(Double.parseDouble(accuracy.group(1))).isGreaterThanOrEqualTo(0.9)
+                        .isGreaterThanOrEqualTo(Double.parseDouble(accuracy.group(2)));
+                assertThat(Double.parseDouble(margin.group(1))).isGreaterThan(Double.parseDouble(margin.group(2)));
+                assertThat(Double.parseDouble(reward.group(1))).isPositive();
+            }
+            if (step.startsWith("Export")) {
+                assertThat(stepOut.toString()).contains("merged into ").contains("Merge check: the merged float32 "
+                        + "model's logits differ from the adapter's by at most");
+            }
+        }
     }
 
     @Test

@@ -364,7 +364,8 @@ public final class TenantView implements TenantService {
         public dev.koder.training.api.Evaluation evaluate(String id, dev.koder.training.api.DatasetRef data,
                 String actor, java.util.function.Consumer<String> progress) {
             ownCheckpoint(id);
-            return training.checkpoints().evaluate(id, data, actor, progress);
+            return training.checkpoints().evaluate(id, new dev.koder.training.api.DatasetRef(ownFile(data.path(),
+                    "/data"), data.format()), actor, progress);
         }
 
         @Override

@@ -8,7 +8,13 @@ import dev.koder.training.api.Checkpoint;
 import dev.koder.training.api.CheckpointNotFoundException;
 import dev.koder.training.api.CheckpointQuery;
 import dev.koder.training.api.CheckpointStage;
+import dev.koder.training.api.DatasetFormat;
+import dev.koder.training.api.DatasetRef;
+import dev.koder.training.api.Evaluation;
 import dev.koder.training.api.Page;
+import dev.koder.training.api.PluginNotFoundException;
+import dev.koder.training.api.StoredFile;
+import dev.koder.training.api.WireName;
 import dev.koder.training.core.TenantView;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
@@ -24,6 +30,8 @@ import tools.jackson.databind.JsonNode;
  * them), and their files, downloaded from a copy verified against the registry ({@link Downloads}).
  */
 final class RegistryApi {
+
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RegistryApi.class);
 
     private final TrainingServer server;
     private final Downloads downloads;
@@ -53,6 +61,13 @@ final class RegistryApi {
                 + "checkpoint continues, newest first: itself, its parent, and so on", ctx -> json(ctx, Map.of("id",
                         checkpoint(ctx).id(), "items", tenant(ctx).checkpoints().ancestry(ctx.pathParam("id"))
                                 .stream().map(c -> checkpointView(ctx, c)).toList())));
+        auth.route(r, HandlerType.GET, "/v1/native/checkpoints/{id}/evaluations", Role.MEMBER, "a checkpoint's "
+                + "evaluations on demand, oldest first", ctx -> json(ctx, Map.of("id", checkpoint(ctx).id(), "items",
+                        tenant(ctx).checkpoints().evaluations(ctx.pathParam("id")).stream()
+                                .map(e -> evaluationView(ctx, e)).toList())));
+        auth.route(r, HandlerType.POST, "/v1/native/checkpoints/{id}/evaluations", Role.MEMBER, "score a checkpoint "
+                + "and its base model on one of the tenant's uploaded files (\"file\"; \"format\" defaults to the "
+                + "file's); answers when the scoring is done", this::evaluate);
         auth.route(r, HandlerType.GET, "/v1/native/checkpoints/{id}/gate", Role.MEMBER, "what the approval gate "
                 + "decides if the caller approved it now", ctx -> json(ctx, tenant(ctx).checkpoints()
                         .gate(checkpoint(ctx).id(), Auth.principal(ctx).name())));
@@ -79,6 +94,43 @@ final class RegistryApi {
         }
         tree.remove("blob_store");
         return (Map<String, Object>) server.redactor(t).tree(tree);
+    }
+
+    @SuppressWarnings("unchecked")
+    private Map<String, Object> evaluationView(Context ctx, Evaluation e) {
+        Map<String, Object> tree = ServerJson.MAPPER.convertValue(e, Map.class);
+        tree.put("data", OpenAiJobs.fileId(e.data()));
+        return (Map<String, Object>) server.redactor(tenant(ctx)).tree(tree);
+    }
+
+    private void evaluate(Context ctx) {
+        Checkpoint c = checkpoint(ctx);
+        JsonNode body = Requests.body(ctx);
+        String file = body.path("file").asString(null);
+        if (file == null || file.isBlank()) {
+            throw ApiError.badRequest("file", "Missing required parameter: 'file' (the id of one of your uploaded "
+                    + "files)");
+        }
+        TenantView t = tenant(ctx);
+        StoredFile stored = t.files().get(file).orElseThrow(() -> ApiError.notFound("file", "No file found with id "
+                + file.replaceAll("\\p{Cntrl}", "?")));
+        DatasetFormat format = stored.format();
+        String named = body.path("format").asString(null);
+        if (named != null) {
+            try {
+                format = WireName.parse(DatasetFormat.class, named);
+            } catch (IllegalArgumentException e) {
+                throw ApiError.badRequest("format", e.getMessage());
+            }
+        }
+        Evaluation e;
+        try {
+            e = t.checkpoints().evaluate(c.id(), DatasetRef.of(stored.path(), format), Auth.principal(ctx).name(),
+                    line -> LOG.info("evaluation of {}: {}", c.id(), line));
+        } catch (IllegalArgumentException | IllegalStateException | PluginNotFoundException bad) {
+            throw ApiError.badRequest(null, server.redactor(t).text(bad.getMessage()));
+        }
+        json(ctx, evaluationView(ctx, e));
     }
 
     private void listRegistry(Context ctx) {

@@ -24,6 +24,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -54,6 +55,22 @@ class ServerApiTest {
     record Response(int status, JsonNode body, String text) {
     }
 
+    /** Scores the scripted checkpoints (which hold no real weights) the same every time; the real scoring is
+     * runner-trl's EvaluationOnDemandTest. */
+    final List<dev.koder.training.spi.CheckpointEvaluator.Request> scored = new java.util.concurrent.CopyOnWriteArrayList<>();
+    final dev.koder.training.spi.CheckpointEvaluator scorer = new dev.koder.training.spi.CheckpointEvaluator() {
+        @Override
+        public boolean supports(dev.koder.training.api.DatasetFormat format) {
+            return format == dev.koder.training.api.DatasetFormat.CHAT;
+        }
+
+        @Override
+        public Result evaluate(Request request, Path work, java.util.function.Consumer<String> lines) {
+            scored.add(request);
+            return new Result(Map.of("eval_loss", 0.5), Map.of("eval_loss", 2.5), 4, "cpu");
+        }
+    };
+
     @BeforeEach
     void start() throws IOException {
         model = Files.createDirectories(dir.resolve("model"));
@@ -61,7 +78,8 @@ class ServerApiTest {
         training = Training.builder().home(dir.resolve("home")).property("training.models.roots", dir.toString())
                 .property("training.approval.tenant.gated.require", "eval_loss")
                 .property("training.approval.tenant.gated.other-approver", "true")
-                .runner(new ScriptedRunner("fake", ScriptedRunner.allMethods())).pollInterval(Duration.ofMillis(50))
+                .runner(new ScriptedRunner("fake", ScriptedRunner.allMethods()).evaluatedBy(scorer))
+                .pollInterval(Duration.ofMillis(50))
                 .build();
         server = TrainingServer.builder(training).port(0).maxUploadBytes(64 * 1024)
                 .idleTimeout(Duration.ofSeconds(1)).start();
@@ -149,6 +167,8 @@ class ServerApiTest {
                 new String[] {"GET", "/v1/native/checkpoints/" + checkpoint + "/history"},
                 new String[] {"GET", "/v1/native/checkpoints/" + checkpoint + "/gate"},
                 new String[] {"GET", "/v1/native/checkpoints/" + checkpoint + "/ancestry"},
+                new String[] {"GET", "/v1/native/checkpoints/" + checkpoint + "/evaluations"},
+                new String[] {"POST", "/v1/native/checkpoints/" + checkpoint + "/evaluations"},
                 new String[] {"POST", "/v1/native/checkpoints/" + checkpoint + "/approve"},
                 new String[] {"POST", "/v1/native/checkpoints/" + checkpoint + "/deprecate"});
         // every route of one object is in the list above
@@ -259,6 +279,41 @@ class ServerApiTest {
         assertThat(notTraining.status()).isEqualTo(400);
         assertThat(notTraining.body().at("/error/message").asString()).startsWith(corpus + " is a file of a "
                 + "retrieval set");
+    }
+
+    @Test
+    void anEvaluation_onTheTenantsOwnUpload_isKeptAndListed_withTheFileIdNotAPath() throws Exception {
+        String file = upload(acme, "train.jsonl", CHAT.repeat(4)).body().get("id").asString();
+        String job = createJob(acme, file);
+        awaitEnd(job);
+        Checkpoint output = training.checkpoints().list(dev.koder.training.api.CheckpointQuery.builder().jobId(job)
+                .build()).items().stream().filter(Checkpoint::last).findFirst().orElseThrow();
+        String at = "/v1/native/checkpoints/" + output.id() + "/evaluations";
+        String heldOut = upload(acme, "held-out.jsonl", CHAT.repeat(2)).body().get("id").asString();
+
+        Response done = call("POST", at, acme, "{\"file\":\"" + heldOut + "\"}");
+        assertThat(done.status()).as(done.text()).isEqualTo(200);
+        assertThat(done.body().get("data").asString()).isEqualTo(heldOut);
+        assertThat(done.body().get("format").asString()).as("the upload's format").isEqualTo("chat");
+        assertThat(done.body().at("/metrics/eval_loss").asDouble()).isEqualTo(0.5);
+        assertThat(done.body().at("/base_metrics/eval_loss").asDouble()).isEqualTo(2.5);
+        assertThat(done.body().get("actor").asString()).isEqualTo("alice");
+        assertThat(done.text()).doesNotContain(dir.toString());
+        assertThat(scored).singleElement().satisfies(r -> assertThat(r.data().toString()).contains(heldOut));
+        JsonNode listed = call("GET", at, acme, null).body().get("items");
+        assertThat(listed).hasSize(1);
+        assertThat(listed.get(0).get("id").asString()).isEqualTo(done.body().get("id").asString());
+
+        String theirs = upload(globex, "theirs.jsonl", CHAT.repeat(2)).body().get("id").asString();
+        Response foreign = call("POST", at, acme, "{\"file\":\"" + theirs + "\"}");
+        assertThat(foreign.status()).as("another tenant's file").isEqualTo(404);
+        Response missing = call("POST", at, acme, "{}");
+        assertThat(missing.status()).isEqualTo(400);
+        assertThat(missing.body().at("/error/param").asString()).isEqualTo("file");
+        Response unscored = call("POST", at, acme, "{\"file\":\"" + heldOut + "\",\"format\":\"preference\"}");
+        assertThat(unscored.status()).as(unscored.text()).isEqualTo(400);
+        assertThat(unscored.body().at("/error/message").asString()).doesNotContain(dir.toString());
+        assertThat(scored).hasSize(1);
     }
 
     @Test

@@ -45,6 +45,7 @@ public final class ScriptedRunner implements TrainingRunner {
 
     private final String name;
     private final Set<MethodKind> methods;
+    private final dev.koder.training.spi.CheckpointEvaluator evaluator;
 
     /** A runner named {@code script} that accepts every method. */
     public ScriptedRunner() {
@@ -56,8 +57,27 @@ public final class ScriptedRunner implements TrainingRunner {
      * @param methods the methods it claims to train
      */
     public ScriptedRunner(String name, Set<MethodKind> methods) {
+        this(name, methods, null);
+    }
+
+    private ScriptedRunner(String name, Set<MethodKind> methods, dev.koder.training.spi.CheckpointEvaluator evaluator) {
         this.name = name;
         this.methods = Set.copyOf(methods);
+        this.evaluator = evaluator;
+    }
+
+    /**
+     * @param evaluator what scores this runner's checkpoints on demand (its scripted checkpoints hold no real
+     *     weights, so a test of the layers above the registry passes one of its own)
+     * @return a runner like this one that offers the evaluator
+     */
+    public ScriptedRunner evaluatedBy(dev.koder.training.spi.CheckpointEvaluator evaluator) {
+        return new ScriptedRunner(name, methods, evaluator);
+    }
+
+    @Override
+    public java.util.Optional<dev.koder.training.spi.CheckpointEvaluator> evaluator() {
+        return java.util.Optional.ofNullable(evaluator);
     }
 
     /** @return every objective x adapter pair a spec can name (encoders have no QLoRA) */
