@@ -151,4 +151,89 @@ class DashboardTest {
             }
         }
     }
+
+    @Test
+    void theApproveButton_saysWhyTheGateRefuses_theNewestEvaluationShows_andAnAdminApprovesAnyway() throws Exception {
+        Path model = Files.createDirectories(dir.resolve("model"));
+        Files.writeString(model.resolve("config.json"), "{\"model_type\":\"llama\"}");
+        Path data = dir.resolve("train.jsonl");
+        Files.writeString(data, ServerApiTest.CHAT.repeat(8));
+        Path heldOut = Files.writeString(dir.resolve("held-out.jsonl"), ServerApiTest.CHAT.repeat(2));
+        // the scripted checkpoints hold no real weights: this stands in for the scorer (the real one is runner-trl's
+        // EvaluationOnDemandTest); what is under test is what the page shows of it
+        dev.koder.training.spi.CheckpointEvaluator scorer = new dev.koder.training.spi.CheckpointEvaluator() {
+            @Override
+            public boolean supports(DatasetFormat format) {
+                return format == DatasetFormat.CHAT;
+            }
+
+            @Override
+            public Result evaluate(Request request, Path work, java.util.function.Consumer<String> lines) {
+                return new Result(java.util.Map.of("eval_loss", 0.5), java.util.Map.of("eval_loss", 2.5), 2, "cpu");
+            }
+        };
+        try (Training training = Training.builder().home(dir.resolve("home")).property("training.models.roots",
+                dir.toString()).property("training.approval.tenant.acme.min.eval_ndcg_at_10", "0.9")
+                .runner(new ScriptedRunner("fake", ScriptedRunner.allMethods()).evaluatedBy(scorer))
+                .pollInterval(Duration.ofMillis(50)).build();
+                TrainingServer server = TrainingServer.builder(training).port(0).start()) {
+            String approver;
+            String admin;
+            try (SqliteAccess access = SqliteAccess.open(training.home())) {
+                approver = access.create("acme", AccessKeys.Role.APPROVER, "carol", Tier.PRO).key();
+                admin = access.create("acme", AccessKeys.Role.ADMIN, "root", null).key();
+            }
+            JobSpec spec = JobSpec.builder().name("shout").tenant("acme").tier(Tier.PRO).baseModel(model.toString())
+                    .method(TrainingMethod.sftLora()).hyperparameters(Hyperparameters.builder().maxSteps(4).build())
+                    .trainingData(DatasetRef.of(data, DatasetFormat.CHAT)).resources(Resources.cpu())
+                    .metadata("fake.step_seconds", "0.05").metadata("fake.retrieval", "true").build();
+            Job done = training.jobs().await(training.jobs().submit(spec).id(), Duration.ofSeconds(60));
+            Checkpoint output = training.checkpoints().list(CheckpointQuery.builder().jobId(done.id()).build())
+                    .items().stream().filter(Checkpoint::last).findFirst().orElseThrow();
+            training.checkpoints().evaluate(output.id(), DatasetRef.of(heldOut, DatasetFormat.CHAT), "carol",
+                    line -> { });
+            String at = "tr[data-checkpoint='" + output.id() + "']";
+
+            WebDriver driver = browser();
+            try {
+                WebDriverWait wait = new WebDriverWait(driver, Duration.ofSeconds(20));
+                driver.get("http://127.0.0.1:" + server.port() + "/");
+                driver.findElement(By.id("key")).sendKeys(approver);
+                driver.findElement(By.id("use-key")).click();
+                wait.until(ExpectedConditions.elementToBeClickable(By.cssSelector("tr[data-job='" + done.id()
+                        + "'] a"))).click();
+                wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector(at)));
+                WebElement row = driver.findElement(By.cssSelector(at));
+                assertThat(row.findElement(By.cssSelector("td.evaluated")).getText())
+                        .isEqualTo("eval_loss 0.5000 (base 2.5000) on held-out");
+                assertThat(row.findElement(By.cssSelector("td.gate")).getText()).isEqualTo("refused");
+                WebElement approve = row.findElement(By.cssSelector("button.move-approve"));
+                assertThat(approve.isEnabled()).as("approve is off while the gate refuses").isFalse();
+                assertThat(approve.getAttribute("title")).contains("min.eval_ndcg_at_10: eval_ndcg_at_10 0.7 < 0.9");
+                assertThat(row.findElement(By.cssSelector(".why")).getText()).startsWith("Approve is refused: "
+                        + "min.eval_ndcg_at_10");
+                assertThat(row.findElements(By.cssSelector("button.move-override"))).as("only for an admin").isEmpty();
+                shot(driver, "dashboard-gate-refused");
+
+                driver.findElement(By.id("key")).sendKeys(admin);
+                driver.findElement(By.id("use-key")).click();
+                wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("who"), "root, admin"));
+                wait.until(ExpectedConditions.elementToBeClickable(By.cssSelector("tr[data-job='" + done.id()
+                        + "'] a"))).click();
+                wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector(at + " button.move-override")));
+                row = driver.findElement(By.cssSelector(at));
+                row.findElement(By.cssSelector("input.reason")).sendKeys("no retrieval set for this tenant yet");
+                row.findElement(By.cssSelector("button.move-override")).click();
+                wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector(at + " td.stage"),
+                        "approved"));
+                assertThat(training.checkpoints().history(output.id())).last().satisfies(t -> {
+                    assertThat(t.actor()).isEqualTo("root");
+                    assertThat(t.override()).isTrue();
+                    assertThat(t.reason()).isEqualTo("no retrieval set for this tenant yet");
+                });
+            } finally {
+                driver.quit();
+            }
+        }
+    }
 }
