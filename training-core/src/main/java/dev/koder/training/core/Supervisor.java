@@ -826,7 +826,9 @@ final class Supervisor {
         String type = gpus == 0 ? "cpu" : gpuName(record).orElse(spec.resources().gpuType() == null ? "gpu"
                 : spec.resources().gpuType());
         long tokens = state.progress.tokens() == null ? 0 : state.progress.tokens();
-        return new UsageRecord(spec.tenant(), id, attempt, type, gpus, gpus * wall, wall, tokens, start, end, outcome);
+        dev.koder.training.core.estimate.Estimator.Pricing prices = engine.estimator.pricing();
+        return new UsageRecord(spec.tenant(), id, attempt, type, gpus, gpus * wall, wall, tokens, start, end, outcome,
+                spec.tier(), gpus == 0 ? null : prices.price(type).orElse(null), prices.currency());
     }
 
     /**

@@ -44,6 +44,12 @@ import dev.koder.training.spi.QuotaLedger;
 import dev.koder.training.spi.QuotaLedgerProvider;
 import dev.koder.training.spi.TrackingSink;
 import dev.koder.training.spi.TrackingSinkProvider;
+import dev.koder.training.core.outbox.Deliveries;
+import dev.koder.training.core.store.SqliteOutbox;
+import dev.koder.training.spi.Backoff;
+import dev.koder.training.spi.OutboundSink;
+import dev.koder.training.spi.RegistryListener;
+import dev.koder.training.spi.RegistryListenerProvider;
 import dev.koder.training.spi.TrainingRunner;
 import dev.koder.training.spi.TrainingRunnerProvider;
 import dev.koder.training.spi.UsageSink;
@@ -94,6 +100,8 @@ public final class Training implements TrainingService {
 
     private static final Logger LOG = LoggerFactory.getLogger(Training.class);
 
+    /** Prefix of the outboxes' settings: {@code .max-pending}, {@code .backoff.first}, {@code .backoff.max}, {@code .poll}. */
+    public static final String OUTBOX_PROPERTY = "training.outbox";
     /** Property naming the runner used when a spec names none. */
     public static final String RUNNER_PROPERTY = "training.runner";
     /** Property naming the executor. */
@@ -132,6 +140,9 @@ public final class Training implements TrainingService {
     private final ExecutorService registrations;
     private final Thread hook;
     private final SqliteTrackingState trackingState;
+    private final List<RegistryListener> registryListeners;
+    private final SqliteOutbox outbox;
+    private final Deliveries deliveries;
     private final ModelPolicy models;
     private final SqliteFiles files;
     private final SqliteAccess keys;
@@ -227,13 +238,79 @@ public final class Training implements TrainingService {
                 trackingState.of(sink.getClass().getName())));
         registry.onTransition(bus::checkpointChanged);
         registry.onEvaluation(bus::checkpointEvaluated);
+        List<RegistryListener> listeners = new ArrayList<>(b.registryListeners);
+        if (b.discover) {
+            listeners.addAll(new Plugins<>("registry listener", "", "", RegistryListenerProvider.class,
+                    List.<RegistryListener>of(), Object::toString, config, true).all());
+        }
+        this.registryListeners = List.copyOf(listeners);
+        this.outbox = SqliteOutbox.open(home.resolve(SqliteJobStoreProvider.FILE));
+        this.deliveries = new Deliveries(outbox, b.clock, new Backoff(duration(properties, OUTBOX_PROPERTY
+                + ".backoff.first", Duration.ofSeconds(1)), duration(properties, OUTBOX_PROPERTY + ".backoff.max",
+                        Duration.ofMinutes(5))), positiveLong(properties, OUTBOX_PROPERTY + ".max-pending", 100_000),
+                duration(properties, OUTBOX_PROPERTY + ".poll", Duration.ofSeconds(1)));
+        for (Object sink : java.util.stream.Stream.concat(registryListeners.stream(), usage.stream()).distinct().toList()) {
+            if (sink instanceof OutboundSink o) {
+                deliveries.open(o);
+            }
+        }
+        registry.onEvent(e -> {
+            for (RegistryListener l : registryListeners) {
+                try {
+                    l.onRegistryEvent(e);
+                } catch (RuntimeException ex) {
+                    LOG.warn("registry listener {} failed on {} of {}: {}", l, e.type(), e.checkpoint().id(),
+                            ex.toString());
+                }
+            }
+        });
         if (worker != null) {
+            deliveries.startSending();
             worker.start();
             registrations.execute(engine::reconcileRegistry);
+            if (!registryListeners.isEmpty()) {
+                // what a crash kept from the listeners (between a change and its telling) is told again; each
+                // listener's outbox knows what it has, by id
+                registrations.execute(() -> registry.retell(b.clock.instant().minus(Duration.ofDays(7))));
+            }
             this.hook = new Thread(this::close, "training-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
         } else {
             this.hook = null;
+        }
+    }
+
+    private static Duration duration(Map<String, String> properties, String key, Duration otherwise) {
+        String v = properties.get(key);
+        if (v == null || v.isBlank()) {
+            return otherwise;
+        }
+        try {
+            Duration d = Duration.parse(v.trim());
+            if (d.isNegative() || d.isZero()) {
+                throw new java.time.format.DateTimeParseException("not positive", v, 0);
+            }
+            return d;
+        } catch (java.time.format.DateTimeParseException e) {
+            throw new IllegalArgumentException("property " + key + " must be a positive ISO-8601 duration such as "
+                    + "PT30S, got \"" + v + "\"");
+        }
+    }
+
+    private static long positiveLong(Map<String, String> properties, String key, long otherwise) {
+        String v = properties.get(key);
+        if (v == null || v.isBlank()) {
+            return otherwise;
+        }
+        try {
+            long n = Long.parseLong(v.trim());
+            if (n < 1) {
+                throw new NumberFormatException();
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("property " + key + " must be a whole number of 1 or more, got \"" + v
+                    + "\"");
         }
     }
 
@@ -460,6 +537,14 @@ public final class Training implements TrainingService {
         return registry;
     }
 
+    /**
+     * @return one line per sink with a durable outbox (the webhooks): how many messages wait, how many the receiver
+     *     refused for good, how many were dropped because the outbox was full, and the last failure
+     */
+    public List<String> outboxes() {
+        return deliveries.describe();
+    }
+
     /** @return where the registry stores checkpoint files, for example {@code file:///home/blobs} */
     public String blobLocation() {
         return registry.blobs().location();
@@ -537,7 +622,16 @@ public final class Training implements TrainingService {
         for (Executor e : executors.created()) {
             e.close();
         }
+        deliveries.close();
+        for (RegistryListener l : registryListeners) {
+            try {
+                l.close();
+            } catch (RuntimeException e) {
+                LOG.warn("registry listener {} failed to close: {}", l, e.toString());
+            }
+        }
         bus.close();
+        outbox.close();
         trackingState.close();
         files.close();
         keys.close();
@@ -574,6 +668,7 @@ public final class Training implements TrainingService {
         private final List<JobStore> stores = new ArrayList<>();
         private final List<TrackingSink> tracking = new ArrayList<>();
         private final List<UsageSink> usage = new ArrayList<>();
+        private final List<RegistryListener> registryListeners = new ArrayList<>();
         private final List<QuotaLedger> ledgers = new ArrayList<>();
         private final List<BlobStore> blobStores = new ArrayList<>();
         private Duration approvedCacheFor = Duration.ofSeconds(2);
@@ -641,6 +736,17 @@ public final class Training implements TrainingService {
          */
         public Builder approvedCacheFor(Duration d) {
             this.approvedCacheFor = nonNegative("approvedCacheFor", d);
+            return this;
+        }
+
+        /**
+         * @param listener told of every registration, approval, deprecation, export and evaluation of a checkpoint,
+         *     beside those found through {@code RegistryListenerProvider}; one that is also an {@link OutboundSink}
+         *     gets a durable outbox
+         * @return this
+         */
+        public Builder registryListener(RegistryListener listener) {
+            this.registryListeners.add(listener);
             return this;
         }
 

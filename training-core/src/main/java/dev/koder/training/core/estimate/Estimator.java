@@ -48,6 +48,11 @@ public final class Estimator {
         this.pricing = pricing;
     }
 
+    /** @return the prices of GPU-hours */
+    public Pricing pricing() {
+        return pricing;
+    }
+
     /**
      * Prices per GPU-hour, by GPU type, with a default.
      *
@@ -60,7 +65,8 @@ public final class Estimator {
         /** No prices. */
         public static final Pricing NONE = new Pricing(null, java.util.Map.of(), "USD");
 
-        Optional<Double> price(String type) {
+        /** @param type a GPU type, or null @return its price per GPU-hour: by type, else the one price, if set */
+        public Optional<Double> price(String type) {
             if (type != null) {
                 Double p = byType.get(type.toLowerCase(Locale.ROOT));
                 if (p != null) {

@@ -123,7 +123,17 @@ final class CheckpointExporter {
             Files.move(files, target, StandardCopyOption.ATOMIC_MOVE);
             LOG.info("exported checkpoint {} to {} ({}; {} files, manifest sha256 {})", id, target,
                     merging ? "merged into " + check.base() : c.format().wireName(), listed.size(), manifestSha);
-            return new CheckpointExport(id, target.toString(), merging, listed, manifestSha, check);
+            CheckpointExport done = new CheckpointExport(id, target.toString(), merging, listed, manifestSha, check);
+            Map<String, Object> details = new LinkedHashMap<>();
+            details.put("dir", done.dir());
+            details.put("merged", merging);
+            details.put("manifest_sha256", manifestSha);
+            details.put("files", listed.size());
+            details.put("bytes", done.size());
+            registry.tell(id + "/exported/" + Digests.hex(Digests.sha256().digest((target + "\n" + manifestSha)
+                    .getBytes(StandardCharsets.UTF_8))).substring(0, 16), dev.koder.training.spi.RegistryEvent.EXPORTED,
+                    c, null, details);
+            return done;
         } catch (IOException e) {
             throw new StorageException("Export of checkpoint " + id + " to " + target + " failed: " + e.getMessage(),
                     false, e);

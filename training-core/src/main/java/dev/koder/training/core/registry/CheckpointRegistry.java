@@ -28,6 +28,7 @@ import dev.koder.training.spi.AdapterMerger;
 import dev.koder.training.core.data.DatasetValidator;
 import dev.koder.training.spi.BlobStore;
 import dev.koder.training.spi.CheckpointEvaluator;
+import dev.koder.training.spi.RegistryEvent;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -76,6 +77,7 @@ public final class CheckpointRegistry implements Checkpoints, AutoCloseable {
     private volatile Function<String, List<CheckpointEvaluator>> evaluators = runner -> List.of();
     private volatile Path scratch = Path.of(System.getProperty("java.io.tmpdir"));
     private volatile BiConsumer<Checkpoint, Evaluation> onEvaluation = (c, e) -> { };
+    private volatile Consumer<RegistryEvent> onEvent = e -> { };
     private final SortableIds evaluationIds = new SortableIds("eval-");
 
     /**
@@ -134,6 +136,73 @@ public final class CheckpointRegistry implements Checkpoints, AutoCloseable {
         this.onEvaluation = listener;
     }
 
+    /**
+     * @param listener told of every registration, approval, deprecation, export and evaluation this registry makes,
+     *     after it is stored, on the thread that made it; it must return quickly
+     */
+    public void onEvent(Consumer<RegistryEvent> listener) {
+        this.onEvent = listener;
+    }
+
+    /** Tells the listener, which must not undo the change it is told of by failing. */
+    void tell(String id, String type, Checkpoint c, String actor, Map<String, Object> details) {
+        try {
+            onEvent.accept(new RegistryEvent(id, type, c, actor, clock.instant(), details));
+        } catch (RuntimeException e) {
+            LOG.warn("a registry listener failed on {} of {}: {}", type, c.id(), e.toString());
+        }
+    }
+
+    /**
+     * Tells the listener again of every registration and stage move since a time, with the same ids: after a crash
+     * between a change and its telling, a listener that deduplicates by id (an outbox) gets what it missed.
+     *
+     * @param since how far back
+     * @return how many were told
+     */
+    public int retell(java.time.Instant since) {
+        int told = 0;
+        String after = null;
+        do {
+            Page<Checkpoint> page = rows.list(CheckpointQuery.builder().after(after).limit(500).build());
+            for (Checkpoint c : page.items()) {
+                List<Checkpoint.Transition> history = rows.history(c.id());
+                if (c.createdAt().isBefore(since) && history.stream().noneMatch(t -> t.time().isAfter(since))) {
+                    continue;
+                }
+                for (Checkpoint.Transition t : history) {
+                    if (t.from() == null) {
+                        tell(c.id() + "/registered", RegistryEvent.REGISTERED, c, t.actor(), registered(c));
+                    } else {
+                        tell(c.id() + "/" + t.to().wireName(), t.to() == CheckpointStage.APPROVED ? RegistryEvent.APPROVED
+                                : RegistryEvent.DEPRECATED, c, t.actor(), moved(t));
+                    }
+                    told++;
+                }
+            }
+            after = page.nextCursor();
+        } while (after != null);
+        return told;
+    }
+
+    private static Map<String, Object> registered(Checkpoint c) {
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("job_id", c.jobId());
+        d.put("step", c.step());
+        d.put("final", c.last());
+        d.put("metrics", new java.util.TreeMap<>(c.metrics()));
+        return d;
+    }
+
+    private static Map<String, Object> moved(Checkpoint.Transition t) {
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("from", t.from().wireName());
+        d.put("to", t.to().wireName());
+        d.put("reason", t.reason());
+        d.put("override", t.override());
+        return d;
+    }
+
     /** @return the blob store */
     public BlobStore blobs() {
         return blobs;
@@ -187,6 +256,7 @@ public final class CheckpointRegistry implements Checkpoints, AutoCloseable {
             try {
                 Checkpoint stored = rows.register(c, source, sha -> blobs.stat(sha).isPresent(), "training",
                         (last ? "final output" : "checkpoint at step " + step) + " of job " + job.id());
+                tell(stored.id() + "/registered", RegistryEvent.REGISTERED, stored, "training", registered(stored));
                 if (!last) {
                     Integer keep = spec.checkpoints() == null ? null : spec.checkpoints().keepLast();
                     List<SqliteCheckpoints.Dropped> dropped = rows.retain(job.id(), keep == null ? 2 : keep);
@@ -417,6 +487,14 @@ public final class CheckpointRegistry implements Checkpoints, AutoCloseable {
                     r.examples(), r.metrics(), r.baseMetrics(), actor.strip(), clock.instant(), r.device());
             rows.addEvaluation(e);
             onEvaluation.accept(c, e);
+            Map<String, Object> details = new LinkedHashMap<>();
+            details.put("evaluation_id", e.id());
+            details.put("data_sha256", e.dataSha256());
+            details.put("format", e.format().wireName());
+            details.put("examples", e.examples());
+            details.put("metrics", e.metrics());
+            details.put("base_metrics", e.baseMetrics());
+            tell(e.id(), RegistryEvent.EVALUATED, c, e.actor(), details);
             return e;
         } catch (IOException e) {
             throw new StorageException("Evaluation of checkpoint " + id + " failed: " + e.getMessage(), false, e);
@@ -481,6 +559,10 @@ public final class CheckpointRegistry implements Checkpoints, AutoCloseable {
             approved.invalidateAll();
         }
         onTransition.accept(moved);
+        List<Checkpoint.Transition> trail = rows.history(id);
+        Checkpoint.Transition last = trail.get(trail.size() - 1);
+        tell(id + "/" + to.wireName(), to == CheckpointStage.APPROVED ? RegistryEvent.APPROVED : RegistryEvent.DEPRECATED,
+                moved, actor.strip(), moved(last));
         return moved;
     }
 

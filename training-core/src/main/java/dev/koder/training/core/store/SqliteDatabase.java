@@ -142,7 +142,22 @@ public final class SqliteDatabase {
                     + " checkpoint_id TEXT NOT NULL,"
                     + " created_at INTEGER NOT NULL,"
                     + " evaluation_json TEXT NOT NULL);"
-                    + "CREATE INDEX evaluations_by_checkpoint ON checkpoint_evaluations(checkpoint_id, created_at, id);");
+                    + "CREATE INDEX evaluations_by_checkpoint ON checkpoint_evaluations(checkpoint_id, created_at, id);",
+            "CREATE TABLE outbox ("
+                    + " sink TEXT NOT NULL,"
+                    + " seq INTEGER NOT NULL,"
+                    + " key TEXT NOT NULL,"
+                    + " type TEXT NOT NULL,"
+                    + " subject TEXT,"
+                    + " body BLOB NOT NULL,"
+                    + " created_at INTEGER NOT NULL,"
+                    + " state TEXT NOT NULL,"
+                    + " attempts INTEGER NOT NULL DEFAULT 0,"
+                    + " last_error TEXT,"
+                    + " done_at INTEGER,"
+                    + " PRIMARY KEY (sink, seq),"
+                    + " UNIQUE (sink, key));"
+                    + "CREATE INDEX outbox_by_state ON outbox(sink, state, seq);");
 
     private static final byte[] SQLITE_HEADER = "SQLite format 3\0".getBytes(StandardCharsets.US_ASCII);
 
