@@ -13,8 +13,9 @@ import java.util.Optional;
 
 /**
  * One try of one message: a POST of its stored bytes, signed, with its key as {@code Idempotency-Key} and
- * {@code webhook-id}. A 2xx is sent; 408, 409 (the receiver is busy with the same key), 425, 429 and 5xx, a
- * timeout or a refused connection are tried again (Retry-After honoured); any other answer is refused for good.
+ * {@code webhook-id}. A 2xx is sent, and so is a 409: the receiver has that key already, or is taking it in another
+ * request. 408, 425, 429 and 5xx, a timeout or a refused connection are tried again (Retry-After honoured); any other
+ * answer is refused for good.
  */
 final class WebhookPoster {
 
@@ -56,12 +57,12 @@ final class WebhookPoster {
             return Delivery.retry("interrupted", null);
         }
         int code = r.statusCode();
-        if (code >= 200 && code < 300) {
+        if (code >= 200 && code < 300 || code == 409) {
             return Delivery.sent();
         }
         String said = "HTTP " + code + " from " + settings.url() + (r.body() == null || r.body().isBlank() ? ""
                 : ": " + cut(r.body().strip()));
-        if (code == 408 || code == 409 || code == 425 || code == 429 || code >= 500) {
+        if (code == 408 || code == 425 || code == 429 || code >= 500) {
             return Delivery.retry(said, retryAfter(r).orElse(null));
         }
         return Delivery.rejected(said);
