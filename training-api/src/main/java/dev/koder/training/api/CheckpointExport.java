@@ -15,11 +15,13 @@ import java.util.List;
  * @param files every file in the folder but the manifest, sorted by path, with size and SHA-256
  * @param manifestSha256 the manifest's own SHA-256: two exports with the same value wrote the same bytes
  * @param merge the check of the merged weights, or null when nothing was merged
+ * @param exportedAt when the export was written (not in the folder: the same checkpoint exports to the same bytes)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record CheckpointExport(@JsonProperty("checkpoint_id") String checkpointId, @JsonProperty("dir") String dir,
         @JsonProperty("merged") boolean merged, @JsonProperty("files") List<Checkpoint.File> files,
-        @JsonProperty("manifest_sha256") String manifestSha256, @JsonProperty("merge") MergeCheck merge) {
+        @JsonProperty("manifest_sha256") String manifestSha256, @JsonProperty("merge") MergeCheck merge,
+        @JsonProperty("exported_at") java.time.Instant exportedAt) {
 
     /** The manifest's file name inside an export. */
     public static final String MANIFEST = "training-export.json";

@@ -151,4 +151,7 @@ public interface Checkpoints {
      * @throws TrainerFailedException when the merge fails or its check fails
      */
     CheckpointExport export(String id, Path dir, boolean merged, LongConsumer progress);
+
+    /** @param id a checkpoint @return the exports written of it, oldest first */
+    List<CheckpointExport> exports(String id);
 }

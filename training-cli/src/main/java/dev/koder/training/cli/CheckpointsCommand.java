@@ -120,9 +120,17 @@ final class CheckpointsCommand implements Runnable {
                 doc.put("history", history);
                 List<dev.koder.training.api.Evaluation> evaluations = training.checkpoints().evaluations(id);
                 doc.put("ancestry", chain.stream().map(Checkpoint::id).toList());
+                List<dev.koder.training.api.CheckpointExport> exports = training.checkpoints().exports(id);
                 doc.put("evaluations", evaluations);
-                common.print(command.commandLine().getOut(), doc, out -> Render.checkpoint(out, c, chain, evaluations,
-                        history));
+                doc.put("exports", exports);
+                common.print(command.commandLine().getOut(), doc, out -> {
+                    Render.checkpoint(out, c, chain, evaluations, history);
+                    for (dev.koder.training.api.CheckpointExport x : exports) {
+                        out.printf(java.util.Locale.ROOT, "  exported %s to %s: %s, %d files, manifest sha256 %s%n",
+                                Render.DATE_TIME.format(x.exportedAt()), x.dir(), x.merged() ? "merged" : "adapter",
+                                x.files().size(), x.manifestSha256());
+                    }
+                });
             }
             return ExitCodes.OK;
         }

@@ -414,6 +414,8 @@ class CliTest {
                 home(), "--json").json();
         assertThat(exported.get("manifest_sha256").asString()).as("the same bytes again")
                 .isEqualTo(export.out().replaceAll("(?s).*sha256 ([0-9a-f]{64}).*", "$1"));
+        assertThat(run("checkpoints", "show", id, "--home", home()).out()).contains("to " + served + ": adapter, 3 files, "
+                + "manifest sha256 " + exported.get("manifest_sha256").asString());
         Result taken = run("checkpoints", "export", id, "--to", served.toString(), "--home", home());
         assertThat(taken.code()).isEqualTo(2);
         assertThat(taken.err()).contains("--to: The export folder " + served + " is not empty");

@@ -398,6 +398,12 @@ public final class TenantView implements TenantService {
         }
 
         @Override
+        public List<CheckpointExport> exports(String id) {
+            ownCheckpoint(id);
+            return training.checkpoints().exports(id);
+        }
+
+        @Override
         public CheckpointExport export(String id, Path dir, boolean merged, LongConsumer progress) {
             ownCheckpoint(id);
             return training.checkpoints().export(id, dir, merged, progress);

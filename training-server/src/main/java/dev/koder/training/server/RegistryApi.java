@@ -5,6 +5,7 @@ import static dev.koder.training.server.Requests.json;
 import dev.koder.training.api.AccessKeys.Principal;
 import dev.koder.training.api.AccessKeys.Role;
 import dev.koder.training.api.Checkpoint;
+import dev.koder.training.api.CheckpointExport;
 import dev.koder.training.api.CheckpointNotFoundException;
 import dev.koder.training.api.CheckpointQuery;
 import dev.koder.training.api.CheckpointStage;
@@ -68,6 +69,10 @@ final class RegistryApi {
         auth.route(r, HandlerType.POST, "/v1/native/checkpoints/{id}/evaluations", Role.MEMBER, "score a checkpoint "
                 + "and its base model on one of the tenant's uploaded files (\"file\"; \"format\" defaults to the "
                 + "file's); answers when the scoring is done", this::evaluate);
+        auth.route(r, HandlerType.GET, "/v1/native/checkpoints/{id}/exports", Role.MEMBER, "the exports for serving "
+                + "written of a checkpoint, oldest first: merged or not, the manifest's SHA-256, files, bytes, when",
+                ctx -> json(ctx, Map.of("id", checkpoint(ctx).id(), "items", tenant(ctx).checkpoints()
+                        .exports(ctx.pathParam("id")).stream().map(e -> exportView(ctx, e)).toList())));
         auth.route(r, HandlerType.GET, "/v1/native/checkpoints/{id}/gate", Role.MEMBER, "what the approval gate "
                 + "decides if the caller approved it now", ctx -> json(ctx, tenant(ctx).checkpoints()
                         .gate(checkpoint(ctx).id(), Auth.principal(ctx).name())));
@@ -100,6 +105,20 @@ final class RegistryApi {
     private Map<String, Object> evaluationView(Context ctx, Evaluation e) {
         Map<String, Object> tree = ServerJson.MAPPER.convertValue(e, Map.class);
         tree.put("data", OpenAiJobs.fileId(e.data()));
+        return (Map<String, Object>) server.redactor(tenant(ctx)).tree(tree);
+    }
+
+    /** An export as a tenant sees it: everything but the folder, which is a path on the server. */
+    @SuppressWarnings("unchecked")
+    private Map<String, Object> exportView(Context ctx, CheckpointExport e) {
+        Map<String, Object> tree = ServerJson.MAPPER.convertValue(e, Map.class);
+        tree.remove("dir");
+        tree.remove("files");
+        tree.put("files", e.files().size());
+        tree.put("bytes", e.size());
+        if (tree.get("merge") instanceof Map<?, ?> m) {
+            ((Map<String, Object>) m).remove("base");
+        }
         return (Map<String, Object>) server.redactor(tenant(ctx)).tree(tree);
     }
 

@@ -192,6 +192,7 @@ class DashboardTest {
                     .items().stream().filter(Checkpoint::last).findFirst().orElseThrow();
             training.checkpoints().evaluate(output.id(), DatasetRef.of(heldOut, DatasetFormat.CHAT), "carol",
                     line -> { });
+            training.checkpoints().export(output.id(), dir.resolve("served"), false, n -> { });
             String at = "tr[data-checkpoint='" + output.id() + "']";
 
             WebDriver driver = browser();
@@ -206,6 +207,8 @@ class DashboardTest {
                 WebElement row = driver.findElement(By.cssSelector(at));
                 assertThat(row.findElement(By.cssSelector("td.evaluated")).getText())
                         .isEqualTo("eval_loss 0.5000 (base 2.5000) on held-out");
+                assertThat(row.findElement(By.cssSelector("td.exported")).getText()).startsWith("adapter ")
+                        .contains("(manifest ");
                 assertThat(row.findElement(By.cssSelector("td.gate")).getText()).isEqualTo("refused");
                 WebElement approve = row.findElement(By.cssSelector("button.move-approve"));
                 assertThat(approve.isEnabled()).as("approve is off while the gate refuses").isFalse();

@@ -168,6 +168,7 @@ class ServerApiTest {
                 new String[] {"GET", "/v1/native/checkpoints/" + checkpoint + "/gate"},
                 new String[] {"GET", "/v1/native/checkpoints/" + checkpoint + "/ancestry"},
                 new String[] {"GET", "/v1/native/checkpoints/" + checkpoint + "/evaluations"},
+                new String[] {"GET", "/v1/native/checkpoints/" + checkpoint + "/exports"},
                 new String[] {"POST", "/v1/native/checkpoints/" + checkpoint + "/evaluations"},
                 new String[] {"POST", "/v1/native/checkpoints/" + checkpoint + "/approve"},
                 new String[] {"POST", "/v1/native/checkpoints/" + checkpoint + "/deprecate"});
@@ -314,6 +315,15 @@ class ServerApiTest {
         assertThat(unscored.status()).as(unscored.text()).isEqualTo(400);
         assertThat(unscored.body().at("/error/message").asString()).doesNotContain(dir.toString());
         assertThat(scored).hasSize(1);
+
+        // an export the operator wrote shows, without the server's folder
+        training.checkpoints().export(output.id(), dir.resolve("served"), false, n -> { });
+        Response exports = call("GET", "/v1/native/checkpoints/" + output.id() + "/exports", acme, null);
+        assertThat(exports.status()).as(exports.text()).isEqualTo(200);
+        assertThat(exports.body().at("/items/0/merged").asBoolean()).isFalse();
+        assertThat(exports.body().at("/items/0/manifest_sha256").asString()).hasSize(64);
+        assertThat(exports.body().at("/items/0/files").asInt()).isPositive();
+        assertThat(exports.text()).doesNotContain(dir.toString());
     }
 
     @Test

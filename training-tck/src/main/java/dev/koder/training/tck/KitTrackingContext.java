@@ -261,6 +261,11 @@ public final class KitTrackingContext implements TrackingContext {
         }
 
         @Override
+        public List<dev.koder.training.api.CheckpointExport> exports(String id) {
+            throw new CheckpointNotFoundException(id);
+        }
+
+        @Override
         public dev.koder.training.api.CheckpointExport export(String id, Path dir, boolean merged,
                 LongConsumer progress) {
             throw new CheckpointNotFoundException(id);

@@ -123,7 +123,14 @@ final class CheckpointExporter {
             Files.move(files, target, StandardCopyOption.ATOMIC_MOVE);
             LOG.info("exported checkpoint {} to {} ({}; {} files, manifest sha256 {})", id, target,
                     merging ? "merged into " + check.base() : c.format().wireName(), listed.size(), manifestSha);
-            CheckpointExport done = new CheckpointExport(id, target.toString(), merging, listed, manifestSha, check);
+            CheckpointExport done = new CheckpointExport(id, target.toString(), merging, listed, manifestSha, check,
+                    registry.now());
+            try {
+                registry.rows().addExport(done);
+            } catch (RuntimeException e) {
+                // the folder is whole and in place: the export stands even if its record could not be kept
+                LOG.warn("exported checkpoint {} to {}, but cannot record the export: {}", id, target, e.getMessage());
+            }
             Map<String, Object> details = new LinkedHashMap<>();
             details.put("dir", done.dir());
             details.put("merged", merging);

@@ -654,6 +654,20 @@ public final class CheckpointRegistry implements Checkpoints, AutoCloseable {
     }
 
     @Override
+    public List<CheckpointExport> exports(String id) {
+        get(id);
+        return rows.exports(id);
+    }
+
+    SqliteCheckpoints rows() {
+        return rows;
+    }
+
+    java.time.Instant now() {
+        return clock.instant();
+    }
+
+    @Override
     public void close() {
         rows.close();
         blobs.close();

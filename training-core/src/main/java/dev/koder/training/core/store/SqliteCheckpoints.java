@@ -342,6 +342,39 @@ public final class SqliteCheckpoints implements AutoCloseable {
         });
     }
 
+    /** @param e an export written of a registered checkpoint */
+    public void addExport(dev.koder.training.api.CheckpointExport e) {
+        session.write(conn -> {
+            try (PreparedStatement s = conn.prepareStatement("INSERT INTO checkpoint_exports (checkpoint_id, seq, "
+                    + "created_at, export_json) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM checkpoint_exports "
+                    + "WHERE checkpoint_id = ?), ?, ?)")) {
+                s.setString(1, e.checkpointId());
+                s.setString(2, e.checkpointId());
+                s.setLong(3, e.exportedAt().toEpochMilli());
+                s.setString(4, Json.write(e));
+                s.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    /** @param checkpointId a checkpoint @return the exports written of it, oldest first */
+    public List<dev.koder.training.api.CheckpointExport> exports(String checkpointId) {
+        return session.read(conn -> {
+            List<dev.koder.training.api.CheckpointExport> out = new ArrayList<>();
+            try (PreparedStatement s = conn.prepareStatement("SELECT export_json FROM checkpoint_exports WHERE "
+                    + "checkpoint_id = ? ORDER BY seq")) {
+                s.setString(1, checkpointId);
+                try (ResultSet rs = s.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(Json.MAPPER.readValue(rs.getString(1), dev.koder.training.api.CheckpointExport.class));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
     /** @param checkpointId a checkpoint @return its evaluations, oldest first */
     public List<dev.koder.training.api.Evaluation> evaluations(String checkpointId) {
         return session.read(conn -> {
@@ -403,7 +436,7 @@ public final class SqliteCheckpoints implements AutoCloseable {
                     if (d.executeUpdate() == 1) {
                         deleted.add(dropped);
                         for (String table : new String[] {"checkpoint_files", "checkpoint_transitions",
-                                "checkpoint_evaluations"}) {
+                                "checkpoint_evaluations", "checkpoint_exports"}) {
                             try (PreparedStatement f = conn.prepareStatement("DELETE FROM " + table
                                     + " WHERE checkpoint_id = ?")) {
                                 f.setString(1, id);

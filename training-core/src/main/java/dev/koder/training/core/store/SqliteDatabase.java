@@ -157,7 +157,13 @@ public final class SqliteDatabase {
                     + " done_at INTEGER,"
                     + " PRIMARY KEY (sink, seq),"
                     + " UNIQUE (sink, key));"
-                    + "CREATE INDEX outbox_by_state ON outbox(sink, state, seq);");
+                    + "CREATE INDEX outbox_by_state ON outbox(sink, state, seq);",
+            "CREATE TABLE checkpoint_exports ("
+                    + " checkpoint_id TEXT NOT NULL,"
+                    + " seq INTEGER NOT NULL,"
+                    + " created_at INTEGER NOT NULL,"
+                    + " export_json TEXT NOT NULL,"
+                    + " PRIMARY KEY (checkpoint_id, seq)) WITHOUT ROWID;");
 
     private static final byte[] SQLITE_HEADER = "SQLite format 3\0".getBytes(StandardCharsets.US_ASCII);
 

@@ -169,5 +169,9 @@ class CheckpointExportTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("is a file");
         assertThat(List.of(registry.export(c.id(), dir.resolve("again"), false, n -> { }).manifestSha256()))
                 .containsExactly(registry.export(c.id(), dir.resolve("third"), false, n -> { }).manifestSha256());
+        assertThat(registry.exports(c.id())).as("the three written, not the two refused").extracting(
+                CheckpointExport::dir).containsExactly(empty.toString(), dir.resolve("again").toString(),
+                        dir.resolve("third").toString());
+        assertThat(registry.exports(c.id())).allSatisfy(x -> assertThat(x.exportedAt()).isNotNull());
     }
 }
