@@ -1,9 +1,5 @@
 package dev.koder.training.webhook;
 
-import dev.koder.training.spi.Delivery;
-import dev.koder.training.spi.OutboundSink;
-import dev.koder.training.spi.Outbox;
-import dev.koder.training.spi.OutboxMessage;
 import dev.koder.training.spi.UsageRecord;
 import dev.koder.training.spi.UsageSink;
 import java.time.Clock;
@@ -16,37 +12,18 @@ import java.util.Map;
  * type and count, GPU-hours, seconds, tokens, outcome, and the price and cost when the home sets a price. Set up
  * with {@code training.webhook.usage.*}.
  */
-public final class WebhookUsageSink implements UsageSink, OutboundSink {
+public final class WebhookUsageSink extends WebhookSink implements UsageSink {
 
     /** The event type, without the CloudEvents prefix. */
     static final String TYPE = "usage.recorded";
 
-    private final WebhookSettings settings;
-    private final WebhookPoster poster;
-    private volatile Outbox outbox;
-
     WebhookUsageSink(WebhookSettings settings, Clock clock) {
-        this.settings = settings;
-        this.poster = new WebhookPoster(settings, clock);
-    }
-
-    @Override
-    public String outboxName() {
-        return "webhook-usage";
-    }
-
-    @Override
-    public void start(Outbox outbox) {
-        this.outbox = outbox;
+        super("webhook-usage", settings, clock);
     }
 
     @Override
     public void record(UsageRecord u) {
-        Outbox o = outbox;
-        if (o == null) {
-            throw new IllegalStateException("the usage webhook got a record before its outbox");
-        }
-        o.append(CloudEvents.message(u.key(), settings.source(), TYPE, u.jobId(), u.endedAt(), data(u)));
+        append(CloudEvents.message(u.key(), settings.source(), TYPE, u.jobId(), u.endedAt(), data(u)));
     }
 
     /** @param u a record @return its data, as receivers get it */
@@ -69,11 +46,6 @@ public final class WebhookUsageSink implements UsageSink, OutboundSink {
         d.put("cost", u.cost());
         d.put("currency", u.currency());
         return d;
-    }
-
-    @Override
-    public Delivery deliver(OutboxMessage message, int attempt) {
-        return poster.post(message, attempt);
     }
 
     @Override

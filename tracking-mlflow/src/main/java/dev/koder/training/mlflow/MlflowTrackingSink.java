@@ -9,6 +9,7 @@ import dev.koder.training.api.JobEvent;
 import dev.koder.training.api.JobStatus;
 import dev.koder.training.api.Page;
 import dev.koder.training.spi.Backoff;
+import dev.koder.training.spi.Doorbell;
 import dev.koder.training.spi.TrackingContext;
 import dev.koder.training.spi.TrackingSink;
 import java.io.IOException;
@@ -27,9 +28,6 @@ import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListSet;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
@@ -72,8 +70,7 @@ final class MlflowTrackingSink implements TrackingSink {
     private final Set<String> dirty = new ConcurrentSkipListSet<>();
     private final Map<String, Long> lastSeen = new ConcurrentHashMap<>();
     private final Map<String, String> experiments = new ConcurrentHashMap<>();
-    private final ReentrantLock lock = new ReentrantLock();
-    private final Condition wake = lock.newCondition();
+    private final Doorbell bell = new Doorbell();
     private volatile boolean closing;
     private volatile boolean reconcile = true;
     private volatile String lastError;
@@ -248,12 +245,7 @@ final class MlflowTrackingSink implements TrackingSink {
     }
 
     private void signal() {
-        lock.lock();
-        try {
-            wake.signalAll();
-        } finally {
-            lock.unlock();
-        }
+        bell.ring();
     }
 
     // ---- the sender thread
@@ -343,15 +335,8 @@ final class MlflowTrackingSink implements TrackingSink {
     }
 
     private void await(Duration d) {
-        lock.lock();
-        try {
-            if (!closing) {
-                wake.await(d.toMillis(), TimeUnit.MILLISECONDS);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } finally {
-            lock.unlock();
+        if (!closing) {
+            bell.await(d);
         }
     }
 

@@ -3,6 +3,7 @@ package dev.koder.training.core.outbox;
 import dev.koder.training.core.store.SqliteOutbox;
 import dev.koder.training.spi.Backoff;
 import dev.koder.training.spi.Delivery;
+import dev.koder.training.spi.Doorbell;
 import dev.koder.training.spi.OutboundSink;
 import dev.koder.training.spi.Outbox;
 import dev.koder.training.spi.OutboxMessage;
@@ -15,8 +16,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -104,8 +103,7 @@ public final class Deliveries implements AutoCloseable {
     private final class Sender implements Outbox {
         private final String name;
         private final OutboundSink sink;
-        private final ReentrantLock lock = new ReentrantLock();
-        private final Condition wake = lock.newCondition();
+        private final Doorbell bell = new Doorbell();
         private final AtomicLong dropped = new AtomicLong();
         private volatile long warnedAt;
         private volatile boolean stopping;
@@ -181,25 +179,15 @@ public final class Deliveries implements AutoCloseable {
         }
 
         private void signal() {
-            lock.lock();
-            try {
-                wake.signalAll();
-            } finally {
-                lock.unlock();
-            }
+            bell.ring();
         }
 
         private void await(Duration d) {
-            lock.lock();
-            try {
-                if (!stopping) {
-                    wake.await(d.toNanos(), TimeUnit.NANOSECONDS);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+            if (!stopping) {
+                bell.await(d);
+            }
+            if (Thread.currentThread().isInterrupted()) {
                 stopping = true;
-            } finally {
-                lock.unlock();
             }
         }
 
