@@ -44,13 +44,23 @@ public final class SentenceTransformersRunner extends PythonRunner {
             new MethodKind(Objective.EMBEDDING, AdapterType.LORA), new MethodKind(Objective.RERANKER, AdapterType.FULL),
             new MethodKind(Objective.RERANKER, AdapterType.LORA));
 
+    private final EncoderEvaluator evaluator;
+
     /** @param config plugin configuration: the properties of {@link PythonTrainer} */
     public SentenceTransformersRunner(PluginConfig config) {
         super(NAME, new PythonTrainer(NAME, REQUIREMENTS, config, List.of(
                 new PythonTrainer.Script(SentenceTransformersRunner.class, TRAIN_SCRIPT),
                 new PythonTrainer.Script(SentenceTransformersRunner.class, "encoder_data.py"),
                 new PythonTrainer.Script(SentenceTransformersRunner.class, "tiny_encoder.py"),
-                new PythonTrainer.Script(SentenceTransformersRunner.class, "score_encoder.py"))));
+                new PythonTrainer.Script(SentenceTransformersRunner.class, "score_encoder.py"),
+                new PythonTrainer.Script(SentenceTransformersRunner.class, EncoderEvaluator.SCRIPT))));
+        this.evaluator = new EncoderEvaluator(python());
+    }
+
+    /** Scores encoder checkpoints (pairs, groups, scored pairs) with the trainer's evaluators, not language models. */
+    @Override
+    public java.util.Optional<dev.koder.training.spi.CheckpointEvaluator> evaluator() {
+        return java.util.Optional.of(evaluator);
     }
 
     @Override

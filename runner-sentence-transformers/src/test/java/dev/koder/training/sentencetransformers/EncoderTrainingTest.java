@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.koder.training.api.Checkpoint;
 import dev.koder.training.api.CheckpointFormat;
 import dev.koder.training.api.CheckpointQuery;
+import dev.koder.training.api.DatasetFormat;
+import dev.koder.training.api.DatasetRef;
 import dev.koder.training.api.Job;
 import dev.koder.training.api.JobEvent;
 import dev.koder.training.api.JobSpec;
@@ -124,7 +126,46 @@ class EncoderTrainingTest {
                     line -> { });
             assertThat(whole.get("ndcg_at_10")).isCloseTo(m.get("eval_ndcg_at_10"), org.assertj.core.data.Offset
                     .offset(1e-4));
+
+            // on demand: the held-out queries as pairs, scored as retrieval beside the base model
+            Path heldOut = heldOutPairs(w.embeddingTask.retrieval(), dir.resolve("held-out-pairs.jsonl"));
+            dev.koder.training.api.Evaluation e = t.checkpoints().evaluate(output.id(), DatasetRef.of(heldOut,
+                    DatasetFormat.PAIRS), "alice", line -> { });
+            System.out.printf("on demand, held-out pairs: eval_ndcg_at_10 %.3f (base %.3f), eval_recall_at_10 %.3f "
+                    + "(base %.3f)%n", e.metrics().get("eval_ndcg_at_10"), e.baseMetrics().get("eval_ndcg_at_10"),
+                    e.metrics().get("eval_recall_at_10"), e.baseMetrics().get("eval_recall_at_10"));
+            assertThat(e.metrics().get("eval_ndcg_at_10")).isGreaterThan(e.baseMetrics().get("eval_ndcg_at_10")
+                    + 0.3);
+            assertThat(e.metrics()).containsKeys("eval_mrr_at_10", "eval_map_at_100", "eval_recall_at_1");
+            assertThat(t.checkpoints().evaluations(output.id())).containsExactly(e);
         }
+    }
+
+    /** The retrieval set's queries as pairs: each query's text and its first relevant document's text. */
+    private static Path heldOutPairs(Path retrieval, Path out) throws java.io.IOException {
+        tools.jackson.databind.ObjectMapper json = tools.jackson.databind.json.JsonMapper.builder().build();
+        Map<String, String> queries = new java.util.HashMap<>();
+        Map<String, String> corpus = new java.util.HashMap<>();
+        for (String line : java.nio.file.Files.readAllLines(retrieval.resolve("queries.jsonl"))) {
+            tools.jackson.databind.JsonNode n = json.readTree(line);
+            queries.put(n.get("id").asString(), n.get("text").asString());
+        }
+        for (String line : java.nio.file.Files.readAllLines(retrieval.resolve("corpus.jsonl"))) {
+            tools.jackson.databind.JsonNode n = json.readTree(line);
+            corpus.put(n.get("id").asString(), n.get("text").asString());
+        }
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        List<String> rows = new java.util.ArrayList<>();
+        for (String line : java.nio.file.Files.readAllLines(retrieval.resolve("judgements.jsonl"))) {
+            tools.jackson.databind.JsonNode n = json.readTree(line);
+            String q = n.get("query_id").asString();
+            if (queries.containsKey(q) && seen.add(q)) {
+                rows.add(json.writeValueAsString(Map.of("anchor", queries.get(q), "positive",
+                        corpus.get(n.get("document_id").asString()))));
+            }
+        }
+        java.nio.file.Files.write(out, rows);
+        return out;
     }
 
     @Test

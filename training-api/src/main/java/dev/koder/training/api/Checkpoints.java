@@ -87,7 +87,8 @@ public interface Checkpoints {
      * <p>The approval gate reads the newest evaluation's figures over the checkpoint's own.
      *
      * @param id the checkpoint
-     * @param data the file and its format (chat, prompt-completion, alpaca or preference)
+     * @param data the file and its format (chat, prompt-completion, alpaca or preference; pairs, groups or scored
+     *     pairs for an embedding model or a reranker)
      * @param actor who asks for it
      * @param progress receives lines of progress
      * @return the evaluation, as kept

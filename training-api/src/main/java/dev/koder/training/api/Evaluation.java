@@ -18,7 +18,11 @@ import java.util.Map;
  *   <li>preference data: {@code eval_preference_accuracy} (share of pairs whose chosen answer is the more likely),
  *       {@code eval_logp_margin} (mean log-probability of chosen minus rejected), and for the fine-tune, with the
  *       base model as DPO's reference, {@code eval_reward_accuracy} and {@code eval_reward_margin} (TRL's
- *       {@code rewards/accuracies} and {@code rewards/margins}, with the job's beta).</li>
+ *       {@code rewards/accuracies} and {@code rewards/margins}, with the job's beta);</li>
+ *   <li>pairs data (embeddings), scored as retrieval (each anchor a query, its positive the relevant document, every
+ *       positive and negative the corpus): {@code eval_ndcg_at_10}, {@code eval_mrr_at_10}, {@code eval_map_at_100},
+ *       {@code eval_recall_at_1}, {@code _10} and {@code _100}; groups and scored pairs (rerankers), as re-ranking
+ *       of each query's documents, with the same names as a reranker job's evaluation.</li>
  * </ul>
  *
  * @param id its id, {@code eval-...}

@@ -25,7 +25,8 @@ import picocli.CommandLine.Parameters;
 @Command(name = "eval", description = {"Score a checkpoint and its base model on a held-out data file.",
         "SFT data (chat, prompt-completion, alpaca): loss and token accuracy on the tokens training learns. "
                 + "Preference data: preference accuracy and log-p margin, and DPO's reward accuracy and margin with "
-                + "the base as reference. The figures are kept with the checkpoint (with the file's SHA-256), sent "
+                + "the base as reference. Pairs (embeddings): retrieval NDCG, MRR, MAP and recall. Groups and scored "
+                + "pairs (rerankers): re-ranking figures. The figures are kept with the checkpoint (with the file's SHA-256), sent "
                 + "to MLflow, and read by the approval gate."})
 final class EvalCommand implements Callable<Integer> {
 
@@ -39,8 +40,8 @@ final class EvalCommand implements Callable<Integer> {
     Path data;
 
     @Option(names = "--format", paramLabel = "FORMAT", converter = ValidateDataCommand.FormatConverter.class,
-            description = "Its format: chat, prompt-completion, alpaca or preference (default: told from its first "
-                    + "line).")
+            description = "Its format: chat, prompt-completion, alpaca, preference, pairs, groups or scored-pairs "
+                    + "(default: told from its first line).")
     DatasetFormat format;
 
     @Option(names = "--actor", paramLabel = "NAME", description = "Who asks for it (default: $USER).")

@@ -451,9 +451,9 @@ public final class CheckpointRegistry implements Checkpoints, AutoCloseable {
         Optional<Job> job = jobs.apply(c.jobId());
         CheckpointEvaluator evaluator = evaluators.apply(job.map(Job::runner).orElse(null)).stream()
                 .filter(e -> e.supports(format)).findFirst().orElseThrow(() -> new PluginNotFoundException(
-                        "No installed runner scores " + format.wireName() + " data on demand"
-                                + (format.encoder() ? " yet (the job's own evaluation figures are in the checkpoint's "
-                                        + "metrics)" : "; add dev.koder.training:runner-trl") + "."));
+                        "No installed runner scores " + format.wireName() + " data on demand; add "
+                                + (format.encoder() ? "dev.koder.training:runner-sentence-transformers"
+                                        : "dev.koder.training:runner-trl") + "."));
         DatasetReport report = DatasetValidator.builder().maxIssues(5).build().validate(file, format);
         if (!report.valid()) {
             throw new IllegalArgumentException(file + " is not valid " + format.wireName() + " data ("

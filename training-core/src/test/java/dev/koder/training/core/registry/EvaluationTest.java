@@ -142,7 +142,7 @@ class EvaluationTest {
                 .hasMessageContaining("is not a file");
         Path pairs = Files.writeString(dir.resolve("pairs.jsonl"), "{\"anchor\":\"a\",\"positive\":\"b\"}\n");
         assertThatThrownBy(() -> registry.evaluate(c.id(), DatasetRef.of(pairs, DatasetFormat.PAIRS), "bob", l -> { }))
-                .isInstanceOf(PluginNotFoundException.class).hasMessageContaining("scores pairs data on demand yet");
+                .isInstanceOf(PluginNotFoundException.class).hasMessageContaining("scores pairs data on demand; add dev.koder.training:runner-sentence-transformers");
         assertThatThrownBy(() -> registry.evaluate(c.id(), DatasetRef.of(data, DatasetFormat.CHAT), " ", l -> { }))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("an actor is required");
         assertThat(asked).isEmpty();
