@@ -9,10 +9,15 @@ import dev.koder.training.api.JobEvent;
 import dev.koder.training.api.JobStatus;
 import dev.koder.training.api.Page;
 import dev.koder.training.spi.Backoff;
+import dev.koder.training.spi.Delivery;
 import dev.koder.training.spi.Doorbell;
+import dev.koder.training.spi.OutboundSink;
+import dev.koder.training.spi.Outbox;
+import dev.koder.training.spi.OutboxMessage;
 import dev.koder.training.spi.TrackingContext;
 import dev.koder.training.spi.TrackingSink;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -48,15 +53,18 @@ import tools.jackson.databind.node.ObjectNode;
  * <p>Only the process that runs a home's jobs sends; other processes on the home (the CLI approving a
  * checkpoint) leave a durable note that the worker's sender picks up within a few seconds.
  */
-final class MlflowTrackingSink implements TrackingSink {
+final class MlflowTrackingSink implements TrackingSink, OutboundSink {
 
     private static final Logger LOG = LoggerFactory.getLogger(MlflowTrackingSink.class);
 
     static final String APPROVED_ALIAS = "approved";
     private static final String RUN_KEY = "run/";
+    /** Keys of outbox messages that bring a model in line with the registry (and of notes older homes left). */
     private static final String SYNC_KEY = "sync/";
-    /** An evaluation on demand not sent yet: its id, and the checkpoint's as the value. */
+    /** Keys of outbox messages that send an evaluation on demand (and of notes older homes left). */
     private static final String EVAL_KEY = "evaluation/";
+    private static final String SYNC_TYPE = "registry-sync";
+    private static final String EVAL_TYPE = "evaluation";
     /** Metric keys of evaluations on demand: this, the data's SHA-256 (12 digits), then the figure's name. */
     static final String EVAL_METRIC_PREFIX = "eval_ondemand/";
     private static final String HEALTH_KEY = "health";
@@ -76,6 +84,7 @@ final class MlflowTrackingSink implements TrackingSink {
     private volatile String lastError;
     private boolean warnedBacklog;
     private TrackingContext ctx;
+    private volatile Outbox outbox;
     private Thread sender;
 
     MlflowTrackingSink(MlflowSettings settings, Duration pollInterval, Duration maxBackoff, Duration closeFlush,
@@ -136,25 +145,73 @@ final class MlflowTrackingSink implements TrackingSink {
     }
 
     @Override
-    public void onCheckpointChanged(Checkpoint checkpoint) {
+    public String outboxName() {
+        return "mlflow";
+    }
+
+    /**
+     * Registry syncs and evaluations go through the service's outbox, which sends them in order, again after a
+     * failure, and before a command that runs no jobs exits. Notes an older version left in the sink's state become
+     * messages.
+     */
+    @Override
+    public void start(Outbox box) {
+        this.outbox = box;
         if (ctx == null) {
             return;
         }
-        // One key a move (never overwritten), so the sender deletes exactly the notes it has acted on.
-        ctx.state().put(SYNC_KEY + checkpoint.id() + "/" + UUID.randomUUID(), checkpoint.stage().wireName());
-        if (ctx.sends()) {
-            signal();
+        for (String prefix : List.of(SYNC_KEY, EVAL_KEY)) {
+            ctx.state().withPrefix(prefix).forEach((key, value) -> {
+                String subject = prefix.equals(SYNC_KEY) ? key.substring(SYNC_KEY.length(), key.lastIndexOf('/'))
+                        : value;
+                box.append(new OutboxMessage(key, prefix.equals(SYNC_KEY) ? SYNC_TYPE : EVAL_TYPE, subject,
+                        value.getBytes(StandardCharsets.UTF_8), Instant.now()));
+                ctx.state().delete(key);
+            });
         }
     }
 
     @Override
+    public void onCheckpointChanged(Checkpoint checkpoint) {
+        // One key a move, so every move is sent, and each once.
+        note(SYNC_KEY + checkpoint.id() + "/" + UUID.randomUUID(), SYNC_TYPE, checkpoint,
+                checkpoint.stage().wireName());
+    }
+
+    @Override
     public void onCheckpointEvaluated(Checkpoint checkpoint, Evaluation evaluation) {
-        if (ctx == null) {
+        note(EVAL_KEY + evaluation.id(), EVAL_TYPE, checkpoint, checkpoint.id());
+    }
+
+    private void note(String key, String type, Checkpoint c, String body) {
+        Outbox box = outbox;
+        if (box == null) {
+            LOG.warn("{} of checkpoint {} is not sent to MLflow: the sink has no outbox (the service did not start "
+                    + "it)", type, c.id());
             return;
         }
-        ctx.state().put(EVAL_KEY + evaluation.id(), checkpoint.id());
-        if (ctx.sends()) {
-            signal();
+        box.append(new OutboxMessage(key, type, c.id(), body.getBytes(StandardCharsets.UTF_8), Instant.now()));
+    }
+
+    /** Brings the checkpoint's registered model in line with the registry, or sends an evaluation's figures. */
+    @Override
+    public Delivery deliver(OutboxMessage message, int attempt) {
+        try {
+            if (message.type().equals(EVAL_TYPE)) {
+                return sendEvaluation(message.key().substring(EVAL_KEY.length()), message.subject());
+            }
+            Checkpoint c;
+            try {
+                c = ctx.checkpoints().get(message.subject());
+            } catch (RuntimeException gone) {
+                return Delivery.rejected("checkpoint " + message.subject() + " is gone from the registry: "
+                        + gone.getMessage());
+            }
+            syncModel(c.tenant(), c.baseModel());
+            return Delivery.sent();
+        } catch (MlflowException e) {
+            return e.retryable() || e.denied() ? Delivery.retry(e.getMessage(), e.retryAfter().orElse(null))
+                    : Delivery.rejected(e.getMessage());
         }
     }
 
@@ -198,9 +255,6 @@ final class MlflowTrackingSink implements TrackingSink {
         if (sender != null && !dirty.isEmpty()) {
             LOG.info("sending what MLflow does not have yet before exit (up to {} s)", closeFlush.toSeconds());
         }
-        if (ctx != null && !ctx.sends() && noted()) {
-            flushRegistry();
-        }
         signal();
         if (sender != null) {
             try {
@@ -216,34 +270,6 @@ final class MlflowTrackingSink implements TrackingSink {
         }
     }
 
-    /**
-     * A process that runs no jobs (a command that approves or deprecates a checkpoint) leaves MLflow's model registry
-     * in line before it exits, within the close wait, rather than leaving it to the next worker.
-     */
-    private void flushRegistry() {
-        LOG.info("bringing MLflow's model registry in line before exit (up to {} s)", closeFlush.toSeconds());
-        RuntimeException[] failed = new RuntimeException[1];
-        Thread t = new Thread(() -> {
-            try {
-                sendNoted();
-            } catch (RuntimeException e) {
-                failed[0] = e;
-            }
-        }, "training-mlflow-flush");
-        t.setDaemon(true);
-        t.start();
-        try {
-            t.join(closeFlush.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        if (t.isAlive() || failed[0] != null) {
-            t.interrupt();
-            LOG.warn("MLflow's model registry is not in line yet ({}); the next process that runs jobs sends it",
-                    failed[0] != null ? failed[0].getMessage() : "no answer within " + closeFlush.toSeconds() + " s");
-        }
-    }
-
     private void signal() {
         bell.ring();
     }
@@ -255,7 +281,6 @@ final class MlflowTrackingSink implements TrackingSink {
         Backoff retry = new Backoff(first, maxBackoff);
         int failures = 0;
         long closeBy = Long.MAX_VALUE;
-        long lastSyncPoll = 0;
         while (!Thread.currentThread().isInterrupted()) {
             if (closing && closeBy == Long.MAX_VALUE) {
                 closeBy = System.nanoTime() + closeFlush.toNanos();
@@ -267,10 +292,6 @@ final class MlflowTrackingSink implements TrackingSink {
                 if (reconcile) {
                     reconcileRegistry();
                     reconcile = false;
-                }
-                if (System.nanoTime() - lastSyncPoll > pollInterval.toNanos()) {
-                    lastSyncPoll = System.nanoTime();
-                    sendNoted();
                 }
                 for (String jobId : new ArrayList<>(dirty)) {
                     dirty.remove(jobId);
@@ -294,9 +315,6 @@ final class MlflowTrackingSink implements TrackingSink {
                 }
                 failures = 0;
                 if (closing && dirty.isEmpty()) {
-                    if (noted()) {
-                        sendNoted(); // approvals and evaluations noted since the last pass go out before the end
-                    }
                     return;
                 }
                 checkBacklog();
@@ -626,74 +644,43 @@ final class MlflowTrackingSink implements TrackingSink {
 
     // ---- the model registry and evaluations on demand
 
-    private boolean noted() {
-        return !ctx.state().withPrefix(SYNC_KEY).isEmpty() || !ctx.state().withPrefix(EVAL_KEY).isEmpty();
-    }
-
-    private void sendNoted() {
-        syncNoted();
-        sendEvaluations();
-    }
-
     /**
-     * Logs each noted evaluation's figures to its checkpoint's job run, at the checkpoint's step: the checkpoint's
-     * as {@code eval_ondemand/<data sha256, 12 digits>/<name>}, its base model's under {@code .../base/<name>}. A
-     * note is deleted once sent; sent again after a crash, the same points (same timestamp) are dropped by MLflow.
+     * Logs an evaluation's figures to its checkpoint's job run, at the checkpoint's step: the checkpoint's as
+     * {@code eval_ondemand/<data sha256, 12 digits>/<name>}, its base model's under {@code .../base/<name>}. Sent again
+     * after a crash, the same points (same timestamp) are dropped by MLflow.
      */
-    private void sendEvaluations() {
-        for (Map.Entry<String, String> note : ctx.state().withPrefix(EVAL_KEY).entrySet()) {
-            String id = note.getKey().substring(EVAL_KEY.length());
-            Checkpoint c;
-            Optional<Evaluation> e;
-            try {
-                c = ctx.checkpoints().get(note.getValue());
-                e = ctx.checkpoints().evaluations(c.id()).stream().filter(x -> x.id().equals(id)).findFirst();
-            } catch (RuntimeException gone) {
-                LOG.warn("evaluation {} noted for MLflow: its checkpoint {} is gone from the registry ({})", id,
-                        note.getValue(), gone.getMessage());
-                ctx.state().delete(note.getKey());
-                continue;
-            }
-            RunState st = load(c.jobId());
-            if (e.isEmpty() || st.runId == null || "abandoned".equals(st.ended)) {
-                if (e.isEmpty() || "abandoned".equals(st.ended)) {
-                    ctx.state().delete(note.getKey());
-                }
-                continue; // no run yet: sent once the job's run exists
-            }
-            Evaluation ev = e.get();
-            String prefix = EVAL_METRIC_PREFIX + ev.dataSha256().substring(0, 12) + "/";
-            long at = ev.createdAt().toEpochMilli();
-            List<MlflowClient.Metric> metrics = new ArrayList<>();
-            ev.metrics().forEach((k, v) -> metrics.add(new MlflowClient.Metric(prefix + k, v, at, c.step())));
-            ev.baseMetrics().forEach((k, v) -> metrics.add(new MlflowClient.Metric(prefix + "base/" + k, v, at,
-                    c.step())));
-            Map<String, String> tags = new LinkedHashMap<>();
-            tags.put("training.evaluation." + ev.dataSha256().substring(0, 12) + ".data", RunContent.cut(ev.data(),
-                    RunContent.MAX_TAG_LENGTH));
-            tags.put("training.evaluation." + ev.dataSha256().substring(0, 12) + ".checkpoint", c.id());
-            client.logBatch(st.runId, metrics, Map.of(), tags);
-            ctx.state().delete(note.getKey());
+    private Delivery sendEvaluation(String id, String checkpointId) {
+        Checkpoint c;
+        Optional<Evaluation> e;
+        try {
+            c = ctx.checkpoints().get(checkpointId);
+            e = ctx.checkpoints().evaluations(c.id()).stream().filter(x -> x.id().equals(id)).findFirst();
+        } catch (RuntimeException gone) {
+            return Delivery.rejected("checkpoint " + checkpointId + " is gone from the registry: " + gone.getMessage());
         }
-    }
-
-    private void syncNoted() {
-        Map<String, String> noted = ctx.state().withPrefix(SYNC_KEY);
-        Set<List<String>> models = new TreeSet<>(Comparator.comparing((List<String> l) -> l.get(0))
-                .thenComparing(l -> l.get(1)));
-        for (String key : noted.keySet()) {
-            String id = key.substring(SYNC_KEY.length(), key.lastIndexOf('/'));
-            try {
-                Checkpoint c = ctx.checkpoints().get(id);
-                models.add(List.of(c.tenant(), c.baseModel()));
-            } catch (RuntimeException e) {
-                LOG.warn("checkpoint {} noted for MLflow is gone from the registry: {}", id, e.getMessage());
-            }
+        if (e.isEmpty()) {
+            return Delivery.rejected("evaluation " + id + " is gone from the registry");
         }
-        for (List<String> m : models) {
-            syncModel(m.get(0), m.get(1));
+        RunState st = load(c.jobId());
+        if ("abandoned".equals(st.ended)) {
+            return Delivery.rejected("MLflow refused job " + c.jobId() + "'s run");
         }
-        noted.forEach((k, v) -> ctx.state().delete(k));
+        if (st.runId == null) {
+            return Delivery.retry("job " + c.jobId() + " has no MLflow run yet", null);
+        }
+        Evaluation ev = e.get();
+        String prefix = EVAL_METRIC_PREFIX + ev.dataSha256().substring(0, 12) + "/";
+        long at = ev.createdAt().toEpochMilli();
+        List<MlflowClient.Metric> metrics = new ArrayList<>();
+        ev.metrics().forEach((k, v) -> metrics.add(new MlflowClient.Metric(prefix + k, v, at, c.step())));
+        ev.baseMetrics().forEach((k, v) -> metrics.add(new MlflowClient.Metric(prefix + "base/" + k, v, at,
+                c.step())));
+        Map<String, String> tags = new LinkedHashMap<>();
+        tags.put("training.evaluation." + ev.dataSha256().substring(0, 12) + ".data", RunContent.cut(ev.data(),
+                RunContent.MAX_TAG_LENGTH));
+        tags.put("training.evaluation." + ev.dataSha256().substring(0, 12) + ".checkpoint", c.id());
+        client.logBatch(st.runId, metrics, Map.of(), tags);
+        return Delivery.sent();
     }
 
     /** Brings every registered model in line with the registry; a second pass changes nothing. */

@@ -249,7 +249,8 @@ public final class Training implements TrainingService {
                 + ".backoff.first", Duration.ofSeconds(1)), duration(properties, OUTBOX_PROPERTY + ".backoff.max",
                         Duration.ofMinutes(5))), positiveLong(properties, OUTBOX_PROPERTY + ".max-pending", 100_000),
                 duration(properties, OUTBOX_PROPERTY + ".poll", Duration.ofSeconds(1)));
-        for (Object sink : java.util.stream.Stream.concat(registryListeners.stream(), usage.stream()).distinct().toList()) {
+        for (Object sink : java.util.stream.Stream.of(registryListeners, usage, tracking).flatMap(List::stream)
+                .distinct().toList()) {
             if (sink instanceof OutboundSink o) {
                 deliveries.open(o);
             }

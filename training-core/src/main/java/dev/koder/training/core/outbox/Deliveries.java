@@ -89,14 +89,29 @@ public final class Deliveries implements AutoCloseable {
 
     /**
      * Stops the delivery threads: the try in flight may finish within a few seconds; what is not sent waits in the
-     * outbox for the next start.
+     * outbox for the next start. A process that sends nothing (the command line approving a checkpoint) first
+     * sends what waits, on its own thread, until a try fails or the wait is over: a command's changes reach the
+     * receivers when it ends, not when a worker next looks. A worker sending the same message at the same time
+     * sends it twice under one key, which receivers deduplicate.
+     *
+     * @param flush how long a process that sends nothing may spend sending what waits
      */
-    @Override
-    public void close() {
+    public void close(Duration flush) {
+        if (!sending) {
+            long deadline = System.nanoTime() + flush.toNanos();
+            for (Sender s : senders) {
+                s.drain(deadline);
+            }
+        }
         senders.forEach(Sender::stop);
         for (Sender s : senders) {
             s.join(Duration.ofSeconds(10));
         }
+    }
+
+    @Override
+    public void close() {
+        close(Duration.ofSeconds(5));
     }
 
     /** One sink's outbox and delivery thread. */
@@ -108,6 +123,7 @@ public final class Deliveries implements AutoCloseable {
         private volatile long warnedAt;
         private volatile boolean stopping;
         private volatile String lastError;
+        private volatile Duration retryAfter;
         private Thread thread;
 
         Sender(String name, OutboundSink sink) {
@@ -191,6 +207,51 @@ public final class Deliveries implements AutoCloseable {
             }
         }
 
+        /** Sends what waits, in order, until it is all sent, a try fails or the time is up. */
+        void drain(long deadline) {
+            List<SqliteOutbox.Pending> batch;
+            try {
+                batch = store.next(name, 1000);
+            } catch (RuntimeException e) {
+                LOG.warn("outbox '{}': cannot read it before exit: {}", name, e.getMessage());
+                return;
+            }
+            if (batch.isEmpty()) {
+                return;
+            }
+            for (SqliteOutbox.Pending p : batch) {
+                if (System.nanoTime() > deadline || !handle(p)) {
+                    LOG.info("outbox '{}': {} message(s) wait for the process that runs the jobs", name, pending());
+                    return;
+                }
+            }
+        }
+
+        /** One try of one message, its outcome stored; false when it is to be tried again. */
+        private boolean handle(SqliteOutbox.Pending p) {
+            Delivery d;
+            try {
+                d = sink.deliver(p.message(), p.attempts() + 1);
+            } catch (RuntimeException e) {
+                d = Delivery.retry(e.toString(), null);
+            }
+            Instant now = clock.instant();
+            if (d.outcome() == Delivery.Outcome.SENT) {
+                store.finish(name, p.seq(), "sent", null, now);
+                return true;
+            }
+            if (d.outcome() == Delivery.Outcome.REJECTED) {
+                store.finish(name, p.seq(), "dead", d.detail(), now);
+                LOG.warn("outbox '{}': {} {} refused for good, kept as dead: {}", name, p.message().type(),
+                        p.message().key(), d.detail());
+                return true;
+            }
+            store.failed(name, p.seq(), d.detail());
+            lastError = d.detail();
+            retryAfter = d.retryAfter();
+            return false;
+        }
+
         private void run() {
             int failures = 0;
             while (!stopping) {
@@ -210,15 +271,7 @@ public final class Deliveries implements AutoCloseable {
                     if (stopping) {
                         return;
                     }
-                    Delivery d;
-                    try {
-                        d = sink.deliver(p.message(), p.attempts() + 1);
-                    } catch (RuntimeException e) {
-                        d = Delivery.retry(e.toString(), null);
-                    }
-                    Instant now = clock.instant();
-                    if (d.outcome() == Delivery.Outcome.SENT) {
-                        store.finish(name, p.seq(), "sent", null, now);
+                    if (handle(p)) {
                         if (failures > 0) {
                             LOG.info("outbox '{}': the receiver takes messages again; {} waiting", name, pending());
                         }
@@ -226,20 +279,12 @@ public final class Deliveries implements AutoCloseable {
                         lastError = null;
                         continue;
                     }
-                    if (d.outcome() == Delivery.Outcome.REJECTED) {
-                        store.finish(name, p.seq(), "dead", d.detail(), now);
-                        LOG.warn("outbox '{}': {} {} refused for good, kept as dead: {}", name, p.message().type(),
-                                p.message().key(), d.detail());
-                        continue;
-                    }
-                    store.failed(name, p.seq(), d.detail());
-                    Duration wait = d.retryAfter() != null && d.retryAfter().compareTo(backoff.max()) <= 0
-                            ? d.retryAfter() : backoff.jittered(Math.min(failures, 20));
+                    Duration wait = retryAfter != null && retryAfter.compareTo(backoff.max()) <= 0 ? retryAfter
+                            : backoff.jittered(Math.min(failures, 20));
                     if (failures == 0) {
                         LOG.warn("outbox '{}': sending {} {} failed ({}); trying again with backoff, later messages "
-                                + "wait", name, p.message().type(), p.message().key(), d.detail());
+                                + "wait", name, p.message().type(), p.message().key(), lastError);
                     }
-                    lastError = d.detail();
                     failures++;
                     await(wait);
                     break;

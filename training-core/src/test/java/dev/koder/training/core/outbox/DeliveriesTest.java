@@ -103,4 +103,22 @@ class DeliveriesTest {
             assertThat(store.next("scripted", 10)).extracting(p -> p.message().key()).containsExactly("a", "b", "c");
         }
     }
+
+    @Test
+    void aProcessThatSendsNothing_sendsWhatWaitsWhenItCloses_untilATryFails() {
+        try (SqliteOutbox store = SqliteOutbox.open(dir.resolve("training.db"))) {
+            Scripted sink = new Scripted((m, attempt) -> m.key().equals("c") ? Delivery.retry("HTTP 503", null)
+                    : Delivery.sent());
+            Deliveries d = deliveries(store, 100);
+            d.open(sink);
+            for (String k : List.of("a", "b", "c", "d")) {
+                sink.outbox.append(message(k));
+            }
+            assertThat(sink.tries).as("nothing is sent while it runs: it is not the worker").isEmpty();
+            d.close(Duration.ofSeconds(5));
+            assertThat(sink.tries).containsExactly("a#1", "b#1", "c#1");
+            assertThat(store.next("scripted", 10)).extracting(p -> p.message().key()).as("left for the worker")
+                    .containsExactly("c", "d");
+        }
+    }
 }
