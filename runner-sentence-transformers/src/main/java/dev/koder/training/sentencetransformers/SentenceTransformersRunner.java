@@ -7,6 +7,7 @@ import dev.koder.training.api.Objective;
 import dev.koder.training.api.Strategy;
 import dev.koder.training.api.Violation;
 import dev.koder.training.python.AdapterBases;
+import dev.koder.training.python.PythonEvaluator;
 import dev.koder.training.python.PythonRunner;
 import dev.koder.training.python.PythonTrainer;
 import dev.koder.training.python.Requirements;
@@ -44,7 +45,14 @@ public final class SentenceTransformersRunner extends PythonRunner {
             new MethodKind(Objective.EMBEDDING, AdapterType.LORA), new MethodKind(Objective.RERANKER, AdapterType.FULL),
             new MethodKind(Objective.RERANKER, AdapterType.LORA));
 
-    private final EncoderEvaluator evaluator;
+    /**
+     * Scores embedding and reranker checkpoints on held-out data with the trainer's own evaluators: pairs as
+     * retrieval ({@code eval_ndcg_at_10}, {@code eval_mrr_at_10}, {@code eval_map_at_100}, recall at 1, 10 and
+     * 100), groups and scored pairs as re-ranking, beside the base model's.
+     */
+    static final String EVAL_SCRIPT = "encoder_eval.py";
+
+    private final PythonEvaluator evaluator;
 
     /** @param config plugin configuration: the properties of {@link PythonTrainer} */
     public SentenceTransformersRunner(PluginConfig config) {
@@ -53,8 +61,8 @@ public final class SentenceTransformersRunner extends PythonRunner {
                 new PythonTrainer.Script(SentenceTransformersRunner.class, "encoder_data.py"),
                 new PythonTrainer.Script(SentenceTransformersRunner.class, "tiny_encoder.py"),
                 new PythonTrainer.Script(SentenceTransformersRunner.class, "score_encoder.py"),
-                new PythonTrainer.Script(SentenceTransformersRunner.class, EncoderEvaluator.SCRIPT))));
-        this.evaluator = new EncoderEvaluator(python());
+                new PythonTrainer.Script(SentenceTransformersRunner.class, EVAL_SCRIPT))));
+        this.evaluator = new PythonEvaluator(python(), EVAL_SCRIPT, DatasetFormat::encoder);
     }
 
     /** Scores encoder checkpoints (pairs, groups, scored pairs) with the trainer's evaluators, not language models. */

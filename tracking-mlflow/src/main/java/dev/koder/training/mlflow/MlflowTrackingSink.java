@@ -10,10 +10,10 @@ import dev.koder.training.api.JobStatus;
 import dev.koder.training.api.Page;
 import dev.koder.training.spi.Backoff;
 import dev.koder.training.spi.Delivery;
-import dev.koder.training.spi.Doorbell;
 import dev.koder.training.spi.OutboundSink;
 import dev.koder.training.spi.Outbox;
 import dev.koder.training.spi.OutboxMessage;
+import dev.koder.training.spi.SendLoop;
 import dev.koder.training.spi.TrackingContext;
 import dev.koder.training.spi.TrackingSink;
 import java.io.IOException;
@@ -78,14 +78,12 @@ final class MlflowTrackingSink implements TrackingSink, OutboundSink {
     private final Set<String> dirty = new ConcurrentSkipListSet<>();
     private final Map<String, Long> lastSeen = new ConcurrentHashMap<>();
     private final Map<String, String> experiments = new ConcurrentHashMap<>();
-    private final Doorbell bell = new Doorbell();
-    private volatile boolean closing;
     private volatile boolean reconcile = true;
     private volatile String lastError;
     private boolean warnedBacklog;
     private TrackingContext ctx;
     private volatile Outbox outbox;
-    private Thread sender;
+    private Loop sender;
 
     MlflowTrackingSink(MlflowSettings settings, Duration pollInterval, Duration maxBackoff, Duration closeFlush,
             long warnBacklog) {
@@ -121,8 +119,8 @@ final class MlflowTrackingSink implements TrackingSink, OutboundSink {
         for (Job j : context.unfinished()) {
             dirty.add(j.id());
         }
-        sender = new Thread(this::run, "training-mlflow");
-        sender.setDaemon(true);
+        Duration first = Duration.ofMillis(500).compareTo(maxBackoff) > 0 ? maxBackoff : Duration.ofMillis(500);
+        sender = new Loop(new Backoff(first, maxBackoff));
         sender.start();
     }
 
@@ -251,43 +249,37 @@ final class MlflowTrackingSink implements TrackingSink, OutboundSink {
 
     @Override
     public void close() {
-        closing = true;
         if (sender != null && !dirty.isEmpty()) {
             LOG.info("sending what MLflow does not have yet before exit (up to {} s)", closeFlush.toSeconds());
         }
-        signal();
-        if (sender != null) {
-            try {
-                sender.join(closeFlush.toMillis() + 100);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            if (sender.isAlive()) {
-                sender.interrupt();
-                LOG.warn("MLflow tracking stops with work left after waiting {} s (jobs {}); it is sent when the "
-                        + "service starts again", closeFlush.toSeconds(), dirty);
-            }
+        if (sender != null && !sender.close()) {
+            LOG.warn("MLflow tracking stops with work left after waiting {} s (jobs {}); it is sent when the "
+                    + "service starts again", closeFlush.toSeconds(), dirty);
         }
     }
 
     private void signal() {
-        bell.ring();
+        if (sender != null) {
+            sender.wake();
+        }
     }
 
     // ---- the sender thread
 
-    private void run() {
-        Duration first = Duration.ofMillis(500).compareTo(maxBackoff) > 0 ? maxBackoff : Duration.ofMillis(500);
-        Backoff retry = new Backoff(first, maxBackoff);
-        int failures = 0;
-        long closeBy = Long.MAX_VALUE;
-        while (!Thread.currentThread().isInterrupted()) {
-            if (closing && closeBy == Long.MAX_VALUE) {
-                closeBy = System.nanoTime() + closeFlush.toNanos();
-            }
-            if (System.nanoTime() > closeBy) {
-                return;
-            }
+    /**
+     * The sender: each round reconciles the registry once, then sends every job with news. A refused request is
+     * logged and skipped (the job's run, on a 404, is given up); MLflow not answering, throttling or refusing the
+     * credentials is a failed round, run again after the backoff (refused credentials after the longest: nothing
+     * changes soon).
+     */
+    private final class Loop extends SendLoop {
+
+        Loop(Backoff backoff) {
+            super("training-mlflow", backoff, pollInterval, closeFlush);
+        }
+
+        @Override
+        protected boolean round() {
             try {
                 if (reconcile) {
                     reconcileRegistry();
@@ -308,53 +300,43 @@ final class MlflowTrackingSink implements TrackingSink, OutboundSink {
                         throw e;
                     }
                 }
-                if (lastError != null) {
-                    LOG.warn("MLflow answers again at {}; tracking catches up", settings.uri());
-                    lastError = null;
-                    ctx.state().delete(HEALTH_KEY);
+                if (!closing()) {
+                    checkBacklog();
                 }
-                failures = 0;
-                if (closing && dirty.isEmpty()) {
-                    return;
-                }
-                checkBacklog();
-                await(pollInterval);
+                return false;
             } catch (MlflowException e) {
                 if (!e.retryable() && !e.denied()) {
                     LOG.warn("MLflow refused a request and it is skipped: {}", e.getMessage());
-                    continue;
+                    return false;
                 }
-                if (lastError == null) {
-                    LOG.warn("MLflow at {} is not answering ({}); training goes on and tracking waits, sending "
-                            + "again with backoff", settings.uri(), e.getMessage());
-                }
-                if (!e.getMessage().equals(lastError)) {
-                    lastError = e.getMessage();
-                    ctx.state().put(HEALTH_KEY, Instant.now() + " " + e.getMessage());
-                }
-                // Refused credentials or host: nothing changes soon, so ask again only now and then.
-                Duration wait = e.denied() ? maxBackoff
-                        : e.retryAfter().filter(d -> d.compareTo(maxBackoff) <= 0).orElse(retry.delay(failures));
-                failures++;
-                if (closing) {
-                    // closing: tried again until the close wait is over, not given up at the first failure
-                    long left = closeBy - System.nanoTime();
-                    if (left <= 0) {
-                        return;
-                    }
-                    wait = Duration.ofNanos(Math.min(left, wait.toNanos()));
-                }
-                await(wait);
-            } catch (RuntimeException e) {
-                LOG.warn("MLflow tracking failed unexpectedly; trying again: {}", e.toString(), e);
-                await(retry.delay(failures++));
+                throw new Retry(e.getMessage(), e.denied() ? maxBackoff : e.retryAfter().orElse(null), e);
             }
         }
-    }
 
-    private void await(Duration d) {
-        if (!closing) {
-            bell.await(d);
+        @Override
+        protected boolean idle() {
+            return dirty.isEmpty();
+        }
+
+        @Override
+        protected void failed(String detail, boolean first, boolean unexpected) {
+            if (unexpected) {
+                LOG.warn("MLflow tracking failed unexpectedly; trying again: {}", detail);
+            } else if (first) {
+                LOG.warn("MLflow at {} is not answering ({}); training goes on and tracking waits, sending again "
+                        + "with backoff", settings.uri(), detail);
+            }
+            if (!detail.equals(lastError)) {
+                lastError = detail;
+                ctx.state().put(HEALTH_KEY, Instant.now() + " " + detail);
+            }
+        }
+
+        @Override
+        protected void recovered() {
+            LOG.warn("MLflow answers again at {}; tracking catches up", settings.uri());
+            lastError = null;
+            ctx.state().delete(HEALTH_KEY);
         }
     }
 

@@ -100,7 +100,10 @@ public final class Training implements TrainingService {
 
     private static final Logger LOG = LoggerFactory.getLogger(Training.class);
 
-    /** Prefix of the outboxes' settings: {@code .max-pending}, {@code .backoff.first}, {@code .backoff.max}, {@code .poll}. */
+    /**
+     * Prefix of the outboxes' settings: {@code .max-pending}, {@code .backoff.first}, {@code .backoff.max},
+     * {@code .poll}, {@code .close-wait}.
+     */
     public static final String OUTBOX_PROPERTY = "training.outbox";
     /** Property naming the runner used when a spec names none. */
     public static final String RUNNER_PROPERTY = "training.runner";
@@ -248,7 +251,8 @@ public final class Training implements TrainingService {
         this.deliveries = new Deliveries(outbox, b.clock, new Backoff(duration(properties, OUTBOX_PROPERTY
                 + ".backoff.first", Duration.ofSeconds(1)), duration(properties, OUTBOX_PROPERTY + ".backoff.max",
                         Duration.ofMinutes(5))), positiveLong(properties, OUTBOX_PROPERTY + ".max-pending", 100_000),
-                duration(properties, OUTBOX_PROPERTY + ".poll", Duration.ofSeconds(1)));
+                duration(properties, OUTBOX_PROPERTY + ".poll", Duration.ofSeconds(1)),
+                duration(properties, OUTBOX_PROPERTY + ".close-wait", Duration.ofSeconds(5)));
         for (Object sink : java.util.stream.Stream.of(registryListeners, usage, tracking).flatMap(List::stream)
                 .distinct().toList()) {
             if (sink instanceof OutboundSink o) {

@@ -3,10 +3,10 @@ package dev.koder.training.core.outbox;
 import dev.koder.training.core.store.SqliteOutbox;
 import dev.koder.training.spi.Backoff;
 import dev.koder.training.spi.Delivery;
-import dev.koder.training.spi.Doorbell;
 import dev.koder.training.spi.OutboundSink;
 import dev.koder.training.spi.Outbox;
 import dev.koder.training.spi.OutboxMessage;
+import dev.koder.training.spi.SendLoop;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -37,6 +37,7 @@ public final class Deliveries implements AutoCloseable {
     private final Backoff backoff;
     private final long maxPending;
     private final Duration poll;
+    private final Duration closeWait;
     private final List<Sender> senders = new CopyOnWriteArrayList<>();
     private final Map<String, OutboundSink> names = new ConcurrentHashMap<>();
     private volatile boolean sending;
@@ -47,13 +48,16 @@ public final class Deliveries implements AutoCloseable {
      * @param backoff the wait after failed tries of one message (doubling, jittered)
      * @param maxPending the most unsent messages one sink's outbox holds; more are dropped with a warning
      * @param poll how often a sender looks for messages appended by other processes
+     * @param closeWait how long closing may spend sending what waits
      */
-    public Deliveries(SqliteOutbox store, Clock clock, Backoff backoff, long maxPending, Duration poll) {
+    public Deliveries(SqliteOutbox store, Clock clock, Backoff backoff, long maxPending, Duration poll,
+            Duration closeWait) {
         this.store = store;
         this.clock = clock;
         this.backoff = backoff;
         this.maxPending = maxPending;
         this.poll = poll;
+        this.closeWait = closeWait;
         store.prune(clock.instant().minus(REMEMBER_SENT));
     }
 
@@ -88,45 +92,37 @@ public final class Deliveries implements AutoCloseable {
     }
 
     /**
-     * Stops the delivery threads: the try in flight may finish within a few seconds; what is not sent waits in the
-     * outbox for the next start. A process that sends nothing (the command line approving a checkpoint) first
-     * sends what waits, on its own thread, until a try fails or the wait is over: a command's changes reach the
-     * receivers when it ends, not when a worker next looks. A worker sending the same message at the same time
-     * sends it twice under one key, which receivers deduplicate.
-     *
-     * @param flush how long a process that sends nothing may spend sending what waits
+     * Sends what waits, until every outbox is empty or the close wait is over (through failures, with backoff), then
+     * stops the delivery threads; what is not sent waits in the outbox for the next start. A process that sent
+     * nothing so far (the command line approving a checkpoint) sends now, so a command's changes reach the receivers
+     * when it ends, not when a worker next looks; a worker sending the same message at the same time sends it twice
+     * under one key, which receivers deduplicate.
      */
-    public void close(Duration flush) {
-        if (!sending) {
-            long deadline = System.nanoTime() + flush.toNanos();
-            for (Sender s : senders) {
-                s.drain(deadline);
-            }
-        }
-        senders.forEach(Sender::stop);
-        for (Sender s : senders) {
-            s.join(Duration.ofSeconds(10));
-        }
-    }
-
     @Override
     public void close() {
-        close(Duration.ofSeconds(5));
+        for (Sender s : senders) {
+            if (s.pending() > 0) {
+                s.start();
+            }
+            s.beginClose();
+        }
+        for (Sender s : senders) {
+            if (!s.close()) {
+                LOG.info("outbox '{}': {} message(s) wait for the next start", s.name, s.pending());
+            }
+        }
     }
 
     /** One sink's outbox and delivery thread. */
-    private final class Sender implements Outbox {
+    private final class Sender extends SendLoop implements Outbox {
         private final String name;
         private final OutboundSink sink;
-        private final Doorbell bell = new Doorbell();
         private final AtomicLong dropped = new AtomicLong();
         private volatile long warnedAt;
-        private volatile boolean stopping;
-        private volatile String lastError;
         private volatile Duration retryAfter;
-        private Thread thread;
 
         Sender(String name, OutboundSink sink) {
+            super("training-outbox-" + name, backoff, poll, closeWait);
             this.name = name;
             this.sink = sink;
         }
@@ -141,11 +137,11 @@ public final class Deliveries implements AutoCloseable {
                     warnedAt = now;
                     LOG.warn("outbox '{}' holds {} unsent messages, its limit (training.outbox.max-pending): {} "
                             + "dropped so far, the last {} {}; is the receiver down? {}", name, maxPending, n,
-                            message.type(), message.key(), lastError == null ? "" : "last failure: " + lastError);
+                            message.type(), message.key(), failing() == null ? "" : "last failure: " + failing());
                 }
                 return false;
             }
-            signal();
+            wake();
             return true;
         }
 
@@ -154,142 +150,57 @@ public final class Deliveries implements AutoCloseable {
             return store.pending(name);
         }
 
-        synchronized void start() {
-            if (thread != null) {
-                return;
-            }
-            thread = new Thread(this::run, "training-outbox-" + name);
-            thread.setDaemon(true);
-            thread.start();
-        }
-
-        void stop() {
-            stopping = true;
-            signal();
-        }
-
-        void join(Duration d) {
-            Thread t;
-            synchronized (this) {
-                t = thread;
-            }
-            if (t == null) {
-                return;
-            }
-            try {
-                t.join(d.toMillis());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            if (t.isAlive()) {
-                t.interrupt();
-            }
-        }
-
         String describe() {
             long waiting = pending();
             long dead = store.dead(name);
             return "outbox " + name + ": " + waiting + " waiting" + (dead > 0 ? ", " + dead + " refused for good" : "")
                     + (dropped.get() > 0 ? ", " + dropped.get() + " dropped when full" : "")
-                    + (lastError != null && waiting > 0 ? "; last failure: " + lastError : "");
+                    + (failing() != null && waiting > 0 ? "; last failure: " + failing() : "");
         }
 
-        private void signal() {
-            bell.ring();
-        }
-
-        private void await(Duration d) {
-            if (!stopping) {
-                bell.await(d);
-            }
-            if (Thread.currentThread().isInterrupted()) {
-                stopping = true;
-            }
-        }
-
-        /** Sends what waits, in order, until it is all sent, a try fails or the time is up. */
-        void drain(long deadline) {
-            List<SqliteOutbox.Pending> batch;
-            try {
-                batch = store.next(name, 1000);
-            } catch (RuntimeException e) {
-                LOG.warn("outbox '{}': cannot read it before exit: {}", name, e.getMessage());
-                return;
-            }
-            if (batch.isEmpty()) {
-                return;
-            }
+        /** The oldest waiting messages, each tried once in order; a failed try ends the round, to be run again. */
+        @Override
+        protected boolean round() {
+            List<SqliteOutbox.Pending> batch = store.next(name, 50);
             for (SqliteOutbox.Pending p : batch) {
-                if (System.nanoTime() > deadline || !handle(p)) {
-                    LOG.info("outbox '{}': {} message(s) wait for the process that runs the jobs", name, pending());
-                    return;
-                }
-            }
-        }
-
-        /** One try of one message, its outcome stored; false when it is to be tried again. */
-        private boolean handle(SqliteOutbox.Pending p) {
-            Delivery d;
-            try {
-                d = sink.deliver(p.message(), p.attempts() + 1);
-            } catch (RuntimeException e) {
-                d = Delivery.retry(e.toString(), null);
-            }
-            Instant now = clock.instant();
-            if (d.outcome() == Delivery.Outcome.SENT) {
-                store.finish(name, p.seq(), "sent", null, now);
-                return true;
-            }
-            if (d.outcome() == Delivery.Outcome.REJECTED) {
-                store.finish(name, p.seq(), "dead", d.detail(), now);
-                LOG.warn("outbox '{}': {} {} refused for good, kept as dead: {}", name, p.message().type(),
-                        p.message().key(), d.detail());
-                return true;
-            }
-            store.failed(name, p.seq(), d.detail());
-            lastError = d.detail();
-            retryAfter = d.retryAfter();
-            return false;
-        }
-
-        private void run() {
-            int failures = 0;
-            while (!stopping) {
-                List<SqliteOutbox.Pending> batch;
+                Delivery d;
                 try {
-                    batch = store.next(name, 50);
+                    d = sink.deliver(p.message(), p.attempts() + 1);
                 } catch (RuntimeException e) {
-                    LOG.warn("outbox '{}': cannot read it: {}", name, e.getMessage());
-                    await(backoff.delay(Math.min(failures++, 20)));
-                    continue;
+                    d = Delivery.retry(e.toString(), null);
                 }
-                if (batch.isEmpty()) {
-                    await(poll);
-                    continue;
-                }
-                for (SqliteOutbox.Pending p : batch) {
-                    if (stopping) {
-                        return;
-                    }
-                    if (handle(p)) {
-                        if (failures > 0) {
-                            LOG.info("outbox '{}': the receiver takes messages again; {} waiting", name, pending());
-                        }
-                        failures = 0;
-                        lastError = null;
-                        continue;
-                    }
-                    Duration wait = retryAfter != null && retryAfter.compareTo(backoff.max()) <= 0 ? retryAfter
-                            : backoff.jittered(Math.min(failures, 20));
-                    if (failures == 0) {
-                        LOG.warn("outbox '{}': sending {} {} failed ({}); trying again with backoff, later messages "
-                                + "wait", name, p.message().type(), p.message().key(), lastError);
-                    }
-                    failures++;
-                    await(wait);
-                    break;
+                Instant now = clock.instant();
+                if (d.outcome() == Delivery.Outcome.SENT) {
+                    store.finish(name, p.seq(), "sent", null, now);
+                } else if (d.outcome() == Delivery.Outcome.REJECTED) {
+                    store.finish(name, p.seq(), "dead", d.detail(), now);
+                    LOG.warn("outbox '{}': {} {} refused for good, kept as dead: {}", name, p.message().type(),
+                            p.message().key(), d.detail());
+                } else {
+                    store.failed(name, p.seq(), d.detail());
+                    throw new Retry(p.message().type() + " " + p.message().key() + ": " + d.detail(), d.retryAfter(),
+                            null);
                 }
             }
+            return !batch.isEmpty();
+        }
+
+        @Override
+        protected boolean idle() {
+            return pending() == 0;
+        }
+
+        @Override
+        protected void failed(String detail, boolean first, boolean unexpected) {
+            if (first) {
+                LOG.warn("outbox '{}': sending failed ({}); trying again with backoff, later messages wait", name,
+                        detail);
+            }
+        }
+
+        @Override
+        protected void recovered() {
+            LOG.info("outbox '{}': the receiver takes messages again; {} waiting", name, pending());
         }
     }
 }
