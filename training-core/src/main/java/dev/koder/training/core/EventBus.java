@@ -136,6 +136,20 @@ final class EventBus implements AutoCloseable {
 
     @Override
     public void close() {
+        drain();
+        for (AutoCloseable c : tracking) {
+            closeSink(c);
+        }
+        for (AutoCloseable c : usage) {
+            closeSink(c);
+        }
+    }
+
+    /**
+     * Hands over what is queued and takes nothing more, leaving the sinks open: what they were told is in their
+     * outboxes when this returns.
+     */
+    void drain() {
         thread.shutdown();
         try {
             if (!thread.awaitTermination(10, TimeUnit.SECONDS)) {
@@ -144,12 +158,6 @@ final class EventBus implements AutoCloseable {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-        for (AutoCloseable c : tracking) {
-            closeSink(c);
-        }
-        for (AutoCloseable c : usage) {
-            closeSink(c);
         }
     }
 

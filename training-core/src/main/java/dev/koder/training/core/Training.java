@@ -273,7 +273,7 @@ public final class Training implements TrainingService {
             deliveries.startSending();
             worker.start();
             registrations.execute(engine::reconcileRegistry);
-            if (!registryListeners.isEmpty()) {
+            if (registryListeners.stream().anyMatch(l -> l instanceof OutboundSink)) {
                 // what a crash kept from the listeners (between a change and its telling) is told again; each
                 // listener's outbox knows what it has, by id
                 registrations.execute(() -> registry.retell(b.clock.instant().minus(Duration.ofDays(7))));
@@ -627,6 +627,8 @@ public final class Training implements TrainingService {
         for (Executor e : executors.created()) {
             e.close();
         }
+        // what the sinks were told (a move the events thread has not handed over yet) goes into their outboxes first
+        bus.drain();
         deliveries.close();
         for (RegistryListener l : registryListeners) {
             try {

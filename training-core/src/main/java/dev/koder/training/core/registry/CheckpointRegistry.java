@@ -146,8 +146,13 @@ public final class CheckpointRegistry implements Checkpoints, AutoCloseable {
 
     /** Tells the listener, which must not undo the change it is told of by failing. */
     void tell(String id, String type, Checkpoint c, String actor, Map<String, Object> details) {
+        tell(id, type, c, actor, clock.instant(), details);
+    }
+
+    private void tell(String id, String type, Checkpoint c, String actor, java.time.Instant time,
+            Map<String, Object> details) {
         try {
-            onEvent.accept(new RegistryEvent(id, type, c, actor, clock.instant(), details));
+            onEvent.accept(new RegistryEvent(id, type, c, actor, time, details));
         } catch (RuntimeException e) {
             LOG.warn("a registry listener failed on {} of {}: {}", type, c.id(), e.toString());
         }
@@ -172,10 +177,10 @@ public final class CheckpointRegistry implements Checkpoints, AutoCloseable {
                 }
                 for (Checkpoint.Transition t : history) {
                     if (t.from() == null) {
-                        tell(c.id() + "/registered", RegistryEvent.REGISTERED, c, t.actor(), registered(c));
+                        tell(c.id() + "/registered", RegistryEvent.REGISTERED, c, t.actor(), t.time(), registered(c));
                     } else {
                         tell(c.id() + "/" + t.to().wireName(), t.to() == CheckpointStage.APPROVED ? RegistryEvent.APPROVED
-                                : RegistryEvent.DEPRECATED, c, t.actor(), moved(t));
+                                : RegistryEvent.DEPRECATED, c, t.actor(), t.time(), moved(t));
                     }
                     told++;
                 }
