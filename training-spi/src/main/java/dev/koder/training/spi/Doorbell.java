@@ -1,7 +1,6 @@
 package dev.koder.training.spi;
 
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -10,14 +9,14 @@ import java.util.concurrent.locks.ReentrantLock;
  * through a backoff, and are woken when there is work or when they should stop. A ring that comes before the wait
  * is not lost: the next {@link #await} returns at once.
  */
-public final class Doorbell {
+final class Doorbell {
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition rung = lock.newCondition();
     private boolean pending;
 
     /** Wakes the waiting thread, or the next one to wait. */
-    public void ring() {
+    void ring() {
         lock.lock();
         try {
             pending = true;
@@ -34,7 +33,7 @@ public final class Doorbell {
      * @param d the longest wait
      * @return whether it rang
      */
-    public boolean await(Duration d) {
+    boolean await(Duration d) {
         lock.lock();
         try {
             long left = d.toNanos();

@@ -11,7 +11,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -39,7 +39,7 @@ public final class Deliveries implements AutoCloseable {
     private final Duration poll;
     private final Duration closeWait;
     private final List<Sender> senders = new CopyOnWriteArrayList<>();
-    private final Map<String, OutboundSink> names = new ConcurrentHashMap<>();
+    private final Set<String> names = ConcurrentHashMap.newKeySet();
     private volatile boolean sending;
 
     /**
@@ -69,7 +69,7 @@ public final class Deliveries implements AutoCloseable {
      */
     public void open(OutboundSink sink) {
         String name = sink.outboxName();
-        if (names.putIfAbsent(name, sink) != null) {
+        if (!names.add(name)) {
             throw new IllegalStateException("two sinks share the outbox name '" + name + "'; give each its own");
         }
         Sender sender = new Sender(name, sink);
@@ -119,7 +119,6 @@ public final class Deliveries implements AutoCloseable {
         private final OutboundSink sink;
         private final AtomicLong dropped = new AtomicLong();
         private volatile long warnedAt;
-        private volatile Duration retryAfter;
 
         Sender(String name, OutboundSink sink) {
             super("training-outbox-" + name, backoff, poll, closeWait);
