@@ -12,6 +12,7 @@ import dev.koder.training.api.JobSpec;
 import dev.koder.training.api.JobStatus;
 import dev.koder.training.api.LoraConfig;
 import dev.koder.training.api.TrainingMethod;
+import dev.koder.training.spi.JobEventStream;
 import dev.koder.training.spi.PluginConfig;
 import dev.koder.training.spi.TrackingSink;
 import dev.koder.training.tck.KitTrackingContext;
@@ -322,6 +323,44 @@ class MlflowTrackingSinkTest {
         assertThat(fake.runs()).hasSize(1);
         assertThat(fake.metrics(run, "loss")).extracting(m -> m.step).hasSize(60).isSorted().doesNotHaveDuplicates();
         assertThat(fake.duplicateMetrics()).isZero();
+    }
+
+    @Test
+    void theStateAnOlderVersionLeft_isTakenOver_itsCursorKept_andAGivenUpRunStaysGivenUp() throws Exception {
+        KitTrackingContext ctx = new KitTrackingContext(home, true);
+        Job job = running(ctx, "ftjob-legacy", Samples.spec("acme"));
+        TrackingSink first = sink(ctx);
+        progress(ctx, first, job, 1, 20);
+        awaitTrue("first events sent", () -> fake.runOfJob("ftjob-legacy")
+                .map(r -> fake.metrics(r.id, "loss").size() == 20).orElse(false));
+        first.close();
+        Job gone = running(ctx, "ftjob-gone", Samples.spec("acme"));
+        // What the version before the stream cursor kept: the run's state held how far its events went.
+        String run = ctx.state().get("run/ftjob-legacy").orElseThrow();
+        long acked = JobEventStream.Position.START.acked();
+        for (String part : ctx.state().get(JobEventStream.KEY + "ftjob-legacy").orElseThrow().split(" ")) {
+            if (part.startsWith("acked=")) {
+                acked = Long.parseLong(part.substring(6));
+            }
+        }
+        ctx.state().put("run/ftjob-legacy", run.replace("}", ",\"acked_seq\":" + acked
+                + ",\"verify\":false,\"ended\":null}"));
+        ctx.state().put("run/ftjob-gone", "{\"run_id\":\"r-deleted\",\"experiment_id\":\"0\",\"artifact_uri\":"
+                + "\"x\",\"acked_seq\":0,\"setup\":true,\"verify\":false,\"ended\":\"abandoned\"}");
+        ctx.state().delete(JobEventStream.KEY + "ftjob-legacy");
+        ctx.state().delete(JobEventStream.KEY + "ftjob-gone");
+
+        TrackingSink second = sink(ctx);
+        progress(ctx, second, gone, 1, 5);
+        progress(ctx, second, job, 21, 40);
+        end(ctx, second, job, JobStatus.SUCCEEDED, null);
+        awaitTrue("the run ends", () -> fake.runOfJob("ftjob-legacy").map(r -> r.status.equals("FINISHED"))
+                .orElse(false));
+        assertThat(fake.metrics(fake.runOfJob("ftjob-legacy").orElseThrow().id, "loss")).extracting(m -> m.step)
+                .hasSize(40).doesNotHaveDuplicates();
+        assertThat(fake.runOfJob("ftjob-gone")).as("a run MLflow refused is not made again").isEmpty();
+        assertThat(second.describe(ctx.job("ftjob-gone").orElseThrow()).orElseThrow()).contains("tracking stopped");
+        assertThat(ctx.state().get("run/ftjob-legacy").orElseThrow()).doesNotContain("acked_seq");
     }
 
     @Test
