@@ -53,6 +53,12 @@ public record JobEvent(
     public static final String TYPE_ERROR = "error";
     /** A note from the service (cancellation requested, signal sent, process exited...). */
     public static final String TYPE_NOTE = "note";
+    /**
+     * What an attempt used, for billing, stored with the attempt's end: data holds {@code attempt}, {@code gpu_type},
+     * {@code gpus}, {@code gpu_seconds}, {@code wall_seconds}, {@code tokens}, {@code started_at}, {@code ended_at},
+     * {@code outcome}, {@code tier}, {@code price_per_gpu_hour} (absent without a price) and {@code currency}.
+     */
+    public static final String TYPE_USAGE = "usage";
 
     /** Copies the data so the record stays immutable. */
     public JobEvent {

@@ -7,8 +7,6 @@ import dev.koder.training.api.Subscription;
 import dev.koder.training.api.Checkpoint;
 import dev.koder.training.spi.TrackingContext;
 import dev.koder.training.spi.TrackingSink;
-import dev.koder.training.spi.UsageRecord;
-import dev.koder.training.spi.UsageSink;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -19,8 +17,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Hands stored events to listeners and tracking sinks, and usage records to usage sinks, on one thread, so
- * that each sees a job's events in order and a slow one never holds up a trainer. A failing listener or
+ * Hands stored events to listeners and tracking sinks (among them the {@link UsageFeed} of the usage sinks) on one
+ * thread, so that each sees a job's events in order and a slow one never holds up a trainer. A failing listener or
  * sink is logged and skipped.
  */
 final class EventBus implements AutoCloseable {
@@ -29,16 +27,14 @@ final class EventBus implements AutoCloseable {
 
     private final List<JobListener> listeners = new CopyOnWriteArrayList<>();
     private final List<TrackingSink> tracking;
-    private final List<UsageSink> usage;
     private final ExecutorService thread = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "training-events");
         t.setDaemon(true);
         return t;
     });
 
-    EventBus(List<TrackingSink> tracking, List<UsageSink> usage) {
+    EventBus(List<TrackingSink> tracking) {
         this.tracking = List.copyOf(tracking);
-        this.usage = List.copyOf(usage);
     }
 
     Subscription add(JobListener listener) {
@@ -122,25 +118,10 @@ final class EventBus implements AutoCloseable {
         return lines;
     }
 
-    void usage(UsageRecord record) {
-        thread.execute(() -> {
-            for (UsageSink s : usage) {
-                try {
-                    s.record(record);
-                } catch (RuntimeException ex) {
-                    LOG.warn("usage sink {} failed on job {}: {}", s, record.jobId(), ex.toString());
-                }
-            }
-        });
-    }
-
     @Override
     public void close() {
         drain();
         for (AutoCloseable c : tracking) {
-            closeSink(c);
-        }
-        for (AutoCloseable c : usage) {
             closeSink(c);
         }
     }

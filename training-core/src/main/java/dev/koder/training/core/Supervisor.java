@@ -21,6 +21,7 @@ import dev.koder.training.spi.JobRecord;
 import dev.koder.training.spi.JobScheduler;
 import dev.koder.training.spi.JobUpdate;
 import dev.koder.training.spi.LaunchPlan;
+import dev.koder.training.spi.NewEvent;
 import dev.koder.training.spi.RunContext;
 import dev.koder.training.spi.TrainingRunner;
 import dev.koder.training.spi.Updated;
@@ -107,6 +108,8 @@ final class Supervisor {
     private String gone = "the service restarted and the trainer was gone";
     /** Whether how the attempt ended is stored (not only decided). */
     private volatile boolean settled;
+    /** While the end of an attempt is stored: the job as it was, for the usage stored with the end. */
+    private JobRecord ending;
     /** Whether storing the end failed and is tried again later by this supervisor. */
     private volatile boolean recordPending;
     /** Whether the GPUs went back and waiters were told: once, however often the end is recorded. */
@@ -533,8 +536,12 @@ final class Supervisor {
             AttemptEnd.Outcome decided = AttemptEnd.decide(new AttemptEnd.Facts(state.completed, exit,
                     state.errorKind != null, stop, current.cancelRequests() > 0, current.job().pauseRequested(),
                     recovered, neverStarted));
-            JobStatus outcome = settle(decided, current, exit);
-            engine.bus.usage(usage(current, outcome));
+            ending = current;
+            try {
+                settle(decided, current, exit);
+            } finally {
+                ending = null;
+            }
             settled = true;
             release();
         } catch (RuntimeException e) {
@@ -796,7 +803,14 @@ final class Supervisor {
             // settled first, so whoever sees the job end also sees what it was charged
             engine.ledger.settle(id);
         }
-        engine.move(id, JobStatus.RUNNING, update, level, message);
+        List<NewEvent> events = new ArrayList<>();
+        if (ending != null) {
+            // what the attempt used is stored with its end, in one transaction: the usage feed hands it to the usage
+            // sinks from the store, so a crash right after the end loses no record
+            events.add(UsageFeed.event(usage(ending, to), engine.clock.instant()));
+        }
+        events.add(engine.status(JobStatus.RUNNING, to, level, message));
+        engine.update(id, JobStatus.RUNNING, update.build(), events);
         phase = AttemptPhase.ENDED;
         settled = true;
         release();

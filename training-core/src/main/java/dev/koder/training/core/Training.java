@@ -129,6 +129,7 @@ public final class Training implements TrainingService {
     private final Path home;
     private final JobStore store;
     private final EventBus bus;
+    private final UsageFeed usageFeed;
     private final Engine engine;
     private final Worker worker;
     private final JobService jobs;
@@ -178,7 +179,13 @@ public final class Training implements TrainingService {
             usage.addAll(new Plugins<>("usage sink", "", "", UsageSinkProvider.class, List.<UsageSink>of(),
                     Object::toString, config, true).all());
         }
-        this.bus = new EventBus(tracking, usage);
+        // usage sinks are fed from the job store, where each attempt's usage is stored with its end
+        this.usageFeed = usage.isEmpty() ? null : new UsageFeed(usage, Duration.ofSeconds(1),
+                duration(properties, OUTBOX_PROPERTY + ".close-wait", Duration.ofSeconds(5)));
+        if (usageFeed != null) {
+            tracking.add(usageFeed);
+        }
+        this.bus = new EventBus(tracking);
         this.timers = Executors.newScheduledThreadPool(4, Worker.daemon("training-supervisor"));
         this.ledger = new Plugins<>("quota ledger", "dev.koder.training:training-core", QUOTA_PROPERTY,
                 QuotaLedgerProvider.class, b.ledgers, l -> "explicit", config, b.discover).chosen();
@@ -629,6 +636,9 @@ public final class Training implements TrainingService {
         }
         // what the sinks were told (a move the events thread has not handed over yet) goes into their outboxes first
         bus.drain();
+        if (usageFeed != null) {
+            usageFeed.flush();
+        }
         deliveries.close();
         for (RegistryListener l : registryListeners) {
             try {

@@ -24,7 +24,8 @@ import java.util.Optional;
  * A separate JVM that runs the jobs of a home, for the crash and exit tests. Prints "ready" once it is the
  * worker, then either runs until killed ({@code run}), exits through System.exit after the given
  * milliseconds ({@code exit-after MS}), or dies at once (Runtime.halt, as a SIGKILL would) at one point of an
- * attempt's lifecycle ({@code crash-at POINT}, see {@link Crash}).
+ * attempt's lifecycle ({@code crash-at POINT}, see {@link Crash}), or right after storing an attempt's end, with a
+ * usage sink on ({@code halt-after-end}).
  */
 public final class ServiceHost {
 
@@ -74,6 +75,23 @@ public final class ServiceHost {
             Optional<Updated> stored = inner.update(id, expected, update, events);
             if (stored.isPresent() && stored.get().record().phase() == at && (update.phase() == at
                     || (at == AttemptPhase.PLANNED && update.status() == JobStatus.RUNNING))) {
+                halt();
+            }
+            return stored;
+        }
+    }
+
+    /** Halts after storing an attempt's end with its usage, before anyone is told of it. */
+    static final class HaltAfterEnd extends ForwardingJobStore {
+        HaltAfterEnd(JobStore inner) {
+            super(inner);
+        }
+
+        @Override
+        public Optional<Updated> update(String id, JobStatus expected, JobUpdate update, List<NewEvent> events) {
+            Optional<Updated> stored = inner.update(id, expected, update, events);
+            if (stored.isPresent() && events.stream().anyMatch(e -> e.type().equals(
+                    dev.koder.training.api.JobEvent.TYPE_USAGE))) {
                 halt();
             }
             return stored;
@@ -142,6 +160,11 @@ public final class ServiceHost {
             };
             b.jobStore(phase == null ? store : new CrashingStore(store, phase))
                     .executor(new CrashingExecutor(LocalExecutor.create(false), at));
+        }
+        if (args.length > 1 && args[1].equals("halt-after-end")) {
+            java.nio.file.Files.createDirectories(Path.of(args[0]));
+            b.jobStore(new HaltAfterEnd(SqliteJobStore.open(Path.of(args[0]).resolve("training.db"),
+                    Clock.systemUTC()))).usageSink(u -> System.out.println("usage handed over: " + u));
         }
         Training training = b.build();
         if (!training.runsJobs()) {

@@ -1,8 +1,11 @@
 package dev.koder.training.spi;
 
 /**
- * Receives one {@link UsageRecord} per finished trainer attempt, for billing. Called on a service thread;
- * an exception is logged and does not affect the job.
+ * Receives the {@link UsageRecord} of every finished trainer attempt, for billing. The service stores each record
+ * with its attempt's end and hands it over from there, on a service thread, in order per job: a record is handed
+ * over at least once, and again after the worker was killed between handing it over and noting that it did. So a
+ * sink keeps a record once by its {@link UsageRecord#key()} (an outbox does). An exception is logged and does not
+ * affect the job; that record is not handed to the sink again.
  */
 public interface UsageSink extends AutoCloseable {
 
