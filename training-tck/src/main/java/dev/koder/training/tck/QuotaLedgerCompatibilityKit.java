@@ -134,31 +134,38 @@ public abstract class QuotaLedgerCompatibilityKit {
     }
 
     @Test
-    void sixtyFourThreadsReservingAtOnce_neverOverspend() throws Exception {
+    void sixtyFourThreadsReservingAtOnce_throughTwoLedgers_neverOverspend() throws Exception {
         ledger.setBudget("acme", 10);
+        // a second ledger on the same storage, as another process or service instance opens it
+        QuotaLedger replica = openLedger(dir);
         ExecutorService pool = Executors.newFixedThreadPool(64);
         CountDownLatch go = new CountDownLatch(1);
         AtomicInteger granted = new AtomicInteger();
         AtomicInteger refused = new AtomicInteger();
         List<Future<?>> all = new ArrayList<>();
-        for (int i = 0; i < 64; i++) {
-            int n = i;
-            all.add(pool.submit(() -> {
-                go.await();
-                try {
-                    ledger.reserve("acme", "job-" + n, 0.5, NOV);
-                    granted.incrementAndGet();
-                } catch (QuotaExceededException e) {
-                    refused.incrementAndGet();
-                }
-                return null;
-            }));
+        try {
+            for (int i = 0; i < 64; i++) {
+                int n = i;
+                QuotaLedger through = n % 2 == 0 ? ledger : replica;
+                all.add(pool.submit(() -> {
+                    go.await();
+                    try {
+                        through.reserve("acme", "job-" + n, 0.5, NOV);
+                        granted.incrementAndGet();
+                    } catch (QuotaExceededException e) {
+                        refused.incrementAndGet();
+                    }
+                    return null;
+                }));
+            }
+            go.countDown();
+            for (Future<?> f : all) {
+                f.get(60, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdown();
+            replica.close();
         }
-        go.countDown();
-        for (Future<?> f : all) {
-            f.get(60, TimeUnit.SECONDS);
-        }
-        pool.shutdown();
         assertThat(granted.get()).isEqualTo(20);
         assertThat(refused.get()).isEqualTo(44);
         assertThat(ledger.usage("acme", NOV).reservedGpuHours()).isCloseTo(10.0, within(1e-9));

@@ -12,12 +12,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * a read, and released at the end. Outside of changes the connection is in auto-commit mode and holds no lock,
  * so other processes can write.
  */
-final class SqliteSession implements AutoCloseable {
-
-    @FunctionalInterface
-    interface Work<T> {
-        T run(Connection c) throws SQLException;
-    }
+final class SqliteSession implements SqlTransactions {
 
     private final Path file;
     private final Connection connection;
@@ -35,7 +30,8 @@ final class SqliteSession implements AutoCloseable {
         return file;
     }
 
-    <T> T write(Work<T> work) {
+    @Override
+    public <T> T write(Work<T> work) {
         lock.lock();
         try {
             connection.setAutoCommit(false);
@@ -57,29 +53,12 @@ final class SqliteSession implements AutoCloseable {
     }
 
     /**
-     * One statement in its own change.
-     *
-     * @param sql the statement, with {@code ?} for each parameter
-     * @param params its parameters, in order (strings, numbers)
-     * @return the rows it changed
-     */
-    int update(String sql, Object... params) {
-        return write(c -> {
-            try (PreparedStatement s = c.prepareStatement(sql)) {
-                for (int i = 0; i < params.length; i++) {
-                    s.setObject(i + 1, params[i]);
-                }
-                return s.executeUpdate();
-            }
-        });
-    }
-
-    /**
      * Runs a read. Outside a change it runs on one of the read connections, so reads run side by side and never
      * wait for a change to commit (WAL: each sees the last committed state); inside a change, on the change's
      * connection, which sees what the change wrote.
      */
-    <T> T read(Work<T> work) {
+    @Override
+    public <T> T read(Work<T> work) {
         if (lock.isHeldByCurrentThread()) {
             try {
                 return work.run(connection);
