@@ -1,0 +1,17 @@
+package dev.koder.training.postgres;
+
+import dev.koder.training.spi.QuotaLedger;
+import dev.koder.training.tck.QuotaLedgerCompatibilityKit;
+import java.nio.file.Path;
+
+/**
+ * The quota ledger compatibility kit against a real PostgreSQL server: among it 64 threads reserving at once through two
+ * ledgers (two pools, as two service instances hold) against one budget.
+ */
+class PostgresQuotaLedgerKitTest extends QuotaLedgerCompatibilityKit {
+
+    @Override
+    protected QuotaLedger openLedger(Path dir) {
+        return PostgresQuotaLedger.open(PostgresServer.get().settings(dir));
+    }
+}
