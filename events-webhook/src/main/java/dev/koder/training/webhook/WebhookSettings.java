@@ -27,7 +27,7 @@ import java.util.Optional;
 record WebhookSettings(String prefix, URI url, byte[] key, Duration timeout, String source) {
 
     static Optional<WebhookSettings> from(PluginConfig config, String prefix) {
-        Optional<String> url = config.get(prefix + ".url").map(String::strip).filter(s -> !s.isEmpty());
+        Optional<String> url = config.text(prefix + ".url");
         if (url.isEmpty()) {
             return Optional.empty();
         }
@@ -55,21 +55,8 @@ record WebhookSettings(String prefix, URI url, byte[] key, Duration timeout, Str
             throw new IllegalArgumentException("property " + prefix + ".url is set, so " + prefix + ".secret (or "
                     + prefix + ".secret-file) must be too: every request is signed with it");
         }
-        Duration timeout = Duration.ofSeconds(10);
-        Optional<String> t = config.get(prefix + ".timeout");
-        if (t.isPresent()) {
-            try {
-                timeout = Duration.parse(t.get().strip());
-            } catch (RuntimeException e) {
-                throw new IllegalArgumentException("property " + prefix + ".timeout must be an ISO-8601 duration "
-                        + "such as PT10S, got \"" + t.get() + "\"");
-            }
-            if (timeout.isNegative() || timeout.isZero()) {
-                throw new IllegalArgumentException("property " + prefix + ".timeout must be positive, got " + t.get());
-            }
-        }
-        String source = config.get(prefix + ".source").map(String::strip).filter(s -> !s.isEmpty())
-                .orElse("urn:training:" + config.home().getFileName());
+        Duration timeout = config.duration(prefix + ".timeout", Duration.ofSeconds(10));
+        String source = config.text(prefix + ".source").orElse("urn:training:" + config.home().getFileName());
         return Optional.of(new WebhookSettings(prefix, uri, key(secret, prefix), timeout, source));
     }
 

@@ -88,20 +88,12 @@ public record SlurmSettings(URI url, String user, String token, Path tokenFile, 
     }
 
     private static int integer(PluginConfig config, String key, int fallback, List<String> problems) {
-        String value = config.get(key).map(String::strip).orElse(null);
-        if (value == null || value.isEmpty()) {
+        try {
+            return (int) config.whole(key, fallback, 1, Integer.MAX_VALUE);
+        } catch (IllegalArgumentException e) {
+            problems.add(e.getMessage());
             return fallback;
         }
-        try {
-            int n = Integer.parseInt(value);
-            if (n >= 1) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        problems.add(key + " must be a whole number of at least 1, got '" + value + "'");
-        return fallback;
     }
 
     /**

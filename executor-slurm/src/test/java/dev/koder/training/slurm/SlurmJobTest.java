@@ -92,6 +92,6 @@ class SlurmJobTest {
                 .hasMessageContaining("training.slurm.url must be an http(s) URL, got 'ftp://x'")
                 .hasMessageContaining("training.slurm.user is required")
                 .hasMessageContaining("training.slurm.token-file (or training.slurm.token) is required")
-                .hasMessageContaining("training.slurm.poll-ms must be a whole number of at least 1, got '0'");
+                .hasMessageContaining("property training.slurm.poll-ms must be a whole number of 1 or more, got \"0\"");
     }
 }

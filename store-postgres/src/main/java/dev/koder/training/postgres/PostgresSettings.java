@@ -47,10 +47,10 @@ public record PostgresSettings(String url, String user, String password, String 
      *     a setting is malformed
      */
     public static PostgresSettings from(PluginConfig config, Map<String, String> env) {
-        Optional<String> url = config.get(PREFIX + "url").filter(v -> !v.isBlank());
+        Optional<String> url = config.text(PREFIX + "url");
         String jdbc;
         if (url.isPresent()) {
-            jdbc = url.get().trim();
+            jdbc = url.get();
         } else {
             String host = env.get("PGHOST");
             String db = env.getOrDefault("PGDATABASE", env.get("PGUSER"));
@@ -67,14 +67,8 @@ public record PostgresSettings(String url, String user, String password, String 
         }
         String user = config.get(PREFIX + "user").orElse(env.get("PGUSER"));
         String password = config.get(PREFIX + "password").orElse(env.get("PGPASSWORD"));
-        String schema = config.get(PREFIX + "schema").orElse("public").trim();
-        String pool = config.get(PREFIX + "pool-size").orElse("10").trim();
-        int size;
-        try {
-            size = Integer.parseInt(pool);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(PREFIX + "pool-size must be a whole number, got '" + pool + "'", e);
-        }
+        String schema = config.text(PREFIX + "schema").orElse("public");
+        int size = (int) config.whole(PREFIX + "pool-size", 10, 1, 1000);
         return new PostgresSettings(jdbc, user, password, schema, size);
     }
 

@@ -70,8 +70,8 @@ record MlflowSettings(String uri, String uiUri, String experiment, String modelN
                 .orElse("training/{tenant}");
         String model = config.get(MODEL_PROPERTY).map(String::strip).filter(s -> !s.isEmpty())
                 .orElse("{tenant}.{base_model}");
-        long timeoutMs = positive(config, TIMEOUT_PROPERTY, 10_000);
-        int paramLength = (int) positive(config, PARAM_LENGTH_PROPERTY, DEFAULT_PARAM_LENGTH);
+        long timeoutMs = config.positive(TIMEOUT_PROPERTY, 10_000);
+        int paramLength = (int) config.whole(PARAM_LENGTH_PROPERTY, DEFAULT_PARAM_LENGTH, 1, Integer.MAX_VALUE);
         return Optional.of(new MlflowSettings(uri, ui, experiment, model, authorization(env),
                 Duration.ofMillis(timeoutMs), paramLength, ssl(env)));
     }
@@ -89,26 +89,6 @@ record MlflowSettings(String uri, String uiUri, String experiment, String modelN
                     + "http://mlflow.internal:5000, got \"" + value + "\"");
         }
         return value.replaceAll("/+$", "");
-    }
-
-    /**
-     * @return the property as a whole number above 0, or the fallback when it is not set
-     * @throws IllegalArgumentException naming the property when it is something else
-     */
-    static long positive(PluginConfig config, String property, long fallback) {
-        String v = config.get(property).map(String::strip).orElse("");
-        if (v.isEmpty()) {
-            return fallback;
-        }
-        try {
-            long n = Long.parseLong(v);
-            if (n > 0) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw new IllegalArgumentException(property + " must be a whole number above 0, got \"" + v + "\"");
     }
 
     private static Optional<String> authorization(Map<String, String> env) {

@@ -40,11 +40,11 @@ public final class MlflowTrackingSinkProvider implements TrackingSinkProvider {
         }
         return new MlflowTrackingSink(settings.get(), millis(config, "training.mlflow.flush-ms", 1000),
                 millis(config, "training.mlflow.max-backoff-ms", 30_000), Duration.ofSeconds(5),
-                MlflowSettings.positive(config, "training.mlflow.outbox.warn-events", 100_000));
+                config.positive("training.mlflow.outbox.warn-events", 100_000));
     }
 
     private static Duration millis(PluginConfig config, String key, long fallback) {
-        return Duration.ofMillis(MlflowSettings.positive(config, key, fallback));
+        return Duration.ofMillis(config.positive(key, fallback));
     }
 
     /** Tracking is off: training.mlflow.uri is not set. */

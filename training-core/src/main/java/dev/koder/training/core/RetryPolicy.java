@@ -2,11 +2,10 @@ package dev.koder.training.core;
 
 import dev.koder.training.api.FailureCause;
 import dev.koder.training.api.WireName;
+import dev.koder.training.spi.PluginConfig;
 import java.time.Duration;
-import java.time.format.DateTimeParseException;
 import java.util.Collections;
 import java.util.EnumSet;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -56,32 +55,15 @@ public record RetryPolicy(int maxRetries, Duration backoff, Set<FailureCause> tr
     }
 
     /**
-     * @param properties the home's settings
+     * @param config the home's settings
      * @return the default policy with what they set
      * @throws IllegalArgumentException naming the property with a bad value
      */
-    static RetryPolicy of(Map<String, String> properties) {
-        int max = DEFAULT.maxRetries;
-        Duration backoff = DEFAULT.backoff;
+    static RetryPolicy of(PluginConfig config) {
+        int max = (int) config.whole(MAX_PROPERTY, DEFAULT.maxRetries, 0, 10);
+        Duration backoff = config.duration(BACKOFF_PROPERTY, DEFAULT.backoff);
         Set<FailureCause> causes = DEFAULT.transientCauses;
-        String m = properties.get(MAX_PROPERTY);
-        if (m != null) {
-            try {
-                max = Integer.parseInt(m.trim());
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException(MAX_PROPERTY + " must be a whole number 0 to 10, got '" + m + "'");
-            }
-        }
-        String b = properties.get(BACKOFF_PROPERTY);
-        if (b != null) {
-            try {
-                backoff = Duration.parse(b.trim());
-            } catch (DateTimeParseException e) {
-                throw new IllegalArgumentException(BACKOFF_PROPERTY + " must be an ISO-8601 duration such as PT30S, "
-                        + "got '" + b + "'");
-            }
-        }
-        String c = properties.get(CAUSES_PROPERTY);
+        String c = config.text(CAUSES_PROPERTY).orElse(null);
         if (c != null) {
             EnumSet<FailureCause> set = EnumSet.noneOf(FailureCause.class);
             for (String name : c.split(",")) {

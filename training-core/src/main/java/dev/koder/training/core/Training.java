@@ -181,7 +181,7 @@ public final class Training implements TrainingService {
         }
         // usage sinks are fed from the job store, where each attempt's usage is stored with its end
         this.usageFeed = usage.isEmpty() ? null : new UsageFeed(usage, Duration.ofSeconds(1),
-                duration(properties, OUTBOX_PROPERTY + ".close-wait", Duration.ofSeconds(5)));
+                config.duration(OUTBOX_PROPERTY + ".close-wait", Duration.ofSeconds(5)));
         if (usageFeed != null) {
             tracking.add(usageFeed);
         }
@@ -197,7 +197,7 @@ public final class Training implements TrainingService {
                 .chosen();
         Settings settings = new Settings(b.maxConcurrentJobs, b.recovery, b.cancelGrace, b.shutdownGrace,
                 b.pollInterval, b.maxIssues, b.runtimeMinute, b.quotaMargin, b.poolRefresh,
-                b.retry != null ? b.retry : RetryPolicy.of(properties), b.reconcileInterval);
+                b.retry != null ? b.retry : RetryPolicy.of(config), b.reconcileInterval);
         Path jobsDir = home.resolve("jobs");
         BlobStore blobs = new Plugins<>("blob store", "dev.koder.training:training-core", BLOB_PROPERTY,
                 BlobStoreProvider.class, b.blobStores, BlobStore::location, config, b.discover).chosen();
@@ -255,11 +255,11 @@ public final class Training implements TrainingService {
         }
         this.registryListeners = List.copyOf(listeners);
         this.outbox = SqliteOutbox.open(home.resolve(SqliteJobStoreProvider.FILE));
-        this.deliveries = new Deliveries(outbox, b.clock, new Backoff(duration(properties, OUTBOX_PROPERTY
-                + ".backoff.first", Duration.ofSeconds(1)), duration(properties, OUTBOX_PROPERTY + ".backoff.max",
-                        Duration.ofMinutes(5))), positiveLong(properties, OUTBOX_PROPERTY + ".max-pending", 100_000),
-                duration(properties, OUTBOX_PROPERTY + ".poll", Duration.ofSeconds(1)),
-                duration(properties, OUTBOX_PROPERTY + ".close-wait", Duration.ofSeconds(5)));
+        this.deliveries = new Deliveries(outbox, b.clock, new Backoff(config.duration(OUTBOX_PROPERTY
+                + ".backoff.first", Duration.ofSeconds(1)), config.duration(OUTBOX_PROPERTY + ".backoff.max",
+                        Duration.ofMinutes(5))), config.positive(OUTBOX_PROPERTY + ".max-pending", 100_000),
+                config.duration(OUTBOX_PROPERTY + ".poll", Duration.ofSeconds(1)),
+                config.duration(OUTBOX_PROPERTY + ".close-wait", Duration.ofSeconds(5)));
         for (Object sink : java.util.stream.Stream.of(registryListeners, usage, tracking).flatMap(List::stream)
                 .distinct().toList()) {
             if (sink instanceof OutboundSink o) {
@@ -289,40 +289,6 @@ public final class Training implements TrainingService {
             Runtime.getRuntime().addShutdownHook(hook);
         } else {
             this.hook = null;
-        }
-    }
-
-    private static Duration duration(Map<String, String> properties, String key, Duration otherwise) {
-        String v = properties.get(key);
-        if (v == null || v.isBlank()) {
-            return otherwise;
-        }
-        try {
-            Duration d = Duration.parse(v.trim());
-            if (d.isNegative() || d.isZero()) {
-                throw new java.time.format.DateTimeParseException("not positive", v, 0);
-            }
-            return d;
-        } catch (java.time.format.DateTimeParseException e) {
-            throw new IllegalArgumentException("property " + key + " must be a positive ISO-8601 duration such as "
-                    + "PT30S, got \"" + v + "\"");
-        }
-    }
-
-    private static long positiveLong(Map<String, String> properties, String key, long otherwise) {
-        String v = properties.get(key);
-        if (v == null || v.isBlank()) {
-            return otherwise;
-        }
-        try {
-            long n = Long.parseLong(v.trim());
-            if (n < 1) {
-                throw new NumberFormatException();
-            }
-            return n;
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("property " + key + " must be a whole number of 1 or more, got \"" + v
-                    + "\"");
         }
     }
 
