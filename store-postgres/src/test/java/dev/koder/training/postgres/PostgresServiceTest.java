@@ -81,6 +81,32 @@ class PostgresServiceTest {
     }
 
     @Test
+    void aJobSubmittedThroughOneInstance_runsOnTheOther_andTheFirstsListenersHearEveryEventOnceInOrder()
+            throws Exception {
+        try (Training worker = service(dir.resolve("home-a")).property("training.events.poll", "PT0.1S").build();
+                Training client = service(dir.resolve("home-b")).property("training.events.poll", "PT0.1S")
+                        .runJobs(false).build()) {
+            List<JobEvent> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
+            client.jobs().addListener((job, e) -> heard.add(e));
+            String id = client.jobs().submit(spec(8)).id();
+            Job done = client.jobs().await(id, Duration.ofSeconds(60));
+            assertThat(done.status()).isEqualTo(JobStatus.SUCCEEDED);
+            List<JobEvent> stored = worker.jobs().events(id, 0, 1000).items();
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (heard.stream().filter(e -> e.jobId().equals(id)).count() < stored.size()
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            Thread.sleep(300);
+            assertThat(heard).filteredOn(e -> e.jobId().equals(id)).extracting(JobEvent::seq)
+                    .as("what the client's listener heard of a job another instance ran")
+                    .containsExactlyElementsOf(stored.stream().map(JobEvent::seq).toList());
+            assertThat(heard).extracting(JobEvent::type).contains(JobEvent.TYPE_STARTED, JobEvent.TYPE_PROGRESS,
+                    JobEvent.TYPE_USAGE);
+        }
+    }
+
+    @Test
     void settings_comeFromPropertiesOrPostgresEnvironment_andSayWhatIsMissing() {
         PostgresSettings fromEnv = PostgresSettings.from(new PluginConfig(dir, Map.of()), Map.of("PGHOST", "db.internal",
                 "PGPORT", "6432", "PGDATABASE", "training", "PGUSER", "svc", "PGPASSWORD", "s3cret"));

@@ -1,18 +1,35 @@
 package dev.koder.training.core;
 
+import dev.koder.training.api.Checkpoint;
 import dev.koder.training.api.Job;
 import dev.koder.training.api.JobEvent;
 import dev.koder.training.api.JobListener;
+import dev.koder.training.api.JobStatus;
+import dev.koder.training.api.Page;
 import dev.koder.training.api.Subscription;
-import dev.koder.training.api.Checkpoint;
+import dev.koder.training.spi.JobRecord;
+import dev.koder.training.spi.JobStore;
 import dev.koder.training.spi.TrackingContext;
 import dev.koder.training.spi.TrackingSink;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,7 +43,18 @@ final class EventBus implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EventBus.class);
 
     private final List<JobListener> listeners = new CopyOnWriteArrayList<>();
+    private static final Set<JobStatus> UNFINISHED = Arrays.stream(JobStatus.values()).filter(s -> !s.isTerminal())
+            .collect(Collectors.toCollection(() -> EnumSet.noneOf(JobStatus.class)));
+
     private final List<TrackingSink> tracking;
+    /** Where listeners' events are read from, once {@link #follow} was called. */
+    private volatile JobStore store;
+    /** Since when someone listens: jobs made before are told from what comes next, later ones from the start. */
+    private volatile Instant followingSince = Instant.now();
+    /** The last event told to listeners, a job; on the events thread only. */
+    private final Map<String, Long> heard = new HashMap<>();
+    /** Jobs told of through the store that have not ended yet; on the events thread only. */
+    private final Set<String> watched = new HashSet<>();
     private final ExecutorService thread = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "training-events");
         t.setDaemon(true);
@@ -38,7 +66,21 @@ final class EventBus implements AutoCloseable {
     }
 
     Subscription add(JobListener listener) {
-        listeners.add(listener);
+        synchronized (listeners) {
+            if (listeners.isEmpty()) {
+                // a listener hears what happens from now on: nothing kept from an earlier time of listening
+                followingSince = Instant.now();
+                try {
+                    thread.execute(() -> {
+                        heard.clear();
+                        watched.clear();
+                    });
+                } catch (RejectedExecutionException closing) {
+                    // the bus is closing
+                }
+            }
+            listeners.add(listener);
+        }
         return () -> listeners.remove(listener);
     }
 
@@ -47,14 +89,19 @@ final class EventBus implements AutoCloseable {
             return;
         }
         thread.execute(() -> {
-            for (JobEvent e : events) {
-                for (JobListener l : listeners) {
-                    try {
-                        l.onEvent(job, e);
-                    } catch (RuntimeException ex) {
-                        LOG.warn("job listener {} failed on event {} of {}: {}", l, e.seq(), job.id(), ex.toString());
+            if (!listeners.isEmpty()) {
+                if (store == null) {
+                    for (JobEvent e : events) {
+                        tell(job, e);
                     }
+                } else {
+                    // a job first heard of here is told from these events on; what other processes wrote in between
+                    // is read from the store, so listeners hear every event of it once, in order
+                    heard.putIfAbsent(job.id(), events.get(0).seq() - 1);
+                    catchUp(job.id(), job, events);
                 }
+            }
+            for (JobEvent e : events) {
                 for (TrackingSink s : tracking) {
                     try {
                         s.onEvent(job, e);
@@ -64,6 +111,124 @@ final class EventBus implements AutoCloseable {
                 }
             }
         });
+    }
+
+    private void tell(Job job, JobEvent e) {
+        for (JobListener l : listeners) {
+            try {
+                l.onEvent(job, e);
+            } catch (RuntimeException ex) {
+                LOG.warn("job listener {} failed on event {} of {}: {}", l, e.seq(), job.id(), ex.toString());
+            }
+        }
+    }
+
+    /**
+     * Listeners hear what other processes write too (another service instance on a shared store, a worker seen
+     * from a CLI): every poll interval, while anyone listens, the store is read for the events after the last one
+     * told of each unfinished job. A job this process first sees through the store is told from its first event
+     * when it was made after following began, else from what comes next.
+     *
+     * @param jobs the job store
+     * @param every how often to look
+     * @param timers where to schedule it
+     */
+    void follow(JobStore jobs, Duration every, ScheduledExecutorService timers) {
+        this.store = jobs;
+        timers.scheduleWithFixedDelay(() -> {
+            if (!listeners.isEmpty()) {
+                try {
+                    thread.execute(this::poll);
+                } catch (RejectedExecutionException closing) {
+                    // the bus is closing
+                }
+            }
+        }, every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private void poll() {
+        if (listeners.isEmpty()) {
+            return;
+        }
+        try {
+            Set<String> ids = new LinkedHashSet<>(store.idsByStatus(UNFINISHED));
+            ids.addAll(watched);
+            for (String id : ids) {
+                if (!heard.containsKey(id)) {
+                    Optional<JobRecord> r = store.find(id);
+                    if (r.isEmpty()) {
+                        continue;
+                    }
+                    heard.put(id, r.get().job().createdAt().isBefore(followingSince) ? newest(id) : 0L);
+                }
+                watched.add(id);
+                catchUp(id, null, List.of());
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("cannot read the job store for events other processes wrote: {}", e.toString());
+        }
+    }
+
+    private long newest(String id) {
+        long last = 0;
+        String after = "0";
+        while (after != null) {
+            Page<JobEvent> page = store.events(id, Long.parseLong(after), 1000);
+            if (!page.items().isEmpty()) {
+                last = page.items().get(page.items().size() - 1).seq();
+            }
+            after = page.nextCursor();
+        }
+        return last;
+    }
+
+    /** Tells the listeners a job's events after the last told, from the store; on a failure, what was published. */
+    private void catchUp(String id, Job job, List<JobEvent> published) {
+        long after = heard.getOrDefault(id, 0L);
+        boolean ended = false;
+        try {
+            Job current = job;
+            String cursor;
+            do {
+                Page<JobEvent> page = store.events(id, after, 1000);
+                if (!page.items().isEmpty() && current == null) {
+                    current = store.find(id).map(JobRecord::job).orElse(null);
+                    if (current == null) {
+                        return;
+                    }
+                }
+                for (JobEvent e : page.items()) {
+                    tell(current, e);
+                    after = e.seq();
+                    ended |= isEnd(e);
+                }
+                cursor = page.nextCursor();
+            } while (cursor != null);
+        } catch (RuntimeException e) {
+            LOG.warn("cannot read job {}'s events from the store; telling listeners what this process wrote: {}", id,
+                    e.toString());
+            for (JobEvent x : published) {
+                if (x.seq() > after) {
+                    tell(job, x);
+                    after = x.seq();
+                    ended |= isEnd(x);
+                }
+            }
+        }
+        if (ended) {
+            heard.remove(id);
+            watched.remove(id);
+        } else {
+            heard.put(id, after);
+        }
+    }
+
+    private static boolean isEnd(JobEvent e) {
+        if (!e.type().equals(JobEvent.TYPE_STATUS)) {
+            return false;
+        }
+        String to = String.valueOf(e.data().get("to"));
+        return Arrays.stream(JobStatus.values()).anyMatch(s -> s.isTerminal() && s.wireName().equals(to));
     }
 
     /**

@@ -187,6 +187,7 @@ public final class Training implements TrainingService {
         }
         this.bus = new EventBus(tracking);
         this.timers = Executors.newScheduledThreadPool(4, Worker.daemon("training-supervisor"));
+        bus.follow(store, config.duration("training.events.poll", Duration.ofSeconds(1)), timers);
         this.ledger = new Plugins<>("quota ledger", "dev.koder.training:training-core", QUOTA_PROPERTY,
                 QuotaLedgerProvider.class, b.ledgers, l -> "explicit", config, b.discover).chosen();
         Plugins<GpuInventory> inventories = new Plugins<>("GPU inventory", "dev.koder.training:scheduler-gpu",
