@@ -104,6 +104,12 @@ class MlflowTrackingSinkTest {
         sink.onEvent(done, all.get(all.size() - 1));
     }
 
+    /** Waits until MLflow holds the first {@code n} losses of a job's run. */
+    void awaitLosses(String jobId, int n) throws InterruptedException {
+        awaitTrue("the first " + n + " events sent", () -> fake.runOfJob(jobId)
+                .map(r -> fake.metrics(r.id, "loss").size() == n).orElse(false));
+    }
+
     static void awaitTrue(String what, java.util.function.BooleanSupplier check) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (!check.getAsBoolean()) {
@@ -229,8 +235,7 @@ class MlflowTrackingSinkTest {
         Job job = running(ctx, "ftjob-faults", Samples.spec("acme"));
         TrackingSink sink = sink(ctx);
         progress(ctx, sink, job, 1, 50);
-        awaitTrue("first events sent", () -> fake.runOfJob("ftjob-faults")
-                .map(r -> fake.metrics(r.id, "loss").size() == 50).orElse(false));
+        awaitLosses("ftjob-faults", 50);
         fake.hangMillis = 1500;
         List<FakeMlflowServer.Fault> schedule = List.of(FakeMlflowServer.Fault.UNAVAILABLE,
                 FakeMlflowServer.Fault.UNAVAILABLE, FakeMlflowServer.Fault.TOO_MANY, FakeMlflowServer.Fault.HANG,
@@ -307,8 +312,7 @@ class MlflowTrackingSinkTest {
         Job job = running(ctx, "ftjob-restart", Samples.spec("acme"));
         TrackingSink first = sink(ctx);
         progress(ctx, first, job, 1, 20);
-        awaitTrue("first events sent", () -> fake.runOfJob("ftjob-restart")
-                .map(r -> fake.metrics(r.id, "loss").size() == 20).orElse(false));
+        awaitLosses("ftjob-restart", 20);
         fake.faults((m, p) -> FakeMlflowServer.Fault.UNAVAILABLE);
         progress(ctx, first, job, 21, 60);
         first.close();
@@ -331,8 +335,7 @@ class MlflowTrackingSinkTest {
         Job job = running(ctx, "ftjob-legacy", Samples.spec("acme"));
         TrackingSink first = sink(ctx);
         progress(ctx, first, job, 1, 20);
-        awaitTrue("first events sent", () -> fake.runOfJob("ftjob-legacy")
-                .map(r -> fake.metrics(r.id, "loss").size() == 20).orElse(false));
+        awaitLosses("ftjob-legacy", 20);
         first.close();
         Job gone = running(ctx, "ftjob-gone", Samples.spec("acme"));
         // What the version before the stream cursor kept: the run's state held how far its events went.
