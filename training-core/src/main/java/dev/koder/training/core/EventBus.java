@@ -95,10 +95,15 @@ final class EventBus implements AutoCloseable {
                         tell(job, e);
                     }
                 } else {
-                    // a job first heard of here is told from these events on; what other processes wrote in between
-                    // is read from the store, so listeners hear every event of it once, in order
-                    heard.putIfAbsent(job.id(), events.get(0).seq() - 1);
-                    catchUp(job.id(), job, events);
+                    Long last = heard.get(job.id());
+                    if (last == null || last == events.get(0).seq() - 1) {
+                        // what listeners heard ends right before these (or nothing of the job yet): told as they are
+                        told(job, events);
+                    } else {
+                        // other processes wrote in between: read from the store, so listeners hear every event once,
+                        // in order
+                        catchUp(job.id(), job, events);
+                    }
                 }
             }
             for (JobEvent e : events) {
@@ -182,6 +187,24 @@ final class EventBus implements AutoCloseable {
         return last;
     }
 
+    private void told(Job job, List<JobEvent> events) {
+        boolean ended = false;
+        for (JobEvent e : events) {
+            tell(job, e);
+            ended |= isEnd(e);
+        }
+        settle(job.id(), events.get(events.size() - 1).seq(), ended);
+    }
+
+    private void settle(String id, long last, boolean ended) {
+        if (ended) {
+            heard.remove(id);
+            watched.remove(id);
+        } else {
+            heard.put(id, last);
+        }
+    }
+
     /** Tells the listeners a job's events after the last told, from the store; on a failure, what was published. */
     private void catchUp(String id, Job job, List<JobEvent> published) {
         long after = heard.getOrDefault(id, 0L);
@@ -215,12 +238,7 @@ final class EventBus implements AutoCloseable {
                 }
             }
         }
-        if (ended) {
-            heard.remove(id);
-            watched.remove(id);
-        } else {
-            heard.put(id, after);
-        }
+        settle(id, after, ended);
     }
 
     private static boolean isEnd(JobEvent e) {
