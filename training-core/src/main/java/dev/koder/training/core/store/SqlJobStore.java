@@ -7,8 +7,10 @@ import dev.koder.training.api.JobNotFoundException;
 import dev.koder.training.api.JobQuery;
 import dev.koder.training.api.JobStatus;
 import dev.koder.training.api.Page;
+import dev.koder.training.api.StorageException;
 import dev.koder.training.api.WireName;
 import dev.koder.training.core.internal.Json;
+import dev.koder.training.spi.AttemptPhase;
 import dev.koder.training.spi.JobRecord;
 import dev.koder.training.spi.JobStore;
 import dev.koder.training.spi.JobUpdate;
@@ -24,17 +26,24 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * The {@link JobStore} in SQL, the same statements on every database ({@link SqlDialect} says what differs): a
- * {@code jobs} row a job (the job as JSON beside the columns the service queries, {@link JobRows}) and a
+ * {@code jobs} row a job (the job as JSON beside the columns the service queries and locks on) and a
  * {@code job_events} row an event, numbered on from the job's {@code last_seq} in the change that adds it, so numbers
  * never repeat or leave a gap. A change reads the job's row locked ({@link SqlDialect#lockRows}) and checks the status
  * it expects against what is committed.
  */
 public class SqlJobStore implements JobStore {
 
-    private static final String COLUMNS = JobRows.COLUMNS;
+    /** The record's columns, in the order {@link #bind} and {@link #read(ResultSet, String)} use. */
+    private static final String COLUMNS = "job_json, executor, execution_ref, events_offset, cancel_requests, "
+            + "attempt_phase, launch_token, launched_at";
+
+    /** The {@code SET} list of an update of the record's columns and its status, {@link #bind} from the second. */
+    private static final String SET = "status = ?, job_json = ?, executor = ?, execution_ref = ?, events_offset = ?, "
+            + "cancel_requests = ?, attempt_phase = ?, launch_token = ?, launched_at = ?";
 
     private final SqlTransactions db;
     private final SqlDialect dialect;
@@ -64,7 +73,7 @@ public class SqlJobStore implements JobStore {
                 s.setString(2, j.spec().tenant());
                 s.setString(3, j.status().wireName());
                 s.setString(4, j.createdAt().toString());
-                JobRows.bind(s, 5, job);
+                bind(s, 5, job);
                 if (s.executeUpdate() == 0) {
                     throw new IllegalArgumentException("a job with id " + j.id() + " is already stored");
                 }
@@ -82,7 +91,7 @@ public class SqlJobStore implements JobStore {
     public Page<JobRecord> list(JobQuery query) {
         return db.read(c -> {
             List<String> args = new ArrayList<>();
-            String sql = JobRows.listSql(query, args);
+            String sql = listSql(query, args);
             List<JobRecord> rows = new ArrayList<>();
             try (PreparedStatement s = c.prepareStatement(sql)) {
                 for (int i = 0; i < args.size(); i++) {
@@ -90,11 +99,11 @@ public class SqlJobStore implements JobStore {
                 }
                 try (ResultSet rs = s.executeQuery()) {
                     while (rs.next()) {
-                        rows.add(JobRows.read(rs, where));
+                        rows.add(read(rs, where));
                     }
                 }
             }
-            return JobRows.page(rows, query.limit());
+            return page(rows, query.limit());
         });
     }
 
@@ -105,7 +114,7 @@ public class SqlJobStore implements JobStore {
 
     @Override
     public List<JobRecord> findByStatus(Set<JobStatus> statuses) {
-        return byStatus(COLUMNS, statuses, rs -> JobRows.read(rs, where));
+        return byStatus(COLUMNS, statuses, rs -> read(rs, where));
     }
 
     @FunctionalInterface
@@ -121,7 +130,7 @@ public class SqlJobStore implements JobStore {
         return db.read(c -> {
             List<T> out = new ArrayList<>();
             try (PreparedStatement s = c.prepareStatement("SELECT " + columns + " FROM jobs WHERE status IN ("
-                    + JobRows.marks(statuses) + ") ORDER BY id")) {
+                    + marks(statuses) + ") ORDER BY id")) {
                 int i = 1;
                 for (JobStatus status : statuses) {
                     s.setString(i++, status.wireName());
@@ -144,9 +153,9 @@ public class SqlJobStore implements JobStore {
                 return Optional.<Updated>empty();
             }
             JobRecord changed = update.apply(current, clock.instant());
-            try (PreparedStatement s = c.prepareStatement("UPDATE jobs SET " + JobRows.SET + " WHERE id = ?")) {
+            try (PreparedStatement s = c.prepareStatement("UPDATE jobs SET " + SET + " WHERE id = ?")) {
                 s.setString(1, changed.status().wireName());
-                JobRows.bind(s, 2, changed);
+                bind(s, 2, changed);
                 s.setString(10, id);
                 s.executeUpdate();
             }
@@ -227,9 +236,86 @@ public class SqlJobStore implements JobStore {
                 + (lock ? dialect.lockRows("jobs") : ""))) {
             s.setString(1, id);
             try (ResultSet rs = s.executeQuery()) {
-                return rs.next() ? Optional.of(JobRows.read(rs, where)) : Optional.empty();
+                return rs.next() ? Optional.of(read(rs, where)) : Optional.empty();
             }
         }
+    }
+
+    /**
+     * Binds the record's {@link #COLUMNS}.
+     *
+     * @param s the statement
+     * @param first the index of the first
+     * @param r the record
+     * @throws SQLException from the driver
+     */
+    private static void bind(PreparedStatement s, int first, JobRecord r) throws SQLException {
+        s.setString(first, Json.write(r.job()));
+        s.setString(first + 1, r.executor());
+        s.setString(first + 2, r.executionRef());
+        s.setLong(first + 3, r.eventsOffset());
+        s.setInt(first + 4, r.cancelRequests());
+        s.setString(first + 5, r.phase() == null ? null : r.phase().wireName());
+        s.setString(first + 6, r.launchToken());
+        s.setString(first + 7, r.launchedAt() == null ? null : r.launchedAt().toString());
+    }
+
+    /**
+     * @param rs a row of {@link #COLUMNS}, from the first column
+     * @param where the store, for the error
+     * @return its record
+     * @throws SQLException from the driver
+     * @throws StorageException when the job's JSON cannot be read
+     */
+    private static JobRecord read(ResultSet rs, String where) throws SQLException {
+        Job job;
+        try {
+            job = Json.MAPPER.readValue(rs.getString(1), Job.class);
+        } catch (RuntimeException e) {
+            throw new StorageException("A job in " + where + " cannot be read (" + e.getMessage() + ")", false, e);
+        }
+        String phase = rs.getString(6);
+        return new JobRecord(job, rs.getString(2), rs.getString(3), rs.getLong(4), rs.getInt(5),
+                phase == null ? null : WireName.parse(AttemptPhase.class, phase), rs.getString(7),
+                rs.getString(8) == null ? null : Instant.parse(rs.getString(8)));
+    }
+
+    /**
+     * @param query what to list
+     * @param args receives the query's parameters, in order
+     * @return the SELECT of a page of {@link #COLUMNS}: newest first, one row more than the page to tell if more follow
+     */
+    private static String listSql(JobQuery query, List<String> args) {
+        StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM jobs WHERE 1=1");
+        if (query.tenant() != null) {
+            sql.append(" AND tenant = ?");
+            args.add(query.tenant());
+        }
+        if (!query.statuses().isEmpty()) {
+            sql.append(" AND status IN (").append(marks(query.statuses())).append(')');
+            query.statuses().stream().map(JobStatus::wireName).sorted().forEach(args::add);
+        }
+        if (query.after() != null) {
+            sql.append(" AND id < ?");
+            args.add(query.after());
+        }
+        return sql.append(" ORDER BY id DESC LIMIT ").append(query.limit() + 1).toString();
+    }
+
+    /**
+     * @param rows what {@link #listSql} found
+     * @param limit the page's size
+     * @return the page, with the cursor of the next when more follow
+     */
+    private static Page<JobRecord> page(List<JobRecord> rows, int limit) {
+        boolean more = rows.size() > limit;
+        List<JobRecord> page = more ? rows.subList(0, limit) : rows;
+        return new Page<>(List.copyOf(page), more ? page.get(page.size() - 1).id() : null);
+    }
+
+    /** @param statuses some statuses @return one {@code ?} a status, comma-separated */
+    private static String marks(Set<JobStatus> statuses) {
+        return statuses.stream().map(s -> "?").collect(Collectors.joining(","));
     }
 
     @Override
