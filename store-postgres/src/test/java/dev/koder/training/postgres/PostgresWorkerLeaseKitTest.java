@@ -1,0 +1,21 @@
+package dev.koder.training.postgres;
+
+import dev.koder.training.spi.WorkerLease;
+import dev.koder.training.tck.WorkerLeaseCompatibilityKit;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/** The worker lease kit against a real PostgreSQL server, each instance with a pool of its own, as replicas have. */
+class PostgresWorkerLeaseKitTest extends WorkerLeaseCompatibilityKit {
+
+    @Override
+    protected WorkerLease openLease(Path dir) {
+        return PostgresWorkerLease.open(PostgresServer.get().settings(dir), WorkerLease.instanceName(),
+                Duration.ofMillis(1500));
+    }
+
+    @Override
+    protected void die(WorkerLease lease) {
+        // a dead holder renews no more; its row stays until it expires
+    }
+}
