@@ -125,6 +125,8 @@ final class Supervisor {
     private ScheduledFuture<?> poller;
     private ScheduledFuture<?> killTimer;
     private ScheduledFuture<?> deadline;
+    /** Whether this instance stopped supervising the job (it lost the worker lease): nothing more is done or stored. */
+    private volatile boolean detached;
 
     private Supervisor(Engine engine, JobRecord record, List<Integer> gpus, Runnable onDone) {
         this.gpus = List.copyOf(gpus);
@@ -206,7 +208,21 @@ final class Supervisor {
 
     /** Whether the supervisor is done with its trainer: the attempt is finishing or ended. */
     private boolean over() {
-        return phase == AttemptPhase.FINISHING || phase == AttemptPhase.ENDED;
+        return detached || phase == AttemptPhase.FINISHING || phase == AttemptPhase.ENDED;
+    }
+
+    /**
+     * Stops supervising without touching the trainer or the store: this instance lost the worker lease, and the
+     * instance that takes it over adopts the job as it stands (a trainer not yet started is never started here).
+     */
+    synchronized void detach() {
+        detached = true;
+        for (ScheduledFuture<?> f : new ScheduledFuture<?>[] {poller, killTimer, deadline}) {
+            if (f != null) {
+                f.cancel(false);
+            }
+        }
+        finished.complete(null);
     }
 
     String jobId() {
@@ -219,6 +235,9 @@ final class Supervisor {
 
     /** Prepares and starts the trainer; runs on a scheduler thread. */
     synchronized void launch() {
+        if (detached) {
+            return;
+        }
         attempt++;
         try {
             // The runner chosen when the job was submitted, not a new choice: the host may have changed since.
@@ -331,6 +350,9 @@ final class Supervisor {
 
     /** Starts polling and waits for the trainer's exit. */
     synchronized void watch() {
+        if (detached) {
+            return;
+        }
         long every = engine.settings.pollInterval().toMillis();
         poller = engine.timers.scheduleWithFixedDelay(this::poll, 0, every, TimeUnit.MILLISECONDS);
         Integer limit = spec.resources().maxRuntimeMinutes();
@@ -529,6 +551,9 @@ final class Supervisor {
      */
     private synchronized void record(ExitStatus exit) {
         recordPending = false;
+        if (detached) {
+            return;
+        }
         try {
             drain();
             engine.update(id, JobStatus.RUNNING, JobUpdate.builder().phase(AttemptPhase.FINISHING).build(), List.of());

@@ -54,16 +54,15 @@ import dev.koder.training.spi.TrainingRunner;
 import dev.koder.training.spi.TrainingRunnerProvider;
 import dev.koder.training.spi.UsageSink;
 import dev.koder.training.spi.UsageSinkProvider;
+import dev.koder.training.spi.WorkerLease;
+import dev.koder.training.spi.WorkerLeaseProvider;
+import dev.koder.training.spi.TrackingContext;
 import java.io.IOException;
 import java.io.Reader;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -111,6 +110,11 @@ public final class Training implements TrainingService {
     public static final String EXECUTOR_PROPERTY = "training.executor";
     /** Property naming the job store. */
     public static final String STORE_PROPERTY = "training.store";
+    /** Property naming the worker lease ({@code home}, the default, or that of a shared store such as postgres). */
+    public static final String LEASE_PROPERTY = "training.lease";
+    /** Property with the folder of the jobs' work folders, default {@code <home>/jobs}; instances that adopt each
+     * other's jobs share it. */
+    public static final String JOBS_DIR_PROPERTY = "training.jobs.dir";
     /** Property naming the quota ledger. */
     public static final String QUOTA_PROPERTY = "training.quota";
     /** Property naming the job scheduler. */
@@ -133,8 +137,11 @@ public final class Training implements TrainingService {
     private final Engine engine;
     private final Worker worker;
     private final JobService jobs;
-    private final FileChannel lockChannel;
-    private final FileLock lock;
+    private final WorkerLease lease;
+    /** Whether the tracking sinks were started with contexts that send (this instance runs the jobs). */
+    private boolean sinksSend;
+    /** Whether some registry listener has an outbox, so the registry's recent changes are told again at a start. */
+    private final boolean retell;
     private final Plugins<Executor> executors;
     private final ScheduledExecutorService timers;
     private final QuotaLedger ledger;
@@ -199,7 +206,8 @@ public final class Training implements TrainingService {
         Settings settings = new Settings(b.maxConcurrentJobs, b.recovery, b.cancelGrace, b.shutdownGrace,
                 b.pollInterval, b.maxIssues, b.runtimeMinute, b.quotaMargin, b.poolRefresh,
                 b.retry != null ? b.retry : RetryPolicy.of(config), b.reconcileInterval);
-        Path jobsDir = home.resolve("jobs");
+        Path jobsDir = config.text(JOBS_DIR_PROPERTY).map(d -> home.resolve(d).toAbsolutePath().normalize())
+                .orElse(home.resolve("jobs"));
         BlobStore blobs = new Plugins<>("blob store", "dev.koder.training:training-core", BLOB_PROPERTY,
                 BlobStoreProvider.class, b.blobStores, BlobStore::location, config, b.discover).chosen();
         this.registry = new CheckpointRegistry(SqliteCheckpoints.open(home.resolve(SqliteJobStoreProvider.FILE)), blobs,
@@ -222,31 +230,31 @@ public final class Training implements TrainingService {
         this.models = ModelPolicy.of(properties, home, registry, id -> store.find(id).map(JobRecord::job));
         this.files = SqliteFiles.open(home);
         this.keys = SqliteAccess.open(home);
-        FileChannel channel = null;
-        FileLock held = null;
+        boolean leads = false;
         if (b.runJobs) {
             try {
                 Files.createDirectories(jobsDir);
-                channel = FileChannel.open(home.resolve("worker.lock"), StandardOpenOption.CREATE,
-                        StandardOpenOption.WRITE);
-                held = channel.tryLock();
-            } catch (OverlappingFileLockException e) {
-                held = null;
             } catch (IOException e) {
-                throw new StorageException("Cannot lock " + home.resolve("worker.lock") + ": " + e.getMessage(), false, e);
+                throw new StorageException("Cannot create " + jobsDir + ": " + e.getMessage(), false, e);
             }
-            if (held == null) {
-                LOG.info("another process runs the jobs of {}; this one submits and watches only", home);
+            this.lease = leaseFor(properties, b, config);
+            leads = lease.tryAcquire();
+            if (!leads) {
+                String holder = lease.holder().map(h -> " (" + h + ")").orElse("");
+                LOG.info(lease.timeout().isZero() ? "another process runs the jobs of {}{}; this one submits and "
+                        + "watches only" : "another instance runs the jobs of the store{}; this one submits, watches, "
+                        + "and takes them over if that one stops", lease.timeout().isZero() ? home : "", holder);
             }
+        } else {
+            this.lease = null;
         }
-        this.lockChannel = channel;
-        this.lock = held;
-        this.worker = held != null ? new Worker(engine, admission) : null;
+        // a lease that passes on after a timeout makes a standby worker; one the home's lock holds, a client
+        this.worker = lease != null && (leads || !lease.timeout().isZero())
+                ? new Worker(engine, admission, lease, leads, this::becameWorker) : null;
         this.jobs = new JobService(engine, worker, admission, models);
         this.trackingState = SqliteTrackingState.open(home.resolve(SqliteJobStoreProvider.FILE));
-        boolean sends = worker != null;
-        bus.start(sink -> new ServiceTrackingContext(sends, home, store, registry,
-                trackingState.of(sink.getClass().getName())));
+        this.sinksSend = leads;
+        bus.start(this::trackingContext);
         registry.onTransition(bus::checkpointChanged);
         registry.onEvaluation(bus::checkpointEvaluated);
         List<RegistryListener> listeners = new ArrayList<>(b.registryListeners);
@@ -277,19 +285,56 @@ public final class Training implements TrainingService {
                 }
             }
         });
+        this.retell = registryListeners.stream().anyMatch(l -> l instanceof OutboundSink);
         if (worker != null) {
-            deliveries.startSending();
             worker.start();
-            registrations.execute(engine::reconcileRegistry);
-            if (registryListeners.stream().anyMatch(l -> l instanceof OutboundSink)) {
-                // what a crash kept from the listeners (between a change and its telling) is told again; each
-                // listener's outbox knows what it has, by id
-                registrations.execute(() -> registry.retell(b.clock.instant().minus(Duration.ofDays(7))));
-            }
             this.hook = new Thread(this::close, "training-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
         } else {
             this.hook = null;
+        }
+    }
+
+    private TrackingContext trackingContext(TrackingSink sink) {
+        return new ServiceTrackingContext(worker != null && worker.leads(), home, store, registry,
+                trackingState.of(sink.getClass().getName()));
+    }
+
+    /**
+     * The lease named by {@value #LEASE_PROPERTY}; without it, the one of the job store's name (a store module that
+     * lets instances share a store brings its lease), else the embedded home's lock file.
+     */
+    private static WorkerLease leaseFor(Map<String, String> properties, Builder b, PluginConfig config) {
+        Plugins<WorkerLease> leases = new Plugins<>("worker lease", "dev.koder.training:training-core", LEASE_PROPERTY,
+                WorkerLeaseProvider.class, b.leases, l -> "explicit", config, b.discover);
+        String store = properties.get(STORE_PROPERTY);
+        if (!properties.containsKey(LEASE_PROPERTY) && b.leases.isEmpty() && store != null
+                && leases.names().contains(store)) {
+            return leases.named(store);
+        }
+        return leases.chosen();
+    }
+
+    /**
+     * This instance became the worker (at its start, or by taking the lease over): its outboxes deliver, the registry
+     * is reconciled with the jobs, and sinks started while another instance ran the jobs start again, now sending.
+     */
+    private void becameWorker() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            if (!sinksSend) {
+                sinksSend = true;
+                bus.start(this::trackingContext);
+            }
+        }
+        deliveries.startSending();
+        registrations.execute(engine::reconcileRegistry);
+        if (retell) {
+            // what a crash kept from the listeners (between a change and its telling) is told again; each
+            // listener's outbox knows what it has, by id
+            registrations.execute(() -> registry.retell(engine.clock.instant().minus(Duration.ofDays(7))));
         }
     }
 
@@ -431,7 +476,7 @@ public final class Training implements TrainingService {
 
     /** @return true when this process runs the jobs of its home (false when another process does) */
     public boolean runsJobs() {
-        return worker != null;
+        return worker != null && worker.leads();
     }
 
     /**
@@ -625,15 +670,8 @@ public final class Training implements TrainingService {
         if (inventory != null) {
             inventory.close();
         }
-        try {
-            if (lock != null) {
-                lock.release();
-            }
-            if (lockChannel != null) {
-                lockChannel.close();
-            }
-        } catch (IOException e) {
-            LOG.warn("cannot release {}: {}", home.resolve("worker.lock"), e.toString());
+        if (lease != null) {
+            lease.close();
         }
         if (hook != null && Thread.currentThread() != hook) {
             try {
@@ -654,6 +692,7 @@ public final class Training implements TrainingService {
         private final List<UsageSink> usage = new ArrayList<>();
         private final List<RegistryListener> registryListeners = new ArrayList<>();
         private final List<QuotaLedger> ledgers = new ArrayList<>();
+        private final List<WorkerLease> leases = new ArrayList<>();
         private final List<BlobStore> blobStores = new ArrayList<>();
         private Duration approvedCacheFor = Duration.ofSeconds(2);
         private final List<GpuInventory> inventories = new ArrayList<>();
@@ -743,6 +782,16 @@ public final class Training implements TrainingService {
         /** @param ledger the quota ledger to use instead of the embedded SQLite one @return this */
         public Builder quotaLedger(QuotaLedger ledger) {
             this.ledgers.add(ledger);
+            return this;
+        }
+
+        /**
+         * @param lease the lease that decides whether this instance runs the jobs, instead of the home's lock file or
+         *     the store's lease; it is closed with the service
+         * @return this
+         */
+        public Builder workerLease(WorkerLease lease) {
+            this.leases.add(lease);
             return this;
         }
 
@@ -866,8 +915,9 @@ public final class Training implements TrainingService {
         }
 
         /**
-         * @param run whether this process may run jobs (it does if no other process on the home does); false
-         *     makes a client that only submits and watches; default true
+         * @param run whether this instance may run jobs: it does when it takes the worker lease (no other process on
+         *     the home, or on a shared store, holds it); on a shared store it stands by to take the lease over;
+         *     false makes a client that only submits and watches; default true
          * @return this
          */
         public Builder runJobs(boolean run) {

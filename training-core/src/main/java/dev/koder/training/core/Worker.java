@@ -17,6 +17,7 @@ import dev.koder.training.spi.ExitStatus;
 import dev.koder.training.spi.JobRecord;
 import dev.koder.training.spi.JobScheduler;
 import dev.koder.training.spi.JobUpdate;
+import dev.koder.training.spi.WorkerLease;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -36,10 +37,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs the jobs of one home: keeps the job scheduler's queue in step with the store, starts what it decides on
+ * Runs the jobs of a store: keeps the job scheduler's queue in step with the store, starts what it decides on
  * the GPUs it picks, preempts what it asks to, records why queued jobs wait, and on start picks up jobs left
- * RUNNING (or VALIDATING) by a previous process. Only one process per home is the worker; others only submit
- * and watch, and the worker finds their jobs in the store.
+ * RUNNING (or VALIDATING) by a previous process. Only the instance that holds the {@link WorkerLease} runs jobs;
+ * others submit and watch, and the worker finds their jobs in the store.
+ *
+ * <p>With a lease that has a timeout (a store that instances share), a worker that does not hold it stands by: it
+ * tries to take it every third of the timeout, and once it has it adopts the running jobs, as a restarted worker
+ * does (by their launch records: a trainer still running is watched, never started again). The holder renews the
+ * lease as often; when it cannot renew it for half the timeout, or hears that another took it, it stops
+ * supervising at once, before the lease can pass on, and stands by again. Its trainers run on for the next holder.
  */
 final class Worker implements AutoCloseable {
 
@@ -59,11 +66,35 @@ final class Worker implements AutoCloseable {
     private final Thread loop;
     private volatile boolean stopping;
     private boolean woken;
+    private final WorkerLease lease;
+    /** What the instance does once it became the worker (its sinks send, its outbox delivers). */
+    private final Runnable onLead;
+    /** Whether this instance runs the jobs now: it holds the lease. */
+    private volatile boolean leads;
+    /** Taken by the loop's pass, by taking the lease and by losing it: none of them runs while another does. */
+    private final Object leadership = new Object();
+    /** When the last successful renewal (or taking) of the lease began, by {@link System#nanoTime()}. */
+    private volatile long renewedAt;
+    private java.util.concurrent.ScheduledFuture<?> heartbeat;
 
-    Worker(Engine engine, Admission admission) {
+    /**
+     * @param lease the lease; taken already when {@code leads}
+     * @param leads whether this instance holds the lease
+     * @param onLead run each time this instance becomes the worker, after it adopted the running jobs
+     */
+    Worker(Engine engine, Admission admission, WorkerLease lease, boolean leads, Runnable onLead) {
         this.engine = engine;
         this.admission = admission;
+        this.lease = lease;
+        this.leads = leads;
+        this.renewedAt = System.nanoTime();
+        this.onLead = onLead;
         this.loop = daemon("training-worker").newThread(this::run);
+    }
+
+    /** @return whether this instance holds the lease and runs the jobs now */
+    boolean leads() {
+        return leads;
     }
 
     static ThreadFactory daemon(String name) {
@@ -74,10 +105,103 @@ final class Worker implements AutoCloseable {
         };
     }
 
-    /** Picks up jobs left running by a previous process, then starts the loop. */
+    /**
+     * Picks up jobs left running by a previous process when it holds the lease, then starts the loop; with a lease
+     * that has a timeout, starts renewing it (or trying to take it) every third of it.
+     */
     void start() {
-        recover();
+        if (leads) {
+            synchronized (leadership) {
+                recover();
+            }
+            onLead.run();
+        }
         loop.start();
+        java.time.Duration timeout = lease.timeout();
+        if (!timeout.isZero()) {
+            long every = Math.max(50, timeout.toMillis() / 3);
+            heartbeat = engine.timers.scheduleWithFixedDelay(this::beat, every, every, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** Renews the lease, or tries to take it; gives up running jobs when it is lost or cannot be renewed in time. */
+    private void beat() {
+        if (stopping) {
+            return;
+        }
+        long start = System.nanoTime();
+        if (leads) {
+            String trouble;
+            try {
+                if (lease.renew()) {
+                    renewedAt = start;
+                    return;
+                }
+                trouble = "another instance holds it now" + lease.holder().map(h -> " (" + h + ")").orElse("");
+            } catch (RuntimeException e) {
+                long silent = start - renewedAt;
+                if (silent < lease.timeout().toNanos() / 2) {
+                    LOG.warn("cannot renew the worker lease ({}); trying again", e.getMessage());
+                    return;
+                }
+                trouble = "it could not be renewed for " + java.time.Duration.ofNanos(silent).toMillis() + " ms ("
+                        + e.getMessage() + ")";
+            }
+            standDown(trouble);
+            return;
+        }
+        try {
+            if (lease.tryAcquire()) {
+                renewedAt = start;
+                takeOver();
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("cannot take the worker lease ({}); trying again", e.getMessage());
+        }
+    }
+
+    /** This instance just took the lease: adopts the running jobs, then runs the loop's passes. */
+    private void takeOver() {
+        synchronized (leadership) {
+            if (stopping) {
+                lease.release();
+                return;
+            }
+            leads = true;
+            LOG.info("{} took the worker lease over: adopting the running jobs and running the queue", lease.name());
+            recover(null, "the instance that ran the job stopped, and its trainer was gone when " + lease.name()
+                    + " took the jobs over", "the instance that ran the job stopped and " + lease.name()
+                    + " took the worker lease over");
+        }
+        onLead.run();
+        wake();
+    }
+
+    /**
+     * The lease is lost (or may be, any moment): stops supervising every job at once, leaving trainers and store as
+     * they are for the next holder, forgets the queue, and stands by.
+     */
+    private void standDown(String why) {
+        leads = false;
+        synchronized (leadership) {
+            List<Supervisor> all = new ArrayList<>(running.values());
+            all.addAll(settling.values());
+            all.forEach(Supervisor::detach);
+            Set<String> ids = new HashSet<>(running.keySet());
+            ids.addAll(settling.keySet());
+            running.clear();
+            settling.clear();
+            engine.withJobScheduler(s -> {
+                enqueued.forEach(s::dequeue);
+                ids.forEach(s::release);
+                return null;
+            });
+            enqueued.clear();
+            reasons.clear();
+            LOG.error("{} lost the worker lease: {}. It stopped supervising {} job(s) {}; their trainers run on, and "
+                    + "the instance that takes the lease adopts them. Standing by.", lease.name(), why, ids.size(),
+                    ids);
+        }
     }
 
     /** Makes the loop look at the store now rather than at its next tick. */
@@ -91,7 +215,11 @@ final class Worker implements AutoCloseable {
     private void run() {
         while (!stopping) {
             try {
-                tick();
+                synchronized (leadership) {
+                    if (leads) {
+                        tick();
+                    }
+                }
             } catch (RuntimeException e) {
                 LOG.warn("worker tick failed; trying again", e);
             }
@@ -275,16 +403,21 @@ final class Worker implements AutoCloseable {
         orphans.removeAll(settling.keySet());
         if (!orphans.isEmpty()) {
             LOG.warn("running jobs that nothing watched: {}; taking them over", orphans);
-            recover(orphans, "no supervisor watched the job (its end was never recorded)");
+            recover(orphans, "no supervisor watched the job (its end was never recorded)",
+                    "no supervisor watched the job");
         }
     }
 
     /** Jobs left RUNNING: re-attach to a trainer still alive, else settle them from their events and policy. */
     private void recover() {
-        recover(null, "the service restarted and the trainer was gone");
+        recover(null, "the service restarted and the trainer was gone", "the service restarted");
     }
 
-    private void recover(Set<String> only, String gone) {
+    /**
+     * @param gone why the trainer of a job is gone, for its event
+     * @param taken how the job came to this supervisor, for the event of one whose trainer still runs
+     */
+    private void recover(Set<String> only, String gone, String taken) {
         for (JobRecord r : engine.store.findByStatus(EnumSet.of(JobStatus.RUNNING))) {
             if (only != null && !only.contains(r.id())) {
                 continue;
@@ -312,9 +445,9 @@ final class Worker implements AutoCloseable {
                     return null;
                 });
                 String message = found.byToken()
-                        ? "the service restarted while it started the trainer; found it by its launch token ("
+                        ? taken + " while the trainer was being started; found it by its launch token ("
                                 + alive + ") and watches it: it is not started again"
-                        : "the service restarted; the trainer (" + alive + ") is still running and is watched again";
+                        : taken + "; the trainer (" + alive + ") is still running and is watched again";
                 engine.update(r.id(), JobStatus.RUNNING, JobUpdate.builder().phase(AttemptPhase.RUNNING)
                         .execution(found.executor().name(), alive.ref()).build(), List.of(engine.note(
                                 EventLevel.INFO, message, Map.of("execution", alive.ref()))));
@@ -377,6 +510,9 @@ final class Worker implements AutoCloseable {
     @Override
     public void close() {
         stopping = true;
+        if (heartbeat != null) {
+            heartbeat.cancel(false);
+        }
         wake();
         loop.interrupt();
         validation.shutdownNow();

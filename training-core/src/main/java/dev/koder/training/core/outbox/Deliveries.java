@@ -81,7 +81,10 @@ public final class Deliveries implements AutoCloseable {
     }
 
     /** Starts a delivery thread for every sink: call in the process that runs the jobs, once. */
-    public void startSending() {
+    public synchronized void startSending() {
+        if (sending) {
+            return;
+        }
         sending = true;
         senders.forEach(Sender::start);
     }
