@@ -3,7 +3,7 @@ package dev.koder.training.cli;
 import dev.koder.training.api.AccessKeys;
 import dev.koder.training.api.Tier;
 import dev.koder.training.api.WireName;
-import dev.koder.training.core.store.SqliteAccess;
+import dev.koder.training.core.Training;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -45,7 +45,8 @@ final class KeysCommand {
         public Integer call() {
             AccessKeys.Role r = parse(AccessKeys.Role.class, role, "--role");
             Tier t = tier == null ? null : parse(Tier.class, tier, "--tier");
-            try (SqliteAccess access = SqliteAccess.open(common.home)) {
+            try (Training training = common.client()) {
+                AccessKeys access = training.keys();
                 AccessKeys.NewKey key = access.create(tenant, r, name, t);
                 PrintWriter out = command.commandLine().getOut();
                 Map<String, Object> doc = new LinkedHashMap<>();
@@ -86,7 +87,8 @@ final class KeysCommand {
 
         @Override
         public Integer call() {
-            try (SqliteAccess access = SqliteAccess.open(common.home)) {
+            try (Training training = common.client()) {
+                AccessKeys access = training.keys();
                 var keys = access.list();
                 common.print(command.commandLine().getOut(), keys, text -> {
                     if (keys.isEmpty()) {
@@ -113,7 +115,8 @@ final class KeysCommand {
 
         @Override
         public Integer call() {
-            try (SqliteAccess access = SqliteAccess.open(common.home)) {
+            try (Training training = common.client()) {
+                AccessKeys access = training.keys();
                 if (!access.revoke(id)) {
                     command.commandLine().getErr().println("error: no key " + id + " that is not revoked");
                     return ExitCodes.INVALID;

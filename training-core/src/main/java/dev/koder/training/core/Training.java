@@ -23,7 +23,6 @@ import dev.koder.training.core.estimate.Estimator;
 import dev.koder.training.core.registry.ApprovalPolicy;
 import dev.koder.training.core.registry.CheckpointRegistry;
 import dev.koder.training.core.spec.JobSpecJson;
-import dev.koder.training.core.store.SqliteAccess;
 import dev.koder.training.core.store.SqliteCheckpoints;
 import dev.koder.training.core.store.SqliteFiles;
 import dev.koder.training.core.store.SqliteJobStoreProvider;
@@ -55,6 +54,8 @@ import dev.koder.training.spi.TrainingRunnerProvider;
 import dev.koder.training.spi.UsageSink;
 import dev.koder.training.spi.UsageSinkProvider;
 import dev.koder.training.spi.WorkerLease;
+import dev.koder.training.spi.AccessKeyStore;
+import dev.koder.training.spi.AccessKeyStoreProvider;
 import dev.koder.training.spi.WorkerLeaseProvider;
 import dev.koder.training.spi.TrackingContext;
 import java.io.IOException;
@@ -115,6 +116,8 @@ public final class Training implements TrainingService {
     /** Property with the folder of the jobs' work folders, default {@code <home>/jobs}; instances that adopt each
      * other's jobs share it. */
     public static final String JOBS_DIR_PROPERTY = "training.jobs.dir";
+    /** Property naming the store of tenants and API keys (default: the one named like the job store). */
+    public static final String KEYS_PROPERTY = "training.keys";
     /** Property naming the quota ledger. */
     public static final String QUOTA_PROPERTY = "training.quota";
     /** Property naming the job scheduler. */
@@ -156,7 +159,7 @@ public final class Training implements TrainingService {
     private final Deliveries deliveries;
     private final ModelPolicy models;
     private final SqliteFiles files;
-    private final SqliteAccess keys;
+    private final AccessKeyStore keys;
     private boolean closed;
 
     private Training(Builder b) {
@@ -229,7 +232,9 @@ public final class Training implements TrainingService {
         this.admission = new Admission(engine);
         this.models = ModelPolicy.of(properties, home, registry, id -> store.find(id).map(JobRecord::job));
         this.files = SqliteFiles.open(home);
-        this.keys = SqliteAccess.open(home);
+        this.keys = followingStore(new Plugins<>("key store", "dev.koder.training:training-core", KEYS_PROPERTY,
+                AccessKeyStoreProvider.class, List.<AccessKeyStore>of(), k -> "explicit", config, b.discover),
+                KEYS_PROPERTY, false, properties);
         boolean leads = false;
         if (b.runJobs) {
             try {
@@ -301,18 +306,23 @@ public final class Training implements TrainingService {
     }
 
     /**
-     * The lease named by {@value #LEASE_PROPERTY}; without it, the one of the job store's name (a store module that
-     * lets instances share a store brings its lease), else the embedded home's lock file.
+     * The plugin a property names; without it, the one named like the job store ({@value #STORE_PROPERTY}: a store
+     * module that lets instances share a store brings its lease, keys and files under the same name), else the
+     * highest ranked (the embedded one).
      */
-    private static WorkerLease leaseFor(Map<String, String> properties, Builder b, PluginConfig config) {
-        Plugins<WorkerLease> leases = new Plugins<>("worker lease", "dev.koder.training:training-core", LEASE_PROPERTY,
-                WorkerLeaseProvider.class, b.leases, l -> "explicit", config, b.discover);
+    private static <T> T followingStore(Plugins<T> plugins, String property, boolean explicit,
+            Map<String, String> properties) {
         String store = properties.get(STORE_PROPERTY);
-        if (!properties.containsKey(LEASE_PROPERTY) && b.leases.isEmpty() && store != null
-                && leases.names().contains(store)) {
-            return leases.named(store);
+        if (!properties.containsKey(property) && !explicit && store != null && plugins.names().contains(store)) {
+            return plugins.named(store);
         }
-        return leases.chosen();
+        return plugins.chosen();
+    }
+
+    private static WorkerLease leaseFor(Map<String, String> properties, Builder b, PluginConfig config) {
+        return followingStore(new Plugins<>("worker lease", "dev.koder.training:training-core", LEASE_PROPERTY,
+                WorkerLeaseProvider.class, b.leases, l -> "explicit", config, b.discover), LEASE_PROPERTY,
+                !b.leases.isEmpty(), properties);
     }
 
     /**
