@@ -7,7 +7,6 @@ import dev.koder.training.api.Jobs;
 import dev.koder.training.api.Page;
 import dev.koder.training.api.StoredFile;
 import dev.koder.training.api.Uploads;
-import dev.koder.training.core.store.SqliteFiles;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
@@ -21,11 +20,11 @@ import java.util.Optional;
  */
 public final class TenantFiles implements Uploads {
 
-    private final SqliteFiles files;
+    private final UploadedFiles files;
     private final String tenant;
     private final Jobs jobs;
 
-    TenantFiles(SqliteFiles files, String tenant, Jobs jobs) {
+    TenantFiles(UploadedFiles files, String tenant, Jobs jobs) {
         this.files = files;
         this.tenant = tenant;
         this.jobs = jobs;

@@ -24,7 +24,6 @@ import dev.koder.training.core.registry.ApprovalPolicy;
 import dev.koder.training.core.registry.CheckpointRegistry;
 import dev.koder.training.core.spec.JobSpecJson;
 import dev.koder.training.core.store.SqliteCheckpoints;
-import dev.koder.training.core.store.SqliteFiles;
 import dev.koder.training.core.store.SqliteJobStoreProvider;
 import dev.koder.training.core.store.SqliteTrackingState;
 import dev.koder.training.spi.BlobStore;
@@ -55,6 +54,8 @@ import dev.koder.training.spi.UsageSink;
 import dev.koder.training.spi.UsageSinkProvider;
 import dev.koder.training.spi.WorkerLease;
 import dev.koder.training.spi.AccessKeyStore;
+import dev.koder.training.spi.FileStore;
+import dev.koder.training.spi.FileStoreProvider;
 import dev.koder.training.spi.AccessKeyStoreProvider;
 import dev.koder.training.spi.WorkerLeaseProvider;
 import dev.koder.training.spi.TrackingContext;
@@ -118,6 +119,8 @@ public final class Training implements TrainingService {
     public static final String JOBS_DIR_PROPERTY = "training.jobs.dir";
     /** Property naming the store of tenants and API keys (default: the one named like the job store). */
     public static final String KEYS_PROPERTY = "training.keys";
+    /** Property naming the store of uploaded files (default: the one named like the job store). */
+    public static final String FILES_PROPERTY = "training.files";
     /** Property naming the quota ledger. */
     public static final String QUOTA_PROPERTY = "training.quota";
     /** Property naming the job scheduler. */
@@ -158,7 +161,7 @@ public final class Training implements TrainingService {
     private final SqliteOutbox outbox;
     private final Deliveries deliveries;
     private final ModelPolicy models;
-    private final SqliteFiles files;
+    private final UploadedFiles files;
     private final AccessKeyStore keys;
     private boolean closed;
 
@@ -231,7 +234,9 @@ public final class Training implements TrainingService {
                 new Estimator(pricing(properties)), jobScheduler, inventory, registry, registrations);
         this.admission = new Admission(engine);
         this.models = ModelPolicy.of(properties, home, registry, id -> store.find(id).map(JobRecord::job));
-        this.files = SqliteFiles.open(home);
+        this.files = new UploadedFiles(followingStore(new Plugins<>("file store", "dev.koder.training:training-core",
+                FILES_PROPERTY, FileStoreProvider.class, List.<FileStore>of(), f -> "explicit", config, b.discover),
+                FILES_PROPERTY, false, properties), b.clock);
         this.keys = followingStore(new Plugins<>("key store", "dev.koder.training:training-core", KEYS_PROPERTY,
                 AccessKeyStoreProvider.class, List.<AccessKeyStore>of(), k -> "explicit", config, b.discover),
                 KEYS_PROPERTY, false, properties);
@@ -464,7 +469,7 @@ public final class Training implements TrainingService {
         return models;
     }
 
-    SqliteFiles files() {
+    UploadedFiles files() {
         return files;
     }
 

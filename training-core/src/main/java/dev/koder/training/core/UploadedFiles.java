@@ -1,4 +1,4 @@
-package dev.koder.training.core.store;
+package dev.koder.training.core;
 
 import dev.koder.training.api.DatasetFormat;
 import dev.koder.training.api.DatasetIssue;
@@ -7,7 +7,7 @@ import dev.koder.training.api.Page;
 import dev.koder.training.api.RejectedFileException;
 import dev.koder.training.api.Severity;
 import dev.koder.training.api.StoredFile;
-import dev.koder.training.api.WireName;
+import dev.koder.training.spi.FileStore;
 import dev.koder.training.core.blob.Digests;
 import dev.koder.training.core.data.DatasetValidator;
 import dev.koder.training.core.data.RetrievalSetValidator;
@@ -23,45 +23,33 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.time.Clock;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import tools.jackson.databind.JsonNode;
 
 /**
  * Datasets uploaded for fine-tuning, per tenant: each is checked example by example with the same validator as
- * job specs' datasets before it is kept, and kept under {@code <home>/files/<id>.jsonl} (the name a client gave is
- * a label only, never a path). A rejected, oversized or cut-off upload leaves nothing behind.
+ * job specs' datasets before it is kept, and kept as {@code <id>.jsonl} in the {@link FileStore}'s folder, then
+ * recorded in it (the name a client gave is a label only, never a path). A rejected, oversized or cut-off upload
+ * leaves nothing behind.
  */
-public final class SqliteFiles implements AutoCloseable {
+final class UploadedFiles implements AutoCloseable {
 
     /** Purposes files may be uploaded for. */
     public static final List<String> PURPOSES = List.of("fine-tune");
 
-    private final SqliteSession session;
+    private final FileStore store;
     private final Path dir;
     private final Clock clock;
     private final SortableIds ids = new SortableIds("file-");
 
-    private SqliteFiles(SqliteSession session, Path dir, Clock clock) {
-        this.session = session;
-        this.dir = dir;
+    /** @param store where the files are recorded (closed with this) @param clock for their times */
+    UploadedFiles(FileStore store, Clock clock) {
+        this.store = store;
+        this.dir = store.folder();
         this.clock = clock;
-    }
-
-    /** @param home the service's home @return its uploaded files */
-    public static SqliteFiles open(Path home) {
-        try {
-            Files.createDirectories(home.resolve("files"));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return new SqliteFiles(new SqliteSession(home.resolve(SqliteJobStoreProvider.FILE)), home.resolve("files"),
-                Clock.systemUTC());
     }
 
     /**
@@ -143,17 +131,8 @@ public final class SqliteFiles implements AutoCloseable {
             }
             Path kept = dir.resolve(id + ".jsonl");
             Files.move(tmp, kept, StandardCopyOption.ATOMIC_MOVE);
-            StoredFile r = new StoredFile(id, tenant, filename, purpose, format, bytes[0], report.stats().examples(),
-                    Digests.hex(sha.digest()), Instant.ofEpochMilli(clock.millis()), kept);
-            try {
-                session.update("INSERT INTO files (id, tenant, filename, purpose, format, bytes, examples, sha256, "
-                        + "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", r.id(), tenant, filename, purpose,
-                        format.wireName(), bytes[0], r.examples(), r.sha256(), r.createdAt().toEpochMilli());
-            } catch (RuntimeException e) {
-                Files.deleteIfExists(kept);
-                throw e;
-            }
-            return r;
+            return record(new StoredFile(id, tenant, filename, purpose, format, bytes[0], report.stats().examples(),
+                    Digests.hex(sha.digest()), Instant.ofEpochMilli(clock.millis()), kept));
         } catch (IOException e) {
             throw new UncheckedIOException("the upload could not be received: " + e.getMessage(), e);
         } finally {
@@ -165,8 +144,16 @@ public final class SqliteFiles implements AutoCloseable {
         }
     }
 
-    /** The format column of a file of a retrieval set (its StoredFile's format is null). */
-    static final String RETRIEVAL_FORMAT = "retrieval";
+    /** Records a file whose content is kept; when that fails, the content goes too. */
+    private StoredFile record(StoredFile f) throws IOException {
+        try {
+            store.insert(f);
+        } catch (RuntimeException e) {
+            Files.deleteIfExists(f.path());
+            throw e;
+        }
+        return f;
+    }
 
     private StoredFile retrievalFile(String id, String tenant, String filename, String purpose, Path tmp, long bytes,
             String sha256) throws IOException {
@@ -180,15 +167,8 @@ public final class SqliteFiles implements AutoCloseable {
         }
         Path kept = dir.resolve(id + ".jsonl");
         Files.move(tmp, kept, StandardCopyOption.ATOMIC_MOVE);
-        try {
-            session.update("INSERT INTO files (id, tenant, filename, purpose, format, bytes, examples, sha256, "
-                    + "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", id, tenant, filename, purpose,
-                    RETRIEVAL_FORMAT, bytes, entries, sha256, clock.millis());
-        } catch (RuntimeException e) {
-            Files.deleteIfExists(kept);
-            throw e;
-        }
-        return get(tenant, id).orElseThrow();
+        return record(new StoredFile(id, tenant, filename, purpose, null, bytes, entries, sha256,
+                Instant.ofEpochMilli(clock.millis()), kept));
     }
 
     /**
@@ -250,31 +230,7 @@ public final class SqliteFiles implements AutoCloseable {
      * @return the tenant's files in that order
      */
     public Page<StoredFile> list(String tenant, String purpose, boolean oldestFirst, String after, int limit) {
-        return session.read(c -> {
-            List<StoredFile> out = new ArrayList<>();
-            try (PreparedStatement s = c.prepareStatement("SELECT " + COLUMNS + " FROM files WHERE tenant = ? AND "
-                    + "deleted_at IS NULL" + (purpose == null ? "" : " AND purpose = ?")
-                    + (after == null ? "" : oldestFirst ? " AND id > ?" : " AND id < ?") + " ORDER BY id "
-                    + (oldestFirst ? "ASC" : "DESC") + " LIMIT ?")) {
-                int i = 1;
-                s.setString(i++, tenant);
-                if (purpose != null) {
-                    s.setString(i++, purpose);
-                }
-                if (after != null) {
-                    s.setString(i++, after);
-                }
-                s.setInt(i, limit + 1);
-                try (ResultSet rs = s.executeQuery()) {
-                    while (rs.next()) {
-                        out.add(row(rs));
-                    }
-                }
-            }
-            boolean more = out.size() > limit;
-            List<StoredFile> page = more ? out.subList(0, limit) : out;
-            return new Page<>(List.copyOf(page), more ? page.get(page.size() - 1).id() : null);
-        });
+        return store.list(tenant, purpose, oldestFirst, after, limit);
     }
 
     /**
@@ -301,15 +257,13 @@ public final class SqliteFiles implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        session.update("INSERT OR IGNORE INTO files (id, tenant, filename, purpose, format, bytes, examples, sha256, "
-                + "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", id, tenant, filename, RESULTS_PURPOSE,
-                RESULTS_FORMAT, (long) csv.length, rows, Digests.hex(Digests.sha256().digest(csv)), clock.millis());
+        store.insert(new StoredFile(id, tenant, filename, RESULTS_PURPOSE, null, csv.length, rows,
+                Digests.hex(Digests.sha256().digest(csv)), Instant.ofEpochMilli(clock.millis()), target));
         return get(tenant, id).orElseThrow();
     }
 
     /** The purpose of a job's results file. */
     public static final String RESULTS_PURPOSE = dev.koder.training.api.Uploads.RESULTS;
-    private static final String RESULTS_FORMAT = "csv";
 
     /**
      * @param tenant whose
@@ -317,16 +271,7 @@ public final class SqliteFiles implements AutoCloseable {
      * @return the file, if it is this tenant's and not deleted
      */
     public Optional<StoredFile> get(String tenant, String id) {
-        return session.read(c -> {
-            try (PreparedStatement s = c.prepareStatement("SELECT " + COLUMNS + " FROM files WHERE tenant = ? AND id = ? "
-                    + "AND deleted_at IS NULL")) {
-                s.setString(1, tenant);
-                s.setString(2, id);
-                try (ResultSet rs = s.executeQuery()) {
-                    return rs.next() ? Optional.of(row(rs)) : Optional.empty();
-                }
-            }
-        });
+        return store.get(tenant, id);
     }
 
     /**
@@ -335,8 +280,7 @@ public final class SqliteFiles implements AutoCloseable {
      * @return whether this tenant had it
      */
     public boolean delete(String tenant, String id) {
-        boolean deleted = session.update("UPDATE files SET deleted_at = ? WHERE tenant = ? AND id = ? AND deleted_at IS "
-                + "NULL", clock.millis(), tenant, id) > 0;
+        boolean deleted = store.markDeleted(tenant, id, clock.instant());
         if (deleted) {
             try {
                 Files.deleteIfExists(dir.resolve(id + ".jsonl"));
@@ -348,20 +292,8 @@ public final class SqliteFiles implements AutoCloseable {
         return deleted;
     }
 
-    private static final String COLUMNS = "id, tenant, filename, purpose, format, bytes, examples, sha256, created_at";
-
-    private StoredFile row(ResultSet rs) throws java.sql.SQLException {
-        String id = rs.getString(1);
-        boolean results = RESULTS_FORMAT.equals(rs.getString(5));
-        boolean retrieval = RETRIEVAL_FORMAT.equals(rs.getString(5));
-        return new StoredFile(id, rs.getString(2), rs.getString(3), rs.getString(4),
-                results || retrieval ? null : WireName.parse(DatasetFormat.class, rs.getString(5)), rs.getLong(6),
-                rs.getLong(7),
-                rs.getString(8), Instant.ofEpochMilli(rs.getLong(9)), dir.resolve(id + (results ? ".csv" : ".jsonl")));
-    }
-
     @Override
     public void close() {
-        session.close();
+        store.close();
     }
 }

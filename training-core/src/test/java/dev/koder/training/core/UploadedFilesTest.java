@@ -1,9 +1,10 @@
-package dev.koder.training.core.store;
+package dev.koder.training.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.koder.training.api.DatasetFormat;
+import dev.koder.training.core.store.SqliteFileStore;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,7 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Uploads are checked as they arrive, kept whole or not at all, and scoped to their tenant. */
-class SqliteFilesTest {
+class UploadedFilesTest {
 
     static final String CHAT = "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"},"
             + "{\"role\":\"assistant\",\"content\":\"HI\"}]}\n";
@@ -39,7 +40,7 @@ class SqliteFilesTest {
         // Enough good lines to fill the read buffer first, then a bad one, then a stream that must not be touched.
         InputStream upload = new SequenceInputStream(of(CHAT.repeat(2000) + "{\"messages\":[{\"role\":\"assistant\","
                 + "\"content\":\"x\"}]}\n" + CHAT.repeat(2000)), neverRead);
-        try (SqliteFiles files = SqliteFiles.open(home)) {
+        try (UploadedFiles files = new UploadedFiles(SqliteFileStore.open(home), java.time.Clock.systemUTC())) {
             assertThatThrownBy(() -> files.put("acme", "t.jsonl", "fine-tune", upload, 1 << 30))
                     .isInstanceOf(dev.koder.training.api.RejectedFileException.class).hasMessageStartingWith("line 2001: ");
             try (Stream<Path> left = Files.list(home.resolve("files"))) {
