@@ -23,9 +23,9 @@ final class PostgresDialect implements SqlDialect {
     }
 
     @Override
-    public void lockTenant(Connection c, String tenant) throws SQLException {
+    public void lock(Connection c, String key) throws SQLException {
         try (PreparedStatement s = c.prepareStatement("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))")) {
-            s.setString(1, "training-quota/" + tenant);
+            s.setString(1, key);
             s.execute();
         }
     }

@@ -23,7 +23,6 @@ import dev.koder.training.core.estimate.Estimator;
 import dev.koder.training.core.registry.ApprovalPolicy;
 import dev.koder.training.core.registry.CheckpointRegistry;
 import dev.koder.training.core.spec.JobSpecJson;
-import dev.koder.training.core.store.SqliteCheckpoints;
 import dev.koder.training.core.store.SqliteJobStoreProvider;
 import dev.koder.training.core.store.SqliteTrackingState;
 import dev.koder.training.spi.BlobStore;
@@ -38,6 +37,7 @@ import dev.koder.training.spi.JobSchedulerProvider;
 import dev.koder.training.spi.JobStore;
 import dev.koder.training.spi.JobStoreProvider;
 import dev.koder.training.spi.PluginConfig;
+import dev.koder.training.spi.Provider;
 import dev.koder.training.spi.QuotaLedger;
 import dev.koder.training.spi.QuotaLedgerProvider;
 import dev.koder.training.spi.TrackingSink;
@@ -55,6 +55,8 @@ import dev.koder.training.spi.UsageSinkProvider;
 import dev.koder.training.spi.WorkerLease;
 import dev.koder.training.spi.AccessKeyStore;
 import dev.koder.training.spi.FileStore;
+import dev.koder.training.spi.CheckpointStore;
+import dev.koder.training.spi.CheckpointStoreProvider;
 import dev.koder.training.spi.FileStoreProvider;
 import dev.koder.training.spi.AccessKeyStoreProvider;
 import dev.koder.training.spi.WorkerLeaseProvider;
@@ -121,6 +123,8 @@ public final class Training implements TrainingService {
     public static final String KEYS_PROPERTY = "training.keys";
     /** Property naming the store of uploaded files (default: the one named like the job store). */
     public static final String FILES_PROPERTY = "training.files";
+    /** Property naming the store of the checkpoint registry (default: the one named like the job store). */
+    public static final String CHECKPOINTS_PROPERTY = "training.checkpoints";
     /** Property naming the quota ledger. */
     public static final String QUOTA_PROPERTY = "training.quota";
     /** Property naming the job scheduler. */
@@ -216,7 +220,8 @@ public final class Training implements TrainingService {
                 .orElse(home.resolve("jobs"));
         BlobStore blobs = new Plugins<>("blob store", "dev.koder.training:training-core", BLOB_PROPERTY,
                 BlobStoreProvider.class, b.blobStores, BlobStore::location, config, b.discover).chosen();
-        this.registry = new CheckpointRegistry(SqliteCheckpoints.open(home.resolve(SqliteJobStoreProvider.FILE)), blobs,
+        this.registry = new CheckpointRegistry(storePart("checkpoint store", CHECKPOINTS_PROPERTY,
+                CheckpointStoreProvider.class, List.<CheckpointStore>of(), config, b.discover, properties), blobs,
                 b.clock, id -> store.find(id).map(JobRecord::job), b.approvedCacheFor);
         this.registry.approvalPolicy(approval);
         this.registry.merger(() -> runners.ranked().stream().map(r -> r.plugin().merger()).flatMap(Optional::stream)
@@ -234,12 +239,10 @@ public final class Training implements TrainingService {
                 new Estimator(pricing(properties)), jobScheduler, inventory, registry, registrations);
         this.admission = new Admission(engine);
         this.models = ModelPolicy.of(properties, home, registry, id -> store.find(id).map(JobRecord::job));
-        this.files = new UploadedFiles(followingStore(new Plugins<>("file store", "dev.koder.training:training-core",
-                FILES_PROPERTY, FileStoreProvider.class, List.<FileStore>of(), f -> "explicit", config, b.discover),
-                FILES_PROPERTY, false, properties), b.clock);
-        this.keys = followingStore(new Plugins<>("key store", "dev.koder.training:training-core", KEYS_PROPERTY,
-                AccessKeyStoreProvider.class, List.<AccessKeyStore>of(), k -> "explicit", config, b.discover),
-                KEYS_PROPERTY, false, properties);
+        this.files = new UploadedFiles(storePart("file store", FILES_PROPERTY, FileStoreProvider.class,
+                List.<FileStore>of(), config, b.discover, properties), b.clock);
+        this.keys = storePart("key store", KEYS_PROPERTY, AccessKeyStoreProvider.class, List.<AccessKeyStore>of(),
+                config, b.discover, properties);
         boolean leads = false;
         if (b.runJobs) {
             try {
@@ -247,7 +250,8 @@ public final class Training implements TrainingService {
             } catch (IOException e) {
                 throw new StorageException("Cannot create " + jobsDir + ": " + e.getMessage(), false, e);
             }
-            this.lease = leaseFor(properties, b, config);
+            this.lease = storePart("worker lease", LEASE_PROPERTY, WorkerLeaseProvider.class, b.leases, config,
+                    b.discover, properties);
             leads = lease.tryAcquire();
             if (!leads) {
                 String holder = lease.holder().map(h -> " (" + h + ")").orElse("");
@@ -311,23 +315,20 @@ public final class Training implements TrainingService {
     }
 
     /**
-     * The plugin a property names; without it, the one named like the job store ({@value #STORE_PROPERTY}: a store
-     * module that lets instances share a store brings its lease, keys and files under the same name), else the
-     * highest ranked (the embedded one).
+     * A part of the store (the lease, keys, files, registry...): the plugin its property names; without it, the one
+     * named like the job store ({@value #STORE_PROPERTY}: a store module that lets instances share a store brings
+     * every part under the same name), else the highest ranked (the embedded one). One passed in code comes first.
      */
-    private static <T> T followingStore(Plugins<T> plugins, String property, boolean explicit,
-            Map<String, String> properties) {
+    private static <T> T storePart(String kind, String property, Class<? extends Provider<T>> type, List<T> explicit,
+            PluginConfig config, boolean discover, Map<String, String> properties) {
+        Plugins<T> plugins = new Plugins<>(kind, "dev.koder.training:training-core", property, type, explicit,
+                x -> "explicit", config, discover);
         String store = properties.get(STORE_PROPERTY);
-        if (!properties.containsKey(property) && !explicit && store != null && plugins.names().contains(store)) {
+        if (!properties.containsKey(property) && explicit.isEmpty() && store != null
+                && plugins.names().contains(store)) {
             return plugins.named(store);
         }
         return plugins.chosen();
-    }
-
-    private static WorkerLease leaseFor(Map<String, String> properties, Builder b, PluginConfig config) {
-        return followingStore(new Plugins<>("worker lease", "dev.koder.training:training-core", LEASE_PROPERTY,
-                WorkerLeaseProvider.class, b.leases, l -> "explicit", config, b.discover), LEASE_PROPERTY,
-                !b.leases.isEmpty(), properties);
     }
 
     /**

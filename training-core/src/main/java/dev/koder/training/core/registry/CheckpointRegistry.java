@@ -23,7 +23,7 @@ import dev.koder.training.core.blob.Digests;
 import dev.koder.training.core.internal.Folders;
 import dev.koder.training.core.internal.Json;
 import dev.koder.training.core.internal.SortableIds;
-import dev.koder.training.core.store.SqliteCheckpoints;
+import dev.koder.training.spi.CheckpointStore;
 import dev.koder.training.spi.AdapterMerger;
 import dev.koder.training.core.data.DatasetValidator;
 import dev.koder.training.spi.BlobStore;
@@ -63,7 +63,7 @@ public final class CheckpointRegistry implements Checkpoints, AutoCloseable {
     public static final String MARKER = ".training-checkpoint";
     private static final int ATTEMPTS = 3;
 
-    private final SqliteCheckpoints rows;
+    private final CheckpointStore rows;
     private final BlobStore blobs;
     private final Clock clock;
     private final Function<String, Optional<Job>> jobs;
@@ -88,7 +88,7 @@ public final class CheckpointRegistry implements Checkpoints, AutoCloseable {
      * @param cacheFor how long "the approved checkpoint of a model" is cached (transitions in this process
      *     clear it at once)
      */
-    public CheckpointRegistry(SqliteCheckpoints rows, BlobStore blobs, Clock clock,
+    public CheckpointRegistry(CheckpointStore rows, BlobStore blobs, Clock clock,
             Function<String, Optional<Job>> jobs, Duration cacheFor) {
         this.rows = rows;
         this.blobs = blobs;
@@ -264,8 +264,8 @@ public final class CheckpointRegistry implements Checkpoints, AutoCloseable {
                 tell(stored.id() + "/registered", RegistryEvent.REGISTERED, stored, "training", registered(stored));
                 if (!last) {
                     Integer keep = spec.checkpoints() == null ? null : spec.checkpoints().keepLast();
-                    List<SqliteCheckpoints.Dropped> dropped = rows.retain(job.id(), keep == null ? 2 : keep);
-                    List<String> deleted = dropped.stream().map(SqliteCheckpoints.Dropped::id).toList();
+                    List<CheckpointStore.Dropped> dropped = rows.retain(job.id(), keep == null ? 2 : keep);
+                    List<String> deleted = dropped.stream().map(CheckpointStore.Dropped::id).toList();
                     if (!deleted.isEmpty()) {
                         LOG.info("job {}: kept its last {} intermediate checkpoints, deleted {}", job.id(), keep,
                                 deleted);
@@ -281,7 +281,7 @@ public final class CheckpointRegistry implements Checkpoints, AutoCloseable {
                     }
                 }
                 return stored;
-            } catch (SqliteCheckpoints.BlobMissingException e) {
+            } catch (CheckpointStore.BlobMissingException e) {
                 if (attempt == ATTEMPTS) {
                     throw new IOException("registering " + dir + ": " + e.getMessage() + " again and again", e);
                 }
@@ -664,7 +664,7 @@ public final class CheckpointRegistry implements Checkpoints, AutoCloseable {
         return rows.exports(id);
     }
 
-    SqliteCheckpoints rows() {
+    CheckpointStore rows() {
         return rows;
     }
 

@@ -22,12 +22,13 @@ public interface SqlDialect {
     }
 
     /**
-     * Makes the changes of one tenant's quota take turns until the change ends; by default nothing.
+     * Makes the changes that take the same key take turns until the change ends (a tenant's quota, the registry's
+     * blobs); by default nothing, as the embedded file's write lock already serialises every change.
      *
      * @param c the change's connection
-     * @param tenant the tenant
+     * @param key what the changes share, for example {@code training-quota/acme}
      * @throws SQLException from the driver
      */
-    default void lockTenant(Connection c, String tenant) throws SQLException {
+    default void lock(Connection c, String key) throws SQLException {
     }
 }

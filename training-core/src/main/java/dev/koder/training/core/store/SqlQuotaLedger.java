@@ -15,7 +15,7 @@ import java.util.Optional;
 
 /**
  * GPU-hour budgets and reservations in SQL, the same statements on every database ({@link SqlDialect} says what
- * differs). A reservation first makes the tenant's changes take turns ({@link SqlDialect#lockTenant}; in SQLite the
+ * differs). A reservation first makes the tenant's changes take turns ({@link SqlDialect#lock}; in SQLite the
  * change's write lock does it), then reads the month's spending and inserts itself in the same change, so
  * concurrent reservations (threads, processes, service instances) can never overspend.
  */
@@ -90,7 +90,7 @@ public class SqlQuotaLedger implements QuotaLedger {
         }
         String period = period(now);
         session.write(c -> {
-            dialect.lockTenant(c, tenant);
+            dialect.lock(c, "training-quota/" + tenant);
             QuotaUsage usage = usage(c, tenant, period);
             if (usage.budgetGpuHours() != null && gpuHours > usage.remaining() + EPSILON) {
                 throw new QuotaExceededException(tenant, gpuHours, usage.remaining(), usage.budgetGpuHours(), period);
