@@ -23,8 +23,6 @@ import dev.koder.training.core.estimate.Estimator;
 import dev.koder.training.core.registry.ApprovalPolicy;
 import dev.koder.training.core.registry.CheckpointRegistry;
 import dev.koder.training.core.spec.JobSpecJson;
-import dev.koder.training.core.store.SqliteJobStoreProvider;
-import dev.koder.training.core.store.SqliteTrackingState;
 import dev.koder.training.spi.BlobStore;
 import dev.koder.training.spi.BlobStoreProvider;
 import dev.koder.training.spi.Executor;
@@ -43,7 +41,6 @@ import dev.koder.training.spi.QuotaLedgerProvider;
 import dev.koder.training.spi.TrackingSink;
 import dev.koder.training.spi.TrackingSinkProvider;
 import dev.koder.training.core.outbox.Deliveries;
-import dev.koder.training.core.store.SqliteOutbox;
 import dev.koder.training.spi.Backoff;
 import dev.koder.training.spi.OutboundSink;
 import dev.koder.training.spi.RegistryListener;
@@ -55,6 +52,10 @@ import dev.koder.training.spi.UsageSinkProvider;
 import dev.koder.training.spi.WorkerLease;
 import dev.koder.training.spi.AccessKeyStore;
 import dev.koder.training.spi.FileStore;
+import dev.koder.training.spi.OutboxStore;
+import dev.koder.training.spi.OutboxStoreProvider;
+import dev.koder.training.spi.TrackingStateStore;
+import dev.koder.training.spi.TrackingStateStoreProvider;
 import dev.koder.training.spi.CheckpointStore;
 import dev.koder.training.spi.CheckpointStoreProvider;
 import dev.koder.training.spi.FileStoreProvider;
@@ -125,6 +126,10 @@ public final class Training implements TrainingService {
     public static final String FILES_PROPERTY = "training.files";
     /** Property naming the store of the checkpoint registry (default: the one named like the job store). */
     public static final String CHECKPOINTS_PROPERTY = "training.checkpoints";
+    /** Property naming the store of tracking sinks' state (default: the one named like the job store). */
+    public static final String TRACKING_STATE_PROPERTY = "training.tracking-state";
+    /** Property naming the store of the sinks' outboxes (default: the one named like the job store). */
+    public static final String OUTBOX_STORE_PROPERTY = "training.outboxes";
     /** Property naming the quota ledger. */
     public static final String QUOTA_PROPERTY = "training.quota";
     /** Property naming the job scheduler. */
@@ -160,9 +165,9 @@ public final class Training implements TrainingService {
     private final CheckpointRegistry registry;
     private final ExecutorService registrations;
     private final Thread hook;
-    private final SqliteTrackingState trackingState;
+    private final TrackingStateStore trackingState;
     private final List<RegistryListener> registryListeners;
-    private final SqliteOutbox outbox;
+    private final OutboxStore outbox;
     private final Deliveries deliveries;
     private final ModelPolicy models;
     private final UploadedFiles files;
@@ -266,7 +271,8 @@ public final class Training implements TrainingService {
         this.worker = lease != null && (leads || !lease.timeout().isZero())
                 ? new Worker(engine, admission, lease, leads, this::becameWorker) : null;
         this.jobs = new JobService(engine, worker, admission, models);
-        this.trackingState = SqliteTrackingState.open(home.resolve(SqliteJobStoreProvider.FILE));
+        this.trackingState = storePart("tracking state store", TRACKING_STATE_PROPERTY,
+                TrackingStateStoreProvider.class, List.<TrackingStateStore>of(), config, b.discover, properties);
         this.sinksSend = leads;
         bus.start(this::trackingContext);
         registry.onTransition(bus::checkpointChanged);
@@ -277,7 +283,8 @@ public final class Training implements TrainingService {
                     List.<RegistryListener>of(), Object::toString, config, true).all());
         }
         this.registryListeners = List.copyOf(listeners);
-        this.outbox = SqliteOutbox.open(home.resolve(SqliteJobStoreProvider.FILE));
+        this.outbox = storePart("outbox store", OUTBOX_STORE_PROPERTY, OutboxStoreProvider.class,
+                List.<OutboxStore>of(), config, b.discover, properties);
         this.deliveries = new Deliveries(outbox, b.clock, new Backoff(config.duration(OUTBOX_PROPERTY
                 + ".backoff.first", Duration.ofSeconds(1)), config.duration(OUTBOX_PROPERTY + ".backoff.max",
                         Duration.ofMinutes(5))), config.positive(OUTBOX_PROPERTY + ".max-pending", 100_000),

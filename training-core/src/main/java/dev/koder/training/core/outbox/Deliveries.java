@@ -1,11 +1,11 @@
 package dev.koder.training.core.outbox;
 
-import dev.koder.training.core.store.SqliteOutbox;
 import dev.koder.training.spi.Backoff;
 import dev.koder.training.spi.Delivery;
 import dev.koder.training.spi.OutboundSink;
 import dev.koder.training.spi.Outbox;
 import dev.koder.training.spi.OutboxMessage;
+import dev.koder.training.spi.OutboxStore;
 import dev.koder.training.spi.SendLoop;
 import java.time.Clock;
 import java.time.Duration;
@@ -32,7 +32,7 @@ public final class Deliveries implements AutoCloseable {
     /** How long sent messages are remembered, so the same key appended again is not sent again. */
     static final Duration REMEMBER_SENT = Duration.ofDays(7);
 
-    private final SqliteOutbox store;
+    private final OutboxStore store;
     private final Clock clock;
     private final Backoff backoff;
     private final long maxPending;
@@ -50,7 +50,7 @@ public final class Deliveries implements AutoCloseable {
      * @param poll how often a sender looks for messages appended by other processes
      * @param closeWait how long closing may spend sending what waits
      */
-    public Deliveries(SqliteOutbox store, Clock clock, Backoff backoff, long maxPending, Duration poll,
+    public Deliveries(OutboxStore store, Clock clock, Backoff backoff, long maxPending, Duration poll,
             Duration closeWait) {
         this.store = store;
         this.clock = clock;
@@ -131,8 +131,8 @@ public final class Deliveries implements AutoCloseable {
 
         @Override
         public boolean append(OutboxMessage message) {
-            SqliteOutbox.Appended a = store.append(name, message, maxPending);
-            if (a == SqliteOutbox.Appended.FULL) {
+            OutboxStore.Appended a = store.append(name, message, maxPending);
+            if (a == OutboxStore.Appended.FULL) {
                 long n = dropped.incrementAndGet();
                 long now = System.nanoTime();
                 if (warnedAt == 0 || now - warnedAt > TimeUnit.MINUTES.toNanos(1)) {
@@ -163,8 +163,8 @@ public final class Deliveries implements AutoCloseable {
         /** The oldest waiting messages, each tried once in order; a failed try ends the round, to be run again. */
         @Override
         protected boolean round() {
-            List<SqliteOutbox.Pending> batch = store.next(name, 50);
-            for (SqliteOutbox.Pending p : batch) {
+            List<OutboxStore.Pending> batch = store.next(name, 50);
+            for (OutboxStore.Pending p : batch) {
                 Delivery d;
                 try {
                     d = sink.deliver(p.message(), p.attempts() + 1);

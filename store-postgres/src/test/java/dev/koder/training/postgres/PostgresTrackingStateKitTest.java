@@ -1,0 +1,14 @@
+package dev.koder.training.postgres;
+
+import dev.koder.training.spi.TrackingStateStore;
+import dev.koder.training.tck.TrackingStateStoreCompatibilityKit;
+import java.nio.file.Path;
+
+/** The TrackingStateStore kit against a real PostgreSQL server, each store with a pool of its own, as instances have. */
+class PostgresTrackingStateKitTest extends TrackingStateStoreCompatibilityKit {
+
+    @Override
+    protected TrackingStateStore openStore(Path dir) {
+        return PostgresTrackingState.open(PostgresServer.get().settings(dir));
+    }
+}

@@ -1,0 +1,107 @@
+package dev.koder.training.tck;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.koder.training.spi.TrackingState;
+import dev.koder.training.spi.TrackingStateStore;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What every {@link TrackingStateStore} must do: one namespace per sink, what one store object puts another on the
+ * same place reads (as the instance that takes the jobs over would), a put-if-absent that one of many racing wins,
+ * and prefixes read in key order. Extend it and implement {@link #openStore(Path)}.
+ */
+public abstract class TrackingStateStoreCompatibilityKit {
+
+    /** A folder the store may use; the same for every {@link #openStore(Path)} call of one test. */
+    @TempDir
+    protected Path dir;
+
+    private final List<TrackingStateStore> opened = new ArrayList<>();
+
+    /**
+     * @param dir the test's folder
+     * @return a store; every one opened in one test must see the others' state
+     */
+    protected abstract TrackingStateStore openStore(Path dir);
+
+    private TrackingStateStore store() {
+        TrackingStateStore s = openStore(dir);
+        opened.add(s);
+        return s;
+    }
+
+    @AfterEach
+    void closeAll() {
+        opened.forEach(TrackingStateStore::close);
+    }
+
+    @Test
+    void whatOneInstancePuts_anotherReads_inItsSinksNamespaceOnly() {
+        TrackingState a = store().of("mlflow");
+        a.put("stream/ftjob-1", "12");
+        a.put("stream/ftjob-1", "13");
+        TrackingState b = store().of("mlflow");
+        assertThat(b.get("stream/ftjob-1")).hasValue("13");
+        assertThat(store().of("webhook").get("stream/ftjob-1")).isEmpty();
+        b.delete("stream/ftjob-1");
+        b.delete("stream/none");
+        assertThat(a.get("stream/ftjob-1")).isEmpty();
+        a.put("text", "a value with 'quotes', \"doubles\" and ünïcödé\n");
+        assertThat(b.get("text")).hasValue("a value with 'quotes', \"doubles\" and ünïcödé\n");
+    }
+
+    @Test
+    void aPrefix_readsItsKeysInOrder_andNoOther() {
+        TrackingState a = store().of("mlflow");
+        a.put("run/ftjob-2", "r2");
+        a.put("run/ftjob-1", "r1");
+        a.put("runs", "x");
+        a.put("stream/ftjob-1", "5");
+        store().of("other").put("run/ftjob-3", "r3");
+        Map<String, String> runs = store().of("mlflow").withPrefix("run/");
+        assertThat(runs).containsExactly(Map.entry("run/ftjob-1", "r1"), Map.entry("run/ftjob-2", "r2"));
+        assertThat(a.withPrefix("nothing/")).isEmpty();
+    }
+
+    @Test
+    void putIfAbsent_setsOnce_andOfManyRacingThroughTwoInstancesOneWins() throws Exception {
+        TrackingState a = store().of("mlflow");
+        assertThat(a.putIfAbsent("k", "first")).isTrue();
+        assertThat(a.putIfAbsent("k", "second")).isFalse();
+        assertThat(a.get("k")).hasValue("first");
+        List<TrackingState> states = List.of(store().of("mlflow"), store().of("mlflow"));
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            CountDownLatch go = new CountDownLatch(1);
+            List<Future<Boolean>> tries = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                TrackingState s = states.get(i % 2);
+                String value = "v" + i;
+                tries.add(pool.submit(() -> {
+                    go.await();
+                    return s.putIfAbsent("raced", value);
+                }));
+            }
+            go.countDown();
+            int won = 0;
+            for (Future<Boolean> f : tries) {
+                won += f.get(30, TimeUnit.SECONDS) ? 1 : 0;
+            }
+            assertThat(won).isEqualTo(1);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+}
