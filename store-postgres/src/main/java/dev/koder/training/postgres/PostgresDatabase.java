@@ -6,13 +6,17 @@ import dev.koder.training.api.StorageException;
 import dev.koder.training.core.store.SqlTransactions;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Set;
 import org.flywaydb.core.Flyway;
 
 /**
  * A pool of connections to the service's PostgreSQL database, its schema brought to the current version by Flyway
- * when opened (several instances opening at once take turns: Flyway locks the schema history). Work runs in one
- * transaction a call, tried again when PostgreSQL gave it up to a serialization failure or a deadlock.
+ * when first opened (several instances opening at once take turns: Flyway locks the schema history). The stores of a
+ * process on the same settings share one pool ({@code pool-size} connections in all, not one pool a store), closed
+ * when the last of them closes. Work runs in one transaction a call, tried again when PostgreSQL gave it up to a
+ * serialization failure or a deadlock.
  */
 final class PostgresDatabase implements SqlTransactions {
 
@@ -21,21 +25,48 @@ final class PostgresDatabase implements SqlTransactions {
     /** Connection failures, the server shutting down or out of resources: worth trying again later. */
     private static final Set<String> TRANSIENT_CLASSES = Set.of("08", "53", "57");
 
-    private final PostgresSettings settings;
-    private final HikariDataSource pool;
+    /** A pool and how many stores use it. */
+    private static final class Shared {
+        final HikariDataSource pool;
+        int users;
 
-    private PostgresDatabase(PostgresSettings settings, HikariDataSource pool) {
+        Shared(HikariDataSource pool) {
+            this.pool = pool;
+        }
+    }
+
+    private static final Map<PostgresSettings, Shared> POOLS = new HashMap<>();
+
+    private final PostgresSettings settings;
+    private final Shared shared;
+    private final HikariDataSource pool;
+    private boolean closed;
+
+    private PostgresDatabase(PostgresSettings settings, Shared shared) {
         this.settings = settings;
-        this.pool = pool;
+        this.shared = shared;
+        this.pool = shared.pool;
     }
 
     /**
      * @param settings where the database is
-     * @param name what the pool is for, in its threads' names
+     * @param name what the pool is for, in its threads' names (the first store to open it names it)
      * @return the open database, migrated
      * @throws StorageException when it cannot be reached or migrated
      */
     static PostgresDatabase open(PostgresSettings settings, String name) {
+        synchronized (POOLS) {
+            Shared shared = POOLS.get(settings);
+            if (shared == null) {
+                shared = new Shared(pool(settings, name));
+                POOLS.put(settings, shared);
+            }
+            shared.users++;
+            return new PostgresDatabase(settings, shared);
+        }
+    }
+
+    private static HikariDataSource pool(PostgresSettings settings, String name) {
         HikariConfig c = new HikariConfig();
         c.setJdbcUrl(settings.url());
         c.setUsername(settings.user());
@@ -57,7 +88,7 @@ final class PostgresDatabase implements SqlTransactions {
                     + ". Check that the server runs and takes these credentials (" + PostgresSettings.PREFIX
                     + "url, user, password or PGHOST, PGUSER, PGPASSWORD)", true, e);
         }
-        return new PostgresDatabase(settings, pool);
+        return pool;
     }
 
     private static String rootMessage(Throwable e) {
@@ -118,6 +149,15 @@ final class PostgresDatabase implements SqlTransactions {
 
     @Override
     public void close() {
-        pool.close();
+        synchronized (POOLS) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            if (--shared.users == 0) {
+                POOLS.remove(settings);
+                pool.close();
+            }
+        }
     }
 }

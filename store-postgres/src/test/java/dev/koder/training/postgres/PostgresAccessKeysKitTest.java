@@ -4,7 +4,10 @@ import dev.koder.training.spi.AccessKeyStore;
 import dev.koder.training.tck.AccessKeyStoreCompatibilityKit;
 import java.nio.file.Path;
 
-/** The key store kit against a real PostgreSQL server, each store with a pool of its own, as instances have. */
+/**
+ * The key store kit against a real PostgreSQL server: the store objects of a test stand for instances, each change on
+ * a connection of its own.
+ */
 class PostgresAccessKeysKitTest extends AccessKeyStoreCompatibilityKit {
 
     @Override

@@ -4,7 +4,10 @@ import dev.koder.training.spi.FileStore;
 import dev.koder.training.tck.FileStoreCompatibilityKit;
 import java.nio.file.Path;
 
-/** The file store kit against a real PostgreSQL server, each store with a pool of its own, as instances have. */
+/**
+ * The file store kit against a real PostgreSQL server: the store objects of a test stand for instances, each change
+ * on a connection of its own.
+ */
 class PostgresFileStoreKitTest extends FileStoreCompatibilityKit {
 
     @Override

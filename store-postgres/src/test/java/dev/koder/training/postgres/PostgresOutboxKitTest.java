@@ -4,7 +4,10 @@ import dev.koder.training.spi.OutboxStore;
 import dev.koder.training.tck.OutboxStoreCompatibilityKit;
 import java.nio.file.Path;
 
-/** The OutboxStore kit against a real PostgreSQL server, each store with a pool of its own, as instances have. */
+/**
+ * The OutboxStore kit against a real PostgreSQL server: the store objects of a test stand for instances, each change
+ * on a connection of its own.
+ */
 class PostgresOutboxKitTest extends OutboxStoreCompatibilityKit {
 
     @Override

@@ -5,8 +5,8 @@ import dev.koder.training.tck.QuotaLedgerCompatibilityKit;
 import java.nio.file.Path;
 
 /**
- * The quota ledger compatibility kit against a real PostgreSQL server: among it 64 threads reserving at once through two
- * ledgers (two pools, as two service instances hold) against one budget.
+ * The quota ledger compatibility kit against a real PostgreSQL server: among it 64 threads reserving at once through
+ * two ledgers (as two service instances would, each reservation on a connection of its own) against one budget.
  */
 class PostgresQuotaLedgerKitTest extends QuotaLedgerCompatibilityKit {
 

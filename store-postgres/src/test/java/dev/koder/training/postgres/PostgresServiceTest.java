@@ -74,7 +74,7 @@ class PostgresServiceTest {
             assertThat(events.stream().filter(e -> e.type().equals(JobEvent.TYPE_PROGRESS))).hasSize(6);
             assertThat(ledger.budget("acme")).hasValue(100.0);
         }
-        // a second home on the same database: the job is there (the embedded registry and files are the home's own)
+        // a second home on the same database: the job is there
         try (Training other = service(dir.resolve("other-home")).runJobs(false).build()) {
             assertThat(other.jobs().get(id).status()).isEqualTo(JobStatus.SUCCEEDED);
         }

@@ -4,7 +4,10 @@ import dev.koder.training.spi.TrackingStateStore;
 import dev.koder.training.tck.TrackingStateStoreCompatibilityKit;
 import java.nio.file.Path;
 
-/** The TrackingStateStore kit against a real PostgreSQL server, each store with a pool of its own, as instances have. */
+/**
+ * The TrackingStateStore kit against a real PostgreSQL server: the store objects of a test stand for instances, each
+ * change on a connection of its own.
+ */
 class PostgresTrackingStateKitTest extends TrackingStateStoreCompatibilityKit {
 
     @Override

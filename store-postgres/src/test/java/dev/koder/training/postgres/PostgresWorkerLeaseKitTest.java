@@ -5,7 +5,10 @@ import dev.koder.training.tck.WorkerLeaseCompatibilityKit;
 import java.nio.file.Path;
 import java.time.Duration;
 
-/** The worker lease kit against a real PostgreSQL server, each instance with a pool of its own, as replicas have. */
+/**
+ * The worker lease kit against a real PostgreSQL server: each instance in a transaction of its own on the shared
+ * pool.
+ */
 class PostgresWorkerLeaseKitTest extends WorkerLeaseCompatibilityKit {
 
     @Override
