@@ -3,7 +3,7 @@ package dev.koder.training.webhook;
 import dev.koder.training.api.Job;
 import dev.koder.training.api.JobStatus;
 import dev.koder.training.core.Training;
-import dev.koder.training.core.store.SqliteOutbox;
+import dev.koder.training.sqlite.SqliteOutbox;
 import java.nio.file.Path;
 import java.time.Duration;
 

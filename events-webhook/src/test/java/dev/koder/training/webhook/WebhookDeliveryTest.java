@@ -11,7 +11,7 @@ import dev.koder.training.api.Evaluation;
 import dev.koder.training.api.Job;
 import dev.koder.training.api.JobStatus;
 import dev.koder.training.core.Training;
-import dev.koder.training.core.store.SqliteOutbox;
+import dev.koder.training.sqlite.SqliteOutbox;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;

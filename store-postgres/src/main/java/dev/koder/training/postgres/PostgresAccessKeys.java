@@ -1,6 +1,6 @@
 package dev.koder.training.postgres;
 
-import dev.koder.training.core.store.SqlAccessKeys;
+import dev.koder.training.store.sql.SqlAccessKeys;
 import java.time.Clock;
 
 /** Tenants and API keys in PostgreSQL, shared by every instance on the database; core's statements. */

@@ -1,6 +1,6 @@
 package dev.koder.training.postgres;
 
-import dev.koder.training.core.store.SqlCheckpoints;
+import dev.koder.training.store.sql.SqlCheckpoints;
 
 /**
  * The checkpoint registry's records in PostgreSQL, shared by every instance; core's statements. A stage move locks its

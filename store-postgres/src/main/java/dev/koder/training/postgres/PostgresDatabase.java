@@ -3,7 +3,7 @@ package dev.koder.training.postgres;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.koder.training.api.StorageException;
-import dev.koder.training.core.store.SqlTransactions;
+import dev.koder.training.store.sql.SqlTransactions;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.HashMap;

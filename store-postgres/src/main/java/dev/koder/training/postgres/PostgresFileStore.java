@@ -1,6 +1,6 @@
 package dev.koder.training.postgres;
 
-import dev.koder.training.core.store.SqlFileStore;
+import dev.koder.training.store.sql.SqlFileStore;
 import java.nio.file.Path;
 
 /**

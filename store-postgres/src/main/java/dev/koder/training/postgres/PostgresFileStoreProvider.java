@@ -1,9 +1,9 @@
 package dev.koder.training.postgres;
 
-import dev.koder.training.core.store.SqliteFileStoreProvider;
 import dev.koder.training.spi.FileStore;
 import dev.koder.training.spi.FileStoreProvider;
 import dev.koder.training.spi.PluginConfig;
+import dev.koder.training.store.sql.SqlFileStore;
 
 /**
  * Uploaded files recorded in PostgreSQL, chosen with {@code training.store=postgres} (or {@code training.files=postgres});
@@ -25,6 +25,6 @@ public final class PostgresFileStoreProvider implements FileStoreProvider {
     @Override
     public FileStore create(PluginConfig config) {
         return PostgresFileStore.open(PostgresSettings.from(config, System.getenv()),
-                SqliteFileStoreProvider.folder(config));
+                SqlFileStore.folder(config));
     }
 }

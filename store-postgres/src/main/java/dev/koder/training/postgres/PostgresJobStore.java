@@ -1,6 +1,6 @@
 package dev.koder.training.postgres;
 
-import dev.koder.training.core.store.SqlJobStore;
+import dev.koder.training.store.sql.SqlJobStore;
 import java.time.Clock;
 
 /**

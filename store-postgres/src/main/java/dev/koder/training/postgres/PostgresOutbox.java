@@ -1,6 +1,6 @@
 package dev.koder.training.postgres;
 
-import dev.koder.training.core.store.SqlOutbox;
+import dev.koder.training.store.sql.SqlOutbox;
 
 /** The sinks' outboxes in PostgreSQL, shared by every instance; core's statements, appends to a sink taking turns. */
 public final class PostgresOutbox extends SqlOutbox {

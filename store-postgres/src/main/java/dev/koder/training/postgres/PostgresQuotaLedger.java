@@ -1,6 +1,6 @@
 package dev.koder.training.postgres;
 
-import dev.koder.training.core.store.SqlQuotaLedger;
+import dev.koder.training.store.sql.SqlQuotaLedger;
 
 /**
  * GPU-hour budgets and reservations in PostgreSQL, exact across service instances: a reservation takes a

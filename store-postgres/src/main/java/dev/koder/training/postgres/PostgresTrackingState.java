@@ -1,6 +1,6 @@
 package dev.koder.training.postgres;
 
-import dev.koder.training.core.store.SqlTrackingState;
+import dev.koder.training.store.sql.SqlTrackingState;
 
 /** Tracking sinks' state in PostgreSQL, shared by every instance; core's statements. */
 public final class PostgresTrackingState extends SqlTrackingState {

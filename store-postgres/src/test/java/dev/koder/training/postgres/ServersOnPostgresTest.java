@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.koder.training.api.AccessKeys;
 import dev.koder.training.api.Tier;
-import dev.koder.training.core.internal.Json;
+import dev.koder.training.spi.Json;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.ServerSocket;

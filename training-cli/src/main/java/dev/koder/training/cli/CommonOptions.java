@@ -1,7 +1,7 @@
 package dev.koder.training.cli;
 
 import dev.koder.training.core.Training;
-import dev.koder.training.core.internal.Json;
+import dev.koder.training.spi.Json;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.function.Consumer;

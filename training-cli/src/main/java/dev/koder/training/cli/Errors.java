@@ -1,8 +1,8 @@
 package dev.koder.training.cli;
 
 import dev.koder.training.api.AmbiguousPluginException;
-import dev.koder.training.api.CheckpointNotFoundException;
 import dev.koder.training.api.ApprovalRefusedException;
+import dev.koder.training.api.CheckpointNotFoundException;
 import dev.koder.training.api.IllegalCheckpointStateException;
 import dev.koder.training.api.IllegalJobStateException;
 import dev.koder.training.api.InvalidSpecException;
@@ -12,7 +12,7 @@ import dev.koder.training.api.QuotaExceededException;
 import dev.koder.training.api.StorageException;
 import dev.koder.training.api.TrainingException;
 import dev.koder.training.api.UnsupportedFeatureException;
-import dev.koder.training.core.internal.Json;
+import dev.koder.training.spi.Json;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -5,7 +5,7 @@ import dev.koder.training.api.DatasetRef;
 import dev.koder.training.api.Evaluation;
 import dev.koder.training.core.Training;
 import dev.koder.training.core.data.DatasetValidator;
-import dev.koder.training.core.internal.Json;
+import dev.koder.training.spi.Json;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -14,11 +14,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine;
 
 /** {@code training eval}: scores a checkpoint beside its base model on held-out data, and keeps the figures. */
 @Command(name = "eval", description = {"Score a checkpoint and its base model on a held-out data file.",

@@ -4,7 +4,7 @@ import dev.koder.training.api.Job;
 import dev.koder.training.api.JobEvent;
 import dev.koder.training.api.Jobs;
 import dev.koder.training.api.Page;
-import dev.koder.training.core.internal.Json;
+import dev.koder.training.spi.Json;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.Instant;

@@ -6,14 +6,14 @@ import dev.koder.training.api.WireName;
 import dev.koder.training.core.data.DatasetValidator;
 import dev.koder.training.core.data.HfTokenCounter;
 import dev.koder.training.core.data.TokenCounter;
-import dev.koder.training.core.internal.Json;
+import dev.koder.training.spi.Json;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine;
 
 @Command(name = "validate-data", description = {"Check one JSONL dataset against a format and count it.",
         "Exit 0 when it is valid (warnings allowed), 2 when not."})

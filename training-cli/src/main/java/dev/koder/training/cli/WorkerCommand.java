@@ -2,13 +2,13 @@ package dev.koder.training.cli;
 
 import dev.koder.training.api.StorageException;
 import dev.koder.training.core.Training;
-import dev.koder.training.core.internal.Json;
+import dev.koder.training.spi.Json;
 import java.io.PrintWriter;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
+import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine;
 
 @Command(name = "worker", description = {"Run the jobs of a home until stopped.",
         "On Ctrl-C or SIGTERM running trainers save a checkpoint; their jobs resume when a worker runs again."})

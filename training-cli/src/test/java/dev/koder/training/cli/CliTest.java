@@ -3,7 +3,7 @@ package dev.koder.training.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import dev.koder.training.core.internal.Json;
+import dev.koder.training.spi.Json;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;

@@ -2,7 +2,7 @@ package dev.koder.training.core;
 
 import dev.koder.training.api.FailureCause;
 import dev.koder.training.api.WireName;
-import dev.koder.training.core.internal.Json;
+import dev.koder.training.spi.Json;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;

@@ -2,7 +2,7 @@ package dev.koder.training.core;
 
 import dev.koder.training.api.EventLevel;
 import dev.koder.training.api.JobEvent;
-import dev.koder.training.core.internal.Json;
+import dev.koder.training.spi.Json;
 import dev.koder.training.spi.NewEvent;
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -20,13 +20,21 @@ import dev.koder.training.api.TrainingService;
 import dev.koder.training.api.ValidationReport;
 import dev.koder.training.api.Violation;
 import dev.koder.training.core.estimate.Estimator;
+import dev.koder.training.core.outbox.Deliveries;
 import dev.koder.training.core.registry.ApprovalPolicy;
 import dev.koder.training.core.registry.CheckpointRegistry;
 import dev.koder.training.core.spec.JobSpecJson;
+import dev.koder.training.spi.AccessKeyStore;
+import dev.koder.training.spi.AccessKeyStoreProvider;
+import dev.koder.training.spi.Backoff;
 import dev.koder.training.spi.BlobStore;
 import dev.koder.training.spi.BlobStoreProvider;
+import dev.koder.training.spi.CheckpointStore;
+import dev.koder.training.spi.CheckpointStoreProvider;
 import dev.koder.training.spi.Executor;
 import dev.koder.training.spi.ExecutorProvider;
+import dev.koder.training.spi.FileStore;
+import dev.koder.training.spi.FileStoreProvider;
 import dev.koder.training.spi.GpuInventory;
 import dev.koder.training.spi.GpuInventoryProvider;
 import dev.koder.training.spi.JobRecord;
@@ -34,34 +42,26 @@ import dev.koder.training.spi.JobScheduler;
 import dev.koder.training.spi.JobSchedulerProvider;
 import dev.koder.training.spi.JobStore;
 import dev.koder.training.spi.JobStoreProvider;
+import dev.koder.training.spi.OutboundSink;
+import dev.koder.training.spi.OutboxStore;
+import dev.koder.training.spi.OutboxStoreProvider;
 import dev.koder.training.spi.PluginConfig;
 import dev.koder.training.spi.Provider;
 import dev.koder.training.spi.QuotaLedger;
 import dev.koder.training.spi.QuotaLedgerProvider;
-import dev.koder.training.spi.TrackingSink;
-import dev.koder.training.spi.TrackingSinkProvider;
-import dev.koder.training.core.outbox.Deliveries;
-import dev.koder.training.spi.Backoff;
-import dev.koder.training.spi.OutboundSink;
 import dev.koder.training.spi.RegistryListener;
 import dev.koder.training.spi.RegistryListenerProvider;
+import dev.koder.training.spi.TrackingContext;
+import dev.koder.training.spi.TrackingSink;
+import dev.koder.training.spi.TrackingSinkProvider;
+import dev.koder.training.spi.TrackingStateStore;
+import dev.koder.training.spi.TrackingStateStoreProvider;
 import dev.koder.training.spi.TrainingRunner;
 import dev.koder.training.spi.TrainingRunnerProvider;
 import dev.koder.training.spi.UsageSink;
 import dev.koder.training.spi.UsageSinkProvider;
 import dev.koder.training.spi.WorkerLease;
-import dev.koder.training.spi.AccessKeyStore;
-import dev.koder.training.spi.FileStore;
-import dev.koder.training.spi.OutboxStore;
-import dev.koder.training.spi.OutboxStoreProvider;
-import dev.koder.training.spi.TrackingStateStore;
-import dev.koder.training.spi.TrackingStateStoreProvider;
-import dev.koder.training.spi.CheckpointStore;
-import dev.koder.training.spi.CheckpointStoreProvider;
-import dev.koder.training.spi.FileStoreProvider;
-import dev.koder.training.spi.AccessKeyStoreProvider;
 import dev.koder.training.spi.WorkerLeaseProvider;
-import dev.koder.training.spi.TrackingContext;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -186,7 +186,7 @@ public final class Training implements TrainingService {
         properties.putIfAbsent("training.executor.kill-on-exit", "false");
         PluginConfig config = new PluginConfig(home, properties);
         ApprovalPolicy approval = ApprovalPolicy.of(properties);
-        Plugins<JobStore> stores = new Plugins<>("job store", "dev.koder.training:training-core", STORE_PROPERTY,
+        Plugins<JobStore> stores = new Plugins<>("job store", "dev.koder.training:store-sqlite", STORE_PROPERTY,
                 JobStoreProvider.class, b.stores, s -> "explicit", config, b.discover);
         this.store = stores.chosen();
         Plugins<TrainingRunner> runners = new Plugins<>("training runner", "dev.koder.training:runner-trl",
@@ -210,7 +210,7 @@ public final class Training implements TrainingService {
         this.bus = new EventBus(tracking);
         this.timers = Executors.newScheduledThreadPool(4, Worker.daemon("training-supervisor"));
         bus.follow(store, config.duration("training.events.poll", Duration.ofSeconds(1)), timers);
-        this.ledger = new Plugins<>("quota ledger", "dev.koder.training:training-core", QUOTA_PROPERTY,
+        this.ledger = new Plugins<>("quota ledger", "dev.koder.training:store-sqlite", QUOTA_PROPERTY,
                 QuotaLedgerProvider.class, b.ledgers, l -> "explicit", config, b.discover).chosen();
         Plugins<GpuInventory> inventories = new Plugins<>("GPU inventory", "dev.koder.training:scheduler-gpu",
                 INVENTORY_PROPERTY, GpuInventoryProvider.class, b.inventories, GpuInventory::name, config, b.discover);
@@ -328,7 +328,7 @@ public final class Training implements TrainingService {
      */
     private static <T> T storePart(String kind, String property, Class<? extends Provider<T>> type, List<T> explicit,
             PluginConfig config, boolean discover, Map<String, String> properties) {
-        Plugins<T> plugins = new Plugins<>(kind, "dev.koder.training:training-core", property, type, explicit,
+        Plugins<T> plugins = new Plugins<>(kind, "dev.koder.training:store-sqlite", property, type, explicit,
                 x -> "explicit", config, discover);
         String store = properties.get(STORE_PROPERTY);
         if (!properties.containsKey(property) && explicit.isEmpty() && store != null

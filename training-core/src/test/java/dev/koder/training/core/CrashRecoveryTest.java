@@ -1,17 +1,13 @@
 package dev.koder.training.core;
 
-import dev.koder.training.tck.ScriptedRunner;
-import static dev.koder.training.core.Fixtures.events;
-import static dev.koder.training.core.Fixtures.waitFor;
-import static org.assertj.core.api.Assertions.assertThat;
-
 import dev.koder.training.api.Job;
 import dev.koder.training.api.JobEvent;
 import dev.koder.training.api.JobQuery;
 import dev.koder.training.api.JobStatus;
 import dev.koder.training.api.Jobs;
-import dev.koder.training.core.store.SqliteJobStore;
 import dev.koder.training.spi.JobRecord;
+import dev.koder.training.sqlite.SqliteJobStore;
+import dev.koder.training.tck.ScriptedRunner;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -27,6 +23,9 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import static dev.koder.training.core.Fixtures.events;
+import static dev.koder.training.core.Fixtures.waitFor;
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Kills (SIGKILL) a real JVM that runs jobs, restarts a service on the same home, and checks that no job and

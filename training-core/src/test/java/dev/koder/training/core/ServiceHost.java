@@ -2,7 +2,6 @@ package dev.koder.training.core;
 
 import dev.koder.training.api.JobStatus;
 import dev.koder.training.core.exec.LocalExecutor;
-import dev.koder.training.core.store.SqliteJobStore;
 import dev.koder.training.spi.AttemptPhase;
 import dev.koder.training.spi.Execution;
 import dev.koder.training.spi.Executor;
@@ -11,6 +10,7 @@ import dev.koder.training.spi.JobUpdate;
 import dev.koder.training.spi.LaunchPlan;
 import dev.koder.training.spi.NewEvent;
 import dev.koder.training.spi.Updated;
+import dev.koder.training.sqlite.SqliteJobStore;
 import dev.koder.training.tck.ForwardingJobStore;
 import dev.koder.training.tck.ScriptedRunner;
 import java.nio.file.Path;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.koder.training.api.DatasetFormat;
-import dev.koder.training.core.store.SqliteFileStore;
+import dev.koder.training.sqlite.SqliteFileStore;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;

@@ -16,7 +16,7 @@ import dev.koder.training.api.Resources;
 import dev.koder.training.api.Tier;
 import dev.koder.training.api.TrainingMethod;
 import dev.koder.training.core.Training;
-import dev.koder.training.core.store.SqliteAccess;
+import dev.koder.training.sqlite.SqliteAccess;
 import dev.koder.training.tck.ScriptedRunner;
 import java.io.File;
 import java.nio.file.Files;

@@ -6,7 +6,7 @@ import dev.koder.training.api.AccessKeys.Role;
 import dev.koder.training.api.JobQuery;
 import dev.koder.training.api.Tier;
 import dev.koder.training.core.Training;
-import dev.koder.training.core.internal.Json;
+import dev.koder.training.spi.Json;
 import dev.koder.training.tck.Samples;
 import dev.koder.training.tck.ScriptedRunner;
 import java.net.URI;

@@ -2,8 +2,8 @@ package dev.koder.training.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.koder.training.core.internal.Json;
 import dev.koder.training.python.ManagedEnvironments;
+import dev.koder.training.spi.Json;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;

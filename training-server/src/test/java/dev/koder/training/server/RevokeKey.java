@@ -1,6 +1,6 @@
 package dev.koder.training.server;
 
-import dev.koder.training.core.store.SqliteAccess;
+import dev.koder.training.sqlite.SqliteAccess;
 import java.nio.file.Path;
 
 /**

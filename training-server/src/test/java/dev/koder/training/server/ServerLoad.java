@@ -3,7 +3,7 @@ package dev.koder.training.server;
 import dev.koder.training.api.AccessKeys;
 import dev.koder.training.api.Tier;
 import dev.koder.training.core.Training;
-import dev.koder.training.core.store.SqliteAccess;
+import dev.koder.training.sqlite.SqliteAccess;
 import dev.koder.training.tck.ScriptedRunner;
 import java.net.URI;
 import java.net.http.HttpClient;

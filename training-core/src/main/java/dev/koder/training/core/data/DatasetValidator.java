@@ -7,7 +7,7 @@ import dev.koder.training.api.DatasetStats;
 import dev.koder.training.api.LengthHistogram;
 import dev.koder.training.api.Severity;
 import dev.koder.training.api.Violation;
-import dev.koder.training.core.internal.Json;
+import dev.koder.training.spi.Json;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.AccessDeniedException;

@@ -2,7 +2,7 @@ package dev.koder.training.core.data;
 
 import dev.koder.training.api.RetrievalData;
 import dev.koder.training.api.Violation;
-import dev.koder.training.core.internal.Json;
+import dev.koder.training.spi.Json;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;

@@ -1,6 +1,6 @@
 package dev.koder.training.core.estimate;
 
-import dev.koder.training.core.internal.Json;
+import dev.koder.training.spi.Json;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;

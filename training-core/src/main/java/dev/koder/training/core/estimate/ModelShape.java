@@ -2,7 +2,7 @@ package dev.koder.training.core.estimate;
 
 import dev.koder.training.core.artifact.SafetensorsHeader;
 import dev.koder.training.core.internal.HuggingFaceCache;
-import dev.koder.training.core.internal.Json;
+import dev.koder.training.spi.Json;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;

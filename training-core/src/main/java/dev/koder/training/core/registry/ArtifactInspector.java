@@ -3,7 +3,7 @@ package dev.koder.training.core.registry;
 import dev.koder.training.api.Checkpoint;
 import dev.koder.training.api.CheckpointFormat;
 import dev.koder.training.core.artifact.SafetensorsHeader;
-import dev.koder.training.core.internal.Json;
+import dev.koder.training.spi.Json;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -12,7 +12,7 @@ import dev.koder.training.api.InvalidSpecException;
 import dev.koder.training.api.JobSpec;
 import dev.koder.training.api.RetrievalData;
 import dev.koder.training.api.Violation;
-import dev.koder.training.core.internal.Json;
+import dev.koder.training.spi.Json;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;

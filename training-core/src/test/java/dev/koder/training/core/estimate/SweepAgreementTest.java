@@ -12,7 +12,7 @@ import dev.koder.training.api.Hyperparameters;
 import dev.koder.training.api.JobSpec;
 import dev.koder.training.api.Resources;
 import dev.koder.training.api.TrainingMethod;
-import dev.koder.training.core.internal.Json;
+import dev.koder.training.spi.Json;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

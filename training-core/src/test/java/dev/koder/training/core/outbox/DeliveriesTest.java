@@ -2,12 +2,12 @@ package dev.koder.training.core.outbox;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.koder.training.core.store.SqliteOutbox;
 import dev.koder.training.spi.Backoff;
 import dev.koder.training.spi.Delivery;
 import dev.koder.training.spi.OutboundSink;
 import dev.koder.training.spi.Outbox;
 import dev.koder.training.spi.OutboxMessage;
+import dev.koder.training.sqlite.SqliteOutbox;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;

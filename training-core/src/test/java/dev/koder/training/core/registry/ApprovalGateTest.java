@@ -16,7 +16,7 @@ import dev.koder.training.api.JobSpec;
 import dev.koder.training.api.JobStatus;
 import dev.koder.training.api.TrainingMethod;
 import dev.koder.training.core.blob.FilesystemBlobStore;
-import dev.koder.training.core.store.SqliteCheckpoints;
+import dev.koder.training.sqlite.SqliteCheckpoints;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.koder.training.api.InvalidSpecException;
 import dev.koder.training.api.JobSpec;
 import dev.koder.training.api.Violation;
-import dev.koder.training.core.internal.Json;
+import dev.koder.training.spi.Json;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -25,7 +25,7 @@ import dev.koder.training.api.Strategy;
 import dev.koder.training.api.Tier;
 import dev.koder.training.api.TrainingMethod;
 import dev.koder.training.api.Violation;
-import dev.koder.training.core.internal.Json;
+import dev.koder.training.spi.Json;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -10,7 +10,7 @@ import dev.koder.training.api.Job;
 import dev.koder.training.api.JobProgress;
 import dev.koder.training.api.JobStatus;
 import dev.koder.training.api.Placement;
-import dev.koder.training.core.internal.Json;
+import dev.koder.training.spi.Json;
 import dev.koder.training.tck.Samples;
 import java.time.Instant;
 import java.util.List;
