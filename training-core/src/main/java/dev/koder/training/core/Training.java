@@ -25,55 +25,31 @@ import dev.koder.training.core.registry.ApprovalPolicy;
 import dev.koder.training.core.registry.CheckpointRegistry;
 import dev.koder.training.core.spec.JobSpecJson;
 import dev.koder.training.spi.AccessKeyStore;
-import dev.koder.training.spi.AccessKeyStoreProvider;
 import dev.koder.training.spi.Backoff;
 import dev.koder.training.spi.BlobStore;
-import dev.koder.training.spi.BlobStoreProvider;
-import dev.koder.training.spi.CheckpointStore;
-import dev.koder.training.spi.CheckpointStoreProvider;
 import dev.koder.training.spi.Executor;
-import dev.koder.training.spi.ExecutorProvider;
-import dev.koder.training.spi.FileStore;
-import dev.koder.training.spi.FileStoreProvider;
 import dev.koder.training.spi.GpuInventory;
-import dev.koder.training.spi.GpuInventoryProvider;
 import dev.koder.training.spi.JobRecord;
 import dev.koder.training.spi.JobScheduler;
-import dev.koder.training.spi.JobSchedulerProvider;
 import dev.koder.training.spi.JobStore;
-import dev.koder.training.spi.JobStoreProvider;
 import dev.koder.training.spi.OutboundSink;
 import dev.koder.training.spi.OutboxStore;
-import dev.koder.training.spi.OutboxStoreProvider;
 import dev.koder.training.spi.PluginConfig;
-import dev.koder.training.spi.Provider;
 import dev.koder.training.spi.QuotaLedger;
-import dev.koder.training.spi.QuotaLedgerProvider;
 import dev.koder.training.spi.RegistryListener;
 import dev.koder.training.spi.RegistryListenerProvider;
 import dev.koder.training.spi.TrackingContext;
 import dev.koder.training.spi.TrackingSink;
-import dev.koder.training.spi.TrackingSinkProvider;
 import dev.koder.training.spi.TrackingStateStore;
-import dev.koder.training.spi.TrackingStateStoreProvider;
 import dev.koder.training.spi.TrainingRunner;
-import dev.koder.training.spi.TrainingRunnerProvider;
 import dev.koder.training.spi.UsageSink;
-import dev.koder.training.spi.UsageSinkProvider;
 import dev.koder.training.spi.WorkerLease;
-import dev.koder.training.spi.WorkerLeaseProvider;
-import java.io.IOException;
-import java.io.Reader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
@@ -137,13 +113,13 @@ public final class Training implements TrainingService {
     /** Property naming the GPU inventory. */
     public static final String INVENTORY_PROPERTY = "training.gpu.inventory";
     /** Default price of a GPU-hour (a number); {@code training.price.gpu-hour.<type>} prices one GPU type. */
-    public static final String PRICE_PROPERTY = "training.price.gpu-hour";
+    public static final String PRICE_PROPERTY = Estimator.Pricing.PRICE_PROPERTY;
     /** The file in the home directory with settings every process on it shares, in java.util.Properties form. */
     public static final String PROPERTIES_FILE = "training.properties";
     /** Property naming the blob store of checkpoints ({@code fs}, the default, or {@code s3}). */
     public static final String BLOB_PROPERTY = "training.blob";
     /** Currency of prices, default USD. */
-    public static final String CURRENCY_PROPERTY = "training.price.currency";
+    public static final String CURRENCY_PROPERTY = Estimator.Pricing.CURRENCY_PROPERTY;
 
     private final Path home;
     private final JobStore store;
@@ -175,34 +151,22 @@ public final class Training implements TrainingService {
     private boolean closed;
 
     private Training(Builder b) {
-        this.home = prepareHome(b.home.toAbsolutePath().normalize());
-        Map<String, String> properties = homeProperties(home);
-        System.getProperties().forEach((k, v) -> {
-            if (String.valueOf(k).startsWith("training.")) {
-                properties.put(String.valueOf(k), String.valueOf(v));
-            }
-        });
-        properties.putAll(b.properties);
-        properties.putIfAbsent("training.executor.kill-on-exit", "false");
-        PluginConfig config = new PluginConfig(home, properties);
-        ApprovalPolicy approval = ApprovalPolicy.of(properties);
-        Plugins<JobStore> stores = new Plugins<>("job store", "dev.koder.training:store-sqlite", STORE_PROPERTY,
-                JobStoreProvider.class, b.stores, s -> "explicit", config, b.discover);
-        this.store = stores.chosen();
-        Plugins<TrainingRunner> runners = new Plugins<>("training runner", "dev.koder.training:runner-trl",
-                RUNNER_PROPERTY, TrainingRunnerProvider.class, b.runners, TrainingRunner::name, config, b.discover);
-        this.executors = new Plugins<>("executor", "dev.koder.training:training-core", EXECUTOR_PROPERTY,
-                ExecutorProvider.class, b.executors, Executor::name, config, b.discover);
-        List<TrackingSink> tracking = new ArrayList<>(b.tracking);
-        List<UsageSink> usage = new ArrayList<>(b.usage);
-        if (b.discover) {
-            tracking.addAll(new Plugins<>("tracking sink", "", "", TrackingSinkProvider.class, List.<TrackingSink>of(),
-                    Object::toString, config, true).all());
-            usage.addAll(new Plugins<>("usage sink", "", "", UsageSinkProvider.class, List.<UsageSink>of(),
-                    Object::toString, config, true).all());
-        }
+        TrainingHome at = TrainingHome.open(b.home, b.properties);
+        this.home = at.path;
+        PluginConfig config = at.config;
+        Assembly parts = new Assembly(at, b);
+        this.store = parts.store;
+        this.executors = parts.executors;
+        this.ledger = parts.ledger;
+        this.inventory = parts.inventory;
+        this.keys = parts.keys;
+        this.trackingState = parts.trackingState;
+        this.outbox = parts.outbox;
+        this.registryListeners = parts.registryListeners;
+        Plugins<TrainingRunner> runners = parts.runners;
+        List<TrackingSink> tracking = new ArrayList<>(parts.tracking);
         // usage sinks are fed from the job store, where each attempt's usage is stored with its end
-        this.usageFeed = usage.isEmpty() ? null : new UsageFeed(usage, Duration.ofSeconds(1),
+        this.usageFeed = parts.usage.isEmpty() ? null : new UsageFeed(parts.usage, Duration.ofSeconds(1),
                 config.duration(OUTBOX_PROPERTY + ".close-wait", Duration.ofSeconds(5)));
         if (usageFeed != null) {
             tracking.add(usageFeed);
@@ -210,25 +174,12 @@ public final class Training implements TrainingService {
         this.bus = new EventBus(tracking);
         this.timers = Executors.newScheduledThreadPool(4, Worker.daemon("training-supervisor"));
         bus.follow(store, config.duration("training.events.poll", Duration.ofSeconds(1)), timers);
-        this.ledger = new Plugins<>("quota ledger", "dev.koder.training:store-sqlite", QUOTA_PROPERTY,
-                QuotaLedgerProvider.class, b.ledgers, l -> "explicit", config, b.discover).chosen();
-        Plugins<GpuInventory> inventories = new Plugins<>("GPU inventory", "dev.koder.training:scheduler-gpu",
-                INVENTORY_PROPERTY, GpuInventoryProvider.class, b.inventories, GpuInventory::name, config, b.discover);
-        this.inventory = inventories.names().isEmpty() ? null : inventories.chosen();
-        JobScheduler jobScheduler = new Plugins<>("job scheduler", "dev.koder.training:scheduler-gpu",
-                SCHEDULER_PROPERTY, JobSchedulerProvider.class, b.schedulers, JobScheduler::name, config, b.discover)
-                .chosen();
         Settings settings = new Settings(b.maxConcurrentJobs, b.recovery, b.cancelGrace, b.shutdownGrace,
                 b.pollInterval, b.maxIssues, b.runtimeMinute, b.quotaMargin, b.poolRefresh,
                 b.retry != null ? b.retry : RetryPolicy.of(config), b.reconcileInterval);
-        Path jobsDir = config.text(JOBS_DIR_PROPERTY).map(d -> home.resolve(d).toAbsolutePath().normalize())
-                .orElse(home.resolve("jobs"));
-        BlobStore blobs = new Plugins<>("blob store", "dev.koder.training:training-core", BLOB_PROPERTY,
-                BlobStoreProvider.class, b.blobStores, BlobStore::location, config, b.discover).chosen();
-        this.registry = new CheckpointRegistry(storePart("checkpoint store", CHECKPOINTS_PROPERTY,
-                CheckpointStoreProvider.class, List.<CheckpointStore>of(), config, b.discover, properties), blobs,
-                b.clock, id -> store.find(id).map(JobRecord::job), b.approvedCacheFor);
-        this.registry.approvalPolicy(approval);
+        this.registry = new CheckpointRegistry(parts.checkpoints, parts.blobs, b.clock,
+                id -> store.find(id).map(JobRecord::job), b.approvedCacheFor);
+        this.registry.approvalPolicy(ApprovalPolicy.of(at.properties));
         this.registry.merger(() -> runners.ranked().stream().map(r -> r.plugin().merger()).flatMap(Optional::stream)
                 .findFirst());
         this.registry.evaluators(trainedBy -> {
@@ -240,23 +191,15 @@ public final class Training implements TrainingService {
             return order.stream().distinct().map(TrainingRunner::evaluator).flatMap(Optional::stream).toList();
         }, home.resolve("tmp"));
         this.registrations = Executors.newSingleThreadExecutor(Worker.daemon("training-registry"));
-        this.engine = new Engine(store, bus, b.clock, settings, runners, executors, jobsDir, timers, ledger,
-                new Estimator(pricing(properties)), jobScheduler, inventory, registry, registrations);
+        this.engine = new Engine(store, bus, b.clock, settings, runners, executors, at.jobsDir, timers, ledger,
+                new Estimator(Estimator.Pricing.of(config)), parts.scheduler, inventory, registry, registrations);
         this.admission = new Admission(engine);
-        this.models = ModelPolicy.of(properties, home, registry, id -> store.find(id).map(JobRecord::job));
-        this.files = new UploadedFiles(storePart("file store", FILES_PROPERTY, FileStoreProvider.class,
-                List.<FileStore>of(), config, b.discover, properties), b.clock);
-        this.keys = storePart("key store", KEYS_PROPERTY, AccessKeyStoreProvider.class, List.<AccessKeyStore>of(),
-                config, b.discover, properties);
+        this.models = ModelPolicy.of(at.properties, home, registry, id -> store.find(id).map(JobRecord::job));
+        this.files = new UploadedFiles(parts.files, b.clock);
         boolean leads = false;
         if (b.runJobs) {
-            try {
-                Files.createDirectories(jobsDir);
-            } catch (IOException e) {
-                throw new StorageException("Cannot create " + jobsDir + ": " + e.getMessage(), false, e);
-            }
-            this.lease = storePart("worker lease", LEASE_PROPERTY, WorkerLeaseProvider.class, b.leases, config,
-                    b.discover, properties);
+            at.makeJobsDir();
+            this.lease = parts.lease();
             leads = lease.tryAcquire();
             if (!leads) {
                 String holder = lease.holder().map(h -> " (" + h + ")").orElse("");
@@ -271,26 +214,16 @@ public final class Training implements TrainingService {
         this.worker = lease != null && (leads || !lease.timeout().isZero())
                 ? new Worker(engine, admission, lease, leads, this::becameWorker) : null;
         this.jobs = new JobService(engine, worker, admission, models);
-        this.trackingState = storePart("tracking state store", TRACKING_STATE_PROPERTY,
-                TrackingStateStoreProvider.class, List.<TrackingStateStore>of(), config, b.discover, properties);
         this.sinksSend = leads;
         bus.start(this::trackingContext);
         registry.onTransition(bus::checkpointChanged);
         registry.onEvaluation(bus::checkpointEvaluated);
-        List<RegistryListener> listeners = new ArrayList<>(b.registryListeners);
-        if (b.discover) {
-            listeners.addAll(new Plugins<>("registry listener", "", "", RegistryListenerProvider.class,
-                    List.<RegistryListener>of(), Object::toString, config, true).all());
-        }
-        this.registryListeners = List.copyOf(listeners);
-        this.outbox = storePart("outbox store", OUTBOX_STORE_PROPERTY, OutboxStoreProvider.class,
-                List.<OutboxStore>of(), config, b.discover, properties);
         this.deliveries = new Deliveries(outbox, b.clock, new Backoff(config.duration(OUTBOX_PROPERTY
                 + ".backoff.first", Duration.ofSeconds(1)), config.duration(OUTBOX_PROPERTY + ".backoff.max",
                         Duration.ofMinutes(5))), config.positive(OUTBOX_PROPERTY + ".max-pending", 100_000),
                 config.duration(OUTBOX_PROPERTY + ".poll", Duration.ofSeconds(1)),
                 config.duration(OUTBOX_PROPERTY + ".close-wait", Duration.ofSeconds(5)));
-        for (Object sink : java.util.stream.Stream.of(registryListeners, usage, tracking).flatMap(List::stream)
+        for (Object sink : java.util.stream.Stream.of(registryListeners, parts.usage, tracking).flatMap(List::stream)
                 .distinct().toList()) {
             if (sink instanceof OutboundSink o) {
                 deliveries.open(o);
@@ -322,23 +255,6 @@ public final class Training implements TrainingService {
     }
 
     /**
-     * A part of the store (the lease, keys, files, registry...): the plugin its property names; without it, the one
-     * named like the job store ({@value #STORE_PROPERTY}: a store module that lets instances share a store brings
-     * every part under the same name), else the highest ranked (the embedded one). One passed in code comes first.
-     */
-    private static <T> T storePart(String kind, String property, Class<? extends Provider<T>> type, List<T> explicit,
-            PluginConfig config, boolean discover, Map<String, String> properties) {
-        Plugins<T> plugins = new Plugins<>(kind, "dev.koder.training:store-sqlite", property, type, explicit,
-                x -> "explicit", config, discover);
-        String store = properties.get(STORE_PROPERTY);
-        if (!properties.containsKey(property) && explicit.isEmpty() && store != null
-                && plugins.names().contains(store)) {
-            return plugins.named(store);
-        }
-        return plugins.chosen();
-    }
-
-    /**
      * This instance became the worker (at its start, or by taking the lease over): its outboxes deliver, the registry
      * is reconciled with the jobs, and sinks started while another instance ran the jobs start again, now sending.
      */
@@ -359,87 +275,6 @@ public final class Training implements TrainingService {
             // listener's outbox knows what it has, by id
             registrations.execute(() -> registry.retell(engine.clock.instant().minus(Duration.ofDays(7))));
         }
-    }
-
-    private static Estimator.Pricing pricing(Map<String, String> properties) {
-        Double price = null;
-        Map<String, Double> byType = new LinkedHashMap<>();
-        for (Map.Entry<String, String> e : properties.entrySet()) {
-            if (e.getKey().equals(PRICE_PROPERTY)) {
-                price = parsePrice(e.getKey(), e.getValue());
-            } else if (e.getKey().startsWith(PRICE_PROPERTY + ".")) {
-                byType.put(e.getKey().substring(PRICE_PROPERTY.length() + 1).toLowerCase(Locale.ROOT),
-                        parsePrice(e.getKey(), e.getValue()));
-            }
-        }
-        return new Estimator.Pricing(price, byType, properties.getOrDefault(CURRENCY_PROPERTY, "USD"));
-    }
-
-    private static double parsePrice(String key, String value) {
-        try {
-            double d = Double.parseDouble(value.trim());
-            if (d < 0 || Double.isNaN(d) || Double.isInfinite(d)) {
-                throw new NumberFormatException();
-            }
-            return d;
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("property " + key + " must be a price of 0 or more, got \"" + value
-                    + "\"");
-        }
-    }
-
-    /**
-     * Reads {@code <home>/training.properties}, the settings every process on a home shares (GPU pool, prices,
-     * scheduler): system properties and the builder's override it.
-     */
-    private static Map<String, String> homeProperties(Path home) {
-        Map<String, String> properties = new LinkedHashMap<>();
-        Path file = home.resolve(PROPERTIES_FILE);
-        if (Files.isRegularFile(file)) {
-            Properties read = new Properties();
-            try (Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-                read.load(in);
-            } catch (IOException | IllegalArgumentException e) {
-                throw new StorageException("Cannot read " + file + ": " + e.getMessage(), false, e);
-            }
-            read.stringPropertyNames().stream().sorted().forEach(k -> properties.put(k, read.getProperty(k).strip()));
-        }
-        return properties;
-    }
-
-    private static Path prepareHome(Path home) {
-        try {
-            Files.createDirectories(home);
-        } catch (FileAlreadyExistsException e) {
-            throw new StorageException("Cannot use " + home + " as the home directory: it is a file, not a folder.",
-                    false, e);
-        } catch (IOException e) {
-            throw new StorageException("Cannot create the home directory " + home + ": " + describe(e), false, e);
-        }
-        if (!Files.isDirectory(home)) {
-            throw new StorageException("Cannot use " + home + " as the home directory: it is not a folder.", false,
-                    null);
-        }
-        Path probe = home.resolve(".write-test-" + ProcessHandle.current().pid());
-        try {
-            Files.writeString(probe, "ok");
-            Files.delete(probe);
-        } catch (IOException e) {
-            throw new StorageException("Cannot write to the home directory " + home + ": " + describe(e)
-                    + ". Check its permissions or pick another with --home.", false, e);
-        }
-        return home;
-    }
-
-    private static String describe(IOException e) {
-        String type = e.getClass().getSimpleName().replace("Exception", "");
-        String detail = e.getMessage() == null ? "" : e.getMessage();
-        return switch (type) {
-            case "AccessDenied" -> "permission denied";
-            case "NotDirectory", "FileSystem" -> detail.contains("Not a directory") ? "a parent is a file, not a folder"
-                    : detail;
-            default -> detail.isEmpty() ? type : detail;
-        };
     }
 
     /** @return a builder with the embedded defaults: home {@code ./.training}, one job at a time */
@@ -707,34 +542,34 @@ public final class Training implements TrainingService {
 
     /** Builder of {@link Training}. */
     public static final class Builder {
-        private Path home = Path.of(".training");
-        private final List<TrainingRunner> runners = new ArrayList<>();
-        private final List<Executor> executors = new ArrayList<>();
-        private final List<JobStore> stores = new ArrayList<>();
-        private final List<TrackingSink> tracking = new ArrayList<>();
-        private final List<UsageSink> usage = new ArrayList<>();
-        private final List<RegistryListener> registryListeners = new ArrayList<>();
-        private final List<QuotaLedger> ledgers = new ArrayList<>();
-        private final List<WorkerLease> leases = new ArrayList<>();
-        private final List<BlobStore> blobStores = new ArrayList<>();
-        private Duration approvedCacheFor = Duration.ofSeconds(2);
-        private final List<GpuInventory> inventories = new ArrayList<>();
-        private final List<JobScheduler> schedulers = new ArrayList<>();
-        private double quotaMargin = 0.25;
-        private Duration poolRefresh = Duration.ofSeconds(10);
-        private Duration reconcileInterval = Duration.ofSeconds(10);
-        private final Map<String, String> properties = new LinkedHashMap<>();
-        private Clock clock = Clock.systemUTC();
-        private int maxConcurrentJobs = 1;
-        private RecoveryPolicy recovery = RecoveryPolicy.RESUME;
-        private RetryPolicy retry;
-        private Duration cancelGrace = Duration.ofSeconds(60);
-        private Duration shutdownGrace = Duration.ofSeconds(30);
-        private Duration pollInterval = Duration.ofMillis(250);
-        private int maxIssues = 50;
-        private Duration runtimeMinute = Duration.ofMinutes(1);
-        private boolean runJobs = true;
-        private boolean discover = true;
+        Path home = Path.of(".training");
+        final List<TrainingRunner> runners = new ArrayList<>();
+        final List<Executor> executors = new ArrayList<>();
+        final List<JobStore> stores = new ArrayList<>();
+        final List<TrackingSink> tracking = new ArrayList<>();
+        final List<UsageSink> usage = new ArrayList<>();
+        final List<RegistryListener> registryListeners = new ArrayList<>();
+        final List<QuotaLedger> ledgers = new ArrayList<>();
+        final List<WorkerLease> leases = new ArrayList<>();
+        final List<BlobStore> blobStores = new ArrayList<>();
+        Duration approvedCacheFor = Duration.ofSeconds(2);
+        final List<GpuInventory> inventories = new ArrayList<>();
+        final List<JobScheduler> schedulers = new ArrayList<>();
+        double quotaMargin = 0.25;
+        Duration poolRefresh = Duration.ofSeconds(10);
+        Duration reconcileInterval = Duration.ofSeconds(10);
+        final Map<String, String> properties = new LinkedHashMap<>();
+        Clock clock = Clock.systemUTC();
+        int maxConcurrentJobs = 1;
+        RecoveryPolicy recovery = RecoveryPolicy.RESUME;
+        RetryPolicy retry;
+        Duration cancelGrace = Duration.ofSeconds(60);
+        Duration shutdownGrace = Duration.ofSeconds(30);
+        Duration pollInterval = Duration.ofMillis(250);
+        int maxIssues = 50;
+        Duration runtimeMinute = Duration.ofMinutes(1);
+        boolean runJobs = true;
+        boolean discover = true;
 
         private Builder() {
         }

@@ -65,6 +65,42 @@ public final class Estimator {
         /** No prices. */
         public static final Pricing NONE = new Pricing(null, java.util.Map.of(), "USD");
 
+        /** Property with the price of a GPU-hour; {@code <it>.<type>} prices one GPU type. */
+        public static final String PRICE_PROPERTY = "training.price.gpu-hour";
+        /** Property with the currency of prices, default USD. */
+        public static final String CURRENCY_PROPERTY = "training.price.currency";
+
+        /**
+         * @param config the service's settings
+         * @return the prices they set: {@value #PRICE_PROPERTY} for every GPU, {@code PRICE_PROPERTY.<type>} for one type
+         * @throws IllegalArgumentException naming the property when a price is not a number of 0 or more
+         */
+        public static Pricing of(dev.koder.training.spi.PluginConfig config) {
+            Double price = null;
+            java.util.Map<String, Double> byType = new java.util.LinkedHashMap<>();
+            for (String key : new java.util.TreeSet<>(config.properties().keySet())) {
+                if (key.equals(PRICE_PROPERTY)) {
+                    price = price(config, key);
+                } else if (key.startsWith(PRICE_PROPERTY + ".")) {
+                    byType.put(key.substring(PRICE_PROPERTY.length() + 1).toLowerCase(Locale.ROOT), price(config, key));
+                }
+            }
+            return new Pricing(price, byType, config.text(CURRENCY_PROPERTY).orElse("USD"));
+        }
+
+        private static double price(dev.koder.training.spi.PluginConfig config, String key) {
+            String value = config.properties().get(key);
+            try {
+                double d = Double.parseDouble(value.trim());
+                if (d >= 0 && !Double.isInfinite(d)) {
+                    return d;
+                }
+            } catch (NumberFormatException e) {
+                // refused below
+            }
+            throw dev.koder.training.spi.PluginConfig.refused(key, "a price of 0 or more", value);
+        }
+
         /** @param type a GPU type, or null @return its price per GPU-hour: by type, else the one price, if set */
         public Optional<Double> price(String type) {
             if (type != null) {
