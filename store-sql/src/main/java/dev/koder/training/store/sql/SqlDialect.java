@@ -22,6 +22,16 @@ public interface SqlDialect {
     }
 
     /**
+     * @param table the table whose rows a claim reads and then writes (a queued job taken to run)
+     * @return what follows the SELECT to lock them, passing over rows another change holds (which the claim then
+     *     takes for moved on, to be tried again at the next pass) instead of waiting for it; by default
+     *     {@link #lockRows}
+     */
+    default String claimRows(String table) {
+        return lockRows(table);
+    }
+
+    /**
      * Makes the changes that take the same key take turns until the change ends (a tenant's quota, the registry's
      * blobs); by default nothing, as the embedded file's write lock already serialises every change.
      *

@@ -84,7 +84,7 @@ public class SqlJobStore implements JobStore {
 
     @Override
     public Optional<JobRecord> find(String id) {
-        return db.read(c -> read(c, id, false));
+        return db.read(c -> read(c, id, ""));
     }
 
     @Override
@@ -147,8 +147,15 @@ public class SqlJobStore implements JobStore {
 
     @Override
     public Optional<Updated> update(String id, JobStatus expected, JobUpdate update, List<NewEvent> events) {
+        // taking a queued job to run: a row another change holds is passed over, and the claim answers as if the job
+        // had moved on (the worker tries again at its next pass) rather than holding the placement loop
+        boolean claim = expected == JobStatus.QUEUED && update.status() == JobStatus.RUNNING;
         return db.write(c -> {
-            JobRecord current = read(c, id, true).orElseThrow(() -> new JobNotFoundException(id));
+            Optional<JobRecord> locked = read(c, id, claim ? dialect.claimRows("jobs") : dialect.lockRows("jobs"));
+            if (locked.isEmpty() && claim && read(c, id, "").isPresent()) {
+                return Optional.<Updated>empty();
+            }
+            JobRecord current = locked.orElseThrow(() -> new JobNotFoundException(id));
             if (current.status() != expected) {
                 return Optional.<Updated>empty();
             }
@@ -191,7 +198,7 @@ public class SqlJobStore implements JobStore {
                     }
                 }
             }
-            if (events.isEmpty() && read(c, id, false).isEmpty()) {
+            if (events.isEmpty() && read(c, id, "").isEmpty()) {
                 throw new JobNotFoundException(id);
             }
             boolean more = events.size() > limit;
@@ -231,9 +238,9 @@ public class SqlJobStore implements JobStore {
         return stored;
     }
 
-    private Optional<JobRecord> read(Connection c, String id, boolean lock) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement("SELECT " + COLUMNS + " FROM jobs WHERE id = ?"
-                + (lock ? dialect.lockRows("jobs") : ""))) {
+    /** @param lock what follows the SELECT to lock the row, or empty */
+    private Optional<JobRecord> read(Connection c, String id, String lock) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("SELECT " + COLUMNS + " FROM jobs WHERE id = ?" + lock)) {
             s.setString(1, id);
             try (ResultSet rs = s.executeQuery()) {
                 return rs.next() ? Optional.of(read(rs, where)) : Optional.empty();
