@@ -203,9 +203,12 @@ public final class Training implements TrainingService {
             leads = lease.tryAcquire();
             if (!leads) {
                 String holder = lease.holder().map(h -> " (" + h + ")").orElse("");
-                LOG.info(lease.timeout().isZero() ? "another process runs the jobs of {}{}; this one submits and "
-                        + "watches only" : "another instance runs the jobs of the store{}; this one submits, watches, "
-                        + "and takes them over if that one stops", lease.timeout().isZero() ? home : "", holder);
+                if (lease.timeout().isZero()) {
+                    LOG.info("another process runs the jobs of {}{}; this one submits and watches only", home, holder);
+                } else {
+                    LOG.info("another instance runs the jobs of the store{}; this one submits and watches, and takes "
+                            + "them over once that one has not renewed its lease for {}", holder, lease.timeout());
+                }
             }
         } else {
             this.lease = null;
