@@ -77,6 +77,8 @@ final class CheckpointExporter {
         Path staging;
         try {
             Files.createDirectories(parent);
+            // an export of this target killed mid-way left its staging folder
+            Folders.deleteStale(parent, "." + target.getFileName() + ".export-", CheckpointRegistry.STALE_SCRATCH);
             staging = Files.createTempDirectory(parent, "." + target.getFileName() + ".export-");
         } catch (IOException e) {
             throw new StorageException("Cannot create the export folder beside " + target + ": " + e.getMessage(),

@@ -126,7 +126,12 @@ public final class CheckpointRegistry implements Checkpoints, AutoCloseable {
     public void evaluators(Function<String, List<CheckpointEvaluator>> evaluators, Path scratch) {
         this.evaluators = evaluators;
         this.scratch = scratch;
+        // what an evaluation killed mid-way left; a live one writes into its folder far more often than this
+        dev.koder.training.core.internal.Folders.deleteStale(scratch, "eval-", STALE_SCRATCH);
     }
+
+    /** How long a scratch folder of an evaluation or an export stays unchanged before it counts as a leftover. */
+    static final java.time.Duration STALE_SCRATCH = java.time.Duration.ofHours(24);
 
     /**
      * @param listener told of every evaluation this registry keeps, after it is stored (tracking sinks send its
