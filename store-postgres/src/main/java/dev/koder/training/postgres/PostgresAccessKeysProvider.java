@@ -8,20 +8,10 @@ import dev.koder.training.spi.PluginConfig;
  * Tenants and API keys in PostgreSQL, chosen with {@code training.store=postgres} (or {@code training.keys=postgres}).
  * Ranked below the embedded store.
  */
-public final class PostgresAccessKeysProvider implements AccessKeyStoreProvider {
+public final class PostgresAccessKeysProvider extends PostgresPart<AccessKeyStore> implements AccessKeyStoreProvider {
 
     @Override
-    public String name() {
-        return "postgres";
-    }
-
-    @Override
-    public int priority() {
-        return -200;
-    }
-
-    @Override
-    public AccessKeyStore create(PluginConfig config) {
-        return PostgresAccessKeys.open(PostgresSettings.from(config, System.getenv()));
+    AccessKeyStore open(PostgresSettings settings, PluginConfig config) {
+        return PostgresAccessKeys.open(settings);
     }
 }

@@ -10,21 +10,11 @@ import dev.koder.training.store.sql.SqlFileStore;
  * their contents in {@value FileStore#FOLDER_PROPERTY} (default {@code <home>/files}, which instances share only when
  * it is on a shared filesystem). Ranked below the embedded store.
  */
-public final class PostgresFileStoreProvider implements FileStoreProvider {
+public final class PostgresFileStoreProvider extends PostgresPart<FileStore> implements FileStoreProvider {
 
     @Override
-    public String name() {
-        return "postgres";
-    }
-
-    @Override
-    public int priority() {
-        return -200;
-    }
-
-    @Override
-    public FileStore create(PluginConfig config) {
-        return PostgresFileStore.open(PostgresSettings.from(config, System.getenv()),
+    FileStore open(PostgresSettings settings, PluginConfig config) {
+        return PostgresFileStore.open(settings,
                 SqlFileStore.folder(config));
     }
 }

@@ -9,20 +9,10 @@ import java.time.Clock;
  * The job store in PostgreSQL ({@code training.store=postgres}). Ranked below the embedded store, so it is only used
  * when named: having the module on the class path changes nothing.
  */
-public final class PostgresJobStoreProvider implements JobStoreProvider {
+public final class PostgresJobStoreProvider extends PostgresPart<JobStore> implements JobStoreProvider {
 
     @Override
-    public String name() {
-        return "postgres";
-    }
-
-    @Override
-    public int priority() {
-        return -200;
-    }
-
-    @Override
-    public JobStore create(PluginConfig config) {
-        return PostgresJobStore.open(PostgresSettings.from(config, System.getenv()), Clock.systemUTC());
+    JobStore open(PostgresSettings settings, PluginConfig config) {
+        return PostgresJobStore.open(settings, Clock.systemUTC());
     }
 }

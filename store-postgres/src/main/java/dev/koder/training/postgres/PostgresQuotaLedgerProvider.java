@@ -8,20 +8,10 @@ import dev.koder.training.spi.QuotaLedgerProvider;
  * The quota ledger in PostgreSQL ({@code training.quota=postgres}). Ranked below the embedded ledger, so it is only
  * used when named.
  */
-public final class PostgresQuotaLedgerProvider implements QuotaLedgerProvider {
+public final class PostgresQuotaLedgerProvider extends PostgresPart<QuotaLedger> implements QuotaLedgerProvider {
 
     @Override
-    public String name() {
-        return "postgres";
-    }
-
-    @Override
-    public int priority() {
-        return -200;
-    }
-
-    @Override
-    public QuotaLedger create(PluginConfig config) {
-        return PostgresQuotaLedger.open(PostgresSettings.from(config, System.getenv()));
+    QuotaLedger open(PostgresSettings settings, PluginConfig config) {
+        return PostgresQuotaLedger.open(settings);
     }
 }

@@ -8,21 +8,11 @@ import dev.koder.training.spi.WorkerLeaseProvider;
  * The worker lease in PostgreSQL, chosen with {@code training.store=postgres} (or {@code training.lease=postgres});
  * its timeout is {@value WorkerLease#TIMEOUT_PROPERTY} (default 30 s). Ranked below the embedded lease.
  */
-public final class PostgresWorkerLeaseProvider implements WorkerLeaseProvider {
+public final class PostgresWorkerLeaseProvider extends PostgresPart<WorkerLease> implements WorkerLeaseProvider {
 
     @Override
-    public String name() {
-        return "postgres";
-    }
-
-    @Override
-    public int priority() {
-        return -200;
-    }
-
-    @Override
-    public WorkerLease create(PluginConfig config) {
-        return PostgresWorkerLease.open(PostgresSettings.from(config, System.getenv()), WorkerLease.instanceName(),
+    WorkerLease open(PostgresSettings settings, PluginConfig config) {
+        return PostgresWorkerLease.open(settings, WorkerLease.instanceName(),
                 config.duration(WorkerLease.TIMEOUT_PROPERTY, WorkerLease.DEFAULT_TIMEOUT));
     }
 }

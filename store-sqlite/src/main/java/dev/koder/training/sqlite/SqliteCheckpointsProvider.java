@@ -3,22 +3,13 @@ package dev.koder.training.sqlite;
 import dev.koder.training.spi.CheckpointStore;
 import dev.koder.training.spi.CheckpointStoreProvider;
 import dev.koder.training.spi.PluginConfig;
+import java.nio.file.Path;
 
 /** The default store of the checkpoint registry: the home's {@code training.db}. */
-public final class SqliteCheckpointsProvider implements CheckpointStoreProvider {
+public final class SqliteCheckpointsProvider extends SqlitePart<CheckpointStore> implements CheckpointStoreProvider {
 
     @Override
-    public String name() {
-        return "sqlite";
-    }
-
-    @Override
-    public int priority() {
-        return -100;
-    }
-
-    @Override
-    public CheckpointStore create(PluginConfig config) {
-        return SqliteCheckpoints.open(config.home().resolve(SqliteJobStoreProvider.FILE));
+    CheckpointStore open(Path file, PluginConfig config) {
+        return SqliteCheckpoints.open(file);
     }
 }

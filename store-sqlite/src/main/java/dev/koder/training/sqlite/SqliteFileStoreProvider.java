@@ -4,22 +4,13 @@ import dev.koder.training.spi.FileStore;
 import dev.koder.training.spi.FileStoreProvider;
 import dev.koder.training.spi.PluginConfig;
 import dev.koder.training.store.sql.SqlFileStore;
+import java.nio.file.Path;
 
 /** The default store of uploaded files: records in the home's {@code training.db}, contents in {@code <home>/files}. */
-public final class SqliteFileStoreProvider implements FileStoreProvider {
+public final class SqliteFileStoreProvider extends SqlitePart<FileStore> implements FileStoreProvider {
 
     @Override
-    public String name() {
-        return "sqlite";
-    }
-
-    @Override
-    public int priority() {
-        return -100;
-    }
-
-    @Override
-    public FileStore create(PluginConfig config) {
+    FileStore open(Path file, PluginConfig config) {
         return SqliteFileStore.open(config.home(), SqlFileStore.folder(config));
     }
 }

@@ -3,22 +3,13 @@ package dev.koder.training.sqlite;
 import dev.koder.training.spi.PluginConfig;
 import dev.koder.training.spi.TrackingStateStore;
 import dev.koder.training.spi.TrackingStateStoreProvider;
+import java.nio.file.Path;
 
 /** The default TrackingStateStore: the home's {@code training.db}. */
-public final class SqliteTrackingStateProvider implements TrackingStateStoreProvider {
+public final class SqliteTrackingStateProvider extends SqlitePart<TrackingStateStore> implements TrackingStateStoreProvider {
 
     @Override
-    public String name() {
-        return "sqlite";
-    }
-
-    @Override
-    public int priority() {
-        return -100;
-    }
-
-    @Override
-    public TrackingStateStore create(PluginConfig config) {
-        return SqliteTrackingState.open(config.home().resolve(SqliteJobStoreProvider.FILE));
+    TrackingStateStore open(Path file, PluginConfig config) {
+        return SqliteTrackingState.open(file);
     }
 }
