@@ -20,7 +20,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -65,7 +64,7 @@ class AdoptionTest {
         reader.setDaemon(true);
         reader.start();
         try {
-            awaitTrue("instance A leads and submitted its jobs: " + hostLines, Duration.ofMinutes(2),
+            Await.until("instance A leads and submitted its jobs: " + hostLines, Duration.ofMinutes(2),
                     () -> hostLines.stream().filter(l -> l.startsWith("submitted ")).count() == JOBS_EACH);
             assertThat(hostLines).contains("ready leads=true");
             Training.Builder builder = InstanceHost.service(dir.resolve("home-b"));
@@ -80,7 +79,7 @@ class AdoptionTest {
                     ids.add(b.jobs().submit(InstanceHost.spec(model, DATA, "from-b-" + i, STEPS)).id());
                 }
                 // A runs jobs: killed while some trainer of its own is past its first steps
-                awaitTrue("A runs a job past its second step", Duration.ofMinutes(3), () -> ids.stream()
+                Await.until("A runs a job past its second step", Duration.ofMinutes(3), () -> ids.stream()
                         .map(id -> b.jobs().get(id)).anyMatch(j -> j.status() == JobStatus.RUNNING
                                 && j.progress().step() != null && j.progress().step() >= 2));
                 List<String> runningAtKill = ids.stream().filter(id -> b.jobs().get(id).status() == JobStatus.RUNNING)
@@ -88,7 +87,7 @@ class AdoptionTest {
                 a.destroyForcibly(); // SIGKILL: no shutdown hook, the lease is not given up
                 a.waitFor();
                 long killed = System.nanoTime();
-                awaitTrue("B takes the lease over", LEASE.plusSeconds(10), b::runsJobs);
+                Await.until("B takes the lease over", LEASE.plusSeconds(10), b::runsJobs);
                 Duration takeover = Duration.ofNanos(System.nanoTime() - killed);
                 assertThat(takeover).as("not before the lease lapsed").isGreaterThanOrEqualTo(LEASE.minusMillis(500));
                 for (String id : ids) {
@@ -123,7 +122,7 @@ class AdoptionTest {
                         runningAtKill).isGreaterThanOrEqualTo(1);
                 // B's listener heard the events of every job, A's included, each once and in order: all of those of the
                 // jobs submitted through B, and of A's, all from the first it heard on (they began before it listened)
-                awaitTrue("B's listener heard every event", Duration.ofSeconds(20), () -> ids.stream().allMatch(
+                Await.until("B's listener heard every event", Duration.ofSeconds(20), () -> ids.stream().allMatch(
                         id -> heardOf(heard, id).equals(storedFrom(b, id, heardOf(heard, id)))));
                 for (String id : ids.subList(JOBS_EACH, ids.size())) {
                     assertThat(heardOf(heard, id).get(0)).as("job %s, submitted through B: the first event heard", id)
@@ -146,15 +145,5 @@ class AdoptionTest {
     static List<Long> storedFrom(Training t, String id, List<Long> heard) {
         long first = heard.isEmpty() ? 1 : heard.get(0);
         return t.jobs().events(id, first - 1, 1000).items().stream().map(JobEvent::seq).toList();
-    }
-
-    static void awaitTrue(String what, Duration within, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + within.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting: " + what);
-            }
-            Thread.sleep(100);
-        }
     }
 }

@@ -12,7 +12,7 @@ import java.time.Duration;
 class PostgresWorkerLeaseKitTest extends WorkerLeaseCompatibilityKit {
 
     @Override
-    protected WorkerLease openLease(Path dir) {
+    protected WorkerLease openStore(Path dir) {
         return PostgresWorkerLease.open(PostgresServer.get().settings(dir), WorkerLease.instanceName(),
                 Duration.ofMillis(1500));
     }

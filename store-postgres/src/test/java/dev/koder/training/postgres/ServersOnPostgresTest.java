@@ -21,7 +21,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
@@ -95,6 +94,16 @@ class ServersOnPostgresTest {
         return json(get(s.base() + "/v1/fine_tuning/jobs/" + id, key)).path("status").asText();
     }
 
+    void awaitSuccess(Server s, String key, String id) throws InterruptedException {
+        Await.until("job " + id + " succeeds, read through " + s.base(), Duration.ofSeconds(90), () -> {
+            try {
+                return status(s, key, id).equals("succeeded");
+            } catch (Exception e) {
+                return false;
+            }
+        });
+    }
+
     @Test
     void anyServerAnswersAnyRequest_oneRunsTheJobs_andTheOtherTakesOverWhenItIsKilled() throws Exception {
         Path model = Files.createDirectories(dir.resolve("model"));
@@ -111,7 +120,7 @@ class ServersOnPostgresTest {
         Server a = start("home-a", properties);
         Server b = start("home-b", properties);
         try {
-            awaitTrue("one server runs the jobs", Duration.ofSeconds(20), () -> runsJobs(a) || runsJobs(b));
+            Await.until("one server runs the jobs", Duration.ofSeconds(20), () -> runsJobs(a) || runsJobs(b));
             assertThat(runsJobs(a) && runsJobs(b)).as("both run the jobs").isFalse();
             Server worker = runsJobs(a) ? a : b;
             Server other = worker == a ? b : a;
@@ -129,13 +138,7 @@ class ServersOnPostgresTest {
             String create = "{\"model\":\"" + model + "\",\"training_file\":\"" + fileId + "\"}";
             String id = json(post(b.base() + "/v1/fine_tuning/jobs", key, "application/json", create)).path("id")
                     .asText();
-            awaitTrue("the job succeeds", Duration.ofSeconds(90), () -> {
-                try {
-                    return status(a, key, id).equals("succeeded");
-                } catch (Exception e) {
-                    return false;
-                }
-            });
+            awaitSuccess(a, key, id);
             assertThat(status(b, key, id)).isEqualTo("succeeded");
             for (Server s : List.of(a, b)) {
                 assertThat(json(get(s.base() + "/v1/fine_tuning/jobs?limit=10", key)).path("data").toString())
@@ -151,16 +154,10 @@ class ServersOnPostgresTest {
             // the worker dies; the other server takes the jobs over and runs what comes next
             worker.process().destroyForcibly();
             worker.process().waitFor(30, TimeUnit.SECONDS);
-            awaitTrue("the other server takes the lease over", Duration.ofSeconds(20), () -> runsJobs(other));
+            Await.until("the other server takes the lease over", Duration.ofSeconds(20), () -> runsJobs(other));
             String next = json(post(other.base() + "/v1/fine_tuning/jobs", key, "application/json", create)).path("id")
                     .asText();
-            awaitTrue("the next job succeeds", Duration.ofSeconds(90), () -> {
-                try {
-                    return status(other, key, next).equals("succeeded");
-                } catch (Exception e) {
-                    return false;
-                }
-            });
+            awaitSuccess(other, key, next);
 
             // a key revoked once is refused by every server
             try (PostgresAccessKeys keys = PostgresAccessKeys.open(PostgresServer.get().settings(dir))) {
@@ -170,16 +167,6 @@ class ServersOnPostgresTest {
         } finally {
             a.process().destroyForcibly();
             b.process().destroyForcibly();
-        }
-    }
-
-    static void awaitTrue(String what, Duration within, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + within.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting: " + what);
-            }
-            Thread.sleep(100);
         }
     }
 }

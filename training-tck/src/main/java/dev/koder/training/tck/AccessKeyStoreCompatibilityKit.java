@@ -8,41 +8,15 @@ import dev.koder.training.api.AccessKeys.Role;
 import dev.koder.training.api.Tier;
 import dev.koder.training.spi.AccessKeyStore;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * What every {@link AccessKeyStore} must do: a key made through one store object is accepted by another on the same
  * place (as by another instance), a revoked one is refused by every one from then on, the secret is never listed, and
  * a tenant keeps its tier unless a new key sets one. Extend it and implement {@link #openStore(Path)}.
  */
-public abstract class AccessKeyStoreCompatibilityKit {
-
-    /** A folder the store may use; the same for every {@link #openStore(Path)} call of one test. */
-    @TempDir
-    protected Path dir;
-
-    private final List<AccessKeyStore> opened = new ArrayList<>();
-
-    /**
-     * @param dir the test's folder
-     * @return a store; every one opened in one test must see the others' keys
-     */
-    protected abstract AccessKeyStore openStore(Path dir);
-
-    private AccessKeyStore store() {
-        AccessKeyStore s = openStore(dir);
-        opened.add(s);
-        return s;
-    }
-
-    @AfterEach
-    void closeAll() {
-        opened.forEach(AccessKeyStore::close);
-    }
+public abstract class AccessKeyStoreCompatibilityKit extends StoreKit<AccessKeyStore> {
 
     @Test
     void aKeyMadeThroughOneInstance_isAcceptedByAnother_asItsTenantAndRole() {

@@ -26,9 +26,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * What every {@link CheckpointStore} must do: what one store object records another on the same place sees (as
@@ -36,34 +34,11 @@ import org.junit.jupiter.api.io.TempDir;
  * exactly one of two racing wins, the audit trail in order with the gate's rules, pages, the newest approval,
  * evaluations and exports, retention and garbage collection. Extend it and implement {@link #openStore(Path)}.
  */
-public abstract class CheckpointStoreCompatibilityKit {
+public abstract class CheckpointStoreCompatibilityKit extends StoreKit<CheckpointStore> {
 
     static final Instant T = Instant.parse("2026-12-01T10:00:00Z");
     static final String SHA_A = "a".repeat(64);
     static final String SHA_B = "b".repeat(64);
-
-    /** A folder the store may use; the same for every {@link #openStore(Path)} call of one test. */
-    @TempDir
-    protected Path dir;
-
-    private final List<CheckpointStore> opened = new ArrayList<>();
-
-    /**
-     * @param dir the test's folder
-     * @return a store; every one opened in one test must see the others' records
-     */
-    protected abstract CheckpointStore openStore(Path dir);
-
-    private CheckpointStore store() {
-        CheckpointStore s = openStore(dir);
-        opened.add(s);
-        return s;
-    }
-
-    @AfterEach
-    void closeAll() {
-        opened.forEach(CheckpointStore::close);
-    }
 
     static Checkpoint checkpoint(String id, String job, String tenant, long step, boolean last, int second,
             String... shas) {

@@ -10,43 +10,17 @@ import dev.koder.training.spi.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * What every {@link FileStore} must do: a file recorded through one store object is found by another on the same
  * place (as by another instance), only by its tenant, with every field as recorded and its path in the folder; pages
  * in both orders; a delete once. Extend it and implement {@link #openStore(Path)}.
  */
-public abstract class FileStoreCompatibilityKit {
+public abstract class FileStoreCompatibilityKit extends StoreKit<FileStore> {
 
     static final Instant T = Instant.parse("2026-12-01T10:00:00Z");
-
-    /** A folder the store may use; the same for every {@link #openStore(Path)} call of one test. */
-    @TempDir
-    protected Path dir;
-
-    private final List<FileStore> opened = new ArrayList<>();
-
-    /**
-     * @param dir the test's folder
-     * @return a store; every one opened in one test must see the others' files and have the same folder
-     */
-    protected abstract FileStore openStore(Path dir);
-
-    private FileStore store() {
-        FileStore s = openStore(dir);
-        opened.add(s);
-        return s;
-    }
-
-    @AfterEach
-    void closeAll() {
-        opened.forEach(FileStore::close);
-    }
 
     static StoredFile file(FileStore s, String id, String tenant, String purpose, DatasetFormat format) {
         String ext = Uploads.RESULTS.equals(purpose) ? ".csv" : ".jsonl";

@@ -14,41 +14,16 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * What every {@link OutboxStore} must do: a queue per sink in the order of appends, each key stored once (also when
  * two instances append it at once), a limit of pending messages, tries counted, sent and dead messages out of the
  * queue but still known by key, pruning of old sent ones. Extend it and implement {@link #openStore(Path)}.
  */
-public abstract class OutboxStoreCompatibilityKit {
+public abstract class OutboxStoreCompatibilityKit extends StoreKit<OutboxStore> {
 
     static final Instant T = Instant.parse("2026-12-01T10:00:00Z");
-
-    /** A folder the store may use; the same for every {@link #openStore(Path)} call of one test. */
-    @TempDir
-    protected Path dir;
-
-    private final List<OutboxStore> opened = new ArrayList<>();
-
-    /**
-     * @param dir the test's folder
-     * @return a store; every one opened in one test must see the others' messages
-     */
-    protected abstract OutboxStore openStore(Path dir);
-
-    private OutboxStore store() {
-        OutboxStore s = openStore(dir);
-        opened.add(s);
-        return s;
-    }
-
-    @AfterEach
-    void closeAll() {
-        opened.forEach(OutboxStore::close);
-    }
 
     static OutboxMessage message(String key) {
         return new OutboxMessage(key, "registered", "ckpt-" + key, ("{\"key\":\"" + key + "\"}").getBytes(

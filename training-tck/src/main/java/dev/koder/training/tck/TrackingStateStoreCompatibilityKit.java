@@ -13,39 +13,14 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * What every {@link TrackingStateStore} must do: one namespace per sink, what one store object puts another on the
  * same place reads (as the instance that takes the jobs over would), a put-if-absent that one of many racing wins,
  * and prefixes read in key order. Extend it and implement {@link #openStore(Path)}.
  */
-public abstract class TrackingStateStoreCompatibilityKit {
-
-    /** A folder the store may use; the same for every {@link #openStore(Path)} call of one test. */
-    @TempDir
-    protected Path dir;
-
-    private final List<TrackingStateStore> opened = new ArrayList<>();
-
-    /**
-     * @param dir the test's folder
-     * @return a store; every one opened in one test must see the others' state
-     */
-    protected abstract TrackingStateStore openStore(Path dir);
-
-    private TrackingStateStore store() {
-        TrackingStateStore s = openStore(dir);
-        opened.add(s);
-        return s;
-    }
-
-    @AfterEach
-    void closeAll() {
-        opened.forEach(TrackingStateStore::close);
-    }
+public abstract class TrackingStateStoreCompatibilityKit extends StoreKit<TrackingStateStore> {
 
     @Test
     void whatOneInstancePuts_anotherReads_inItsSinksNamespaceOnly() {

@@ -12,29 +12,15 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * What every {@link WorkerLease} must do: one holder at a time, a lease given up is taken at once, one whose holder
  * died or went silent is taken after the timeout it states and no sooner, and a holder that lost it hears so.
- * Extend it and implement {@link #openLease(Path)}; a lease with a timeout should state a short one here (a second or
+ * Extend it and implement {@link #openStore(Path)}; a lease with a timeout should state a short one here (a second or
  * two), as the kit waits it out.
  */
-public abstract class WorkerLeaseCompatibilityKit {
-
-    /** A folder the leases may use; the same for every {@link #openLease(Path)} call of one test. */
-    @TempDir
-    protected Path dir;
-
-    private final List<WorkerLease> opened = new ArrayList<>();
-
-    /**
-     * @param dir the test's folder
-     * @return the lease of a new instance; every lease opened in one test competes for the same lease
-     */
-    protected abstract WorkerLease openLease(Path dir);
+public abstract class WorkerLeaseCompatibilityKit extends StoreKit<WorkerLease> {
 
     /**
      * Ends an instance as its process's death would, without giving the lease up. By default it closes the lease:
@@ -47,21 +33,10 @@ public abstract class WorkerLeaseCompatibilityKit {
         lease.close();
     }
 
-    private WorkerLease lease() {
-        WorkerLease l = openLease(dir);
-        opened.add(l);
-        return l;
-    }
-
-    @AfterEach
-    void closeAll() {
-        opened.forEach(WorkerLease::close);
-    }
-
     @Test
     void oneHolderAtATime_andEveryInstanceCanTellWhichOneItIs() {
-        WorkerLease a = lease();
-        WorkerLease b = lease();
+        WorkerLease a = store();
+        WorkerLease b = store();
         assertThat(a.name()).isNotEqualTo(b.name());
         assertThat(a.holder()).isEmpty();
         assertThat(a.tryAcquire()).isTrue();
@@ -75,8 +50,8 @@ public abstract class WorkerLeaseCompatibilityKit {
 
     @Test
     void aLeaseGivenUp_isTakenByAnotherAtOnce_andTheFormerHolderHearsItIsNotHers() {
-        WorkerLease a = lease();
-        WorkerLease b = lease();
+        WorkerLease a = store();
+        WorkerLease b = store();
         assertThat(a.tryAcquire()).isTrue();
         a.release();
         a.release(); // twice is harmless
@@ -88,8 +63,8 @@ public abstract class WorkerLeaseCompatibilityKit {
 
     @Test
     void aHolderThatDies_keepsItForItsTimeoutAndNoLonger_thenAnotherTakesIt() throws Exception {
-        WorkerLease a = lease();
-        WorkerLease b = lease();
+        WorkerLease a = store();
+        WorkerLease b = store();
         assertThat(a.tryAcquire()).isTrue();
         Duration timeout = a.timeout();
         assertThat(timeout.isNegative()).isFalse();
@@ -119,8 +94,8 @@ public abstract class WorkerLeaseCompatibilityKit {
 
     @Test
     void aHolderThatKeepsRenewing_keepsIt_pastItsTimeout() throws Exception {
-        WorkerLease a = lease();
-        WorkerLease b = lease();
+        WorkerLease a = store();
+        WorkerLease b = store();
         assertThat(a.tryAcquire()).isTrue();
         long end = System.nanoTime() + Math.max(a.timeout().toNanos() * 2, TimeUnit.MILLISECONDS.toNanos(300));
         while (System.nanoTime() < end) {
@@ -134,7 +109,7 @@ public abstract class WorkerLeaseCompatibilityKit {
     void sixteenInstancesTakingItAtOnce_exactlyOneWins() throws Exception {
         List<WorkerLease> leases = new ArrayList<>();
         for (int i = 0; i < 16; i++) {
-            leases.add(lease());
+            leases.add(store());
         }
         ExecutorService pool = Executors.newFixedThreadPool(16);
         try {

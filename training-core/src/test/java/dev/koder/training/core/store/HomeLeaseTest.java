@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 class HomeLeaseTest extends WorkerLeaseCompatibilityKit {
 
     @Override
-    protected WorkerLease openLease(Path dir) {
+    protected WorkerLease openStore(Path dir) {
         return new HomeLease(dir.resolve("home"), WorkerLease.instanceName());
     }
 
