@@ -65,10 +65,11 @@ final class PostgresServer {
         return new PostgresSettings(url(), USER, PASSWORD, schema, 32);
     }
 
-    /** @param dir a test's folder @return the service's properties that choose these stores on that folder's schema */
+    /** @param dir a test's folder @return the service's properties that choose PostgreSQL on that folder's schema */
     Map<String, String> properties(Path dir) {
         PostgresSettings s = settings(dir);
-        return Map.of("training.store", "postgres", "training.quota", "postgres", PostgresSettings.PREFIX + "url",
+        // the store's name alone: every part of it (quotas, registry, keys, files, lease...) follows
+        return Map.of("training.store", "postgres", PostgresSettings.PREFIX + "url",
                 s.url(), PostgresSettings.PREFIX + "user", USER, PostgresSettings.PREFIX + "password", PASSWORD,
                 PostgresSettings.PREFIX + "schema", s.schema());
     }

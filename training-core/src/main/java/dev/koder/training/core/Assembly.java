@@ -40,8 +40,8 @@ import java.util.Map;
 
 /**
  * The plugins a service is made of: what the builder passed, then what {@link java.util.ServiceLoader} finds, each
- * kind chosen by its property ({@link Plugins}). The parts of the store (registry, keys, files, tracking state,
- * outboxes, lease) follow the job store's name unless a property names them ({@link #storePart}). Made before
+ * kind chosen by its property ({@link Plugins}). The parts of the store (quotas, registry, keys, files, tracking
+ * state, outboxes, lease) follow the job store's name unless a property names them ({@link #storePart}). Made before
  * anything starts, so a missing or ambiguous plugin fails the build of the service with its own message.
  */
 final class Assembly {
@@ -87,8 +87,7 @@ final class Assembly {
             listeners.addAll(all("registry listener", RegistryListenerProvider.class));
         }
         this.registryListeners = List.copyOf(listeners);
-        this.ledger = new Plugins<>("quota ledger", STORES, Training.QUOTA_PROPERTY, QuotaLedgerProvider.class,
-                b.ledgers, l -> "explicit", config, b.discover).chosen();
+        this.ledger = storePart("quota ledger", Training.QUOTA_PROPERTY, QuotaLedgerProvider.class, b.ledgers);
         Plugins<GpuInventory> inventories = new Plugins<>("GPU inventory", "dev.koder.training:scheduler-gpu",
                 Training.INVENTORY_PROPERTY, GpuInventoryProvider.class, b.inventories, GpuInventory::name, config,
                 b.discover);
