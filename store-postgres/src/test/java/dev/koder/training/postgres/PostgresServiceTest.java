@@ -107,6 +107,38 @@ class PostgresServiceTest {
     }
 
     @Test
+    void aWorkerThatLosesItsLease_standsDownAtOnce_andTheStandbyTakesOverAndFinishesItsJob() throws Exception {
+        try (Training a = service(dir.resolve("home-a")).property("training.lease.timeout", "PT1S")
+                .property("training.jobs.dir", dir.resolve("jobs").toString()).build();
+                Training b = service(dir.resolve("home-b")).property("training.lease.timeout", "PT1S")
+                        .property("training.jobs.dir", dir.resolve("jobs").toString()).build()) {
+            assertThat(a.runsJobs()).isTrue();
+            assertThat(b.runsJobs()).as("a standby").isFalse();
+            String id = a.jobs().submit(spec(400)).id();
+            Await.until("the job runs past its second step", Duration.ofSeconds(60), () -> {
+                Job j = b.jobs().get(id);
+                return j.progress().step() != null && j.progress().step() >= 2;
+            });
+            // another instance took the lease while A was not looking (a pause, a partition): A's next renewal fails
+            PostgresSettings s = PostgresServer.get().settings(dir);
+            try (java.sql.Connection c = java.sql.DriverManager.getConnection(s.url(), s.user(), s.password());
+                    java.sql.Statement st = c.createStatement()) {
+                st.execute("UPDATE " + s.schema() + ".worker_lease SET holder = 'elsewhere', expires_at = "
+                        + "clock_timestamp() - interval '1 second'");
+            }
+            Await.until("A stands down and B takes over", Duration.ofSeconds(10), () -> !a.runsJobs() && b.runsJobs());
+            Job done = b.jobs().await(id, Duration.ofSeconds(90));
+            assertThat(done.status()).as("%s", done.failure()).isEqualTo(JobStatus.SUCCEEDED);
+            List<JobEvent> events = b.jobs().events(id, 0, 1000).items();
+            assertThat(events).extracting(JobEvent::message).anyMatch(m -> m.contains("took the worker lease over")
+                    || m.contains("resum"));
+            List<Long> steps = events.stream().filter(e -> e.type().equals(JobEvent.TYPE_PROGRESS))
+                    .map(e -> ((Number) e.data().get("step")).longValue()).toList();
+            assertThat(steps.get(steps.size() - 1)).isEqualTo(400L);
+        }
+    }
+
+    @Test
     void settings_comeFromPropertiesOrPostgresEnvironment_andSayWhatIsMissing() {
         PostgresSettings fromEnv = PostgresSettings.from(new PluginConfig(dir, Map.of()), Map.of("PGHOST", "db.internal",
                 "PGPORT", "6432", "PGDATABASE", "training", "PGUSER", "svc", "PGPASSWORD", "s3cret"));

@@ -212,10 +212,16 @@ final class Supervisor {
     }
 
     /**
-     * Stops supervising without touching the trainer or the store: this instance lost the worker lease, and the
-     * instance that takes it over adopts the job as it stands (a trainer not yet started is never started here).
+     * Stops supervising without touching the store: this instance lost the worker lease, and the instance that takes
+     * it over adopts the job as it stands (a trainer not yet started is never started here). A trainer whose processes
+     * run on this host is asked to stop with a checkpoint (SIGTERM): the next holder may be on another host, where it
+     * cannot watch it, and would start the job again from its checkpoint beside it. A trainer elsewhere (a Slurm job)
+     * runs on for the next holder to watch.
      */
     synchronized void detach() {
+        if (execution != null && !execution.localProcesses().isEmpty()) {
+            execution.terminate();
+        }
         detached = true;
         for (ScheduledFuture<?> f : new ScheduledFuture<?>[] {poller, killTimer, deadline}) {
             if (f != null) {

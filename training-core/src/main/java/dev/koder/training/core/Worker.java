@@ -46,7 +46,8 @@ import org.slf4j.LoggerFactory;
  * tries to take it every third of the timeout, and once it has it adopts the running jobs, as a restarted worker
  * does (by their launch records: a trainer still running is watched, never started again). The holder renews the
  * lease as often; when it cannot renew it for half the timeout, or hears that another took it, it stops
- * supervising at once, before the lease can pass on, and stands by again. Its trainers run on for the next holder.
+ * supervising at once, before the lease can pass on, and stands by again. Its trainers on this host are asked to stop
+ * with a checkpoint (the next holder may be elsewhere and could not watch them); others run on for the next holder.
  */
 final class Worker implements AutoCloseable {
 
@@ -198,9 +199,9 @@ final class Worker implements AutoCloseable {
             });
             enqueued.clear();
             reasons.clear();
-            LOG.error("{} lost the worker lease: {}. It stopped supervising {} job(s) {}; their trainers run on, and "
-                    + "the instance that takes the lease adopts them. Standing by.", lease.name(), why, ids.size(),
-                    ids);
+            LOG.error("{} lost the worker lease: {}. It stopped supervising {} job(s) {}: trainers on this host are "
+                    + "asked to stop with a checkpoint, others run on, and the instance that takes the lease adopts "
+                    + "them. Standing by.", lease.name(), why, ids.size(), ids);
         }
     }
 
