@@ -57,10 +57,7 @@ public final class PostgresWorkerLease implements WorkerLease {
     @Override
     public boolean tryAcquire() {
         return db.write(c -> {
-            try (PreparedStatement turn = c.prepareStatement("SELECT pg_advisory_xact_lock(hashtext(?))")) {
-                turn.setString(1, "dev.koder.training.worker-lease/" + LEASE);
-                turn.execute();
-            }
+            PostgresDialect.INSTANCE.lock(c, "training-lease/" + LEASE);
             try (PreparedStatement s = c.prepareStatement("INSERT INTO worker_lease AS l (name, holder, acquired_at, "
                     + "renewed_at, expires_at) VALUES (?, ?, clock_timestamp(), clock_timestamp(), clock_timestamp() "
                     + "+ make_interval(secs => ?)) ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, "
