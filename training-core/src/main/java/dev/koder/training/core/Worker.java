@@ -77,6 +77,8 @@ final class Worker implements AutoCloseable {
     /** When the last successful renewal (or taking) of the lease began, by {@link System#nanoTime()}. */
     private volatile long renewedAt;
     private java.util.concurrent.ScheduledFuture<?> heartbeat;
+    private final java.util.concurrent.ScheduledExecutorService beats = Executors.newSingleThreadScheduledExecutor(
+            daemon("training-lease"));
 
     /**
      * @param lease the lease; taken already when {@code leads}
@@ -120,8 +122,9 @@ final class Worker implements AutoCloseable {
         loop.start();
         java.time.Duration timeout = lease.timeout();
         if (!timeout.isZero()) {
+            // a thread of its own: supervisors' work on the shared timers never delays a renewal
             long every = Math.max(50, timeout.toMillis() / 3);
-            heartbeat = engine.timers.scheduleWithFixedDelay(this::beat, every, every, TimeUnit.MILLISECONDS);
+            heartbeat = beats.scheduleWithFixedDelay(this::beat, every, every, TimeUnit.MILLISECONDS);
         }
     }
 
@@ -514,6 +517,7 @@ final class Worker implements AutoCloseable {
         if (heartbeat != null) {
             heartbeat.cancel(false);
         }
+        beats.shutdown();
         wake();
         loop.interrupt();
         validation.shutdownNow();
