@@ -30,8 +30,9 @@ import java.util.concurrent.ConcurrentSkipListSet;
  * events refused (skip them), or the job refused (give its stream up). Everything runs on one daemon thread, a
  * {@link SendLoop} with the subclass's backoff; {@link #onEvent} only notes that a job has news.
  *
- * <p>Only the process that runs the home's jobs sends ({@link TrackingContext#sends()}); a stream that is behind
- * after a restart picks up at its cursor. When more events wait than the warning threshold, {@link #backlog} says
+ * <p>Only the process that runs the home's jobs sends ({@link TrackingContext#sends()}, asked again every round: a
+ * process that lost the worker lease stops, and the one that took it goes on from the shared cursors); a stream that
+ * is behind after a restart picks up at its cursor. When more events wait than the warning threshold, {@link #backlog} says
  * so once, and again after the backlog fell to half of it.
  */
 public abstract class JobEventStream {
@@ -245,8 +246,10 @@ public abstract class JobEventStream {
      */
     public final void start(TrackingContext context) {
         this.ctx = Objects.requireNonNull(context, "context");
-        if (!context.sends()) {
-            return;
+        synchronized (this) {
+            if (!context.sends() || loop != null) {
+                return; // a second start, when this process took the jobs over, only swaps the context
+            }
         }
         for (Map.Entry<String, String> e : context.state().withPrefix(KEY).entrySet()) {
             Position p = Position.parse(e.getValue());
@@ -360,6 +363,9 @@ public abstract class JobEventStream {
 
         @Override
         protected boolean round() {
+            if (!ctx.sends()) {
+                return false; // this process stopped running the jobs (it lost the worker lease): another sends now
+            }
             try {
                 for (String jobId : new ArrayList<>(dirty)) {
                     dirty.remove(jobId);

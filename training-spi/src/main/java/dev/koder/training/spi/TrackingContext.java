@@ -18,9 +18,10 @@ import java.util.Optional;
 public interface TrackingContext {
 
     /**
-     * @return true in the process that runs the jobs of the home (the worker): only that process should send
+     * @return true in the process that runs the jobs now (it holds the worker lease): only that process should send
      *     to a tracking server, so that two processes never send the same thing; other processes (a CLI, a
-     *     client service) record what must be sent in {@link #state()}
+     *     client service, a standby) record what must be sent in {@link #state()}. On a shared store it changes
+     *     when the lease passes, so a sender asks it again before each round
      */
     boolean sends();
 

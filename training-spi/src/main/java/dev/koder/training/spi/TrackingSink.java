@@ -19,7 +19,8 @@ import java.util.Optional;
 public interface TrackingSink extends AutoCloseable {
 
     /**
-     * Called once, before the first event, by the service that created the sink.
+     * Called before the first event by the service that created the sink; called once more, with a context that
+     * sends, when an instance that started as a standby takes the jobs of a shared store over.
      *
      * @param context the service's jobs, events, checkpoints and a durable place for the sink's own state
      */

@@ -32,7 +32,7 @@ import java.util.function.LongConsumer;
 public final class KitTrackingContext implements TrackingContext {
 
     private final Path home;
-    private final boolean sends;
+    private volatile boolean sends;
     private final Map<String, Job> jobs = new ConcurrentHashMap<>();
     private final Map<String, List<JobEvent>> events = new ConcurrentHashMap<>();
     private final Map<String, String> state = new ConcurrentSkipListMap<>();
@@ -116,6 +116,11 @@ public final class KitTrackingContext implements TrackingContext {
     @Override
     public boolean sends() {
         return sends;
+    }
+
+    /** @param sends whether the sink should send from now on (this process took, or lost, the worker lease) */
+    public void sends(boolean sends) {
+        this.sends = sends;
     }
 
     @Override

@@ -177,6 +177,25 @@ class JobEventStreamTest {
     }
 
     @Test
+    void aProcessThatStopsRunningTheJobs_stopsSending_andGoesOnFromTheCursorWhenItRunsThemAgain() throws Exception {
+        KitTrackingContext ctx = new KitTrackingContext(home, true);
+        ctx.job("j1", "acme", JobStatus.RUNNING);
+        Receiver r = start(ctx, 100, 1_000_000);
+        events(ctx, r, "j1", 5);
+        await("the first events sent", () -> r.got.getOrDefault("j1", List.of()).size() == 5);
+        ctx.sends(false); // the worker lease went to another instance
+        events(ctx, r, "j1", 5);
+        r.start(ctx); // a second start swaps the context and starts no second sender
+        Thread.sleep(300);
+        assertThat(r.got.get("j1")).as("sent while another instance runs the jobs").isEqualTo(oneTo(5));
+        ctx.sends(true); // and came back
+        events(ctx, r, "j1", 1);
+        await("the rest sent", () -> r.got.get("j1").size() >= 11);
+        Thread.sleep(100);
+        assertThat(r.got.get("j1")).isEqualTo(oneTo(11));
+    }
+
+    @Test
     void failuresAndLostAnswers_loseAndRepeatNothing_andTheStreamEndsOnce() throws Exception {
         KitTrackingContext ctx = new KitTrackingContext(home, true);
         ctx.job("j1", "acme", JobStatus.RUNNING);
