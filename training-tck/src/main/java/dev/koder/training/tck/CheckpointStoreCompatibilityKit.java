@@ -21,11 +21,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -125,35 +120,18 @@ public abstract class CheckpointStoreCompatibilityKit extends StoreKit<Checkpoin
     void twoInstancesMovingOneCheckpointAtOnce_exactlyOneWins_andTheTrailHasOneMove() throws Exception {
         register(store(), checkpoint("ckpt-1", "ftjob-1", "acme", 10, true, 0, SHA_A));
         List<CheckpointStore> stores = List.of(store(), store());
-        ExecutorService pool = Executors.newFixedThreadPool(8);
-        try {
-            CountDownLatch go = new CountDownLatch(1);
-            List<Future<Boolean>> tries = new ArrayList<>();
-            for (int i = 0; i < 8; i++) {
-                CheckpointStore s = stores.get(i % 2);
-                CheckpointStage to = i % 2 == 0 ? CheckpointStage.APPROVED : CheckpointStage.DEPRECATED;
-                String actor = "actor-" + i;
-                tries.add(pool.submit(() -> {
-                    go.await();
-                    try {
-                        s.transition(new Checkpoint.Transition("ckpt-1", CheckpointStage.DRAFT, to, actor, T, "race",
-                                null, false));
-                        return true;
-                    } catch (IllegalCheckpointStateException lost) {
-                        return false;
-                    }
-                }));
+        List<Boolean> won = race(8, i -> () -> {
+            CheckpointStage to = i % 2 == 0 ? CheckpointStage.APPROVED : CheckpointStage.DEPRECATED;
+            try {
+                stores.get(i % 2).transition(new Checkpoint.Transition("ckpt-1", CheckpointStage.DRAFT, to,
+                        "actor-" + i, T, "race", null, false));
+                return true;
+            } catch (IllegalCheckpointStateException lost) {
+                return false;
             }
-            go.countDown();
-            int won = 0;
-            for (Future<Boolean> f : tries) {
-                won += f.get(30, TimeUnit.SECONDS) ? 1 : 0;
-            }
-            assertThat(won).isEqualTo(1);
-            assertThat(store().history("ckpt-1")).hasSize(2);
-        } finally {
-            pool.shutdownNow();
-        }
+        });
+        assertThat(won).filteredOn(w -> w).hasSize(1);
+        assertThat(store().history("ckpt-1")).hasSize(2);
     }
 
     @Test

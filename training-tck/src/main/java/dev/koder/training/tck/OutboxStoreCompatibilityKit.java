@@ -7,13 +7,7 @@ import dev.koder.training.spi.OutboxStore;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -80,29 +74,11 @@ public abstract class OutboxStoreCompatibilityKit extends StoreKit<OutboxStore> 
     @Test
     void twoInstancesAppendingAtOnce_storeEachKeyOnce_inOnePlaceEach() throws Exception {
         List<OutboxStore> stores = List.of(store(), store());
-        ExecutorService pool = Executors.newFixedThreadPool(8);
-        try {
-            CountDownLatch go = new CountDownLatch(1);
-            List<Future<OutboxStore.Appended>> tries = new ArrayList<>();
-            for (int i = 0; i < 32; i++) {
-                OutboxStore s = stores.get(i % 2);
-                String key = "k" + (i % 16);
-                tries.add(pool.submit(() -> {
-                    go.await();
-                    return s.append("webhook", message(key), 1000);
-                }));
-            }
-            go.countDown();
-            int stored = 0;
-            for (Future<OutboxStore.Appended> f : tries) {
-                stored += f.get(30, TimeUnit.SECONDS) == OutboxStore.Appended.STORED ? 1 : 0;
-            }
-            assertThat(stored).isEqualTo(16);
-            List<OutboxStore.Pending> all = stores.get(0).next("webhook", 100);
-            assertThat(all).extracting(p -> p.message().key()).doesNotHaveDuplicates().hasSize(16);
-            assertThat(all).extracting(OutboxStore.Pending::seq).doesNotHaveDuplicates().isSorted();
-        } finally {
-            pool.shutdownNow();
-        }
+        List<OutboxStore.Appended> appended = race(32, i -> () -> stores.get(i % 2).append("webhook",
+                message("k" + (i % 16)), 1000));
+        assertThat(appended).filteredOn(a -> a == OutboxStore.Appended.STORED).hasSize(16);
+        List<OutboxStore.Pending> all = stores.get(0).next("webhook", 100);
+        assertThat(all).extracting(p -> p.message().key()).doesNotHaveDuplicates().hasSize(16);
+        assertThat(all).extracting(OutboxStore.Pending::seq).doesNotHaveDuplicates().isSorted();
     }
 }

@@ -3,6 +3,13 @@ package dev.koder.training.tck;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -32,6 +39,38 @@ public abstract class StoreKit<T extends AutoCloseable> {
         T s = openStore(dir);
         opened.add(s);
         return s;
+    }
+
+    /**
+     * Runs tasks at once, each on a thread of its own, released together, as instances racing for one change.
+     *
+     * @param n how many
+     * @param task the task of each, by its index
+     * @param <R> what a task answers
+     * @return the answers, by index
+     * @throws Exception what a task threw, or a timeout after 30 s
+     */
+    protected static <R> List<R> race(int n, IntFunction<Callable<R>> task) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(n);
+        try {
+            CountDownLatch go = new CountDownLatch(1);
+            List<Future<R>> tries = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                Callable<R> c = task.apply(i);
+                tries.add(pool.submit(() -> {
+                    go.await();
+                    return c.call();
+                }));
+            }
+            go.countDown();
+            List<R> out = new ArrayList<>();
+            for (Future<R> f : tries) {
+                out.add(f.get(30, TimeUnit.SECONDS));
+            }
+            return out;
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     @AfterEach

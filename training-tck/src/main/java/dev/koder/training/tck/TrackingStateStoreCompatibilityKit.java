@@ -5,14 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.koder.training.spi.TrackingState;
 import dev.koder.training.spi.TrackingStateStore;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -57,26 +51,7 @@ public abstract class TrackingStateStoreCompatibilityKit extends StoreKit<Tracki
         assertThat(a.putIfAbsent("k", "second")).isFalse();
         assertThat(a.get("k")).hasValue("first");
         List<TrackingState> states = List.of(store().of("mlflow"), store().of("mlflow"));
-        ExecutorService pool = Executors.newFixedThreadPool(8);
-        try {
-            CountDownLatch go = new CountDownLatch(1);
-            List<Future<Boolean>> tries = new ArrayList<>();
-            for (int i = 0; i < 8; i++) {
-                TrackingState s = states.get(i % 2);
-                String value = "v" + i;
-                tries.add(pool.submit(() -> {
-                    go.await();
-                    return s.putIfAbsent("raced", value);
-                }));
-            }
-            go.countDown();
-            int won = 0;
-            for (Future<Boolean> f : tries) {
-                won += f.get(30, TimeUnit.SECONDS) ? 1 : 0;
-            }
-            assertThat(won).isEqualTo(1);
-        } finally {
-            pool.shutdownNow();
-        }
+        assertThat(race(8, i -> () -> states.get(i % 2).putIfAbsent("raced", "v" + i))).filteredOn(won -> won)
+                .hasSize(1);
     }
 }

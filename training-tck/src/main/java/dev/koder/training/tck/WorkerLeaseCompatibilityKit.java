@@ -7,10 +7,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -111,24 +107,6 @@ public abstract class WorkerLeaseCompatibilityKit extends StoreKit<WorkerLease> 
         for (int i = 0; i < 16; i++) {
             leases.add(store());
         }
-        ExecutorService pool = Executors.newFixedThreadPool(16);
-        try {
-            CountDownLatch go = new CountDownLatch(1);
-            List<Future<Boolean>> tries = new ArrayList<>();
-            for (WorkerLease l : leases) {
-                tries.add(pool.submit(() -> {
-                    go.await();
-                    return l.tryAcquire();
-                }));
-            }
-            go.countDown();
-            int won = 0;
-            for (Future<Boolean> f : tries) {
-                won += f.get(30, TimeUnit.SECONDS) ? 1 : 0;
-            }
-            assertThat(won).isEqualTo(1);
-        } finally {
-            pool.shutdownNow();
-        }
+        assertThat(race(16, i -> leases.get(i)::tryAcquire)).filteredOn(won -> won).hasSize(1);
     }
 }
