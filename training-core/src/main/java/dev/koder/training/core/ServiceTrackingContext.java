@@ -27,13 +27,15 @@ final class ServiceTrackingContext implements TrackingContext {
 
     private static final int ANNOTATE_ATTEMPTS = 10;
 
-    private final boolean sends;
+    /** Whether this process runs the jobs now: asked each time, as the worker lease may pass on. */
+    private final java.util.function.BooleanSupplier sends;
     private final Path home;
     private final JobStore store;
     private final CheckpointRegistry registry;
     private final TrackingState state;
 
-    ServiceTrackingContext(boolean sends, Path home, JobStore store, CheckpointRegistry registry, TrackingState state) {
+    ServiceTrackingContext(java.util.function.BooleanSupplier sends, Path home, JobStore store,
+            CheckpointRegistry registry, TrackingState state) {
         this.sends = sends;
         this.home = home;
         this.store = store;
@@ -43,7 +45,7 @@ final class ServiceTrackingContext implements TrackingContext {
 
     @Override
     public boolean sends() {
-        return sends;
+        return sends.getAsBoolean();
     }
 
     @Override

@@ -253,7 +253,7 @@ public final class Training implements TrainingService {
     }
 
     private TrackingContext trackingContext(TrackingSink sink) {
-        return new ServiceTrackingContext(worker != null && worker.leads(), home, store, registry,
+        return new ServiceTrackingContext(() -> worker != null && worker.leads(), home, store, registry,
                 trackingState.of(sink.getClass().getName()));
     }
 

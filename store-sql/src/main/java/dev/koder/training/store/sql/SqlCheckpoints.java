@@ -358,32 +358,26 @@ public class SqlCheckpoints implements CheckpointStore {
     /** @param checkpointId a checkpoint @return the exports written of it, oldest first */
     @Override
     public List<dev.koder.training.api.CheckpointExport> exports(String checkpointId) {
-        return session.read(conn -> {
-            List<dev.koder.training.api.CheckpointExport> out = new ArrayList<>();
-            try (PreparedStatement s = conn.prepareStatement("SELECT export_json FROM checkpoint_exports WHERE "
-                    + "checkpoint_id = ? ORDER BY seq")) {
-                s.setString(1, checkpointId);
-                try (ResultSet rs = s.executeQuery()) {
-                    while (rs.next()) {
-                        out.add(Json.MAPPER.readValue(rs.getString(1), dev.koder.training.api.CheckpointExport.class));
-                    }
-                }
-            }
-            return out;
-        });
+        return records("SELECT export_json FROM checkpoint_exports WHERE checkpoint_id = ? ORDER BY seq",
+                checkpointId, dev.koder.training.api.CheckpointExport.class);
     }
 
     /** @param checkpointId a checkpoint @return its evaluations, oldest first */
     @Override
     public List<dev.koder.training.api.Evaluation> evaluations(String checkpointId) {
+        return records("SELECT evaluation_json FROM checkpoint_evaluations WHERE checkpoint_id = ? ORDER BY "
+                + "created_at, id", checkpointId, dev.koder.training.api.Evaluation.class);
+    }
+
+    /** The JSON records a query of one checkpoint reads (its first column), in its order. */
+    private <T> List<T> records(String sql, String checkpointId, Class<T> type) {
         return session.read(conn -> {
-            List<dev.koder.training.api.Evaluation> out = new ArrayList<>();
-            try (PreparedStatement s = conn.prepareStatement("SELECT evaluation_json FROM checkpoint_evaluations "
-                    + "WHERE checkpoint_id = ? ORDER BY created_at, id")) {
+            List<T> out = new ArrayList<>();
+            try (PreparedStatement s = conn.prepareStatement(sql)) {
                 s.setString(1, checkpointId);
                 try (ResultSet rs = s.executeQuery()) {
                     while (rs.next()) {
-                        out.add(Json.MAPPER.readValue(rs.getString(1), dev.koder.training.api.Evaluation.class));
+                        out.add(Json.MAPPER.readValue(rs.getString(1), type));
                     }
                 }
             }
