@@ -26,6 +26,7 @@ final class Calibration {
     final List<JsonNode> sweep = new ArrayList<>();
     String sweepCard;
     double packing;
+    String packingSource;
     double qlora;
     final Map<String, Double> noCheckpointing = new java.util.HashMap<>();
     String noCheckpointingSource;
@@ -75,6 +76,7 @@ final class Calibration {
                 }
             }
             t.packing = root.get("packing_without_flash_attention").asDouble();
+            t.packingSource = root.get("packing_source").asString();
             t.qlora = root.get("qlora_factor").asDouble();
             root.get("no_gradient_checkpointing_factor").properties()
                     .forEach(e -> t.noCheckpointing.put(e.getKey(), e.getValue().asDouble()));

@@ -107,7 +107,8 @@ record Throughput(double tokensPerSecond, String device, String basis) {
         }
         if (spec.hyperparameters().packing()) {
             factor *= table.packing;
-            notes.add(String.format(Locale.ROOT, "x %.2f for packing without flash attention", table.packing));
+            notes.add(String.format(Locale.ROOT, "x %.2f for packing without flash attention (%s)", table.packing,
+                    table.packingSource));
         }
         if (!spec.hyperparameters().gradientCheckpointing()) {
             double faster = table.noCheckpointing.get(method);
@@ -141,11 +142,14 @@ record Throughput(double tokensPerSecond, String device, String basis) {
     static final double UNSLOTH_FACTOR = 1.6;
 
     /**
-     * Data-parallel efficiency: 90% per doubling of GPUs. Assumed, not measured: no run on several GPUs has been
+     * Data-parallel efficiency kept at each doubling of GPUs. Assumed, not measured: no run on several GPUs has been
      * timed for this table yet (docs/BENCHMARKS.md).
      */
+    static final double SCALING_PER_DOUBLING = 0.9;
+
+    /** @return the share of gpus times one GPU's throughput a data-parallel job keeps ({@link #SCALING_PER_DOUBLING}) */
     static double scaling(int gpus) {
-        return gpus <= 1 ? 1 : Math.pow(0.9, Math.log(gpus) / Math.log(2));
+        return gpus <= 1 ? 1 : Math.pow(SCALING_PER_DOUBLING, Math.log(gpus) / Math.log(2));
     }
 
 }
