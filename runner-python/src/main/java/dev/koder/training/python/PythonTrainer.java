@@ -202,14 +202,28 @@ public final class PythonTrainer {
         try {
             Processes.Result r = Processes.run(command, Map.of("PIP_RETRIES", System.getenv().getOrDefault(
                     "PIP_RETRIES", "0")), null, Duration.ofSeconds(60), line -> { });
-            String tail = String.join(" ", r.tail()).trim();
-            problem = r.code() == 0 || tail.contains("no such option") ? Optional.empty()
-                    : Optional.of(tail.length() > 300 ? tail.substring(tail.length() - 300) : tail);
+            problem = r.code() == 0 || String.join(" ", r.tail()).contains("no such option") ? Optional.empty()
+                    : Optional.of(pipProblem(r.tail()));
         } catch (IOException e) {
             problem = Optional.empty(); // no pip to ask: the start says what is missing
         }
         INSTALLABLE.put(command, Map.entry(System.nanoTime(), problem));
         return problem;
+    }
+
+    /**
+     * @param tail pip's last lines of output
+     * @return what pip refused with, for a reader: its ERROR lines when it wrote some (its warnings, about an index
+     *     for example, left out), else its last lines; at most about 300 characters, cut between words
+     */
+    static String pipProblem(List<String> tail) {
+        List<String> errors = tail.stream().map(String::trim).filter(l -> l.startsWith("ERROR:")).toList();
+        String text = String.join(" ", errors.isEmpty() ? tail : errors).trim().replaceAll("\\s+", " ");
+        if (text.length() <= 300) {
+            return text;
+        }
+        int cut = text.indexOf(' ', text.length() - 300);
+        return "..." + text.substring(cut < 0 ? text.length() - 300 : cut + 1);
     }
 
     /**

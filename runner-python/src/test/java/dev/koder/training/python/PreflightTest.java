@@ -47,6 +47,21 @@ class PreflightTest {
     }
 
     @Test
+    void aPackagePipCannotGet_isRefusedWithPipsError_notItsWarnings() {
+        assertThat(trainer("").installProblem(List.of("no-such-dist-koder==1.0"))).hasValueSatisfying(why ->
+                assertThat(why).startsWith("ERROR:").contains("no-such-dist-koder==1.0").doesNotContain("WARNING"));
+        String warning = "WARNING: Location 'file:///opt/index/simple/x/' is ignored: it is neither a file nor a "
+                + "directory.";
+        assertThat(PythonTrainer.pipProblem(List.of(warning, "ERROR: Could not find a version that satisfies the "
+                + "requirement x==1 (from versions: none)", "ERROR: No matching distribution found for x==1")))
+                .isEqualTo("ERROR: Could not find a version that satisfies the requirement x==1 (from versions: none) "
+                        + "ERROR: No matching distribution found for x==1");
+        String longer = PythonTrainer.pipProblem(List.of(("word ").repeat(100)));
+        assertThat(longer).startsWith("...word ").hasSizeLessThanOrEqualTo(303).endsWith("word");
+        assertThat(PythonTrainer.pipProblem(List.of("  just a line  "))).isEqualTo("just a line");
+    }
+
+    @Test
     void aGpuJob_onAPythonWithoutCuda_isRefusedWithTheReason() throws Exception {
         PythonTrainer t = trainer("");
         PythonProbe probe = t.preflight(spec(Resources.cpu()), t.environment(m -> { }));
