@@ -93,10 +93,18 @@ final class Admission {
             String runnerReason, String historyTenant) {
         if (spec.hyperparameters().autoMicroBatchTokens() && !tokenMicroSteps(runner)) {
             Recipe r = recipe(Recipe.inExamples(spec), training, notes, runner, runnerReason, historyTenant);
+            String why = Recipe.examplesLine(r.spec(), runner);
             List<String> lines = new ArrayList<>();
-            lines.add(Recipe.examplesLine(r.spec(), runner));
+            lines.add(why);
             lines.addAll(r.lines());
-            return new Recipe(r.spec(), lines, r.estimate());
+            CostEstimate estimate = r.estimate();
+            if (estimate != null) {
+                // the breakdown says it too, first of the recipe's lines (after the runner's)
+                List<String> breakdown = new ArrayList<>(estimate.breakdown());
+                breakdown.add(!breakdown.isEmpty() && breakdown.get(0).startsWith("runner:") ? 1 : 0, why);
+                estimate = estimate.toBuilder().breakdown(breakdown).build();
+            }
+            return new Recipe(r.spec(), lines, estimate);
         }
         Optional<ModelShape> shape;
         try {

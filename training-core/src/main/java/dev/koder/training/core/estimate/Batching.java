@@ -33,7 +33,8 @@ final class Batching {
 
         /** @return the share of a micro-step's padded size that is padding */
         double paddingFraction() {
-            return padded <= 0 ? 0 : 1 - tokens / padded;
+            // never below 0, which rounding of a micro-step without padding could give ("-0.0%")
+            return padded <= 0 ? 0 : Math.max(0, 1 - tokens / padded);
         }
     }
 
