@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The GPU checks of docs/BENCHMARKS.md, as one script for a machine with one NVIDIA GPU, Python with torch,
 # transformers, peft and accelerate, and no network. Run from the repository root with:
-#   .whl/  wheels of trl, datasets, dill and multiprocess (pip download --no-deps, see BENCHMARKS.md)
+#   .whl/  wheels of trl, datasets, dill and multiprocess
 #   .gpu/  a jlink runtime (.gpu/jre) and the training command's jar (.gpu/training.jar)
 #   OUT    a folder for the results
+# benchmarks/gpu/prepare.sh makes .whl/ and .gpu/ on a build machine; carry both.
 # 1. The SDK on the GPU: the NVML pool, then a LoRA SFT and a LoRA DPO job through `training submit` on a
 #    0.12B Llama made here, with their status (estimate against measured).
 # 2. The estimator's sweep (benchmarks/gpu/sweep-plan.json) through the TRL runner's trainer.
