@@ -14,11 +14,49 @@ import java.util.Optional;
  * micro-step's padded size, the padding, the runner, the method and the GPU's bf16 throughput; and the runners'
  * start-up times.
  *
- * @param tokensPerSecond tokens a second on one GPU
+ * @param tokensPerSecond tokens a second on one GPU: the base times every factor
  * @param device the device the figure is for
  * @param basis what the figure rests on, for the breakdown
+ * @param base the figure the factors apply to: the calibration's at the model's size, the measured median, or the
+ *     CPU's assumed rate
+ * @param factors what the base was multiplied by, in order
  */
-record Throughput(double tokensPerSecond, String device, String basis) {
+record Throughput(double tokensPerSecond, String device, String basis, double base, List<Factor> factors) {
+
+    /** What a factor of the throughput stands for. */
+    enum Cause {
+        /** The micro-step's padded size against the calibration's (a step's fixed cost). */
+        MICRO_STEP,
+        /** Padding: computed, but no example's token. */
+        PADDING,
+        /** The runner's speed relative to TRL's. */
+        RUNNER,
+        /** 4-bit dequantisation. */
+        QLORA,
+        /** TRL's packing without flash attention. */
+        PACKING,
+        /** No recomputation without gradient checkpointing. */
+        NO_CHECKPOINTING,
+        /** The GPU's bf16 throughput against the reference GPU's. */
+        GPU
+    }
+
+    /**
+     * @param cause what it stands for
+     * @param value what the throughput is multiplied by
+     */
+    record Factor(Cause cause, double value) {
+    }
+
+    /** Copies the factors so the record stays immutable. */
+    Throughput {
+        factors = List.copyOf(factors);
+    }
+
+    /** @return the factor of that cause, or 1 when none applied */
+    double factor(Cause cause) {
+        return factors.stream().filter(f -> f.cause() == cause).mapToDouble(Factor::value).reduce(1, (a, b) -> a * b);
+    }
 
     static Throughput of(Calibration table, JobSpec spec, ModelShape model, boolean cpu, String deviceName,
             List<Estimator.Measured> measured, String kind, String runner, double tokensPerSequence, double sequencesPerExample,
@@ -38,29 +76,26 @@ record Throughput(double tokensPerSecond, String device, String basis) {
             int gpus = Math.max(1, spec.resources().gpus());
             return new Throughput(median / gpus, device, "measured: median of " + similar.size() + " finished "
                     + kind + " job" + (similar.size() > 1 ? "s" : "") + " on " + device + " with a model of similar "
-                    + "size, scaled by parameters");
+                    + "size, scaled by parameters", median / gpus, List.of());
         }
+        List<Factor> factors = new ArrayList<>();
+        List<String> notes = new ArrayList<>();
         if (cpu) {
             int cores = Runtime.getRuntime().availableProcessors();
             double flopsPerToken = (spec.method().adapter() == AdapterType.FULL ? 6 : 4) * (double) model.parameters();
-            double perSecond = 25e9 * cores / flopsPerToken;
-            String basis = "assumed: 25 GFLOP/s per CPU core x " + cores + " cores; run a job to calibrate";
-            if (micro != null && micro.paddingFraction() > 0.0005) {
-                perSecond *= 1 - micro.paddingFraction();
-                basis += String.format(Locale.ROOT, "; x %.2f for padding (%.1f%% of a micro-step's tokens)",
-                        1 - micro.paddingFraction(), 100 * micro.paddingFraction());
-            }
+            double base = 25e9 * cores / flopsPerToken;
+            notes.add("assumed: 25 GFLOP/s per CPU core x " + cores + " cores; run a job to calibrate");
+            padding(micro, factors, notes);
             if ("axolotl".equals(runner)) {
-                perSecond /= AXOLOTL_CPU_SLOWDOWN;
-                basis += String.format(Locale.ROOT, "; / %.1f for axolotl (measured on a CPU outside CI: 2.9-4.5x "
-                        + "TRL's time for the same job)", AXOLOTL_CPU_SLOWDOWN);
+                factors.add(new Factor(Cause.RUNNER, 1 / AXOLOTL_CPU_SLOWDOWN));
+                notes.add(String.format(Locale.ROOT, "/ %.1f for axolotl (measured on a CPU outside CI: 2.9-4.5x "
+                        + "TRL's time for the same job)", AXOLOTL_CPU_SLOWDOWN));
             }
-            return new Throughput(perSecond, "cpu", basis);
+            return of(base, factors, "; ", notes, "cpu");
         }
         String method = Estimator.method(spec);
         double paramsB = model.parameters() / 1e9;
         double reference = table.interpolate(method, paramsB);
-        List<String> notes = new ArrayList<>();
         // DPO's micro-step runs chosen and rejected: twice the sequences, in the calibration too. An encoder's
         // micro-step runs each example's texts (or a group's pairs).
         boolean encoder = !spec.method().objective().languageModel();
@@ -77,23 +112,19 @@ record Throughput(double tokensPerSecond, String device, String basis) {
                 * Math.min(spec.hyperparameters().maxSeqLength(), Math.max(1, tokensPerSequence));
         double shape = table.shape(microTokens, referenceTokens, reference);
         if (Math.abs(shape - 1) > 0.005) {
+            factors.add(new Factor(Cause.MICRO_STEP, shape));
             notes.add(String.format(Locale.ROOT, "x %.2f for %,.0f tokens (padding included) a micro-step on each GPU "
                     + "(a micro-step costs %.2f s of fixed overhead plus its tokens at the saturated rate; %s)", shape,
                     microTokens, table.overhead(referenceTokens / reference), table.overheadSource));
         }
-        double factor = 1;
-        if (micro != null && micro.paddingFraction() > 0.0005) {
-            factor *= 1 - micro.paddingFraction();
-            notes.add(String.format(Locale.ROOT, "x %.2f for padding (%.1f%% of a micro-step's tokens)",
-                    1 - micro.paddingFraction(), 100 * micro.paddingFraction()));
-        }
+        padding(micro, factors, notes);
         switch (runner) {
             case "trl" -> {
             }
             case "sentence-transformers" -> notes.add("assumed: an encoder as fast as a decoder of its size under "
                     + "TRL (no encoder measured on a GPU yet)");
             case "unsloth" -> {
-                factor *= UNSLOTH_FACTOR;
+                factors.add(new Factor(Cause.RUNNER, UNSLOTH_FACTOR));
                 notes.add(String.format(Locale.ROOT, "x %.2f for unsloth (assumed: its published speed-up of LoRA "
                         + "over plain Hugging Face training, not measured here)", UNSLOTH_FACTOR));
             }
@@ -102,17 +133,17 @@ record Throughput(double tokensPerSecond, String device, String basis) {
             default -> notes.add("runner " + runner + " assumed as fast as TRL (not measured)");
         }
         if (spec.method().adapter() == AdapterType.QLORA) {
-            factor *= table.qlora;
+            factors.add(new Factor(Cause.QLORA, table.qlora));
             notes.add(String.format(Locale.ROOT, "x %.2f assumed for 4-bit dequantisation", table.qlora));
         }
         if (spec.hyperparameters().packing()) {
-            factor *= table.packing;
+            factors.add(new Factor(Cause.PACKING, table.packing));
             notes.add(String.format(Locale.ROOT, "x %.2f for packing without flash attention (%s)", table.packing,
                     table.packingSource));
         }
         if (!spec.hyperparameters().gradientCheckpointing()) {
             double faster = table.noCheckpointing.get(method);
-            factor *= faster;
+            factors.add(new Factor(Cause.NO_CHECKPOINTING, faster));
             notes.add(String.format(Locale.ROOT, "x %.2f without gradient checkpointing (measured: %s)", faster,
                     table.noCheckpointingSource));
         }
@@ -121,9 +152,27 @@ record Throughput(double tokensPerSecond, String device, String basis) {
         if (gpu.isEmpty()) {
             notes.add("unknown GPU " + device + ": assumed as fast as an H100");
         } else if (scale != 1.0) {
+            factors.add(new Factor(Cause.GPU, scale));
             notes.add(String.format(Locale.ROOT, "x %.2f for %s's bf16 throughput", scale, gpu.get().type()));
         }
-        return new Throughput(reference * factor * scale * shape, device, String.join(", ", notes));
+        return of(reference, factors, ", ", notes, device);
+    }
+
+    private static Throughput of(double base, List<Factor> factors, String separator, List<String> notes,
+            String device) {
+        double perSecond = base;
+        for (Factor f : factors) {
+            perSecond *= f.value();
+        }
+        return new Throughput(perSecond, device, String.join(separator, notes), base, factors);
+    }
+
+    private static void padding(Batching.MicroSteps micro, List<Factor> factors, List<String> notes) {
+        if (micro != null && micro.paddingFraction() > 0.0005) {
+            factors.add(new Factor(Cause.PADDING, 1 - micro.paddingFraction()));
+            notes.add(String.format(Locale.ROOT, "x %.2f for padding (%.1f%% of a micro-step's tokens)",
+                    1 - micro.paddingFraction(), 100 * micro.paddingFraction()));
+        }
     }
 
     /** What any runner takes to start before its model loads (its Python, the libraries, the data). */

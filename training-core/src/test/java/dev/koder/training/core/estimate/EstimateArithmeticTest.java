@@ -10,6 +10,7 @@ import dev.koder.training.api.DatasetStats;
 import dev.koder.training.api.DpoConfig;
 import dev.koder.training.api.Hyperparameters;
 import dev.koder.training.api.JobSpec;
+import dev.koder.training.api.LengthHistogram;
 import dev.koder.training.api.Objective;
 import dev.koder.training.api.Resources;
 import dev.koder.training.api.Strategy;
@@ -93,6 +94,43 @@ class EstimateArithmeticTest {
         assertThat(full.flopsPerToken()).isEqualTo(8.0);
         assertThat(dpo.flopsPerToken()).isEqualTo(8.0);
         assertThat(full.flops()).isCloseTo(8.0 * m.parameters() * full.tokens(), offset(1.0));
+    }
+
+    @Test
+    void throughput_isItsBaseTimesEachFactor_andEachFactorIsTheOneItNames() throws IOException {
+        ModelShape m = model();
+        // QLoRA without checkpointing on an A100, on data whose random micro-batches pad
+        Long[] counts = new Long[113];
+        java.util.Arrays.fill(counts, 0L);
+        counts[2] = 400L; // 16-23 tokens
+        counts[5] = 300L; // 40-47
+        counts[50] = 200L; // 400-407
+        counts[112] = 100L; // 896-903
+        LengthHistogram lengths = new LengthHistogram(LengthHistogram.bucketWidth(2048), List.of(counts));
+        DatasetStats varied = new DatasetStats(1000, 2000, 2_000_000, 200_000, true, 900, 0, 1000, 200_000, lengths);
+        JobSpec spec = spec(TrainingMethod.qlora(), fixed().gradientCheckpointing(false),
+                Resources.builder().gpus(1).build());
+        Figures f = estimator.figures(spec, varied, m, "NVIDIA A100-SXM4-80GB", 80.0, List.of(), "trl");
+        Throughput t = f.throughput();
+        double product = t.base();
+        for (Throughput.Factor factor : t.factors()) {
+            product *= factor.value();
+        }
+        assertThat(t.tokensPerSecond()).isCloseTo(product, offset(1e-9 * product));
+        assertThat(t.base()).isEqualTo(estimator.table().interpolate("lora", m.parameters() / 1e9));
+        assertThat(f.micro().paddingFraction()).isGreaterThan(0.05);
+        assertThat(t.factor(Throughput.Cause.PADDING)).isCloseTo(1 - f.micro().paddingFraction(), offset(1e-12));
+        assertThat(t.factor(Throughput.Cause.QLORA)).isEqualTo(estimator.table().qlora);
+        assertThat(t.factor(Throughput.Cause.NO_CHECKPOINTING)).isEqualTo(estimator.table().noCheckpointing.get("lora"));
+        assertThat(t.factor(Throughput.Cause.GPU)).isCloseTo(GpuModels.find("A100").orElseThrow().bf16Tflops()
+                / GpuModels.reference().bf16Tflops(), offset(1e-12));
+        assertThat(t.factor(Throughput.Cause.PACKING)).isEqualTo(1.0);
+        assertThat(t.factor(Throughput.Cause.RUNNER)).isEqualTo(1.0);
+
+        Figures unsloth = estimator.figures(spec, varied, m, "NVIDIA A100-SXM4-80GB", 80.0, List.of(), "unsloth");
+        assertThat(unsloth.throughput().factor(Throughput.Cause.RUNNER)).isEqualTo(Throughput.UNSLOTH_FACTOR);
+        assertThat(unsloth.tokensPerSecond()).isCloseTo(f.tokensPerSecond() * Throughput.UNSLOTH_FACTOR,
+                offset(1e-6));
     }
 
     @Test
