@@ -10,6 +10,7 @@ and the gradients are compared, as are every example's summed token loss in its 
 and alone. Also recorded: whether padding-free rows (one flattened sequence, position ids restarting per example, no
 attention mask) keep their examples apart with this transformers' SDPA, and what the length-grouped sampler does.
 """
+import copy
 import json
 import random
 import sys
@@ -129,18 +130,15 @@ result["split"] = {"count": len(chunks), "every_row_once": sorted(i for c in chu
                                         token_chunks(many[:64], 2048))}
 
 
-def dpo_padding():
-    """TRL's DPO trainer with the SDK's length-grouped sampler against its own random one, over one epoch of
-    micro-batches of 4 pairs whose prompts and answers are 1 to 12 shout rows long: the padding of the micro-batches,
-    and whether the grouped epoch holds every pair once."""
-    from trl import DPOConfig, DPOTrainer
-    from token_batching import length_grouped
+def varied_pairs(count):
+    """Preference pairs whose prompts and answers are 1 to 12 shout rows long, the rejected answer about half the
+    chosen."""
     from training_data import preference_rows
     import os
     prefs = read_jsonl(os.path.join(os.path.dirname(data), "shout-prefs.jsonl"))
     rng = random.Random(3)
     pairs = []
-    for i in range(48):
+    for i in range(count):
         picked = prefs[i * 4:i * 4 + 1 + rng.randrange(12)]
         pairs.append({"input": {"messages": [{"role": "user", "content": " ".join(
                           p["input"]["messages"][0]["content"] for p in picked)}]},
@@ -148,13 +146,32 @@ def dpo_padding():
                           p["preferred_output"][0]["content"] for p in picked)}],
                       "non_preferred_output": [{"role": "assistant", "content": " ".join(
                           p["non_preferred_output"][0]["content"] for p in picked[:1 + len(picked) // 2])}]})
+    return preference_rows(pairs)
+
+
+def dpo_trainer(kind, rows, batch, dtype=torch.float32, **extra):
+    from trl import DPOConfig
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=dtype, attn_implementation="sdpa")
+    config = DPOConfig(output_dir="out-dpo", per_device_train_batch_size=batch, gradient_accumulation_steps=1,
+                       report_to="none", use_cpu=True, max_length=512, disable_tqdm=True, seed=42)
+    # the reference: the policy's copy, so that both compute alike (TRL would load its own from the model's path)
+    reference = copy.deepcopy(model).eval()
+    trainer = kind(model=model, ref_model=reference, args=config, train_dataset=Dataset.from_list(rows),
+                   processing_class=tok, **extra)
+    trainer.current_gradient_accumulation_steps = 1
+    return model, trainer
+
+
+def dpo_padding():
+    """TRL's DPO trainer with the SDK's length-grouped sampler against its own random one, over one epoch of
+    micro-batches of 4 pairs: the padding of the micro-batches, and whether the grouped epoch holds every pair once."""
+    from trl import DPOTrainer
+    from token_batching import length_grouped
+    rows = varied_pairs(48)
     out = {}
     for name, kind in (("random", DPOTrainer), ("grouped", length_grouped(DPOTrainer))):
-        model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
-        config = DPOConfig(output_dir="out-dpo", per_device_train_batch_size=4, report_to="none", use_cpu=True,
-                           max_length=512, disable_tqdm=True, seed=42)
-        trainer = kind(model=model, args=config, train_dataset=Dataset.from_list(preference_rows(pairs)),
-                       processing_class=tok)
+        model, trainer = dpo_trainer(kind, rows, 4)
         tokens = padded = 0
         for batch in trainer.get_train_dataloader():
             tokens += int(batch["attention_mask"].sum())
@@ -162,12 +179,45 @@ def dpo_padding():
         out[name] = 1 - tokens / padded
         if name == "grouped":
             order = list(trainer._get_train_sampler())
-            out["every_pair_once"] = sorted(order) == list(range(len(pairs)))
+            out["every_pair_once"] = sorted(order) == list(range(len(rows)))
             out["class"] = type(trainer).__name__
     return out
 
 
+def dpo_exactness():
+    """One DPO step of 12 pairs, in float64 (the loss compares sums of a hundred log-probabilities, which float32
+    rounds apart by about 1e-5 between paddings): TRL's DPOTrainer with the step as one collated batch, against
+    token_budget(DPOTrainer, pairs=True) cutting it into micro-steps of pairs within a budget; their loss and
+    gradient, and what the micro-steps held."""
+    from trl import DPOTrainer
+    rows = varied_pairs(12)
+    base_model, base = dpo_trainer(DPOTrainer, rows, len(rows), dtype=torch.float64)
+    batch = base.data_collator([base.train_dataset[i] for i in range(len(rows))])
+    n = batch["input_ids"].shape[0] // 2
+    lengths = batch["attention_mask"].sum(dim=1).tolist()
+    pair_lengths = [max(lengths[i], lengths[n + i]) for i in range(n)]
+    budget = 2 * 2 * max(pair_lengths)  # two pairs of the longest, four rows
+    out = {"pairs": n, "budget": budget, "pair_lengths": pair_lengths}
+    grads = {}
+    for name, kind, extra in (("base", DPOTrainer, {}),
+                              ("tokens", token_budget(DPOTrainer, pairs=True), {"micro_batch_tokens": budget})):
+        model, trainer = (base_model, base) if name == "base" else dpo_trainer(kind, rows, len(rows),
+                                                                                  dtype=torch.float64, **extra)
+        model.zero_grad(set_to_none=True)
+        loss = trainer.training_step(model, {k: v.clone() for k, v in batch.items()}, None)
+        grads[name] = torch.cat([p.grad.flatten() for p in model.parameters() if p.grad is not None])
+        out[name + "_loss"] = float(loss)
+        if name == "tokens":
+            out["batching"] = trainer.batching.report(budget)
+    out["relative_grad_difference"] = float((grads["tokens"] - grads["base"]).norm() / grads["base"].norm())
+    out["max_grad_difference"] = float((grads["tokens"] - grads["base"]).abs().max())
+    out["grad_scale"] = float(grads["base"].abs().max())
+    out["padded_step_padding"] = 1 - sum(lengths) / batch["attention_mask"].numel()
+    return out
+
+
 result["dpo"] = dpo_padding()
+result["dpo_tokens"] = dpo_exactness()
 with open(out_path, "w") as f:
     json.dump(result, f, indent=1)
 print(json.dumps(result))

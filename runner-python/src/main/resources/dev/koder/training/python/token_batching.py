@@ -11,10 +11,11 @@ as a job with micro-steps of examples does, but splits the step's examples into 
   computes with gradient accumulation), so the step's gradient is the padded step's gradient up to float rounding.
 
 Attention stays what the model has (SDPA, eager): a micro-step is an ordinary padded batch, so no example sees
-another. A DPO job keeps micro-steps of examples (pairs), grouped by length the same way (length_grouped): TRL's
-DPO trainer disables padding-free batches, and its collated batch puts every pair's chosen and rejected rows half a
-batch apart, which the SDK does not split. With several processes every rank runs as many micro-steps as the rank that needs the most, so that the
-collectives of DDP and FSDP line up.
+another. A DPO job's pairs are grouped by length the same way (length_grouped; TRL's DPO trainer disables
+padding-free batches); with micro_batch_tokens its step is cut by pairs: TRL's collated batch holds every pair's
+chosen and rejected rows half a batch apart, and a micro-step takes both rows of each of its pairs, its loss (a mean
+over pairs) weighed by its share of the step's pairs. With several processes every rank runs as many micro-steps as
+the rank that needs the most, so that the collectives of DDP and FSDP line up.
 """
 import contextlib
 
@@ -114,9 +115,12 @@ class BatchingStats:
                 "tokens_per_micro_step": round(self.tokens / self.micro_steps, 3) if self.micro_steps else 0.0}
 
 
-def token_budget(trainer_class):
-    """trainer_class (a transformers Trainer, TRL's SFTTrainer) with micro-steps by tokens; construct it with
-    micro_batch_tokens=N and the step's examples as per_device_train_batch_size, gradient accumulation 1."""
+def token_budget(trainer_class, pairs=False):
+    """trainer_class (a transformers Trainer, TRL's SFTTrainer, or with pairs TRL's DPOTrainer) with micro-steps by
+    tokens; construct it with micro_batch_tokens=N and the step's examples as per_device_train_batch_size, gradient
+    accumulation 1. With pairs a step's batch is TRL's collated preference batch: its N chosen rows, then its N
+    rejected rows; a pair is cut as a whole (its two rows, each as wide as the longer of the two, count for its
+    padded tokens), and a micro-step's loss, a mean over its pairs, is weighed by its share of the step's pairs."""
 
     class TokenBudget(length_grouped(trainer_class)):
         def __init__(self, *args, micro_batch_tokens, **kwargs):
@@ -130,34 +134,55 @@ def token_budget(trainer_class):
         def training_step(self, model, inputs, num_items_in_batch=None):
             import torch
             mask = inputs["attention_mask"]
-            lengths = mask.sum(dim=1).tolist()
+            row_lengths = mask.sum(dim=1).tolist()
+            if pairs:
+                n = len(row_lengths) // 2
+                lengths = [max(row_lengths[i], row_lengths[n + i]) for i in range(n)]
+                budget = max(1, self.micro_batch_tokens // 2)
+            else:
+                n, lengths, budget = len(row_lengths), row_lengths, self.micro_batch_tokens
             at_least = 1
             if self.args.world_size > 1:
-                groups = len(token_chunks(lengths, self.micro_batch_tokens))
+                groups = len(token_chunks(lengths, budget))
                 count = torch.tensor([groups], device=mask.device)
                 torch.distributed.all_reduce(count, op=torch.distributed.ReduceOp.MAX)
                 at_least = int(count.item())
-            groups = token_chunks(lengths, self.micro_batch_tokens, at_least)
+            groups = token_chunks(lengths, budget, at_least)
             step_labels = None
-            if num_items_in_batch is None:
+            if num_items_in_batch is None and not pairs:
                 step_labels = int((inputs["labels"][:, 1:] != LABEL_IGNORED).sum())
             total = None
-            for n, rows in enumerate(groups):
-                width = lengths[rows[0]]
-                index = torch.tensor(rows, device=mask.device)
-                part = {k: (v.index_select(0, index)[:, :width] if torch.is_tensor(v) and v.dim() == 2
-                            and v.shape[:2] == mask.shape else v) for k, v in inputs.items()}
-                self.batching.add(sum(lengths[r] for r in rows), len(rows) * width)
-                if step_labels is not None:
+            for g, group in enumerate(groups):
+                width = lengths[group[0]]
+                rows = group + [n + i for i in group] if pairs else group
+                part = {k: self._part(v, group, rows, n, mask.shape, width) for k, v in inputs.items()}
+                self.batching.add(sum(row_lengths[r] for r in rows), len(rows) * width)
+                if pairs:
+                    self._share = len(group) / max(1, n)
+                elif step_labels is not None:
                     # a loss averaged over the micro-step's labels, weighed by its share of the step's
                     self._share = int((part["labels"][:, 1:] != LABEL_IGNORED).sum()) / max(1, step_labels)
-                last = n == len(groups) - 1
+                last = g == len(groups) - 1
                 sync = contextlib.nullcontext() if last or self.args.world_size <= 1 else self.accelerator.no_sync(model)
                 with sync:
                     loss = super().training_step(model, part, num_items_in_batch)
                 total = loss if total is None else total + loss
             self._share = None
             return total
+
+        @staticmethod
+        def _part(value, group, rows, n, shape, width):
+            """A batch entry's rows of one micro-step: a row tensor's rows (cut to the micro-step's width where it
+            is as wide as the batch), a pair tensor's pairs (DPO's precomputed reference log-probabilities)."""
+            import torch
+            if not torch.is_tensor(value) or value.dim() == 0:
+                return value
+            if value.shape[0] == shape[0]:
+                out = value.index_select(0, torch.tensor(rows, device=value.device))
+                return out[:, :width] if value.dim() == 2 and value.shape[1] == shape[1] else out
+            if pairs and value.shape[0] == n:
+                return value.index_select(0, torch.tensor(group, device=value.device))
+            return value
 
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
             out = super().compute_loss(model, inputs, return_outputs=return_outputs,

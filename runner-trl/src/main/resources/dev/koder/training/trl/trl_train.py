@@ -75,7 +75,7 @@ def main(ARGS, EVENTS, STOP):  # noqa: N803 - the three are this process's globa
                 model, use_gradient_checkpointing=hp["gradient_checkpointing"])
 
     train_rows, eval_rows = job_rows(spec)
-    budget = token_budget_of(hp) if objective == "sft" and not hp["packing"] else None
+    budget = token_budget_of(hp) if not (objective == "sft" and hp["packing"]) else None
     common = trainer_arguments(ARGS, spec, train_rows, eval_rows, major, token_steps=budget is not None)
 
     events = TrainingEvents(EVENTS, STOP, started={"micro_batch_tokens": budget} if budget else None)
@@ -106,9 +106,10 @@ def main(ARGS, EVENTS, STOP):  # noqa: N803 - the three are this process's globa
         dpo = method["dpo"]
         train, evaluation = preference_datasets(train_rows, eval_rows)
         config = DPOConfig(beta=dpo["beta"], loss_type=[dpo["loss_type"]], **common)
-        trainer = length_grouped(DPOTrainer)(model=model, args=config, train_dataset=train, eval_dataset=evaluation,
-                                             processing_class=tokenizer, peft_config=peft_config,
-                                             callbacks=callbacks)
+        kind, extra = ((token_budget(DPOTrainer, pairs=True), {"micro_batch_tokens": budget}) if budget
+                       else (length_grouped(DPOTrainer), {}))
+        trainer = kind(model=model, args=config, train_dataset=train, eval_dataset=evaluation,
+                       processing_class=tokenizer, peft_config=peft_config, callbacks=callbacks, **extra)
 
     if best:
         best.trainer = trainer

@@ -1,6 +1,7 @@
 package dev.koder.training.trl;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -87,6 +88,20 @@ class TokenBatchingTest {
         assertThat(d.get("every_pair_once").asBoolean()).as("every pair once an epoch").isTrue();
         assertThat(d.get("grouped").asDouble()).as("padding of grouped pairs, TRL's random: " + d.get("random"))
                 .isLessThan(d.get("random").asDouble() - 0.1);
+    }
+
+    @Test
+    void dpoStepInMicroStepsOfPairs_equalsTheCollatedStep() throws Exception {
+        // the step's 12 pairs cut by pairs (both rows of each) within a budget of two of the longest pairs
+        JsonNode d = run().get("dpo_tokens");
+        JsonNode batching = d.get("batching");
+        assertThat(batching.get("micro_steps").asInt()).as("micro-steps of %s", d).isGreaterThan(2);
+        assertThat(batching.get("padding_fraction").asDouble()).as("padding, the collated step's %s",
+                d.get("padded_step_padding")).isLessThan(d.get("padded_step_padding").asDouble());
+        assertThat(d.get("tokens_loss").asDouble()).isCloseTo(d.get("base_loss").asDouble(), within(1e-12));
+        // in float64: equal but for the order of the sums
+        assertThat(d.get("relative_grad_difference").asDouble()).as("%s", d).isLessThan(1e-12);
+        assertThat(d.get("max_grad_difference").asDouble()).isLessThan(1e-12 * d.get("grad_scale").asDouble());
     }
 
     private static JsonNode result;

@@ -25,10 +25,11 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  *     largest that fits its GPU, chosen when the job is admitted, with batch_size kept through accumulation); default 4
  *     (with micro_batch_tokens: the largest up to 4 that divides the batch; it is what a runner that counts
  *     micro-steps in examples trains with, and the evaluation's batch)
- * @param microBatchTokens SFT only: cut each optimiser step's examples into micro-steps of at most this many padded
- *     tokens on one GPU (examples x the longest of them), examples of similar length grouped into the same steps;
- *     {@code max_seq_length} to 16,777,216, or {@link #AUTO} ({@code "auto"} in JSON: the largest that fits its GPU,
- *     chosen when the job is admitted). The default for SFT when neither micro_batch_size nor
+ * @param microBatchTokens SFT and DPO: cut each optimiser step's examples into micro-steps of at most this many
+ *     padded tokens on one GPU (rows x the longest of them; a DPO pair is two rows, its chosen and its rejected, each
+ *     as wide as the longer), examples of similar length grouped into the same steps; {@code max_seq_length} (DPO:
+ *     twice it) to 16,777,216, or {@link #AUTO} ({@code "auto"} in JSON: the largest that fits its GPU, chosen when
+ *     the job is admitted). The default for SFT and DPO when neither micro_batch_size nor
  *     gradient_accumulation_steps is given (and packing is off): auto. A runner that cannot cut micro-steps by tokens
  *     trains auto with micro_batch_size examples, and refuses a number
  * @param gradientAccumulationSteps micro-batches per optimiser step, 1 to 4,096
@@ -178,10 +179,14 @@ public record Hyperparameters(
         }
         String where = Checks.at(at, "micro_batch_tokens");
         int seq = maxSeqLength == null ? 2048 : maxSeqLength;
+        boolean pairs = method != null && method.objective() == Objective.DPO;
         if (!autoMicroBatchTokens()) {
             if (microBatchTokens < MIN_SEQ_LENGTH || microBatchTokens > MAX_MICRO_BATCH_TOKENS) {
                 c.add(where, "must be between " + MIN_SEQ_LENGTH + " and " + MAX_MICRO_BATCH_TOKENS + " or \"auto\", got "
                         + microBatchTokens);
+            } else if (pairs && microBatchTokens < 2L * seq) {
+                c.add(where, "must be at least twice max_seq_length " + seq + " for DPO, so that the longest pair (its "
+                        + "chosen and rejected rows) fits one micro-step, got " + microBatchTokens);
             } else if (microBatchTokens < seq) {
                 c.add(where, "must be at least max_seq_length " + seq + ", so that the longest example fits one "
                         + "micro-step, got " + microBatchTokens);
@@ -199,10 +204,15 @@ public record Hyperparameters(
         if (Boolean.TRUE.equals(packing)) {
             c.add(where, "set either packing or micro_batch_tokens, not both");
         }
-        if (method != null && method.objective() != null && method.objective() != Objective.SFT) {
-            c.add(where, "only applies to objective sft (DPO pairs and encoder batches are counted in examples), got "
+        if (method != null && method.objective() != null && !tokenObjective(method.objective())) {
+            c.add(where, "only applies to objectives sft and dpo (encoder batches are counted in examples), got "
                     + method.objective().wireName());
         }
+    }
+
+    /** @return whether micro-steps of the objective can be cut by tokens: SFT's examples and DPO's pairs */
+    private static boolean tokenObjective(Objective objective) {
+        return objective == Objective.SFT || objective == Objective.DPO;
     }
 
     private void checkBatch(Checks c, String at, int gpus) {
@@ -235,7 +245,7 @@ public record Hyperparameters(
         boolean auto = autoMicroBatch();
         Integer tokens = microBatchTokens;
         if (tokens == null && microBatchSize == null && gradientAccumulationSteps == null && !Boolean.TRUE.equals(packing)
-                && method != null && method.objective() == Objective.SFT) {
+                && method != null && tokenObjective(method.objective())) {
             tokens = AUTO;
         }
         int micro = microBatchSize == null ? DEFAULT_MICRO_BATCH : microBatchSize;

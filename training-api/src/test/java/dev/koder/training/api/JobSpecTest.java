@@ -134,10 +134,14 @@ class JobSpecTest {
     }
 
     @Test
-    void microStepsByTokens_areSftsDefault_andExamplesWhenAskedFor() {
+    void microStepsByTokens_areSftsAndDposDefault_andExamplesWhenAskedFor() {
         assertThat(minimal().build().hyperparameters().tokenMicroSteps()).isTrue();
         assertThat(minimal().method(TrainingMethod.dpoLora()).trainingData(DatasetRef.of("/p.jsonl",
-                DatasetFormat.PREFERENCE)).build().hyperparameters().tokenMicroSteps()).as("DPO counts pairs").isFalse();
+                DatasetFormat.PREFERENCE)).build().hyperparameters().autoMicroBatchTokens()).as("DPO's pairs too")
+                .isTrue();
+        assertThat(minimal().method(TrainingMethod.embeddingLora()).trainingData(DatasetRef.of("/p.jsonl",
+                DatasetFormat.PAIRS)).build().hyperparameters().tokenMicroSteps()).as("an encoder counts examples")
+                .isFalse();
         Hyperparameters examples = minimal().hyperparameters(Hyperparameters.builder().microBatchSize(8).build()).build()
                 .hyperparameters();
         assertThat(examples.tokenMicroSteps()).isFalse();
@@ -161,8 +165,15 @@ class JobSpecTest {
                         "/hyperparameters/micro_batch_tokens: must be at least max_seq_length 4096, so that the longest "
                                 + "example fits one micro-step, got 2048"));
         assertThatThrownBy(() -> minimal().method(TrainingMethod.dpoLora()).trainingData(DatasetRef.of("/p.jsonl",
-                DatasetFormat.PREFERENCE)).hyperparameters(Hyperparameters.builder().microBatchTokensAuto().build())
-                .build()).hasMessageContaining("/hyperparameters/micro_batch_tokens: only applies to objective sft");
+                DatasetFormat.PREFERENCE)).hyperparameters(Hyperparameters.builder().maxSeqLength(1024)
+                .microBatchTokens(1536).build()).build()).isInstanceOfSatisfying(InvalidSpecException.class, e ->
+                assertThat(e.violations()).extracting(Violation::toString).containsExactly(
+                        "/hyperparameters/micro_batch_tokens: must be at least twice max_seq_length 1024 for DPO, so "
+                                + "that the longest pair (its chosen and rejected rows) fits one micro-step, got 1536"));
+        assertThatThrownBy(() -> minimal().method(TrainingMethod.embeddingLora()).trainingData(DatasetRef.of(
+                "/p.jsonl", DatasetFormat.PAIRS)).hyperparameters(Hyperparameters.builder().microBatchTokensAuto()
+                .build()).build()).hasMessageContaining("/hyperparameters/micro_batch_tokens: only applies to "
+                        + "objectives sft and dpo");
         assertThatThrownBy(() -> minimal().hyperparameters(Hyperparameters.builder().microBatchTokensAuto().packing(true)
                 .build()).build()).hasMessageContaining("set either packing or micro_batch_tokens");
         assertThatThrownBy(() -> minimal().hyperparameters(Hyperparameters.builder().microBatchTokensAuto()

@@ -9,8 +9,9 @@ import java.util.Random;
 /**
  * What a job's micro-steps hold, read from its data's length histogram: the tokens of its examples, and the padding
  * that brings each micro-step's rows to its longest. Micro-steps of examples take random batches, except a TRL DPO
- * job's pairs, which are grouped by length; micro-steps by tokens are worked out as the trainer makes them (token_batching.py): examples grouped by length in megabatches of
- * 50 steps, each step cut longest first into micro-steps of at most the budget.
+ * job's pairs, which are grouped by length; micro-steps by tokens are worked out as the trainer makes them
+ * (token_batching.py): examples (or DPO pairs) grouped by length in megabatches of 50 steps, each step cut longest
+ * first into micro-steps of at most the budget.
  */
 final class Batching {
 
@@ -106,20 +107,10 @@ final class Batching {
      * @return the micro-steps
      */
     static MicroSteps ofGroupedPairs(int[] sequences, int micro, int accumulation, long seed) {
-        List<Integer> order = new ArrayList<>(sequences.length);
-        for (int length : sequences) {
-            order.add(length);
-        }
-        java.util.Collections.shuffle(order, new Random(seed));
-        int pairs = Math.max(1, order.size() / 2);
-        int[] width = new int[pairs];
-        long[] both = new long[pairs];
-        for (int p = 0; p < pairs; p++) {
-            int chosen = order.get(Math.min(order.size() - 1, 2 * p));
-            int rejected = order.get(Math.min(order.size() - 1, 2 * p + 1));
-            width[p] = Math.max(chosen, rejected);
-            both[p] = chosen + rejected;
-        }
+        Pairs drawn = Pairs.of(sequences, seed);
+        int pairs = drawn.width().length;
+        int[] width = drawn.width();
+        long[] both = drawn.both();
         Integer[] byPair = new Integer[pairs];
         for (int p = 0; p < pairs; p++) {
             byPair[p] = p;
@@ -143,6 +134,34 @@ final class Batching {
         return new MicroSteps((double) tokens / batches, (double) padded / batches, accumulation);
     }
 
+    /**
+     * Preference pairs drawn from sequence lengths: shuffled, then taken two by two as a pair's chosen and rejected
+     * rows (an odd last one paired with itself).
+     *
+     * @param width each pair's width, its longer row
+     * @param both the tokens of its two rows
+     */
+    private record Pairs(int[] width, long[] both) {
+
+        static Pairs of(int[] sequences, long seed) {
+            List<Integer> order = new ArrayList<>(sequences.length);
+            for (int length : sequences) {
+                order.add(length);
+            }
+            java.util.Collections.shuffle(order, new Random(seed));
+            int pairs = Math.max(1, order.size() / 2);
+            int[] width = new int[pairs];
+            long[] both = new long[pairs];
+            for (int p = 0; p < pairs; p++) {
+                int chosen = order.get(Math.min(order.size() - 1, 2 * p));
+                int rejected = order.get(Math.min(order.size() - 1, 2 * p + 1));
+                width[p] = Math.max(chosen, rejected);
+                both[p] = chosen + rejected;
+            }
+            return new Pairs(width, both);
+        }
+    }
+
     /** @return the examples in a megabatch the sampler sorts by length, as get_length_grouped_indices sizes it */
     private static int megabatch(int examples, int batch) {
         return Math.max(1, Math.min(examples / Math.max(1, batch * 4), MEGABATCH_STEPS)) * batch;
@@ -159,30 +178,65 @@ final class Batching {
      * @return the micro-steps
      */
     static MicroSteps ofTokens(int[] lengths, int perGpuBatch, int budget, long seed) {
-        int n = lengths.length;
+        return cut(lengths, Arrays.stream(lengths).asLongStream().toArray(), 1, perGpuBatch, budget, seed);
+    }
+
+    /**
+     * Steps of perGpuPairs preference pairs grouped by length and cut by pairs into micro-steps of at most budget
+     * padded tokens, as the TRL runner's DPO does (token_batching.token_budget with pairs): the sequences, shuffled,
+     * are taken two by two as a pair's chosen and rejected rows (as {@link #ofGroupedPairs} takes them); a pair is two
+     * rows as wide as its longer one, so a micro-step of k pairs of width w pads to 2 k w.
+     *
+     * @param sequences the data's sequence lengths (two a pair)
+     * @param perGpuPairs pairs a step takes on one GPU
+     * @param budget padded tokens a micro-step may hold
+     * @param seed the shuffle's seed
+     * @return the micro-steps
+     */
+    static MicroSteps ofTokenPairs(int[] sequences, int perGpuPairs, int budget, long seed) {
+        Pairs drawn = Pairs.of(sequences, seed);
+        return cut(drawn.width(), drawn.both(), 2, perGpuPairs, budget, seed);
+    }
+
+    /**
+     * Items (examples, or pairs of rows) shuffled, sorted by width within megabatches, taken perGpuBatch a step, and
+     * each step cut longest first into micro-steps whose items x rows x their widest stay within budget.
+     *
+     * @param widths each item's width: its rows are padded to the widest of its micro-step
+     * @param held the tokens each item holds without padding
+     * @param rows rows an item is
+     * @param perGpuBatch items a step on one GPU
+     * @param budget padded tokens a micro-step may hold
+     * @param seed the shuffle's seed
+     * @return the micro-steps
+     */
+    private static MicroSteps cut(int[] widths, long[] held, int rows, int perGpuBatch, int budget, long seed) {
+        int n = widths.length;
         List<Integer> order = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            order.add(lengths[i]);
+            order.add(i);
         }
         java.util.Collections.shuffle(order, new Random(seed));
         int megabatch = megabatch(n, perGpuBatch);
+        int perRow = Math.max(1, budget / rows);
         long tokens = 0;
         long padded = 0;
         long micro = 0;
         long steps = 0;
         for (int from = 0; from < n; from += megabatch) {
             List<Integer> group = new ArrayList<>(order.subList(from, Math.min(n, from + megabatch)));
-            group.sort(java.util.Comparator.reverseOrder());
+            group.sort((a, b) -> Integer.compare(widths[b], widths[a]));
             for (int s = 0; s < group.size(); s += perGpuBatch) {
-                int[] step = group.subList(s, Math.min(group.size(), s + perGpuBatch)).stream().mapToInt(i -> i)
-                        .toArray();
+                List<Integer> step = group.subList(s, Math.min(group.size(), s + perGpuBatch));
                 steps++;
-                for (int[] chunk : chunks(step, budget)) {
+                int start = 0;
+                for (int[] chunk : chunks(step.stream().mapToInt(i -> widths[i]).toArray(), perRow)) {
                     micro++;
-                    padded += (long) chunk.length * chunk[0];
-                    for (int length : chunk) {
-                        tokens += length;
+                    padded += (long) rows * chunk.length * chunk[0];
+                    for (int k = start; k < start + chunk.length; k++) {
+                        tokens += held[step.get(k)];
                     }
+                    start += chunk.length;
                 }
             }
         }

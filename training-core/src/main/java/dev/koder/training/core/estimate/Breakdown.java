@@ -72,7 +72,8 @@ final class Breakdown {
         Hyperparameters h = spec.hyperparameters();
         Batching.MicroSteps micro = f.micro();
         String how = h.tokenMicroSteps() ? String.format(Locale.ROOT, "micro-steps of up to %,d tokens, each step's %d "
-                + "examples grouped by length", h.microBatchTokens(), Recipe.perGpuBatch(spec))
+                + "%s grouped by length", h.microBatchTokens(), Recipe.perGpuBatch(spec),
+                Recipe.rowsPerExample(spec) == 2 ? "pairs" : "examples")
                 : String.format(Locale.ROOT, "micro-batch %d x accumulation %d, %s", h.microBatchSize(),
                         h.gradientAccumulationSteps(), f.groupedPairs() ? "pairs grouped by length" : "random batches");
         return String.format(Locale.ROOT, "batching: %s: %,.0f tokens a micro-step, %.2f micro-steps a step, padding "
@@ -191,9 +192,9 @@ final class Breakdown {
                             m.larger(), m.largerGib()));
         }
         Choice.TokenBudget t = (Choice.TokenBudget) choice;
-        return String.format(Locale.ROOT, "recipe: micro-steps of up to %,d tokens, each step's %d examples grouped by "
+        return String.format(Locale.ROOT, "recipe: micro-steps of up to %,d tokens, each step's %d %s grouped by "
                 + "length (auto: the largest that fits %.0f%% of the GPU's %.0f GiB%s)", t.budget(), t.examples(),
-                share, t.limitGib(), t.larger() == null ? "" : String.format(Locale.ROOT, "; %,d would need %.1f GiB",
+                t.pairs() ? "pairs" : "examples", share, t.limitGib(), t.larger() == null ? "" : String.format(Locale.ROOT, "; %,d would need %.1f GiB",
                         t.larger(), t.largerGib()));
     }
 

@@ -65,10 +65,11 @@ sealed interface Choice {
      *
      * @param budget tokens a micro-step holds at most, padding included
      * @param examples examples a step on one GPU, grouped by length
+     * @param pairs whether the examples are DPO pairs (two rows each)
      * @param limitGib the GPU's memory
      * @param larger the next larger budget tried, or null when this was the largest
      * @param largerGib the peak the larger one would need, or null
      */
-    record TokenBudget(int budget, int examples, double limitGib, Integer larger, Double largerGib) implements Choice {
+    record TokenBudget(int budget, int examples, boolean pairs, double limitGib, Integer larger, Double largerGib) implements Choice {
     }
 }

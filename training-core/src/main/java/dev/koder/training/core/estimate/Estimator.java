@@ -187,21 +187,25 @@ public final class Estimator {
         int rows = (int) Math.max(1, Math.round(h.microBatchSize() * sequencesPerExample));
         int accumulation = h.gradientAccumulationSteps() == null ? 1 : h.gradientAccumulationSteps();
         boolean tokens = h.tokenMicroSteps();
-        int budget = tokens ? Math.max(h.maxSeqLength(), h.microBatchTokens()) : 0;
+        // a DPO example is a pair: two rows, each as wide as the longer
+        int rowsPerExample = Recipe.rowsPerExample(spec);
+        int budget = tokens ? Math.max(rowsPerExample * h.maxSeqLength(), h.microBatchTokens()) : 0;
         int perGpu = Recipe.perGpuBatch(spec);
         if (!hasHistogram(training)) {
             double length = Math.min(h.maxSeqLength(), Math.max(1, perSequence));
             if (tokens) {
-                double fit = Math.max(1, Math.min(perGpu, Math.floor(budget / length)));
+                double fit = Math.max(1, Math.min(perGpu, Math.floor(budget / (rowsPerExample * length))));
                 double steps = Math.ceil(perGpu / fit);
-                return new Batching.MicroSteps(perGpu * length / steps, perGpu * length / steps, steps);
+                double held = perGpu * rowsPerExample * length / steps;
+                return new Batching.MicroSteps(held, held, steps);
             }
             return new Batching.MicroSteps(rows * length, rows * length, accumulation);
         }
         int[] lengths = Batching.lengths(training.lengthHistogram(), training.sequences(),
                 (int) Math.round(templatePerSequence), h.maxSeqLength());
         if (tokens) {
-            return Batching.ofTokens(lengths, perGpu, budget, h.seed());
+            return rowsPerExample == 2 ? Batching.ofTokenPairs(lengths, perGpu, budget, h.seed())
+                    : Batching.ofTokens(lengths, perGpu, budget, h.seed());
         }
         return groupedPairs ? Batching.ofGroupedPairs(lengths, h.microBatchSize(), accumulation, h.seed())
                 : Batching.ofExamples(lengths, rows, accumulation);

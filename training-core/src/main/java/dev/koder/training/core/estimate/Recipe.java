@@ -64,10 +64,11 @@ public record Recipe(JobSpec spec, List<String> lines, CostEstimate estimate) {
                     h.batchSize(), why));
         }
         if (h.autoMicroBatchTokens()) {
-            int budget = FALLBACK_MICRO_BATCH * h.maxSeqLength();
-            lines.add(String.format(java.util.Locale.ROOT, "recipe: micro-steps of up to %,d tokens (auto; %s, so %d sequences of "
+            int budget = FALLBACK_MICRO_BATCH * rowsPerExample(spec) * h.maxSeqLength();
+            lines.add(String.format(java.util.Locale.ROOT, "recipe: micro-steps of up to %,d tokens (auto; %s, so %d %s of "
                     + "max_seq_length %d, what the default micro-batch of %d holds at most)", budget, why,
-                    FALLBACK_MICRO_BATCH, h.maxSeqLength(), FALLBACK_MICRO_BATCH));
+                    FALLBACK_MICRO_BATCH, rowsPerExample(spec) == 2 ? "pairs (two rows each)" : "sequences",
+                    h.maxSeqLength(), FALLBACK_MICRO_BATCH));
             return new Recipe(withTokens(spec, checkpointing, budget), lines, null);
         }
         return new Recipe(with(spec, checkpointing, micro), lines, null);
@@ -96,6 +97,11 @@ public record Recipe(JobSpec spec, List<String> lines, CostEstimate estimate) {
         Hyperparameters h = spec.hyperparameters();
         return spec.toBuilder().hyperparameters(h.toBuilder().gradientCheckpointing(checkpointing)
                 .microBatchTokens(budget).build()).build();
+    }
+
+    /** @return the rows an example is in a micro-step: 2 for a DPO pair (its chosen and rejected), else 1 */
+    static int rowsPerExample(JobSpec spec) {
+        return spec.method().objective() == dev.koder.training.api.Objective.DPO ? 2 : 1;
     }
 
     /** @return examples per optimiser step on one GPU */

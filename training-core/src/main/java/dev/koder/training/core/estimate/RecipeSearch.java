@@ -119,7 +119,7 @@ final class RecipeSearch {
         // 4 ... sequences of max_seq_length, up to the step's examples; more would never be filled)
         List<Integer> sizes = h.autoMicroBatch()
                 ? Recipe.divisorsDescending(Recipe.perGpuBatch(spec), Recipe.MAX_AUTO_MICRO_BATCH)
-                : h.autoMicroBatchTokens() ? budgets(Recipe.perGpuBatch(spec), h.maxSeqLength())
+                : h.autoMicroBatchTokens() ? budgets(Recipe.perGpuBatch(spec), Recipe.rowsPerExample(spec) * h.maxSeqLength())
                 : List.of(tokens ? h.microBatchTokens() : h.microBatchSize());
         BiFunction<Boolean, Integer, JobSpec> make = (checkpointing, size) -> tokens
                 ? Recipe.withTokens(spec, checkpointing, size) : Recipe.with(spec, checkpointing, size);
@@ -155,7 +155,8 @@ final class RecipeSearch {
             choices.add(h.autoMicroBatch()
                     ? new Choice.MicroBatch(size, chosen.gradientAccumulationSteps(), chosen.batchSize(), limit, larger,
                             largerGib)
-                    : new Choice.TokenBudget(size, Recipe.perGpuBatch(best), limit, larger, largerGib));
+                    : new Choice.TokenBudget(size, Recipe.perGpuBatch(best), Recipe.rowsPerExample(spec) == 2, limit,
+                            larger, largerGib));
         }
         return best;
     }
@@ -165,10 +166,11 @@ final class RecipeSearch {
     }
 
     /**
-     * @return the token budgets auto tries, largest first: 1, 2, 4 ... sequences of max_seq_length up to the step's
+     * @param widest an example's most padded tokens: max_seq_length, or twice it for a DPO pair
+     * @return the token budgets auto tries, largest first: 1, 2, 4 ... examples of the widest up to the step's
      *     examples on one GPU (and that count itself), at most {@link Recipe#MAX_AUTO_BUDGET_SEQUENCES}
      */
-    static List<Integer> budgets(int perGpuBatch, int maxSeqLength) {
+    static List<Integer> budgets(int perGpuBatch, int widest) {
         int most = Math.max(1, Math.min(perGpuBatch, Recipe.MAX_AUTO_BUDGET_SEQUENCES));
         java.util.TreeSet<Integer> sequences = new java.util.TreeSet<>(java.util.Comparator.reverseOrder());
         sequences.add(most);
@@ -177,7 +179,7 @@ final class RecipeSearch {
         }
         List<Integer> out = new ArrayList<>();
         for (int k : sequences) {
-            out.add((int) Math.min(Hyperparameters.MAX_MICRO_BATCH_TOKENS, (long) k * maxSeqLength));
+            out.add((int) Math.min(Hyperparameters.MAX_MICRO_BATCH_TOKENS, (long) k * widest));
         }
         return out.stream().distinct().toList();
     }

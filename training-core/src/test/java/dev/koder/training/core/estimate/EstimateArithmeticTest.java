@@ -244,6 +244,25 @@ class EstimateArithmeticTest {
     }
 
     @Test
+    void dposTokenBudget_countsAPairAsTwoRows() throws IOException {
+        ModelShape m = model();
+        JobSpec dpo = spec(TrainingMethod.dpo(AdapterType.LORA, DpoConfig.defaults()), Hyperparameters.builder()
+                .epochs(1).batchSize(32), Resources.builder().gpus(1).build());
+        assertThat(dpo.hyperparameters().autoMicroBatchTokens()).as("DPO's default").isTrue();
+        RecipeSearch.Result r = search(dpo, m);
+        Choice.TokenBudget budget = (Choice.TokenBudget) r.choices().stream()
+                .filter(c -> c instanceof Choice.TokenBudget).findFirst().orElseThrow();
+        assertThat(budget.pairs()).isTrue();
+        assertThat(budget.budget() % (2 * 2048)).as("whole pairs of two max_seq_length rows").isZero();
+        assertThat(RecipeSearch.budgets(32, 2 * 2048)).contains(budget.budget());
+        Figures f = figures(r.spec(), m, List.of());
+        // without a histogram every sequence is at the mean: a step's 32 pairs are 64 such rows, cut in whole pairs
+        assertThat(f.micro().padded()).isLessThanOrEqualTo(budget.budget());
+        assertThat(f.micro().microStepsPerStep() * f.micro().tokens()).isCloseTo(32 * 2 * f.tokensPerSequence(),
+                offset(1e-6));
+    }
+
+    @Test
     void theWords_sayTheFigures_andLabelWhatWasNotMeasuredAsAssumed() throws IOException {
         ModelShape m = model();
         JobSpec spec = spec(TrainingMethod.sftLora(), fixed(), Resources.builder().gpus(4).strategy(Strategy.DDP)
