@@ -11,9 +11,9 @@ import java.util.Set;
  * @param formats dataset formats it reads
  * @param cpu whether it can train on the CPU (resources.gpus = 0)
  * @param resume whether it can resume from its own checkpoints
- * @param tokenMicroSteps whether it cuts SFT and DPO steps into micro-steps by tokens ({@code micro_batch_tokens}); one that
- *     does not trains {@code micro_batch_tokens: auto} with {@code micro_batch_size} examples a micro-step, and is
- *     not given a spec with a number there
+ * @param tokenMicroSteps whether it cuts SFT and DPO steps into micro-steps by tokens ({@code micro_batch_tokens});
+ *     one that does not trains {@code micro_batch_tokens: auto} with {@code micro_batch_size} examples a micro-step,
+ *     and is not given a spec with a number there
  */
 public record RunnerCapabilities(Set<MethodKind> methods, Set<DatasetFormat> formats, boolean cpu, boolean resume,
         boolean tokenMicroSteps) {

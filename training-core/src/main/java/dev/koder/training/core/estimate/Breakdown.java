@@ -194,8 +194,8 @@ final class Breakdown {
         Choice.TokenBudget t = (Choice.TokenBudget) choice;
         return String.format(Locale.ROOT, "recipe: micro-steps of up to %,d tokens, each step's %d %s grouped by "
                 + "length (auto: the largest that fits %.0f%% of the GPU's %.0f GiB%s)", t.budget(), t.examples(),
-                t.pairs() ? "pairs" : "examples", share, t.limitGib(), t.larger() == null ? "" : String.format(Locale.ROOT, "; %,d would need %.1f GiB",
-                        t.larger(), t.largerGib()));
+                t.pairs() ? "pairs" : "examples", share, t.limitGib(), t.larger() == null ? ""
+                        : String.format(Locale.ROOT, "; %,d would need %.1f GiB", t.larger(), t.largerGib()));
     }
 
     /** @return seconds as a reader takes them in: s under 2 minutes, min under 2 hours, else h */

@@ -70,6 +70,7 @@ sealed interface Choice {
      * @param larger the next larger budget tried, or null when this was the largest
      * @param largerGib the peak the larger one would need, or null
      */
-    record TokenBudget(int budget, int examples, boolean pairs, double limitGib, Integer larger, Double largerGib) implements Choice {
+    record TokenBudget(int budget, int examples, boolean pairs, double limitGib, Integer larger, Double largerGib)
+            implements Choice {
     }
 }

@@ -16,7 +16,8 @@ import dev.koder.training.api.CostEstimate;
  * @param sequencesPerStep sequences a step (with max_steps; else 0)
  * @param tokens tokens the whole job trains
  * @param micro what a language model's micro-steps hold on one GPU, or null for an encoder
- * @param histogram whether micro-steps were worked out from the data's length histogram (else every sequence at the mean)
+ * @param histogram whether micro-steps were worked out from the data's length histogram (else every sequence at the
+ *     mean)
  * @param groupedPairs whether DPO pairs are grouped by length
  * @param trainable the parameters trained
  * @param flopsPerToken FLOPs a token in multiples of the parameters (4-6 N, with recomputation and a reference forward)
@@ -40,11 +41,11 @@ import dev.koder.training.api.CostEstimate;
  * @param limitGib the memory planned against, or null when unknown
  * @param fits whether the peak fits that memory (true when unknown)
  */
-record Figures(long examples, boolean tokensExact, long sequences, double sequencesPerExample, long templateTokens, long tokensPerEpoch,
-        double tokensPerSequence, long sequencesPerStep, long tokens, Batching.MicroSteps micro, boolean histogram,
-        boolean groupedPairs, long trainable, double flopsPerToken, double flops, Throughput throughput, double scaling,
-        double tokensPerSecond, String device, boolean deviceNamed, double startSeconds, double loadSeconds, double trainSeconds,
-        double wallSeconds, double gpuHours, Double rate, Double price, boolean chunkedLoss,
-        CostEstimate.MemoryEstimate memory, Double memoryCorrection, int memoryCorrectionJobs, Double limitGib,
-        boolean fits) {
+record Figures(long examples, boolean tokensExact, long sequences, double sequencesPerExample, long templateTokens,
+        long tokensPerEpoch, double tokensPerSequence, long sequencesPerStep, long tokens,
+        Batching.MicroSteps micro, boolean histogram, boolean groupedPairs, long trainable, double flopsPerToken,
+        double flops, Throughput throughput, double scaling, double tokensPerSecond, String device,
+        boolean deviceNamed, double startSeconds, double loadSeconds, double trainSeconds, double wallSeconds,
+        double gpuHours, Double rate, Double price, boolean chunkedLoss, CostEstimate.MemoryEstimate memory,
+        Double memoryCorrection, int memoryCorrectionJobs, Double limitGib, boolean fits) {
 }

@@ -65,8 +65,8 @@ public record Recipe(JobSpec spec, List<String> lines, CostEstimate estimate) {
         }
         if (h.autoMicroBatchTokens()) {
             int budget = FALLBACK_MICRO_BATCH * rowsPerExample(spec) * h.maxSeqLength();
-            lines.add(String.format(java.util.Locale.ROOT, "recipe: micro-steps of up to %,d tokens (auto; %s, so %d %s of "
-                    + "max_seq_length %d, what the default micro-batch of %d holds at most)", budget, why,
+            lines.add(String.format(java.util.Locale.ROOT, "recipe: micro-steps of up to %,d tokens (auto; %s, so %d %s "
+                    + "of max_seq_length %d, what the default micro-batch of %d holds at most)", budget, why,
                     FALLBACK_MICRO_BATCH, rowsPerExample(spec) == 2 ? "pairs (two rows each)" : "sequences",
                     h.maxSeqLength(), FALLBACK_MICRO_BATCH));
             return new Recipe(withTokens(spec, checkpointing, budget), lines, null);

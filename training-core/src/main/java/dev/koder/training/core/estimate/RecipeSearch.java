@@ -119,7 +119,8 @@ final class RecipeSearch {
         // 4 ... sequences of max_seq_length, up to the step's examples; more would never be filled)
         List<Integer> sizes = h.autoMicroBatch()
                 ? Recipe.divisorsDescending(Recipe.perGpuBatch(spec), Recipe.MAX_AUTO_MICRO_BATCH)
-                : h.autoMicroBatchTokens() ? budgets(Recipe.perGpuBatch(spec), Recipe.rowsPerExample(spec) * h.maxSeqLength())
+                : h.autoMicroBatchTokens()
+                        ? budgets(Recipe.perGpuBatch(spec), Recipe.rowsPerExample(spec) * h.maxSeqLength())
                 : List.of(tokens ? h.microBatchTokens() : h.microBatchSize());
         BiFunction<Boolean, Integer, JobSpec> make = (checkpointing, size) -> tokens
                 ? Recipe.withTokens(spec, checkpointing, size) : Recipe.with(spec, checkpointing, size);
