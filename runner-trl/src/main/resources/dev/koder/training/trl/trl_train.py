@@ -75,7 +75,7 @@ def main(ARGS, EVENTS, STOP):  # noqa: N803 - the three are this process's globa
                 model, use_gradient_checkpointing=hp["gradient_checkpointing"])
 
     train_rows, eval_rows = job_rows(spec)
-    budget = token_budget_of(hp) if not (objective == "sft" and hp["packing"]) else None
+    budget = None if hp["packing"] else token_budget_of(hp)  # packing is SFT's, and cuts no micro-steps
     common = trainer_arguments(ARGS, spec, train_rows, eval_rows, major, token_steps=budget is not None)
 
     events = TrainingEvents(EVENTS, STOP, started={"micro_batch_tokens": budget} if budget else None)

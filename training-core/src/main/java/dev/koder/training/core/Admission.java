@@ -84,39 +84,34 @@ final class Admission {
             return new Prepared(report, null, List.of(), spec, List.of());
         }
         List<String> notes = new ArrayList<>();
-        Recipe recipe = recipe(spec, report.datasets().get(0), notes, runner, runnerReason, historyTenant);
+        Recipe recipe = recipe(spec, report.datasets().get(0), notes, runner, runnerReason, historyTenant, List.of());
         return new Prepared(report, recipe.estimate(), notes, recipe.spec(), recipe.lines());
     }
 
-    /** Chooses the spec's auto values and estimates it; without a model size, safe choices and no estimate. */
+    /**
+     * Chooses the spec's auto values and estimates it; without a model size, safe choices and no estimate.
+     *
+     * @param earlier lines of choices already made, first of the recipe's
+     */
     private Recipe recipe(JobSpec spec, DatasetReport training, List<String> notes, String runner,
-            String runnerReason, String historyTenant) {
+            String runnerReason, String historyTenant, List<String> earlier) {
         if (spec.hyperparameters().autoMicroBatchTokens() && !tokenMicroSteps(runner)) {
-            Recipe r = recipe(Recipe.inExamples(spec), training, notes, runner, runnerReason, historyTenant);
-            String why = Recipe.examplesLine(r.spec(), runner);
-            List<String> lines = new ArrayList<>();
-            lines.add(why);
-            lines.addAll(r.lines());
-            CostEstimate estimate = r.estimate();
-            if (estimate != null) {
-                // the breakdown says it too, first of the recipe's lines (after the runner's)
-                List<String> breakdown = new ArrayList<>(estimate.breakdown());
-                breakdown.add(!breakdown.isEmpty() && breakdown.get(0).startsWith("runner:") ? 1 : 0, why);
-                estimate = estimate.toBuilder().breakdown(breakdown).build();
-            }
-            return new Recipe(r.spec(), lines, estimate);
+            JobSpec examples = Recipe.inExamples(spec);
+            List<String> lines = new ArrayList<>(earlier);
+            lines.add(Recipe.examplesLine(examples, runner));
+            return recipe(examples, training, notes, runner, runnerReason, historyTenant, lines);
         }
         Optional<ModelShape> shape;
         try {
             shape = ModelShape.find(spec.baseModel());
         } catch (IOException e) {
             notes.add("no estimate: " + e.getMessage());
-            return Recipe.unestimated(spec, "the model's size is unknown here");
+            return unestimated(spec, earlier);
         }
         if (shape.isEmpty()) {
             notes.add("no estimate: the config.json of the base model is not on this machine (not a "
                     + "local folder, not in the Hugging Face cache), so its size is unknown");
-            return Recipe.unestimated(spec, "the model's size is unknown here");
+            return unestimated(spec, earlier);
         }
         String device = null;
         Double memory = null;
@@ -132,8 +127,14 @@ final class Admission {
             }
         }
         return engine.estimator.recipe(spec, training.stats(), shape.get(), device, memory, measured(historyTenant),
-                runner,
-                runnerReason);
+                runner, runnerReason, earlier);
+    }
+
+    private static Recipe unestimated(JobSpec spec, List<String> earlier) {
+        Recipe r = Recipe.unestimated(spec, "the model's size is unknown here");
+        List<String> lines = new ArrayList<>(earlier);
+        lines.addAll(r.lines());
+        return new Recipe(r.spec(), lines, null);
     }
 
     /** @return whether the runner cuts micro-steps by tokens (a runner not installed here: TRL's, which does) */

@@ -126,6 +126,12 @@ public final class Estimator {
         public Measured(String device, String method, long parameters, double tokensPerSecond) {
             this(device, method, parameters, tokensPerSecond, null);
         }
+
+        /** @return whether it was a job of that kind on that device with a model within 2x of that one's size */
+        boolean similar(String onDevice, String kind, ModelShape model) {
+            double ratio = (double) parameters / model.parameters();
+            return device.equalsIgnoreCase(onDevice) && method.equals(kind) && ratio > 0.5 && ratio < 2;
+        }
     }
 
     /**
@@ -166,10 +172,23 @@ public final class Estimator {
      */
     public Recipe recipe(JobSpec spec, DatasetStats training, ModelShape model, String deviceName,
             Double deviceMemoryGib, List<Measured> measured, String runner, String runnerReason) {
+        return recipe(spec, training, model, deviceName, deviceMemoryGib, measured, runner, runnerReason, List.of());
+    }
+
+    /**
+     * As {@link #recipe(JobSpec, DatasetStats, ModelShape, String, Double, List, String, String)}, with choices made
+     * before the search (for example micro-steps of examples for a runner that cannot cut them by tokens).
+     *
+     * @param earlier their lines, first of the recipe's and of the breakdown's recipe lines
+     */
+    public Recipe recipe(JobSpec spec, DatasetStats training, ModelShape model, String deviceName,
+            Double deviceMemoryGib, List<Measured> measured, String runner, String runnerReason, List<String> earlier) {
         RecipeSearch.Result r = new RecipeSearch(this, training, model, deviceName, deviceMemoryGib, measured, runner)
                 .search(spec);
-        return new Recipe(r.spec(), r.lines(), estimate(r.spec(), training, model, deviceName, deviceMemoryGib,
-                measured, runner, runnerReason, r.lines()));
+        List<String> lines = new ArrayList<>(earlier);
+        lines.addAll(r.lines());
+        return new Recipe(r.spec(), lines, estimate(r.spec(), training, model, deviceName, deviceMemoryGib,
+                measured, runner, runnerReason, lines));
     }
 
     private static boolean hasHistogram(DatasetStats training) {
@@ -299,9 +318,7 @@ public final class Estimator {
         CostEstimate.MemoryEstimate memory = PeakMemory.of(spec, model, trainable, cpu, chunkedLoss, sequencesPerExample);
         List<Double> memoryRatios = new ArrayList<>();
         for (Measured m : measured) {
-            double ratio = (double) m.parameters() / model.parameters();
-            if (m.memoryRatio() != null && m.device().equalsIgnoreCase(device) && m.method().equals(kind) && ratio > 0.5
-                    && ratio < 2) {
+            if (m.memoryRatio() != null && m.similar(device, kind, model)) {
                 memoryRatios.add(m.memoryRatio());
             }
         }

@@ -56,34 +56,35 @@ final class RecipeSearch {
      */
     Result search(JobSpec spec) {
         List<Choice> choices = new ArrayList<>();
-        List<String> lines = new ArrayList<>();
         Double limit = Estimator.memoryLimit(spec, deviceMemoryGib);
         Choice.StrategyChoice strategy = strategy(spec, limit);
         if (strategy != null) {
             choices.add(strategy);
-            lines.add(Breakdown.choice(strategy));
             spec = spec.toBuilder().resources(spec.resources().withStrategy(strategy.strategy())).build();
         }
         if (!Recipe.hasAuto(spec)) {
-            return new Result(spec, choices, lines);
+            return result(spec, choices, List.of());
         }
         Hyperparameters h = spec.hyperparameters();
         boolean cpu = spec.resources().gpus() == 0;
         if (cpu || limit == null) {
             boolean off = cpu && h.autoGradientCheckpointing();
             if (off) {
-                Choice c = new Choice.CpuCheckpointingOff();
-                choices.add(c);
-                lines.add(Breakdown.choice(c));
+                choices.add(new Choice.CpuCheckpointingOff());
             }
             Recipe r = Recipe.unestimated(off ? withCheckpointing(spec, false) : spec, cpu
                     ? "a CPU job: host memory is not planned against" : "the GPU's memory is unknown");
-            lines.addAll(r.lines());
-            return new Result(r.spec(), choices, lines);
+            return result(r.spec(), choices, r.lines());
         }
         JobSpec chosen = hyperparameters(spec, limit, choices);
-        choices.stream().filter(c -> !(c instanceof Choice.StrategyChoice)).map(Breakdown::choice).forEach(lines::add);
-        return new Result(chosen, choices, lines);
+        return result(chosen, choices, List.of());
+    }
+
+    /** @return the result: the choices worded, in order, then the lines of what could not be estimated */
+    private static Result result(JobSpec spec, List<Choice> choices, List<String> unestimated) {
+        List<String> lines = new ArrayList<>(choices.stream().map(Breakdown::choice).toList());
+        lines.addAll(unestimated);
+        return new Result(spec, choices, lines);
     }
 
     /**

@@ -65,9 +65,8 @@ record Throughput(double tokensPerSecond, String device, String basis, double ba
                 .orElse(deviceName == null ? GpuModels.reference().type() : deviceName);
         List<Double> similar = new ArrayList<>();
         for (Estimator.Measured m : measured) {
-            double ratio = (double) m.parameters() / model.parameters();
-            if (m.device().equalsIgnoreCase(device) && m.method().equals(kind) && ratio > 0.5 && ratio < 2) {
-                similar.add(m.tokensPerSecond() * ratio);
+            if (m.similar(device, kind, model)) {
+                similar.add(m.tokensPerSecond() * m.parameters() / model.parameters());
             }
         }
         if (!similar.isEmpty()) {
