@@ -35,7 +35,7 @@ class AdoptionTest {
     static final Duration LEASE = Duration.ofSeconds(3);
     static final int JOBS_EACH = 10;
     /** Long enough that a trainer running at the kill outlives the lease timeout (at 16, on an idle machine, both
-     *  trainers running at the kill finished before the standby took over, and none was adopted running). */
+     * trainers running at the kill finished before the standby took over, and none was adopted running). */
     static final int STEPS = 40;
 
     @TempDir
