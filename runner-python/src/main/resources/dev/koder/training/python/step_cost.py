@@ -18,6 +18,14 @@ The figures logged are the same as TRL's but for the accuracy over several micro
 micro-step's ratio, the SDK divides the window's correct tokens by its counted tokens (so a short micro-step does
 not weigh as much as a long one). The Trainer's NaN filter is off in every SDK job (training_data.trainer_arguments):
 it replaced a NaN loss by the average of earlier ones, which hid a diverged run from the events' NaN check.
+
+TRL's DPOTrainer does the same kind of work every micro-step: the entropy over the whole vocabulary, the mean logit
+of the chosen and of the rejected answers (a copy of their logits), and thirteen values read back (entropy, tokens,
+four logit sums and counts, token accuracy, four reward figures, two log-probabilities). A trainer made by lean_dpo
+computes the standard DPO loss (sigmoid, reverse KL, no length weighting) as TRL does, without the entropy or the
+mean logits, and keeps the rewards, reward accuracy, log-probabilities, token accuracy and tokens on the device
+over the logging window; other losses are TRL's own. Its logged rewards are means over the window's pairs (TRL's are
+means of each micro-step's mean); with one micro-step a log they are the same.
 """
 import inspect
 
@@ -56,18 +64,60 @@ def without_entropy(sft_trainer_module):
     return True
 
 
+def _device_window(trainer_class, size):
+    """trainer_class keeping size sums on the device between logs, slot 0 the input tokens the Trainer would count
+    (non-padding) with a read every micro-step; _read settles them in one."""
+    import torch
+
+    class DeviceWindow(trainer_class):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._window = torch.zeros(size, dtype=torch.float64, device=self.args.device)
+            self._flops_parameters = None
+
+        def _track_num_input_tokens(self, inputs):
+            if self.args.include_num_input_tokens_seen == "non_padding" and "attention_mask" in inputs:
+                self._window[0] += inputs["attention_mask"].sum().to(self._window.dtype)
+            else:
+                super()._track_num_input_tokens(inputs)
+
+        def floating_point_ops(self, inputs):
+            main = getattr(self.model, "main_input_name", "input_ids")
+            if main not in inputs or not hasattr(self.model, "num_parameters"):
+                return super().floating_point_ops(inputs)
+            if self._flops_parameters is None:
+                self._flops_parameters = self.model.num_parameters(exclude_embeddings=True)
+            return 6 * inputs[main].numel() * self._flops_parameters
+
+        def _read(self, part):
+            """The window's sums in part (a slice), summed over the processes, then zeroed: one read, and one
+            collective with several processes."""
+            counts = self._window[part]
+            if self.args.world_size > 1:
+                counts = self.accelerator.reduce(counts.clone(), reduction="sum")
+            values = counts.tolist()
+            self._window[part] = 0
+            return values
+
+        def _settle_tokens(self, tokens):
+            if tokens:
+                self.state.num_input_tokens_seen += int(tokens)
+                self._total_train_tokens += int(tokens) // getattr(self, "_tp_size", 1)
+
+        def _save_checkpoint(self, model, trial):
+            # the tokens seen go into the checkpoint's trainer state; the other sums wait for the next log
+            self._settle_tokens(self._read(slice(0, 1))[0])
+            super()._save_checkpoint(model, trial)
+
+    return DeviceWindow
+
+
 def lean_sft(trainer_class):
     """trainer_class (TRL's SFTTrainer, or a class made from it) with the per-step cost above cut."""
     import torch
     import transformers
 
-    class LeanSteps(trainer_class):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            device = self.args.device
-            self._window = torch.zeros(3, dtype=torch.float64, device=device)  # correct, counted, input tokens
-            self._flops_parameters = None
-
+    class LeanSteps(_device_window(trainer_class, 3)):  # input tokens, correct, counted
         def _plain(self):
             """Whether this is the plain causal-LM loss the lean path reproduces (not Liger, DFT, MoE, prompt
             tuning)."""
@@ -90,42 +140,13 @@ def lean_sft(trainer_class):
                     mask = shifted != LABEL_IGNORED
                     correct = ((outputs.logits[..., :-1, :].argmax(dim=-1) == shifted) & mask).sum()
                     counted = mask.sum()
-                self._window[0] += correct.to(self._window.dtype)
-                self._window[1] += counted.to(self._window.dtype)
+                self._window[1] += correct.to(self._window.dtype)
+                self._window[2] += counted.to(self._window.dtype)
             return (loss, outputs) if return_outputs else loss
-
-        def _track_num_input_tokens(self, inputs):
-            if self.args.include_num_input_tokens_seen == "non_padding" and "attention_mask" in inputs:
-                self._window[2] += inputs["attention_mask"].sum().to(self._window.dtype)
-            else:
-                super()._track_num_input_tokens(inputs)
-
-        def floating_point_ops(self, inputs):
-            main = getattr(self.model, "main_input_name", "input_ids")
-            if main not in inputs or not hasattr(self.model, "num_parameters"):
-                return super().floating_point_ops(inputs)
-            if self._flops_parameters is None:
-                self._flops_parameters = self.model.num_parameters(exclude_embeddings=True)
-            return 6 * inputs[main].numel() * self._flops_parameters
-
-        def _read(self, part):
-            """The window's counts in part (a slice), summed over the processes, then zeroed: one read, and one
-            collective with several processes."""
-            counts = self._window[part]
-            if self.args.world_size > 1:
-                counts = self.accelerator.reduce(counts.clone(), reduction="sum")
-            values = counts.tolist()
-            self._window[part] = 0
-            return values
-
-        def _settle_tokens(self, tokens):
-            if tokens:
-                self.state.num_input_tokens_seen += int(tokens)
-                self._total_train_tokens += int(tokens) // getattr(self, "_tp_size", 1)
 
         def log(self, logs, start_time=None):
             if self.model.training:
-                correct, counted, tokens = self._read(slice(0, 3))
+                tokens, correct, counted = self._read(slice(0, 3))
                 self._settle_tokens(tokens)
                 metrics = self._metrics["train"]
                 if counted:
@@ -133,10 +154,80 @@ def lean_sft(trainer_class):
                 metrics["num_tokens"] = [self._total_train_tokens]
             super().log(logs, start_time)
 
-        def _save_checkpoint(self, model, trial):
-            # the tokens seen go into the checkpoint's trainer state; the accuracy waits for the next log
-            self._settle_tokens(self._read(slice(2, 3))[0])
-            super()._save_checkpoint(model, trial)
+    LeanSteps.__name__ = "Lean" + trainer_class.__name__
+    return LeanSteps
+
+
+# the DPO window's slots after the input tokens: pairs, chosen and rejected rewards, pairs whose chosen reward is
+# higher, chosen and rejected log-probabilities, correct and counted chosen tokens
+_DPO_SUMS = ["pairs", "rewards/chosen", "rewards/rejected", "rewards/accuracies", "logps/chosen", "logps/rejected",
+             "correct", "counted"]
+
+
+def lean_dpo(trainer_class):
+    """trainer_class (TRL's DPOTrainer, or a class made from it) with the per-step cost above cut for the standard
+    DPO loss; any other loss, and evaluation, run TRL's own computation."""
+    import torch
+    import torch.nn.functional as F
+    from trl.trainer.utils import selective_log_softmax
+
+    class LeanSteps(_device_window(trainer_class, 1 + len(_DPO_SUMS))):
+        def _plain(self):
+            """Whether this is the loss the lean path reproduces: sigmoid alone, reverse KL, no length weighting,
+            no Liger, no MoE auxiliary loss."""
+            return (list(self.loss_types) == ["sigmoid"] and self.ld_alpha is None
+                    and self.f_divergence_type == "reverse_kl" and not self.use_weighting
+                    and not self.use_liger_kernel and not self.aux_loss_enabled)
+
+        def _compute_loss(self, model, inputs, return_outputs):
+            if not self.model.training or not self._plain():
+                return super()._compute_loss(model, inputs, return_outputs)
+            model_kwargs = {k: v for k, v in inputs.items()
+                            if k not in ("completion_mask", "ref_chosen_logps", "ref_rejected_logps")}
+            model_kwargs["use_cache"] = False
+            outputs = model(**model_kwargs)
+            shift_logits = outputs.logits[..., :-1, :]
+            shift_labels = inputs["input_ids"][..., 1:]
+            shift_mask = inputs["completion_mask"][..., 1:]
+            per_token = selective_log_softmax(shift_logits, shift_labels)
+            per_token[shift_mask == 0] = 0.0
+            chosen_logps, rejected_logps = per_token.sum(dim=1).chunk(2, dim=0)
+            if self.precompute_ref_logps:
+                ref_chosen, ref_rejected = inputs["ref_chosen_logps"], inputs["ref_rejected_logps"]
+            else:
+                ref_chosen, ref_rejected = self.compute_ref_log_probs(
+                    self.model if self.ref_model is None else self.ref_model, inputs)
+            chosen_ratio = chosen_logps - ref_chosen
+            rejected_ratio = rejected_logps - ref_rejected
+            loss = -F.logsigmoid(self.beta * (chosen_ratio - rejected_ratio)).mean() * self.loss_weights[0]
+            with torch.no_grad():
+                n = chosen_logps.shape[0]
+                chosen_rewards = self.beta * chosen_ratio
+                rejected_rewards = self.beta * rejected_ratio
+                chosen_mask = shift_mask[:n].bool()
+                correct = ((shift_logits[:n].argmax(dim=-1) == shift_labels[:n]) & chosen_mask).sum()
+                wide = self._window.dtype
+                self._window[1:] += torch.stack([t.to(wide).sum() for t in (
+                    torch.ones(n, device=self._window.device), chosen_rewards, rejected_rewards,
+                    chosen_rewards > rejected_rewards, chosen_logps, rejected_logps, correct, chosen_mask)])
+            return (loss, outputs) if return_outputs else loss
+
+        def log(self, logs, start_time=None):
+            if self.model.training:
+                values = self._read(slice(0, 1 + len(_DPO_SUMS)))
+                self._settle_tokens(values[0])
+                sums = dict(zip(_DPO_SUMS, values[1:]))
+                metrics = self._metrics["train"]
+                if sums["pairs"]:
+                    for key in ("rewards/chosen", "rewards/rejected", "rewards/accuracies", "logps/chosen",
+                                "logps/rejected"):
+                        metrics[key] = [sums[key] / sums["pairs"]]
+                    metrics["rewards/margins"] = [(sums["rewards/chosen"] - sums["rewards/rejected"])
+                                                  / sums["pairs"]]
+                if sums["counted"]:
+                    metrics["mean_token_accuracy"] = [sums["correct"] / sums["counted"]]
+                metrics["num_tokens"] = [self._total_train_tokens]
+            super().log(logs, start_time)
 
     LeanSteps.__name__ = "Lean" + trainer_class.__name__
     return LeanSteps

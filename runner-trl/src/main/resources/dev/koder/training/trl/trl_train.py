@@ -8,7 +8,7 @@ output/final.
 """
 import os
 
-from step_cost import lean_sft, without_entropy
+from step_cost import lean_dpo, lean_sft, without_entropy
 from token_batching import length_grouped, token_budget
 from training_data import (best_checkpoint, check_strategy, finish, job_rows, precision_of, preference_datasets,
                            seed_and_threads, sft_datasets, token_budget_of, trainer_arguments)
@@ -106,8 +106,9 @@ def main(ARGS, EVENTS, STOP):  # noqa: N803 - the three are this process's globa
         dpo = method["dpo"]
         train, evaluation = preference_datasets(train_rows, eval_rows)
         config = DPOConfig(beta=dpo["beta"], loss_type=[dpo["loss_type"]], **common)
-        kind, extra = ((token_budget(DPOTrainer, pairs=True), {"micro_batch_tokens": budget}) if budget
-                       else (length_grouped(DPOTrainer), {}))
+        lean = lean_dpo(DPOTrainer)
+        kind, extra = ((token_budget(lean, pairs=True), {"micro_batch_tokens": budget}) if budget
+                       else (length_grouped(lean), {}))
         trainer = kind(model=model, args=config, train_dataset=train, eval_dataset=evaluation,
                        processing_class=tokenizer, peft_config=peft_config, callbacks=callbacks, **extra)
 

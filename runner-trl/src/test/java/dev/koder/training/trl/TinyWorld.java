@@ -92,14 +92,30 @@ final class TinyWorld {
      * @return the output file, once the script has exited 0
      */
     Path script(Path dir, String resource) throws IOException, InterruptedException {
+        return script(dir, resource, TRAIN);
+    }
+
+    /**
+     * Runs one of the tests' Python scripts with the tiny model's folder, the given data, an output file and any
+     * further arguments.
+     *
+     * @param dir a scratch folder
+     * @param resource the script's resource path
+     * @param data the data file the script trains on
+     * @param more arguments after the output file
+     * @return the output file, once the script has exited 0
+     */
+    Path script(Path dir, String resource, Path data, String... more) throws IOException, InterruptedException {
         Path script = dir.resolve(Path.of(resource).getFileName().toString());
         try (var in = TinyWorld.class.getResourceAsStream(resource)) {
             Files.copy(in, script);
         }
         Path out = dir.resolve(script.getFileName() + ".json");
+        List<String> args = new java.util.ArrayList<>(List.of(script.toString(), model.toString(), data.toString(),
+                out.toString()));
+        args.addAll(List.of(more));
         Ran ran = python(dir, List.of("import runpy, sys", "sys.argv = sys.argv[1:]",
-                "runpy.run_path(sys.argv[0], run_name='__main__')"), script.toString(), model.toString(),
-                TRAIN.toString(), out.toString());
+                "runpy.run_path(sys.argv[0], run_name='__main__')"), args.toArray(String[]::new));
         if (ran.code() != 0) {
             throw new AssertionError(resource + " exited " + ran.code() + ":\n" + ran.output());
         }
