@@ -11,8 +11,8 @@
 # 3. Throughput on data of real lengths (benchmarks/throughput/real_lengths.py): the SDK's default recipe against a
 #    plain transformers+peft loop and TRL's defaults, 0.5B, 1.5B and 7B, LoRA and full, with model FLOPs utilisation.
 # PARTS names the parts to run (default "sdk sweep lengths"; lengths runs first); PEAK_TFLOPS the card's dense
-# bf16 peak; LENGTHS_PROFILE=1 adds the step profile to part 3; LENGTHS_RUNS the runs of part 3, "MODEL:ADAPTER"
-# in the order to run them (default: what the goals need first). GPU_SECONDS (default 540) is the time the whole
+# bf16 peak; LENGTHS_PROFILE=1 adds the step profile to part 3's SFT runs; LENGTHS_RUNS the runs of part 3,
+# "MODEL:ADAPTER" or "MODEL:ADAPTER:dpo", in the order to run them (default: what the goals need first, SFT). GPU_SECONDS (default 540) is the time the whole
 # script may take, to stay within one call of the device tool with a rerun left: a run of part 3 or the sweep
 # does not start when less than its own limit is left of it (LENGTHS_SECONDS, SWEEP_SECONDS), and says so.
 # CHECK_DEVICE=cpu tries parts 1 and 3 on a CPU (part 3 with LENGTHS_RUNS="tiny:lora", a model two cores train).
@@ -39,21 +39,23 @@ if [[ "$PARTS" == *" lengths "* ]]; then
   peak="${PEAK_TFLOPS:-989}"  # H100 and H200 SXM: 989 dense bf16 TFLOPS
   limit="${LENGTHS_SECONDS:-150}"
   for run in ${LENGTHS_RUNS:-qwen2-0.5b:lora llama-7b:full qwen2-1.5b:lora qwen2-0.5b:full qwen2-1.5b:full llama-7b:lora}; do
-    model="${run%%:*}" adapter="${run#*:}"
+    IFS=: read -r model adapter method <<<"$run"
+    method="${method:-sft}"
     case "$model:$adapter" in
       llama-7b:lora) budget=8192 ;;
       llama-7b:full | tiny:*) budget=4096 ;;  # tiny: to try the mechanics on a CPU
       *) budget=16384 ;;
-    esac
+    esac  # a DPO run keeps the budget: memory goes by tokens, and 4,096 holds two rows of --seq 1024
     if [ "$(left)" -lt "$limit" ]; then
-      echo "lengths $model $adapter: not started, $(left) s left of GPU_SECONDS and a run may take $limit s"
+      echo "lengths $model $adapter $method: not started, $(left) s left of GPU_SECONDS and a run may take $limit s"
       continue
     fi
     timeout "$limit" python3 benchmarks/throughput/real_lengths.py --work "$work/lengths" \
-      --device "${CHECK_DEVICE:-cuda}" --model "$model" --adapter "$adapter" --micro-batch-tokens "$budget" --batch 32 --steps 14 \
-      --skip 4 --peak-tflops "$peak" --results "$OUT/lengths.jsonl" ${LENGTHS_PROFILE:+--profile} \
+      --device "${CHECK_DEVICE:-cuda}" --model "$model" --adapter "$adapter" --method "$method" \
+      --micro-batch-tokens "$budget" --batch 32 --steps 14 --skip 4 --peak-tflops "$peak" \
+      --results "$OUT/lengths.jsonl" ${LENGTHS_PROFILE:+$([ "$method" = sft ] && echo --profile)} \
       >>"$OUT/lengths.log" 2>&1
-    echo "lengths $model $adapter: exit $?"
+    echo "lengths $model $adapter $method: exit $?"
   done
   rm -rf "$work/lengths/models"
   cut -c1-400 "$OUT/lengths.jsonl" 2>/dev/null

@@ -2,8 +2,9 @@
 against TRL's own defaults, on the same model and the same synthetic chat data (docs/BENCHMARKS.md).
 
     python3 benchmarks/throughput/real_lengths.py --work DIR [--model tiny|qwen2-0.5b|qwen2-1.5b|llama-7b]
-        [--adapter lora|full] [--device cpu|cuda] [--steps 12] [--skip 3] [--batch 16] [--seq 1024]
-        [--micro-batch-tokens N] [--plain-micro 4] [--only sdk,plain,trl] [--profile] [--results FILE.jsonl]
+        [--method sft|dpo] [--adapter lora|full] [--device cpu|cuda] [--steps 12] [--skip 3] [--batch 16]
+        [--seq 1024] [--micro-batch-tokens N] [--plain-micro 4] [--only sdk,plain,trl] [--profile]
+        [--results FILE.jsonl]
 
 The data: chat examples whose token lengths are log-normal with a median of 200 and a 90th percentile of 900,
 clipped to --seq (the model's tokenizer is the runner's character tokenizer, one character a token). The model
@@ -20,6 +21,13 @@ of the last step with the device synchronised at both ends:
 - trl: TRL's SFTTrainer with its defaults (8 examples a step, no packing), given only the model, the data,
   the learning rate, the precision and the step count.
 Trained tokens are counted without padding (the attention mask's sum), per second.
+
+--method dpo trains preference pairs instead: each pair's prompt is a short question, its chosen and its rejected
+answer are drawn apart from the same log-normal lengths, and the contenders are the SDK's default DPO recipe
+(steps of --batch pairs in micro-steps of at most --micro-batch-tokens padded tokens, by default 4 pairs of two
+rows of --seq, what `auto` chooses on a CPU) and TRL's DPOTrainer with its defaults (8 pairs a step, in the
+dataset's order); there is no plain loop, TRL's trainer being what most users run for DPO. A pair's tokens are its
+two rows', each prompt and answer.
 
 --profile runs the sdk contender once more with a timer around each part of a step (loading and collating the
 batch, the forward pass with its loss, TRL's per-step metrics, backward, clipping and the optimiser, the
@@ -52,6 +60,8 @@ SHAPES = {
                  "intermediate": 11008, "vocab_size": 32000},
 }
 MEDIAN, P90 = 200, 900
+# a user and an assistant turn's template tokens, beside their text: six specials of one token each
+TEMPLATE = len("<|user|><|end|><|assistant|><|end|>") - 6 * 1 + 4
 SCRIPTS = None  # the staged runner scripts (staged_scripts.stage)
 WORDS = "the of and to in is was for on that with as by at from his her it an are were which be this".split()
 
@@ -79,13 +89,32 @@ def make_data(work, count, seq, seed=7):
     if not os.path.exists(path):
         os.makedirs(os.path.dirname(path), exist_ok=True)
         rng = random.Random(seed)
-        overhead = len("<|user|><|end|><|assistant|><|end|>") - 6 * 1 + 4  # six specials of one token each
         with open(path + ".tmp", "w") as f:
             for length in lognormal_lengths(count, seq, seed):
                 question = min(40, length // 4)
-                answer = max(1, length - question - overhead)
+                answer = max(1, length - question - TEMPLATE)
                 f.write(json.dumps({"messages": [{"role": "user", "content": text(rng, question)},
                                                  {"role": "assistant", "content": text(rng, answer)}]}) + "\n")
+        os.replace(path + ".tmp", path)
+    return path
+
+
+def make_pairs(work, count, seq, seed=7):
+    """Preference rows: a short question, then a chosen and a rejected answer whose templated lengths (with the
+    question) are two draws of the same log-normal lengths."""
+    path = os.path.join(work, "data", "pairs-%d-%d.jsonl" % (count, seq))
+    if not os.path.exists(path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        rng = random.Random(seed)
+        drawn = lognormal_lengths(2 * count, seq, seed)
+        with open(path + ".tmp", "w") as f:
+            for chosen, rejected in zip(drawn[0::2], drawn[1::2]):
+                question = min(40, min(chosen, rejected) // 4)
+                answer = lambda length: [{"role": "assistant",  # noqa: E731
+                                          "content": text(rng, max(1, length - question - TEMPLATE))}]
+                f.write(json.dumps({"input": {"messages": [{"role": "user", "content": text(rng, question)}]},
+                                    "preferred_output": answer(chosen),
+                                    "non_preferred_output": answer(rejected)}) + "\n")
         os.replace(path + ".tmp", path)
     return path
 
@@ -141,21 +170,28 @@ def lora_config(adapter):
     return LoraConfig(r=16, lora_alpha=32, lora_dropout=0.0, target_modules="all-linear", task_type="CAUSAL_LM")
 
 
+def default_budget(opts):
+    """What `auto` chooses on a CPU: the default micro-batch of 4 at --seq, of two rows for a pair."""
+    return 4 * opts.seq * (2 if opts.method == "dpo" else 1)
+
+
 def learning_rate(adapter):
     return 1e-5 if adapter == "full" else 2e-4
 
 
 def run_sdk(opts, model, data, work, profile=False):
-    """trl_train.main on the arguments file the SDK writes for a default SFT job."""
+    """trl_train.main on the arguments file the SDK writes for a default SFT or DPO job."""
     import trl_train
     from training_events import EventWriter, StopSignal
     job = os.path.join(work, "jobs", "sdk-profile" if profile else "sdk")
     subprocess.run(["rm", "-rf", job])
     os.makedirs(job)
-    method = {"objective": "sft", "adapter": opts.adapter}
+    method = {"objective": opts.method, "adapter": opts.adapter}
     if opts.adapter != "full":
         method["lora"] = {"rank": 16, "alpha": 32, "dropout": 0.0, "target_modules": ["all-linear"]}
-    budget = opts.micro_batch_tokens or 4 * opts.seq
+    if opts.method == "dpo":
+        method["dpo"] = {"beta": 0.1, "loss_type": "sigmoid"}
+    budget = opts.micro_batch_tokens or default_budget(opts)
     spec = {
         "name": "bench", "tenant": "bench", "tier": "pro", "base_model": model, "method": method,
         "hyperparameters": {
@@ -164,7 +200,7 @@ def run_sdk(opts, model, data, work, profile=False):
             "gradient_accumulation_steps": None, "max_seq_length": opts.seq, "weight_decay": 0.0,
             "max_grad_norm": 1.0, "seed": 42, "gradient_checkpointing": opts.gradient_checkpointing,
             "packing": False, "precision": "bf16" if opts.device == "cuda" else "fp32"},
-        "training_data": {"path": data, "format": "chat"},
+        "training_data": {"path": data, "format": "preference" if opts.method == "dpo" else "chat"},
         "resources": {"gpus": 1 if opts.device == "cuda" else 0},
         "checkpoints": {"every_steps": 100000, "keep_last": 1}, "metadata": {},
     }
@@ -191,7 +227,10 @@ def run_sdk(opts, model, data, work, profile=False):
         out["batching"] = done[-1]["batching"]
     progress = [e for e in all_events if e["type"] == "progress"]
     out["loss_first"], out["loss_last"] = progress[0]["loss"], progress[-1]["loss"]
-    out["mean_token_accuracy_last"] = progress[-1].get("mean_token_accuracy")
+    if opts.method == "dpo":
+        out["reward_margin_last"] = progress[-1].get("rewards_margins")
+    else:
+        out["mean_token_accuracy_last"] = progress[-1].get("mean_token_accuracy")
     subprocess.run(["rm", "-rf", args["output_dir"]])
     if phases:
         out["phases"] = phases.report(opts.steps)
@@ -267,6 +306,8 @@ class Phases:
         from transformers.trainer_callback import CallbackHandler
         self.wrap(transformers.Trainer, "get_batch_samples", "data: load and collate")
         self.wrap(transformers.Trainer, "compute_loss", "forward and loss")
+        from trl import DPOTrainer
+        self.wrap(DPOTrainer, "compute_loss", "forward and loss")  # DPO: with the reference's forward
         self.wrap(Accelerator, "backward", "backward")
         self.wrap(Accelerator, "clip_grad_norm_", "clip")
         self.wrap(torch.optim.AdamW, "step", "optimizer")
@@ -364,11 +405,11 @@ def run_plain(opts, model_path, data):
 
 
 def run_trl_defaults(opts, model_path, data, work):
-    """TRL's SFTTrainer with its defaults, told only what it cannot know."""
+    """TRL's SFTTrainer (or DPOTrainer) with its defaults, told only what it cannot know."""
     import torch
     from datasets import Dataset
     from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
-    from trl import SFTConfig, SFTTrainer
+    from trl import DPOConfig, DPOTrainer, SFTConfig, SFTTrainer
     tok = AutoTokenizer.from_pretrained(model_path)
     dtype = torch.bfloat16 if opts.device == "cuda" else torch.float32
     model = AutoModelForCausalLM.from_pretrained(model_path, dtype=dtype)
@@ -378,13 +419,20 @@ def run_trl_defaults(opts, model_path, data, work):
         def on_step_end(self, args, state, control, **kwargs):
             window.step_end(state.global_step, state.num_input_tokens_seen)
 
-    config = SFTConfig(output_dir=os.path.join(work, "jobs", "trl"), max_steps=opts.steps,
-                       learning_rate=learning_rate(opts.adapter), bf16=opts.device == "cuda",
-                       use_cpu=opts.device != "cuda", max_length=opts.seq, report_to="none", save_strategy="no",
-                       disable_tqdm=True, include_num_input_tokens_seen="non_padding",
-                       gradient_checkpointing=opts.gradient_checkpointing)
-    trainer = SFTTrainer(model=model, args=config, train_dataset=Dataset.from_list(chat_rows(data)),
-                         processing_class=tok, peft_config=lora_config(opts.adapter), callbacks=[Timing()])
+    told = dict(output_dir=os.path.join(work, "jobs", "trl"), max_steps=opts.steps,
+                learning_rate=learning_rate(opts.adapter), bf16=opts.device == "cuda", use_cpu=opts.device != "cuda",
+                max_length=opts.seq, report_to="none", save_strategy="no", disable_tqdm=True,
+                include_num_input_tokens_seen="non_padding", gradient_checkpointing=opts.gradient_checkpointing)
+    if opts.method == "dpo":
+        import training_data
+        config = DPOConfig(**told)
+        trainer = DPOTrainer(model=model, args=config,
+                             train_dataset=Dataset.from_list(training_data.preference_rows(chat_rows(data))),
+                             processing_class=tok, peft_config=lora_config(opts.adapter), callbacks=[Timing()])
+    else:
+        config = SFTConfig(**told)
+        trainer = SFTTrainer(model=model, args=config, train_dataset=Dataset.from_list(chat_rows(data)),
+                             processing_class=tok, peft_config=lora_config(opts.adapter), callbacks=[Timing()])
     trainer.train()
     out = window.result()
     out["examples_per_step"] = config.per_device_train_batch_size * config.gradient_accumulation_steps
@@ -407,6 +455,7 @@ def main():
     p.add_argument("--work", required=True)
     p.add_argument("--model", default="tiny", choices=sorted(SHAPES))
     p.add_argument("--vocab", type=int, default=0, help="the embedding rows, instead of the shape's")
+    p.add_argument("--method", default="sft", choices=["sft", "dpo"])
     p.add_argument("--adapter", default="lora", choices=["lora", "full"])
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     p.add_argument("--steps", type=int, default=12)
@@ -416,24 +465,28 @@ def main():
     p.add_argument("--micro-batch-tokens", type=int, default=0)
     p.add_argument("--plain-micro", type=int, default=4)
     p.add_argument("--gradient-checkpointing", action="store_true")
-    p.add_argument("--only", default="sdk,plain,trl")
+    p.add_argument("--only", default=None, help="default: sdk,plain,trl for SFT, sdk,trl for DPO")
     p.add_argument("--profile", action="store_true")
     p.add_argument("--peak-tflops", type=float, default=0.0, help="the card's dense bf16 peak, for utilisation")
     p.add_argument("--results")
     opts = p.parse_args()
     if opts.skip >= opts.steps:
         p.error("--skip must be below --steps")
+    opts.only = opts.only or ("sdk,trl" if opts.method == "dpo" else "sdk,plain,trl")
+    if opts.method == "dpo" and "plain" in opts.only.split(","):
+        p.error("--method dpo has no plain contender: TRL's DPOTrainer is the baseline (--only sdk,trl)")
     global SCRIPTS
     SCRIPTS = staged_scripts.stage(opts.work)
     import torch
     torch.set_num_threads(os.cpu_count() or 1)
     model = make_model(opts.model, opts.work, opts.device, opts.vocab)
     rows = opts.steps * max(opts.batch, 8) * 2
-    data = make_data(opts.work, rows, opts.seq)
-    lengths = lognormal_lengths(rows, opts.seq, 7)
+    data = (make_pairs if opts.method == "dpo" else make_data)(opts.work, rows, opts.seq)
+    lengths = lognormal_lengths(rows * (2 if opts.method == "dpo" else 1), opts.seq, 7)
     card = torch.cuda.get_device_name(0) if opts.device == "cuda" else "cpu (%d threads)" % torch.get_num_threads()
     flops = model_flops_per_token(model, opts.adapter)
-    base = {"card": card, "model": opts.model, "adapter": opts.adapter, "seq": opts.seq, "batch": opts.batch,
+    base = {"card": card, "model": opts.model, "method": opts.method, "adapter": opts.adapter, "seq": opts.seq,
+            "batch": opts.batch,
             "data": {"rows": rows, "median": statistics.median(lengths),
                      "p90": sorted(lengths)[int(0.9 * len(lengths))], "mean": round(statistics.mean(lengths), 1)}}
     runs = {"sdk": lambda: run_sdk(opts, model, data, opts.work),
