@@ -18,6 +18,7 @@ import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -55,6 +56,17 @@ final class EventBus implements AutoCloseable {
     private final Map<String, Long> heard = new HashMap<>();
     /** Jobs told of through the store that have not ended yet; on the events thread only. */
     private final Set<String> watched = new HashSet<>();
+    /**
+     * The last event told of the jobs that ended most recently, so that what this process publishes of them after
+     * the store's poll told it is not told again; on the events thread only.
+     */
+    private final Map<String, Long> endedJobs = new LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Long> eldest) {
+            return size() > ENDED_KEPT;
+        }
+    };
+    private static final int ENDED_KEPT = 10_000;
     private final ExecutorService thread = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "training-events");
         t.setDaemon(true);
@@ -74,6 +86,7 @@ final class EventBus implements AutoCloseable {
                     thread.execute(() -> {
                         heard.clear();
                         watched.clear();
+                        endedJobs.clear();
                     });
                 } catch (RejectedExecutionException closing) {
                     // the bus is closing
@@ -95,13 +108,13 @@ final class EventBus implements AutoCloseable {
                         tell(job, e);
                     }
                 } else {
-                    Long last = heard.get(job.id());
+                    Long last = lastTold(job.id());
                     if (last == null || last == events.get(0).seq() - 1) {
                         // what listeners heard ends right before these (or nothing of the job yet): told as they are
                         told(job, events);
-                    } else {
+                    } else if (last < events.get(events.size() - 1).seq()) {
                         // other processes wrote in between: read from the store, so listeners hear every event once,
-                        // in order
+                        // in order (when the store's poll told these first, even as the job ended, none is left)
                         catchUp(job.id(), job, events);
                     }
                 }
@@ -160,11 +173,17 @@ final class EventBus implements AutoCloseable {
             ids.addAll(watched);
             for (String id : ids) {
                 if (!heard.containsKey(id)) {
-                    Optional<JobRecord> r = store.find(id);
-                    if (r.isEmpty()) {
-                        continue;
+                    Long before = endedJobs.remove(id);
+                    if (before != null) {
+                        // ended, then moved on again (resumed): told from where its end left off
+                        heard.put(id, before);
+                    } else {
+                        Optional<JobRecord> r = store.find(id);
+                        if (r.isEmpty()) {
+                            continue;
+                        }
+                        heard.put(id, r.get().job().createdAt().isBefore(followingSince) ? newest(id) : 0L);
                     }
-                    heard.put(id, r.get().job().createdAt().isBefore(followingSince) ? newest(id) : 0L);
                 }
                 watched.add(id);
                 catchUp(id, null, List.of());
@@ -196,10 +215,17 @@ final class EventBus implements AutoCloseable {
         settle(job.id(), events.get(events.size() - 1).seq(), ended);
     }
 
-    private void settle(String id, long last, boolean ended) {
-        if (ended) {
+    /** @return the last event of a job told to listeners, whether or not it has ended; null when none was */
+    private Long lastTold(String id) {
+        Long last = heard.get(id);
+        return last != null ? last : endedJobs.get(id);
+    }
+
+    private void settle(String id, long last, boolean end) {
+        if (end || endedJobs.containsKey(id)) {
             heard.remove(id);
             watched.remove(id);
+            endedJobs.put(id, last);
         } else {
             heard.put(id, last);
         }
@@ -207,7 +233,8 @@ final class EventBus implements AutoCloseable {
 
     /** Tells the listeners a job's events after the last told, from the store; on a failure, what was published. */
     private void catchUp(String id, Job job, List<JobEvent> published) {
-        long after = heard.getOrDefault(id, 0L);
+        Long told = lastTold(id);
+        long after = told == null ? 0L : told;
         boolean ended = false;
         try {
             Job current = job;
