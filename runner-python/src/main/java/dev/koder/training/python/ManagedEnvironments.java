@@ -141,10 +141,8 @@ public final class ManagedEnvironments {
         Path python = dir.resolve("bin/python");
         Path requirementsFile = dir.resolve("requirements.txt");
         Files.writeString(requirementsFile, requirements.text());
-        // --no-compile: pip would byte-compile every module of every package (torch's alone take half a minute);
-        // the import check below compiles the ones a trainer imports, once, into the environment
         List<String> pip = new ArrayList<>(List.of(python.toString(), "-m", "pip", "install",
-                "--disable-pip-version-check", "--no-input", "--progress-bar", "off", "--no-compile", "-r",
+                "--disable-pip-version-check", "--no-input", "--progress-bar", "off", "-r",
                 requirementsFile.toString()));
         pip.addAll(pipArgs);
         Path log = dir.resolve("install.log");
