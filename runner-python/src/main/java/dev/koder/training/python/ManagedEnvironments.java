@@ -142,7 +142,7 @@ public final class ManagedEnvironments {
         Path requirementsFile = dir.resolve("requirements.txt");
         Files.writeString(requirementsFile, requirements.text());
         List<String> pip = new ArrayList<>(List.of(python.toString(), "-m", "pip", "install",
-                "--disable-pip-version-check", "--no-input", "--progress-bar", "off", "-r",
+                "--disable-pip-version-check", "--no-input", "--progress-bar", "off", "--no-compile", "-r",
                 requirementsFile.toString()));
         pip.addAll(pipArgs);
         Path log = dir.resolve("install.log");
@@ -167,6 +167,7 @@ public final class ManagedEnvironments {
                     "pip could not install the trainer's packages (" + String.join(", ", requirements.lines())
                             + "); pip's log: " + kept, install.tail().isEmpty() ? List.of() : List.of(tail.split("\n"))));
         }
+        compile(python, dir, progress);
         String imports = String.join(", ", requirements.packages().values());
         Processes.Result check = Processes.run(List.of(python.toString(), "-c", "import " + imports), Map.of(), null,
                 Duration.ofMinutes(5), line -> { });
@@ -184,6 +185,21 @@ public final class ManagedEnvironments {
                 probe.python(), describe(probe, requirements)));
         LOG.info("created Python environment {} in {} s", dir, seconds);
         return new PythonEnvironment(python, true, probe);
+    }
+
+    /**
+     * Byte-compiles the installed packages on every core. pip compiles one file after another, which is most of
+     * an install from a local mirror; the trainer must not compile them on each start instead, because a
+     * process that runs with PYTHONDONTWRITEBYTECODE set (as many CI images do) keeps nothing it compiled.
+     * Files that do not compile (pip skips those too) are only logged.
+     */
+    private static void compile(Path python, Path dir, Consumer<String> progress) throws IOException {
+        progress.accept("byte-compiling the packages");
+        Processes.Result compiled = Processes.run(List.of(python.toString(), "-m", "compileall", "-q", "-j", "0",
+                dir.resolve("lib").toString()), Map.of(), null, Duration.ofMinutes(30), line -> { });
+        if (compiled.code() != 0) {
+            LOG.debug("compileall in {} left some files uncompiled: {}", dir, String.join(" / ", compiled.tail()));
+        }
     }
 
     static String describe(PythonProbe probe, Requirements requirements) {

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,8 +27,11 @@ class ManagedEnvironmentsTest {
         List<Process> makers = new ArrayList<>();
         for (int i = 0; i < 2; i++) {
             String java = ProcessHandle.current().info().command().orElse("java");
-            makers.add(new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-                    EnvironmentMaker.class.getName(), cache.toString(), SMALL).redirectErrorStream(true).start());
+            ProcessBuilder maker = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                    EnvironmentMaker.class.getName(), cache.toString(), SMALL).redirectErrorStream(true);
+            // As in CI images that forbid writing bytecode: the environment must come out compiled anyway.
+            maker.environment().put("PYTHONDONTWRITEBYTECODE", "1");
+            makers.add(maker.start());
         }
         List<String> outputs = new ArrayList<>();
         for (Process p : makers) {
@@ -45,6 +49,13 @@ class ManagedEnvironmentsTest {
         assertThat(folder.resolve(ManagedEnvironments.READY)).exists();
         Process check = new ProcessBuilder(folder.resolve("bin/python").toString(), "-c", "import six").start();
         assertThat(check.waitFor()).isZero();
+        try (Stream<Path> files = Files.walk(folder.resolve("lib"))) {
+            // pip's own vendored copy of six is compiled already; the installed one must be too.
+            assertThat(files.map(p -> folder.resolve("lib").relativize(p).toString()))
+                    .as("six byte-compiled once, not on every trainer start")
+                    .anySatisfy(name -> assertThat(name)
+                            .matches("python3\\.\\d+/site-packages/__pycache__/six\\.cpython-\\d+\\.pyc"));
+        }
         PythonEnvironment again = ManagedEnvironments.ensure(cache, Requirements.parse("test", SMALL), "python3",
                 List.of(), line -> { throw new AssertionError("nothing to make: " + line); });
         assertThat(again.knownProbe()).get().satisfies(p -> assertThat(p.version("six")).contains("1.17.0"));
@@ -60,6 +71,7 @@ class ManagedEnvironmentsTest {
         PythonEnvironment env = ManagedEnvironments.ensure(cache, req, "python3", List.of(), progress::add);
         assertThat(progress.get(0)).startsWith("removing an unfinished Python environment");
         assertThat(progress).anySatisfy(p -> assertThat(p).startsWith("pip: Successfully installed six-1.17.0"));
+        assertThat(progress).contains("byte-compiling the packages");
         assertThat(progress.get(progress.size() - 1)).startsWith("Python environment ready in ");
         assertThat(new ProcessBuilder(env.python().toString(), "-c", "import six").start().waitFor()).isZero();
     }
