@@ -67,6 +67,12 @@ final class EventBus implements AutoCloseable {
         }
     };
     private static final int ENDED_KEPT = 10_000;
+    /**
+     * Jobs whose end the store's poll told, with when: for a while they are still read, because their supervisor
+     * may write after the end (a checkpoint's registration finishing); on the events thread only.
+     */
+    private final Map<String, Long> lingering = new HashMap<>();
+    private static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(10);
     private final ExecutorService thread = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "training-events");
         t.setDaemon(true);
@@ -87,6 +93,7 @@ final class EventBus implements AutoCloseable {
                         heard.clear();
                         watched.clear();
                         endedJobs.clear();
+                        lingering.clear();
                     });
                 } catch (RejectedExecutionException closing) {
                     // the bus is closing
@@ -188,6 +195,14 @@ final class EventBus implements AutoCloseable {
                 watched.add(id);
                 catchUp(id, null, List.of());
             }
+            long now = System.nanoTime();
+            for (String id : List.copyOf(lingering.keySet())) {
+                if (now - lingering.get(id) > LINGER_NANOS || !endedJobs.containsKey(id)) {
+                    lingering.remove(id);
+                } else if (!ids.contains(id)) {
+                    catchUp(id, null, List.of());
+                }
+            }
         } catch (RuntimeException e) {
             LOG.warn("cannot read the job store for events other processes wrote: {}", e.toString());
         }
@@ -224,7 +239,9 @@ final class EventBus implements AutoCloseable {
     private void settle(String id, long last, boolean end) {
         if (end || endedJobs.containsKey(id)) {
             heard.remove(id);
-            watched.remove(id);
+            if (watched.remove(id)) {
+                lingering.put(id, System.nanoTime());
+            }
             endedJobs.put(id, last);
         } else {
             heard.put(id, last);
