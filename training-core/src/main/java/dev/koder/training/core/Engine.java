@@ -35,7 +35,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Function;
 import java.util.regex.Matcher;
@@ -89,10 +91,23 @@ final class Engine {
         this.registrations = registrations;
     }
 
-    /** Registers a checkpoint the trainer reported, in the background (it may be large). */
-    void registerLater(Job job, TrainerState.Written w) {
-        if (registry != null && w.path() != null) {
-            registrations.execute(() -> register(job, w.path(), w.step(), false, w.metrics()));
+    /**
+     * Registers a checkpoint the trainer reported, in the background (it may be large).
+     *
+     * @return done when the registration is, registered or not (what went wrong is the job's event); done at once
+     *     when there is nothing to register or the service is closing (the worker registers it when it starts again)
+     */
+    CompletableFuture<Void> registerLater(Job job, TrainerState.Written w) {
+        if (registry == null || w.path() == null) {
+            return CompletableFuture.completedFuture(null);
+        }
+        try {
+            return CompletableFuture.runAsync(() -> register(job, w.path(), w.step(), false, w.metrics()),
+                    registrations);
+        } catch (RejectedExecutionException closing) {
+            LOG.warn("job {}: the service is closing; the checkpoint in {} is registered when the worker starts "
+                    + "again", job.id(), w.path());
+            return CompletableFuture.completedFuture(null);
         }
     }
 

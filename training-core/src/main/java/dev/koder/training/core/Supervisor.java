@@ -42,6 +42,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -55,7 +56,8 @@ import org.slf4j.LoggerFactory;
  * exits decides how the attempt ended ({@link AttemptEnd#decide}). The attempt moves through the phases of
  * {@link AttemptPhase}, each stored before the step it leads to: PLANNED (claimed), LAUNCHING (a launch token
  * stored, then the executor asked to start a trainer with it), RUNNING (the execution's reference stored),
- * FINISHING (the trainer ended; its usage charged, its output registered, its end stored), ENDED.
+ * FINISHING (the trainer ended; its checkpoints registered, its usage charged, its output registered, its end
+ * stored), ENDED.
  */
 final class Supervisor {
 
@@ -69,6 +71,10 @@ final class Supervisor {
      * its start-up, whose length varies more than the margin allows.
      */
     static final double MIN_OVERRUN_GPU_HOURS = 0.05;
+    /** How long a job's end waits for its checkpoints' registrations at most; one that takes longer is told after. */
+    static final Duration REGISTRATION_WAIT = Duration.ofMinutes(10);
+    /** How long the end waits for them before the job's events say so. */
+    static final Duration REGISTRATION_NOTE = Duration.ofSeconds(2);
 
     private final Engine engine;
     private final String id;
@@ -115,6 +121,12 @@ final class Supervisor {
     /** Whether the GPUs went back and waiters were told: once, however often the end is recorded. */
     private boolean released;
     private boolean outputRegistered;
+    /** The attempt's checkpoint registrations under way: the job's end is stored once they are done. */
+    private final List<CompletableFuture<Void>> registering = new ArrayList<>();
+    /** Whether the end waited for them already (once: one that outlasts the wait is told after the end). */
+    private boolean registrationsAwaited;
+    /** When the trainer was seen to end: the attempt's GPU time counts to then, not to when its end is stored. */
+    private Instant trainerEnded;
     private boolean peakNoted;
     private int recordTries;
     private final List<Integer> gpus;
@@ -527,8 +539,9 @@ final class Supervisor {
         Optional<Updated> stored = engine.update(id, JobStatus.RUNNING, u.build(), read.events());
         if (stored.isPresent()) {
             offset = read.offset();
+            registering.removeIf(CompletableFuture::isDone);
             for (TrainerState.Written w : state.written) {
-                engine.registerLater(stored.get().record().job(), w);
+                registering.add(engine.registerLater(stored.get().record().job(), w));
             }
         }
         state.written.clear();
@@ -540,6 +553,9 @@ final class Supervisor {
             return;
         }
         phase = AttemptPhase.FINISHING;
+        if (trainerEnded == null) {
+            trainerEnded = engine.clock.instant();
+        }
         for (ScheduledFuture<?> f : new ScheduledFuture<?>[] {poller, killTimer, deadline}) {
             if (f != null) {
                 f.cancel(false);
@@ -549,8 +565,9 @@ final class Supervisor {
     }
 
     /**
-     * Decides how the attempt ended and stores it: FINISHING first, then the attempt's GPU-hours (set, not added,
-     * so a second try does not count them twice), the output, the end. When the store refuses (busy, a full disk),
+     * Decides how the attempt ended and stores it: FINISHING first, then (once the checkpoints the trainer wrote are
+     * registered) the attempt's GPU-hours (set, not added, so a second try does not count them twice), the output,
+     * the end. When the store refuses (busy, a full disk),
      * the trainer's GPUs go back all the same, and the decision is made and stored again, with a growing wait
      * ({@link Backoff}), until it sticks: the job never stays RUNNING without a trainer, and a cancel asked for
      * meanwhile is acted on.
@@ -563,6 +580,9 @@ final class Supervisor {
         try {
             drain();
             engine.update(id, JobStatus.RUNNING, JobUpdate.builder().phase(AttemptPhase.FINISHING).build(), List.of());
+            if (awaitRegistrations(exit)) {
+                return;
+            }
             JobRecord current = engine.store.find(id).orElseThrow();
             AttemptEnd.Outcome decided = AttemptEnd.decide(new AttemptEnd.Facts(state.completed, exit,
                     state.errorKind != null, stop, current.cancelRequests() > 0, current.job().pauseRequested(),
@@ -587,6 +607,66 @@ final class Supervisor {
                 LOG.warn("job {}: the service is closing; its end is settled when a worker starts again", id);
             }
         }
+    }
+
+    /**
+     * Stores the attempt's end only once the checkpoints its trainer wrote are registered (in the background, on the
+     * registry's thread): the end is then the job's last event, what a listener in another process stops reading at,
+     * and a resumed or retried attempt finds its checkpoint in the registry. The trainer is gone, so its GPUs go back
+     * now and its time counts to its exit; no thread waits. After {@link #REGISTRATION_WAIT} the end is stored all
+     * the same, and the registration still under way is told after it.
+     *
+     * @return whether the end is stored later, when the registrations are done
+     */
+    private boolean awaitRegistrations(ExitStatus exit) {
+        registering.removeIf(CompletableFuture::isDone);
+        if (registering.isEmpty()) {
+            return false;
+        }
+        int pending = registering.size();
+        if (registrationsAwaited) {
+            engine.note(id, engine.note(EventLevel.WARN, "the job ends before " + checkpoints(pending) + " registered ("
+                    + "waited " + REGISTRATION_WAIT.toMinutes() + " min); the registry tells when "
+                    + (pending == 1 ? "it is" : "they are"), Map.of("registrations", pending)));
+            registering.clear();
+            return false;
+        }
+        registrationsAwaited = true;
+        recordPending = true;
+        release();
+        ScheduledFuture<?> tell;
+        try {
+            tell = engine.timers.schedule(() -> tellAwaiting(pending), REGISTRATION_NOTE.toMillis(),
+                    TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException closing) {
+            tell = null;
+        }
+        ScheduledFuture<?> told = tell;
+        CompletableFuture.allOf(registering.toArray(CompletableFuture[]::new))
+                .completeOnTimeout(null, REGISTRATION_WAIT.toMillis(), TimeUnit.MILLISECONDS)
+                .whenComplete((done, error) -> {
+                    if (told != null) {
+                        told.cancel(false);
+                    }
+                    try {
+                        engine.timers.execute(() -> record(exit));
+                    } catch (RejectedExecutionException closing) {
+                        // the service is closing and waits for the registry's thread: the end is stored from here
+                        record(exit);
+                    }
+                });
+        return true;
+    }
+
+    private synchronized void tellAwaiting(int pending) {
+        if (!settled && !detached) {
+            engine.note(id, engine.note(EventLevel.INFO, "the trainer ended; the job ends once " + checkpoints(pending)
+                    + " registered", Map.of("registrations", pending)));
+        }
+    }
+
+    private static String checkpoints(int n) {
+        return n == 1 ? "its checkpoint is" : "its " + n + " checkpoints are";
     }
 
     /** Charges the attempt, registers its output when it succeeded, and stores the outcome decided. */
@@ -683,7 +763,7 @@ final class Supervisor {
         if (engine.ledger == null || spec.resources().gpus() == 0 || attemptStart == null) {
             return;
         }
-        Instant until = engine.clock.instant();
+        Instant until = ended();
         if (repeated) {
             // what came after the attempt's last checkpoint is done again by the next one
             until = state.checkpointAt == null ? attemptStart : state.checkpointAt;
@@ -863,8 +943,13 @@ final class Supervisor {
                 .map(GpuDevice::name).findFirst();
     }
 
+    /** When the attempt ended: its trainer's exit, or now when it was not seen. */
+    private Instant ended() {
+        return trainerEnded == null ? engine.clock.instant() : trainerEnded;
+    }
+
     private UsageRecord usage(JobRecord record, JobStatus outcome) {
-        Instant end = engine.clock.instant();
+        Instant end = ended();
         Instant start = attemptStart == null ? end : attemptStart;
         double wall = Duration.between(start, end).toMillis() / 1000.0;
         int gpus = spec.resources().gpus();

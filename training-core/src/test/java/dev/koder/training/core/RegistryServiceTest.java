@@ -22,6 +22,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.function.LongConsumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -183,5 +185,88 @@ class RegistryServiceTest {
         });
         List<JobEvent> events = Fixtures.events(training.jobs(), done.id());
         assertThat(events.get(events.size() - 1).message()).startsWith("the output is registered as ckpt-");
+    }
+
+    /** A filesystem blob store whose puts of an intermediate checkpoint's files wait until the test opens it. */
+    static final class Held implements BlobStore {
+        final CountDownLatch open = new CountDownLatch(1);
+        final FilesystemBlobStore store;
+
+        Held(Path root) throws IOException {
+            store = new FilesystemBlobStore(root);
+        }
+
+        @Override
+        public String location() {
+            return store.location();
+        }
+
+        @Override
+        public Blob put(Path file, String sha256, LongConsumer progress) throws IOException {
+            boolean intermediate = false;
+            for (Path p = file.getParent(); p != null; p = p.getParent()) {
+                intermediate |= p.getFileName() != null && p.getFileName().toString().startsWith("checkpoint-");
+            }
+            try {
+                if (intermediate && !open.await(WAIT.toSeconds(), TimeUnit.SECONDS)) {
+                    throw new IOException("the test never let the checkpoint's files through");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException(e);
+            }
+            return store.put(file, sha256, progress);
+        }
+
+        @Override
+        public Optional<Blob> stat(String sha256) throws IOException {
+            return store.stat(sha256);
+        }
+
+        @Override
+        public void get(String sha256, Path target, LongConsumer progress) throws IOException {
+            store.get(sha256, target, progress);
+        }
+
+        @Override
+        public boolean delete(String sha256) throws IOException {
+            return store.delete(sha256);
+        }
+
+        @Override
+        public List<String> keys() throws IOException {
+            return store.keys();
+        }
+    }
+
+    @Test
+    void aJobEnds_onlyOnceTheCheckpointsItsTrainerWrote_areRegistered() throws Exception {
+        Held held = new Held(dir.resolve("home/blobs"));
+        training = service().blobStore(held).build();
+        JobSpec spec = fx.spec(4, Map.of("step_seconds", "0.05")).checkpoints(CheckpointPolicy.everySteps(2, 2))
+                .build();
+        String id = training.jobs().submit(spec).id();
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (Fixtures.events(training.jobs(), id).stream().noneMatch(e -> e.message()
+                .startsWith("the trainer ended; the job ends once its ")) && System.nanoTime() < deadline) {
+            Job now = training.jobs().get(id);
+            assertThat(now.status().isTerminal()).as("the job ended before its checkpoints were registered: %s",
+                    Fixtures.events(training.jobs(), id)).isFalse();
+            Thread.sleep(50);
+        }
+        assertThat(training.jobs().get(id).status()).isEqualTo(JobStatus.RUNNING);
+        assertThat(of(id)).as("nothing registered while the blob store holds the checkpoints").isEmpty();
+
+        held.open.countDown();
+        Job done = training.jobs().await(id, WAIT);
+        assertThat(done.status()).isEqualTo(JobStatus.SUCCEEDED);
+        List<JobEvent> events = Fixtures.events(training.jobs(), id);
+        assertThat(events.get(events.size() - 1).message()).as("the end is the last event: " + events)
+                .startsWith("succeeded: output in ");
+        assertThat(events).filteredOn(e -> e.message().startsWith("the checkpoint at step "))
+                .extracting(e -> e.message().substring(0, "the checkpoint at step 2 is registered as".length()))
+                .containsExactly("the checkpoint at step 2 is registered as", "the checkpoint at step 4 is registered as");
+        assertThat(of(id)).filteredOn(c -> !c.last()).extracting(Checkpoint::step).containsExactlyInAnyOrder(2L, 4L);
+        assertThat(of(id)).filteredOn(Checkpoint::last).singleElement().extracting(Checkpoint::step).isEqualTo(4L);
     }
 }
