@@ -239,17 +239,24 @@ class ChaosTest {
         double seconds = 0;
         Instant start = null;
         Instant checkpoint = null;
+        Instant gpusBack = null;
         for (JobEvent e : events) {
             boolean claimed = e.type().equals(JobEvent.TYPE_STATUS) && "running".equals(e.data().get("to"));
             if (claimed || (start != null && e.message().startsWith("trainer started (attempt"))) {
                 // the launch begins after the claim (a trainer adopted by its token has no start note of its own)
                 start = e.time();
                 checkpoint = null;
+                gpusBack = null;
             } else if (start != null && e.type().equals(JobEvent.TYPE_CHECKPOINT)) {
                 checkpoint = e.time();
+            } else if (start != null && e.type().equals(JobEvent.TYPE_USAGE)) {
+                // stored with the end: when the GPUs went back, which may be before the end waited for registrations
+                gpusBack = Instant.parse((String) e.data().get("ended_at"));
+                assertThat(gpusBack).as("the GPUs went back within the attempt: %s", e).isAfterOrEqualTo(start)
+                        .isBeforeOrEqualTo(e.time());
             } else if (start != null && e.type().equals(JobEvent.TYPE_STATUS) && e.data().get("to") != null) {
                 Instant until = "queued".equals(e.data().get("to")) ? (checkpoint == null ? start : checkpoint)
-                        : e.time();
+                        : gpusBack != null ? gpusBack : e.time();
                 seconds += Math.max(0, Duration.between(start, until).toMillis() / 1000.0);
                 start = null;
             }

@@ -125,8 +125,8 @@ final class Supervisor {
     private final List<CompletableFuture<Void>> registering = new ArrayList<>();
     /** Whether the end waited for them already (once: one that outlasts the wait is told after the end). */
     private boolean registrationsAwaited;
-    /** When the trainer was seen to end: the attempt's GPU time counts to then, not to when its end is stored. */
-    private Instant trainerEnded;
+    /** When the attempt's GPUs went back, or null: its GPU time counts to then, not to when its end is stored. */
+    private Instant releasedAt;
     private boolean peakNoted;
     private int recordTries;
     private final List<Integer> gpus;
@@ -553,9 +553,6 @@ final class Supervisor {
             return;
         }
         phase = AttemptPhase.FINISHING;
-        if (trainerEnded == null) {
-            trainerEnded = engine.clock.instant();
-        }
         for (ScheduledFuture<?> f : new ScheduledFuture<?>[] {poller, killTimer, deadline}) {
             if (f != null) {
                 f.cancel(false);
@@ -613,7 +610,7 @@ final class Supervisor {
      * Stores the attempt's end only once the checkpoints its trainer wrote are registered (in the background, on the
      * registry's thread): the end is then the job's last event, what a listener in another process stops reading at,
      * and a resumed or retried attempt finds its checkpoint in the registry. The trainer is gone, so its GPUs go back
-     * now and its time counts to its exit; no thread waits. After {@link #REGISTRATION_WAIT} the end is stored all
+     * now, and its GPU time counts to then; no thread waits. After {@link #REGISTRATION_WAIT} the end is stored all
      * the same, and the registration still under way is told after it.
      *
      * @return whether the end is stored later, when the registrations are done
@@ -783,6 +780,7 @@ final class Supervisor {
     private void release() {
         if (!released) {
             released = true;
+            releasedAt = engine.clock.instant();
             finished.complete(null);
             onDone.run();
         }
@@ -943,9 +941,9 @@ final class Supervisor {
                 .map(GpuDevice::name).findFirst();
     }
 
-    /** When the attempt ended: its trainer's exit, or now when it was not seen. */
+    /** When the attempt's use of its GPUs ended: when they went back (before its end is stored), else now. */
     private Instant ended() {
-        return trainerEnded == null ? engine.clock.instant() : trainerEnded;
+        return releasedAt == null ? engine.clock.instant() : releasedAt;
     }
 
     private UsageRecord usage(JobRecord record, JobStatus outcome) {

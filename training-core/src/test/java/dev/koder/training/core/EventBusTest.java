@@ -67,6 +67,34 @@ class EventBusTest {
         }
     }
 
+    @Test
+    void anEventAnotherProcessWritesJustAfterAJobsEnd_isStillTold() throws Exception {
+        ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor();
+        try (SqliteJobStore store = SqliteJobStore.open(dir.resolve("training.db"), Clock.systemUTC());
+                EventBus bus = new EventBus(List.of())) {
+            List<JobEvent> heard = new CopyOnWriteArrayList<>();
+            bus.add((job, e) -> heard.add(e));
+            Instant now = Instant.now().plusMillis(1);
+            Job job = Job.builder().id("ftjob-late").spec(new Fixtures(dir).spec(3)).status(JobStatus.RUNNING)
+                    .runner("script").createdAt(now).updatedAt(now).startedAt(now).attempt(1)
+                    .progress(JobProgress.NONE).build();
+            store.insert(JobRecord.of(job), List.of(event(JobEvent.TYPE_PROGRESS, Map.of("step", 1))));
+            bus.follow(store, Duration.ofMillis(20), timers);
+            await("the poll told the first event", () -> heard.size() == 1);
+            // every write below is another process's: this one never publishes it, only the poll can tell it
+            store.update(job.id(), JobStatus.RUNNING, JobUpdate.to(JobStatus.SUCCEEDED).build(),
+                    List.of(event(JobEvent.TYPE_STATUS, Map.of("from", "running", "to", "succeeded"))));
+            await("the poll told the end", () -> heard.size() == 2);
+            Thread.sleep(200); // several polls after the end
+            store.update(job.id(), JobStatus.SUCCEEDED, JobUpdate.builder().build(), List.of(event("note", Map.of())));
+            await("the poll told the event written after the end", () -> heard.size() == 3);
+
+            assertThat(heard).extracting(JobEvent::seq).containsExactly(1L, 2L, 3L);
+        } finally {
+            timers.shutdownNow();
+        }
+    }
+
     private static NewEvent event(String type, Map<String, Object> data) {
         return new NewEvent(Instant.now(), EventLevel.INFO, type, type, data);
     }
