@@ -19,7 +19,7 @@ import dev.koder.training.api.StorageException;
 import dev.koder.training.api.TrainingMethod;
 import dev.koder.training.core.blob.Digests;
 import dev.koder.training.core.blob.FilesystemBlobStore;
-import dev.koder.training.spi.BlobStore;
+import dev.koder.training.core.blob.ForwardingBlobStore;
 import dev.koder.training.sqlite.SqliteCheckpoints;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -273,18 +273,12 @@ class CheckpointRegistryTest {
     }
 
     /** The filesystem store, with deletes that can be made to fail and a hook after each put. */
-    static final class Hooked implements BlobStore {
-        final FilesystemBlobStore inner;
+    static final class Hooked extends ForwardingBlobStore {
         volatile boolean failDeletes;
         volatile Runnable afterPut = () -> { };
 
         Hooked(FilesystemBlobStore inner) {
-            this.inner = inner;
-        }
-
-        @Override
-        public String location() {
-            return inner.location();
+            super(inner);
         }
 
         @Override
@@ -295,26 +289,11 @@ class CheckpointRegistryTest {
         }
 
         @Override
-        public Optional<Blob> stat(String sha256) throws IOException {
-            return inner.stat(sha256);
-        }
-
-        @Override
-        public void get(String sha256, Path target, java.util.function.LongConsumer progress) throws IOException {
-            inner.get(sha256, target, progress);
-        }
-
-        @Override
         public boolean delete(String sha256) throws IOException {
             if (failDeletes) {
                 throw new IOException("delete refused for the test");
             }
             return inner.delete(sha256);
-        }
-
-        @Override
-        public List<String> keys() throws IOException {
-            return inner.keys();
         }
     }
 
