@@ -16,8 +16,9 @@ import java.time.Duration;
  * @param poolRefresh how often the GPU inventory is read
  * @param retry which failed attempts are retried on their own, how often, after what wait
  * @param reconcileInterval how often the worker looks for running jobs that no supervisor of its watches
+ * @param registrationWait how long a job's end waits at most for the registrations of its checkpoints
  */
 record Settings(int maxConcurrentJobs, RecoveryPolicy recovery, Duration cancelGrace, Duration shutdownGrace,
         Duration pollInterval, int maxIssues, Duration runtimeMinute, double quotaMargin, Duration poolRefresh,
-        RetryPolicy retry, Duration reconcileInterval) {
+        RetryPolicy retry, Duration reconcileInterval, Duration registrationWait) {
 }

@@ -71,8 +71,6 @@ final class Supervisor {
      * its start-up, whose length varies more than the margin allows.
      */
     static final double MIN_OVERRUN_GPU_HOURS = 0.05;
-    /** How long a job's end waits for its checkpoints' registrations at most; one that takes longer is told after. */
-    static final Duration REGISTRATION_WAIT = Duration.ofMinutes(10);
     /** How long the end waits for them before the job's events say so. */
     static final Duration REGISTRATION_NOTE = Duration.ofSeconds(2);
 
@@ -610,8 +608,8 @@ final class Supervisor {
      * Stores the attempt's end only once the checkpoints its trainer wrote are registered (in the background, on the
      * registry's thread): the end is then the job's last event, what a listener in another process stops reading at,
      * and a resumed or retried attempt finds its checkpoint in the registry. The trainer is gone, so its GPUs go back
-     * now, and its GPU time counts to then; no thread waits. After {@link #REGISTRATION_WAIT} the end is stored all
-     * the same, and the registration still under way is told after it.
+     * now, and its GPU time counts to then; no thread waits. After {@link Settings#registrationWait} the end is
+     * stored all the same, and the registration still under way is told after it.
      *
      * @return whether the end is stored later, when the registrations are done
      */
@@ -623,7 +621,8 @@ final class Supervisor {
         int pending = registering.size();
         if (registrationsAwaited) {
             engine.note(id, engine.note(EventLevel.WARN, "the job ends before " + checkpoints(pending) + " registered ("
-                    + "waited " + REGISTRATION_WAIT.toMinutes() + " min); the registry tells when "
+                    + "waited " + span(engine.settings.registrationWait()) + ", "
+                    + Training.REGISTRATION_WAIT_PROPERTY + "); the next event of the job tells when "
                     + (pending == 1 ? "it is" : "they are"), Map.of("registrations", pending)));
             registering.clear();
             return false;
@@ -640,7 +639,7 @@ final class Supervisor {
         }
         ScheduledFuture<?> told = tell;
         CompletableFuture.allOf(registering.toArray(CompletableFuture[]::new))
-                .completeOnTimeout(null, REGISTRATION_WAIT.toMillis(), TimeUnit.MILLISECONDS)
+                .completeOnTimeout(null, engine.settings.registrationWait().toMillis(), TimeUnit.MILLISECONDS)
                 .whenComplete((done, error) -> {
                     if (told != null) {
                         told.cancel(false);
@@ -660,6 +659,10 @@ final class Supervisor {
             engine.note(id, engine.note(EventLevel.INFO, "the trainer ended; the job ends once " + checkpoints(pending)
                     + " registered", Map.of("registrations", pending)));
         }
+    }
+
+    private static String span(Duration d) {
+        return d.toSeconds() < 120 ? d.toSeconds() + " s" : d.toMinutes() + " min";
     }
 
     private static String checkpoints(int n) {

@@ -116,6 +116,11 @@ public final class Training implements TrainingService {
     public static final String PRICE_PROPERTY = Estimator.Pricing.PRICE_PROPERTY;
     /** The file in the home directory with settings every process on it shares, in java.util.Properties form. */
     public static final String PROPERTIES_FILE = "training.properties";
+    /**
+     * Property: how long a job's end waits at most for its checkpoints' registrations (ISO-8601, default
+     * {@code PT10M}); a registration that takes longer is told after the end.
+     */
+    public static final String REGISTRATION_WAIT_PROPERTY = "training.registry.end-wait";
     /** Property naming the blob store of checkpoints ({@code fs}, the default, or {@code s3}). */
     public static final String BLOB_PROPERTY = "training.blob";
     /** Currency of prices, default USD. */
@@ -176,7 +181,8 @@ public final class Training implements TrainingService {
         bus.follow(store, config.duration("training.events.poll", Duration.ofSeconds(1)), timers);
         Settings settings = new Settings(b.maxConcurrentJobs, b.recovery, b.cancelGrace, b.shutdownGrace,
                 b.pollInterval, b.maxIssues, b.runtimeMinute, b.quotaMargin, b.poolRefresh,
-                b.retry != null ? b.retry : RetryPolicy.of(config), b.reconcileInterval);
+                b.retry != null ? b.retry : RetryPolicy.of(config), b.reconcileInterval,
+                config.duration(REGISTRATION_WAIT_PROPERTY, Duration.ofMinutes(10)));
         this.registry = new CheckpointRegistry(parts.checkpoints, parts.blobs, b.clock,
                 id -> store.find(id).map(JobRecord::job), b.approvedCacheFor);
         this.registry.approvalPolicy(ApprovalPolicy.of(at.properties));

@@ -1,6 +1,7 @@
 package dev.koder.training.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import dev.koder.training.api.Checkpoint;
 import dev.koder.training.api.CheckpointPolicy;
@@ -13,11 +14,14 @@ import dev.koder.training.api.JobSpec;
 import dev.koder.training.api.JobStatus;
 import dev.koder.training.core.blob.Digests;
 import dev.koder.training.core.blob.FilesystemBlobStore;
+import dev.koder.training.core.blob.ForwardingBlobStore;
 import dev.koder.training.spi.BlobStore;
+import dev.koder.training.sqlite.SqliteJobStore;
 import dev.koder.training.tck.ScriptedRunner;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -188,17 +192,11 @@ class RegistryServiceTest {
     }
 
     /** A filesystem blob store whose puts of an intermediate checkpoint's files wait until the test opens it. */
-    static final class Held implements BlobStore {
+    static final class Held extends ForwardingBlobStore {
         final CountDownLatch open = new CountDownLatch(1);
-        final FilesystemBlobStore store;
 
         Held(Path root) throws IOException {
-            store = new FilesystemBlobStore(root);
-        }
-
-        @Override
-        public String location() {
-            return store.location();
+            super(new FilesystemBlobStore(root));
         }
 
         @Override
@@ -215,27 +213,7 @@ class RegistryServiceTest {
                 Thread.currentThread().interrupt();
                 throw new IOException(e);
             }
-            return store.put(file, sha256, progress);
-        }
-
-        @Override
-        public Optional<Blob> stat(String sha256) throws IOException {
-            return store.stat(sha256);
-        }
-
-        @Override
-        public void get(String sha256, Path target, LongConsumer progress) throws IOException {
-            store.get(sha256, target, progress);
-        }
-
-        @Override
-        public boolean delete(String sha256) throws IOException {
-            return store.delete(sha256);
-        }
-
-        @Override
-        public List<String> keys() throws IOException {
-            return store.keys();
+            return super.put(file, sha256, progress);
         }
     }
 
@@ -268,5 +246,58 @@ class RegistryServiceTest {
                 .containsExactly("the checkpoint at step 2 is registered as", "the checkpoint at step 4 is registered as");
         assertThat(of(id)).filteredOn(c -> !c.last()).extracting(Checkpoint::step).containsExactlyInAnyOrder(2L, 4L);
         assertThat(of(id)).filteredOn(Checkpoint::last).singleElement().extracting(Checkpoint::step).isEqualTo(4L);
+    }
+
+    @Test
+    void aRegistrationThatOutlastsTheWait_isToldAfterTheEnd() throws Exception {
+        Held held = new Held(dir.resolve("home/blobs"));
+        training = service().blobStore(held).property(Training.REGISTRATION_WAIT_PROPERTY, "PT1S").build();
+        JobSpec spec = fx.spec(4, Map.of("step_seconds", "0.05")).checkpoints(CheckpointPolicy.everySteps(2, 2))
+                .build();
+        Job done = training.jobs().await(training.jobs().submit(spec).id(), WAIT);
+        assertThat(done.status()).isEqualTo(JobStatus.SUCCEEDED);
+        List<JobEvent> events = Fixtures.events(training.jobs(), done.id());
+        held.open.countDown();
+        // the warning, then the output's registration and the end with its usage record
+        assertThat(events.subList(events.size() - 4, events.size())).extracting(JobEvent::level, JobEvent::type)
+                .containsExactly(tuple(EventLevel.WARN, JobEvent.TYPE_NOTE), tuple(EventLevel.INFO,
+                        JobEvent.TYPE_NOTE), tuple(EventLevel.INFO, JobEvent.TYPE_USAGE), tuple(EventLevel.INFO,
+                        JobEvent.TYPE_STATUS));
+        assertThat(events.get(events.size() - 4).message()).startsWith("the job ends before its ").contains(
+                " registered (waited 1 s, " + Training.REGISTRATION_WAIT_PROPERTY + "); the next event of the job "
+                        + "tells when ");
+        assertThat(events.get(events.size() - 3).message()).startsWith("the output is registered as ");
+        Fixtures.waitFor(training.jobs(), done.id(), j -> of(j.id()).stream().anyMatch(c -> c.step() == 2), WAIT);
+        assertThat(Fixtures.events(training.jobs(), done.id()).stream().skip(events.size()).map(JobEvent::message))
+                .anySatisfy(m -> assertThat(m).startsWith("the checkpoint at step 2 is registered as "));
+    }
+
+    @Test
+    void aJobWaitingForItsRegistrations_whenTheServiceCloses_endsBeforeTheStoreIsClosed() throws Exception {
+        Held held = new Held(dir.resolve("home/blobs"));
+        training = service().blobStore(held).build();
+        JobSpec spec = fx.spec(4, Map.of("step_seconds", "0.05")).checkpoints(CheckpointPolicy.everySteps(2, 2))
+                .build();
+        String id = training.jobs().submit(spec).id();
+        Fixtures.waitFor(training.jobs(), id, j -> Fixtures.events(training.jobs(), id).stream().anyMatch(e -> e
+                .message().startsWith("the trainer ended; the job ends once its ")), WAIT);
+        Thread opener = new Thread(() -> {
+            try {
+                Thread.sleep(500); // the service is closing by then: it waits for the registry's thread
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            held.open.countDown();
+        });
+        opener.start();
+        training.close();
+        opener.join();
+        try (SqliteJobStore store = SqliteJobStore.open(dir.resolve("home/training.db"), Clock.systemUTC())) {
+            assertThat(store.find(id).orElseThrow().status()).as("stored as it closed").isEqualTo(JobStatus.SUCCEEDED);
+        }
+        training = service().runJobs(false).build();
+        List<JobEvent> events = Fixtures.events(training.jobs(), id);
+        assertThat(events.get(events.size() - 1).message()).startsWith("succeeded: output in ");
+        assertThat(of(id)).extracting(Checkpoint::step).containsExactlyInAnyOrder(2L, 4L, 4L);
     }
 }
