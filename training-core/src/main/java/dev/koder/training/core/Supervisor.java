@@ -568,7 +568,6 @@ final class Supervisor {
      * meanwhile is acted on.
      */
     private synchronized void record(ExitStatus exit) {
-        recordPending = false;
         if (detached) {
             return;
         }
@@ -589,6 +588,8 @@ final class Supervisor {
                 ending = null;
             }
             settled = true;
+            // cleared only now: the reconciler takes over a job whose supervisor is neither running nor settling
+            recordPending = false;
             release();
         } catch (RuntimeException e) {
             Duration wait = RECORD_RETRY.delay(recordTries++);
@@ -773,7 +774,8 @@ final class Supervisor {
 
     /**
      * @return whether this supervisor still owns the job after giving its GPUs back: its end is not stored yet and
-     *     it will try again (the reconciler leaves such a job alone)
+     *     it will store it, after a refusal of the store or once the checkpoints are registered (the reconciler
+     *     leaves such a job alone)
      */
     boolean settling() {
         return !settled && recordPending;
