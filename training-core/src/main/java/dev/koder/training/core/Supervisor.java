@@ -71,7 +71,7 @@ final class Supervisor {
      * its start-up, whose length varies more than the margin allows.
      */
     static final double MIN_OVERRUN_GPU_HOURS = 0.05;
-    /** How long the end waits for them before the job's events say so. */
+    /** How long a job's end waits for its checkpoints' registrations before the job's events say so. */
     static final Duration REGISTRATION_NOTE = Duration.ofSeconds(2);
 
     private final Engine engine;
@@ -562,10 +562,9 @@ final class Supervisor {
     /**
      * Decides how the attempt ended and stores it: FINISHING first, then (once the checkpoints the trainer wrote are
      * registered) the attempt's GPU-hours (set, not added, so a second try does not count them twice), the output,
-     * the end. When the store refuses (busy, a full disk),
-     * the trainer's GPUs go back all the same, and the decision is made and stored again, with a growing wait
-     * ({@link Backoff}), until it sticks: the job never stays RUNNING without a trainer, and a cancel asked for
-     * meanwhile is acted on.
+     * the end. When the store refuses (busy, a full disk), the trainer's GPUs go back all the same, and the decision
+     * is made and stored again, with a growing wait ({@link Backoff}), until it sticks: the job never stays RUNNING
+     * without a trainer, and a cancel asked for meanwhile is acted on.
      */
     private synchronized void record(ExitStatus exit) {
         if (detached) {
