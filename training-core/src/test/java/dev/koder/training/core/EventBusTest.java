@@ -41,11 +41,7 @@ class EventBusTest {
                 EventBus bus = new EventBus(List.of())) {
             List<JobEvent> heard = new CopyOnWriteArrayList<>();
             bus.add((job, e) -> heard.add(e));
-            Instant now = Instant.now().plusMillis(1); // made after following began: told from its first event
-            Job job = Job.builder().id("ftjob-bus").spec(new Fixtures(dir).spec(3)).status(JobStatus.RUNNING)
-                    .runner("script").createdAt(now).updatedAt(now).startedAt(now).attempt(1)
-                    .progress(JobProgress.NONE).build();
-            store.insert(JobRecord.of(job), List.of(event(JobEvent.TYPE_PROGRESS, Map.of("step", 1))));
+            Job job = startedAfterFollowing(store, "ftjob-bus");
             bus.follow(store, Duration.ofMillis(20), timers);
             await("the poll told the first event", () -> heard.size() == 1);
 
@@ -74,11 +70,7 @@ class EventBusTest {
                 EventBus bus = new EventBus(List.of())) {
             List<JobEvent> heard = new CopyOnWriteArrayList<>();
             bus.add((job, e) -> heard.add(e));
-            Instant now = Instant.now().plusMillis(1);
-            Job job = Job.builder().id("ftjob-late").spec(new Fixtures(dir).spec(3)).status(JobStatus.RUNNING)
-                    .runner("script").createdAt(now).updatedAt(now).startedAt(now).attempt(1)
-                    .progress(JobProgress.NONE).build();
-            store.insert(JobRecord.of(job), List.of(event(JobEvent.TYPE_PROGRESS, Map.of("step", 1))));
+            Job job = startedAfterFollowing(store, "ftjob-late");
             bus.follow(store, Duration.ofMillis(20), timers);
             await("the poll told the first event", () -> heard.size() == 1);
             // every write below is another process's: this one never publishes it, only the poll can tell it
@@ -93,6 +85,18 @@ class EventBusTest {
         } finally {
             timers.shutdownNow();
         }
+    }
+
+    /**
+     * A running job with one event, made a moment from now: after following begins, so the poll tells it from its
+     * first event.
+     */
+    private Job startedAfterFollowing(SqliteJobStore store, String id) {
+        Instant now = Instant.now().plusMillis(1);
+        Job job = Job.builder().id(id).spec(new Fixtures(dir).spec(3)).status(JobStatus.RUNNING).runner("script")
+                .createdAt(now).updatedAt(now).startedAt(now).attempt(1).progress(JobProgress.NONE).build();
+        store.insert(JobRecord.of(job), List.of(event(JobEvent.TYPE_PROGRESS, Map.of("step", 1))));
+        return job;
     }
 
     private static NewEvent event(String type, Map<String, Object> data) {
