@@ -83,13 +83,7 @@ public final class AxolotlRunner extends PythonRunner {
     /** Second after unsloth: broad coverage, where a Python with axolotl is there. */
     @Override
     public RunnerChoice choice(JobSpec spec) {
-        Optional<PythonProbe> probe = python().knownProbe();
-        if (probe.isEmpty() || probe.get().version("axolotl").isEmpty()) {
-            return RunnerChoice.unavailable("no Python with axolotl on this host (set " + python().pythonProperty()
-                    + ")");
-        }
-        return new RunnerChoice(20, "axolotl " + probe.get().version("axolotl").get()
-                + " is installed: broad coverage of models and methods");
+        return python().choiceNeeding("axolotl", 20, "broad coverage of models and methods");
     }
 
     @Override

@@ -10,6 +10,7 @@ import dev.koder.training.spi.ExitStatus;
 import dev.koder.training.spi.LaunchPlan;
 import dev.koder.training.spi.PluginConfig;
 import dev.koder.training.spi.RunContext;
+import dev.koder.training.spi.RunnerChoice;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -241,6 +242,20 @@ public final class PythonTrainer {
         } catch (IOException e) {
             return Optional.empty();
         }
+    }
+
+    /**
+     * The choice of a runner that needs one package in its Python: unavailable, naming the property to set, when the
+     * known Python lacks it; else {@code score}, with the version found.
+     *
+     * @param strength what the runner is good at, said after the version ("broad coverage of models and methods")
+     */
+    public RunnerChoice choiceNeeding(String pkg, int score, String strength) {
+        Optional<String> version = knownProbe().flatMap(p -> p.version(pkg));
+        if (version.isEmpty()) {
+            return RunnerChoice.unavailable("no Python with " + pkg + " on this host (set " + pythonProperty() + ")");
+        }
+        return new RunnerChoice(score, pkg + " " + version.get() + " is installed: " + strength);
     }
 
     /**

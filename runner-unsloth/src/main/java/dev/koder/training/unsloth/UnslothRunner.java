@@ -114,13 +114,7 @@ public final class UnslothRunner extends PythonRunner {
         if (spec.resources().gpus() == 0) {
             return RunnerChoice.unavailable("unsloth trains on CUDA GPUs only");
         }
-        Optional<PythonProbe> probe = python().knownProbe();
-        if (probe.isEmpty() || probe.get().version("unsloth").isEmpty()) {
-            return RunnerChoice.unavailable("no Python with unsloth on this host (set " + python().pythonProperty()
-                    + ")");
-        }
-        return new RunnerChoice(30, "unsloth " + probe.get().version("unsloth").get()
-                + " is installed: the fastest for LoRA and QLoRA on CUDA");
+        return python().choiceNeeding("unsloth", 30, "the fastest for LoRA and QLoRA on CUDA");
     }
 
     @Override
