@@ -91,8 +91,8 @@ class PostgresServiceTest {
             String id = client.jobs().submit(spec(8)).id();
             Job done = client.jobs().await(id, Duration.ofSeconds(60));
             assertThat(done.status()).isEqualTo(JobStatus.SUCCEEDED);
-            // the worker may still write after the job's end (a checkpoint's registration finishing): what is
-            // stored is read again once the client has heard as many
+            // what is stored is read again once the client has heard as many, so a listener that heard too few or
+            // too many is seen either way
             List<JobEvent> stored = worker.jobs().events(id, 0, 1000).items();
             long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
             while (System.nanoTime() < deadline) {

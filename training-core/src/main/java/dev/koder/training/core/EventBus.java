@@ -68,8 +68,9 @@ final class EventBus implements AutoCloseable {
     };
     private static final int ENDED_KEPT = 10_000;
     /**
-     * Jobs whose end the store's poll told, with when: for a while they are still read, because their supervisor
-     * may write after the end (a checkpoint's registration finishing); on the events thread only.
+     * Jobs whose end the store's poll told, with when: for a while they are still read, in case something is written
+     * after the end (a checkpoint's registration that outlasted the end's wait, {@code training.registry.end-wait});
+     * on the events thread only.
      */
     private final Map<String, Long> lingering = new HashMap<>();
     private static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(10);

@@ -116,14 +116,15 @@ final class Supervisor {
     private JobRecord ending;
     /** Whether storing the end failed and is tried again later by this supervisor. */
     private volatile boolean recordPending;
-    /** Whether the GPUs went back and waiters were told: once, however often the end is recorded. */
-    private boolean released;
     private boolean outputRegistered;
     /** The attempt's checkpoint registrations under way: the job's end is stored once they are done. */
     private final List<CompletableFuture<Void>> registering = new ArrayList<>();
     /** Whether the end waited for them already (once: one that outlasts the wait is told after the end). */
     private boolean registrationsAwaited;
-    /** When the attempt's GPUs went back, or null: its GPU time counts to then, not to when its end is stored. */
+    /**
+     * When the attempt's GPUs went back and waiters were told (once, however often the end is recorded), or null:
+     * its GPU time counts to then, not to when its end is stored.
+     */
     private Instant releasedAt;
     private boolean peakNoted;
     private int recordTries;
@@ -782,8 +783,7 @@ final class Supervisor {
 
     /** Gives the attempt's GPUs back and tells waiters, once. */
     private void release() {
-        if (!released) {
-            released = true;
+        if (releasedAt == null) {
             releasedAt = engine.clock.instant();
             finished.complete(null);
             onDone.run();
