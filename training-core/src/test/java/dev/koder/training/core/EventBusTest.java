@@ -22,6 +22,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,69 +35,68 @@ class EventBusTest {
 
     @TempDir
     Path dir;
+    private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor();
+    private final List<JobEvent> heard = new CopyOnWriteArrayList<>();
+    private SqliteJobStore store;
+    private EventBus bus;
+
+    @BeforeEach
+    void open() {
+        store = SqliteJobStore.open(dir.resolve("training.db"), Clock.systemUTC());
+        bus = new EventBus(List.of());
+        bus.add((job, e) -> heard.add(e));
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        timers.shutdownNow();
+        bus.close();
+        store.close();
+    }
 
     @Test
     void aJobsEndToldByTheStoresPollFirst_isNotToldAgainWhenThisProcessPublishesIt() throws Exception {
-        ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor();
-        try (SqliteJobStore store = SqliteJobStore.open(dir.resolve("training.db"), Clock.systemUTC());
-                EventBus bus = new EventBus(List.of())) {
-            List<JobEvent> heard = new CopyOnWriteArrayList<>();
-            bus.add((job, e) -> heard.add(e));
-            Job job = startedAfterFollowing(store, "ftjob-bus");
-            bus.follow(store, Duration.ofMillis(20), timers);
-            await("the poll told the first event", () -> heard.size() == 1);
+        Job job = followed("ftjob-bus");
+        // the job ends; the poll reads its status event from the store before this process publishes it
+        Updated end = store.update(job.id(), JobStatus.RUNNING, JobUpdate.to(JobStatus.SUCCEEDED).build(),
+                List.of(event(JobEvent.TYPE_PROGRESS, Map.of("step", 3)),
+                        event(JobEvent.TYPE_STATUS, Map.of("from", "running", "to", "succeeded")))).orElseThrow();
+        await("the poll told the end", () -> heard.size() == 3);
+        bus.publish(end.record().job(), end.events());
+        // and an event after the end, this process's own, is told once too
+        Updated note = store.update(job.id(), JobStatus.SUCCEEDED, JobUpdate.builder().build(),
+                List.of(event("note", Map.of()))).orElseThrow();
+        bus.publish(note.record().job(), note.events());
+        bus.drain();
 
-            // the job ends; the poll reads its status event from the store before this process publishes it
-            Updated end = store.update(job.id(), JobStatus.RUNNING, JobUpdate.to(JobStatus.SUCCEEDED).build(),
-                    List.of(event(JobEvent.TYPE_PROGRESS, Map.of("step", 3)),
-                            event(JobEvent.TYPE_STATUS, Map.of("from", "running", "to", "succeeded")))).orElseThrow();
-            await("the poll told the end", () -> heard.size() == 3);
-            bus.publish(end.record().job(), end.events());
-            // and an event after the end, this process's own, is told once too
-            Updated note = store.update(job.id(), JobStatus.SUCCEEDED, JobUpdate.builder().build(),
-                    List.of(event("note", Map.of()))).orElseThrow();
-            bus.publish(note.record().job(), note.events());
-            bus.drain();
-
-            assertThat(heard).extracting(JobEvent::seq).containsExactly(1L, 2L, 3L, 4L);
-        } finally {
-            timers.shutdownNow();
-        }
+        assertThat(heard).extracting(JobEvent::seq).containsExactly(1L, 2L, 3L, 4L);
     }
 
     @Test
     void anEventAnotherProcessWritesJustAfterAJobsEnd_isStillTold() throws Exception {
-        ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor();
-        try (SqliteJobStore store = SqliteJobStore.open(dir.resolve("training.db"), Clock.systemUTC());
-                EventBus bus = new EventBus(List.of())) {
-            List<JobEvent> heard = new CopyOnWriteArrayList<>();
-            bus.add((job, e) -> heard.add(e));
-            Job job = startedAfterFollowing(store, "ftjob-late");
-            bus.follow(store, Duration.ofMillis(20), timers);
-            await("the poll told the first event", () -> heard.size() == 1);
-            // every write below is another process's: this one never publishes it, only the poll can tell it
-            store.update(job.id(), JobStatus.RUNNING, JobUpdate.to(JobStatus.SUCCEEDED).build(),
-                    List.of(event(JobEvent.TYPE_STATUS, Map.of("from", "running", "to", "succeeded"))));
-            await("the poll told the end", () -> heard.size() == 2);
-            Thread.sleep(200); // several polls after the end
-            store.update(job.id(), JobStatus.SUCCEEDED, JobUpdate.builder().build(), List.of(event("note", Map.of())));
-            await("the poll told the event written after the end", () -> heard.size() == 3);
+        Job job = followed("ftjob-late");
+        // every write below is another process's: this one never publishes it, only the poll can tell it
+        store.update(job.id(), JobStatus.RUNNING, JobUpdate.to(JobStatus.SUCCEEDED).build(),
+                List.of(event(JobEvent.TYPE_STATUS, Map.of("from", "running", "to", "succeeded"))));
+        await("the poll told the end", () -> heard.size() == 2);
+        Thread.sleep(200); // several polls after the end
+        store.update(job.id(), JobStatus.SUCCEEDED, JobUpdate.builder().build(), List.of(event("note", Map.of())));
+        await("the poll told the event written after the end", () -> heard.size() == 3);
 
-            assertThat(heard).extracting(JobEvent::seq).containsExactly(1L, 2L, 3L);
-        } finally {
-            timers.shutdownNow();
-        }
+        assertThat(heard).extracting(JobEvent::seq).containsExactly(1L, 2L, 3L);
     }
 
     /**
-     * A running job with one event, made a moment from now: after following begins, so the poll tells it from its
-     * first event.
+     * A running job with one event, made a moment from now: after following began (the listener's adding), so the
+     * store's poll, started here, tells it from its first event; returned once it has.
      */
-    private Job startedAfterFollowing(SqliteJobStore store, String id) {
+    private Job followed(String id) throws InterruptedException {
         Instant now = Instant.now().plusMillis(1);
         Job job = Job.builder().id(id).spec(new Fixtures(dir).spec(3)).status(JobStatus.RUNNING).runner("script")
                 .createdAt(now).updatedAt(now).startedAt(now).attempt(1).progress(JobProgress.NONE).build();
         store.insert(JobRecord.of(job), List.of(event(JobEvent.TYPE_PROGRESS, Map.of("step", 1))));
+        bus.follow(store, Duration.ofMillis(20), timers);
+        await("the poll told the first event", () -> heard.size() == 1);
         return job;
     }
 
