@@ -73,6 +73,9 @@ class CheckpointExportTest {
                     .containsKeys("config.json", "model.safetensors", "tokenizer_config.json", CheckpointExport.CARD)
                     .doesNotContainKeys("adapter_config.json", "adapter_model.safetensors");
             assertManifestTrue(dir.resolve("merged"), merged);
+            // safetensors writes the merged weights for their owner alone; serving, often another user, reads them
+            assertThat(Files.getPosixFilePermissions(dir.resolve("merged/model.safetensors")))
+                    .isEqualTo(Files.getPosixFilePermissions(Files.createFile(dir.resolve("new-file"))));
             assertThat(merged.merge().dtype()).isEqualTo("float32");
             assertThat(merged.merge().maxAbsDiff()).isLessThanOrEqualTo(merged.merge().tolerance());
             assertThat(Files.readString(dir.resolve("merged").resolve(CheckpointExport.CARD)))

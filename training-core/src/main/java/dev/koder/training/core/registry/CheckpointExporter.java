@@ -12,14 +12,17 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermission;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.LongConsumer;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
@@ -31,7 +34,8 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * Writes a checkpoint out for serving: its adapter files, or the base model with the adapter merged in, then a model
  * card and a manifest of every file's SHA-256. The folder appears whole (a hidden sibling is renamed into place) and
- * its bytes depend only on the checkpoint, so an export repeats byte for byte.
+ * its bytes depend only on the checkpoint, so an export repeats byte for byte. Its files and folders get the
+ * permissions of any new one here, whoever wrote them.
  */
 final class CheckpointExporter {
 
@@ -108,6 +112,7 @@ final class CheckpointExporter {
             }
             Files.writeString(files.resolve(CheckpointExport.CARD), ModelCard.write(c, registry.ancestry(id),
                     registry.history(id), merging, check, omitted), StandardCharsets.UTF_8);
+            plainPermissions(files, staging);
             List<Checkpoint.File> listed = list(files);
             Map<String, Object> manifest = new LinkedHashMap<>();
             manifest.put("format", FORMAT);
@@ -148,6 +153,33 @@ final class CheckpointExporter {
                     false, e);
         } finally {
             deleteTree(staging);
+        }
+    }
+
+    /**
+     * Gives every file and folder of an export the permissions a new one gets here (those the umask leaves), as
+     * serving often runs as another user: the merger's libraries may write weights their owner alone can read
+     * (safetensors 0.8 writes its files 0600).
+     *
+     * @param root the export's files
+     * @param scratch a folder to make the two probes in
+     */
+    private static void plainPermissions(Path root, Path scratch) throws IOException {
+        if (!root.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+            return;
+        }
+        Set<PosixFilePermission> file = Files.getPosixFilePermissions(Files.createFile(
+                scratch.resolve("new-file")));
+        Set<PosixFilePermission> folder = Files.getPosixFilePermissions(Files.createDirectory(
+                scratch.resolve("new-folder")));
+        try (Stream<Path> walk = Files.walk(root)) {
+            for (Path p : walk.toList()) {
+                if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                    Files.setPosixFilePermissions(p, folder);
+                } else if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+                    Files.setPosixFilePermissions(p, file);
+                }
+            }
         }
     }
 

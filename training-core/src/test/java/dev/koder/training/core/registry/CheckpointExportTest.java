@@ -23,12 +23,15 @@ import dev.koder.training.sqlite.SqliteCheckpoints;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
@@ -125,7 +128,13 @@ class CheckpointExportTest {
             assertThat(adapter.resolve("adapter_config.json")).exists();
             try {
                 Files.createDirectories(output);
+                // as safetensors 0.8 writes them: for their owner alone
                 Files.writeString(output.resolve("model.safetensors"), "merged weights");
+                Files.setPosixFilePermissions(output.resolve("model.safetensors"),
+                        PosixFilePermissions.fromString("rw-------"));
+                Files.createDirectory(output.resolve("extra"), PosixFilePermissions.asFileAttribute(
+                        PosixFilePermissions.fromString("rwx------")));
+                Files.writeString(output.resolve("extra/tokens.txt"), "tokens");
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
@@ -135,7 +144,18 @@ class CheckpointExportTest {
         assertThat(e.merged()).isTrue();
         assertThat(e.merge().dtype()).isEqualTo("bfloat16");
         assertThat(e.files()).extracting(Checkpoint.File::path).containsExactly(CheckpointExport.CARD,
-                "model.safetensors");
+                "extra/tokens.txt", "model.safetensors");
+        // serving, often another user, reads them as it reads any new file here
+        Set<PosixFilePermission> plainFile = Files.getPosixFilePermissions(Files.createFile(dir.resolve("new")));
+        Set<PosixFilePermission> plainFolder = Files.getPosixFilePermissions(Files.createDirectory(
+                dir.resolve("new-folder")));
+        assertThat(plainFile).contains(PosixFilePermission.OTHERS_READ);
+        for (String f : List.of("model.safetensors", "extra/tokens.txt", CheckpointExport.CARD,
+                CheckpointExport.MANIFEST)) {
+            assertThat(Files.getPosixFilePermissions(dir.resolve("merged").resolve(f))).as(f).isEqualTo(plainFile);
+        }
+        assertThat(Files.getPosixFilePermissions(dir.resolve("merged/extra"))).isEqualTo(plainFolder);
+        assertThat(Files.getPosixFilePermissions(dir.resolve("merged"))).isEqualTo(plainFolder);
         assertThat(Files.readString(dir.resolve("merged").resolve(CheckpointExport.CARD)))
                 .contains("# Merged fine-tune", "saved in bfloat16", "0.004, within the 0.02 allowed");
 
