@@ -6,6 +6,7 @@ import picocli.CommandLine;
 
 /** The {@code training} command. Human output by default, {@code --json} for scripts. */
 @Command(name = "training", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        scope = CommandLine.ScopeType.INHERIT,
         description = "Fine-tune models on your own machines: validate and estimate specs, submit jobs, follow and "
                 + "cancel them, set GPU-hour budgets, see the GPU pool.",
         subcommands = {QuickstartCommand.class, ValidateCommand.class, ValidateDataCommand.class,

@@ -8,10 +8,14 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -54,6 +58,34 @@ class CliTest {
         assertThat(r.code()).isZero();
         assertThat(r.out()).contains("validate ", "validate-data", "estimate", "submit", "jobs", "status", "events",
                 "cancel", "pause", "resume", "worker", "checkpoints", "quota", "pool", "plot", "axolotl-config");
+    }
+
+    @Test
+    void everyCommand_answersHelp_withItsUsageAndTheExitCodes() {
+        List<List<String>> commands = new ArrayList<>();
+        collect(new CommandLine(new Main()), new ArrayList<>(), commands);
+        assertThat(commands).contains(List.of("estimate"), List.of("checkpoints", "export"), List.of("quota", "set"));
+        for (List<String> command : commands) {
+            for (String flag : List.of("--help", "-h")) {
+                List<String> args = new ArrayList<>(command);
+                args.add(flag);
+                Result r = run(args.toArray(String[]::new));
+                assertThat(r.code()).as(args + ": " + r.err()).isZero();
+                assertThat(r.out()).as(String.join(" ", args)).startsWith("Usage: training " + String.join(" ",
+                        command)).contains("Exit codes: 0 success");
+            }
+        }
+    }
+
+    private static void collect(CommandLine cl, List<String> path, List<List<String>> into) {
+        for (Map.Entry<String, CommandLine> sub : cl.getSubcommands().entrySet()) {
+            List<String> command = new ArrayList<>(path);
+            command.add(sub.getKey());
+            if (!sub.getKey().equals("help")) {
+                into.add(command);
+            }
+            collect(sub.getValue(), command, into);
+        }
     }
 
     @Test
