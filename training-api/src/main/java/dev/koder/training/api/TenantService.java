@@ -1,5 +1,7 @@
 package dev.koder.training.api;
 
+import java.util.List;
+
 /**
  * The training service as one tenant sees it: its jobs, checkpoints, files and quota, and nothing of another
  * tenant's. Another tenant's job, checkpoint or file is answered as a missing one; a spec is run as this tenant at
@@ -42,6 +44,13 @@ public interface TenantService {
 
     /** @param limit most jobs @return how far this tenant's estimates were from what its jobs measured */
     EstimateHistory estimateHistory(int limit);
+
+    /**
+     * @return the models this tenant may name as a base model, by those names, sorted by name: the hub ids in the
+     *     service's Hugging Face cache, the model folders of the operator's model roots, and the outputs of this
+     *     tenant's own jobs by their {@code ft:} names (absolute folders a tenant may also name are not listed)
+     */
+    List<AvailableModel> models();
 
     /**
      * @param job one of this tenant's jobs

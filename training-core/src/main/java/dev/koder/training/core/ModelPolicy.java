@@ -1,23 +1,35 @@
 package dev.koder.training.core;
 
+import dev.koder.training.api.AvailableModel;
 import dev.koder.training.api.Checkpoint;
 import dev.koder.training.api.CheckpointNotFoundException;
 import dev.koder.training.api.CheckpointQuery;
 import dev.koder.training.api.InvalidSpecException;
 import dev.koder.training.api.Job;
+import dev.koder.training.api.JobQuery;
 import dev.koder.training.api.JobSpec;
+import dev.koder.training.api.Page;
 import dev.koder.training.api.StorageException;
 import dev.koder.training.api.Violation;
 import dev.koder.training.core.internal.Folders;
+import dev.koder.training.core.internal.HuggingFaceCache;
 import dev.koder.training.core.registry.CheckpointRegistry;
 import java.io.IOException;
+import java.nio.file.FileVisitOption;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -51,17 +63,29 @@ final class ModelPolicy {
 
     private static final Pattern HUB_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,95}(/[A-Za-z0-9][A-Za-z0-9._-]"
             + "{0,95})?");
+    /** How deep in a model root its model folders are looked for: {@code NAME} or {@code ORG/NAME}, as specs have. */
+    private static final int ROOT_DEPTH = 2;
     private static final Pattern CHECKPOINT_STEP = Pattern.compile("ckpt-step-(\\d{1,12})");
 
     private final List<Path> roots;
     private final boolean anyFolder;
     private final Path models;
+    private final Path hub;
     private final CheckpointRegistry registry;
     private final Function<String, Optional<Job>> jobs;
 
-    ModelPolicy(List<Path> roots, boolean anyFolder, Path home, CheckpointRegistry registry,
+    /**
+     * @param roots the operator's model roots
+     * @param anyFolder whether the unscoped facade accepts any folder
+     * @param home the service's home; copies of checkpoints go to its {@code models/}
+     * @param hub the Hugging Face hub cache the runners load hub ids from
+     * @param registry the checkpoints
+     * @param jobs finds a job by id
+     */
+    ModelPolicy(List<Path> roots, boolean anyFolder, Path home, Path hub, CheckpointRegistry registry,
             Function<String, Optional<Job>> jobs) {
         this.roots = List.copyOf(roots);
+        this.hub = hub;
         this.anyFolder = anyFolder;
         this.models = home.resolve("models");
         this.registry = registry;
@@ -69,7 +93,7 @@ final class ModelPolicy {
     }
 
     /** @return the policy the properties describe */
-    static ModelPolicy of(java.util.Map<String, String> properties, Path home, CheckpointRegistry registry,
+    static ModelPolicy of(Map<String, String> properties, Path home, CheckpointRegistry registry,
             Function<String, Optional<Job>> jobs) {
         List<Path> roots = new ArrayList<>();
         String listed = properties.getOrDefault(ROOTS_PROPERTY, "");
@@ -89,7 +113,7 @@ final class ModelPolicy {
             throw new IllegalArgumentException("property " + ANY_FOLDER_PROPERTY + " must be true or false, got \""
                     + any + "\"");
         }
-        return new ModelPolicy(roots, any.equals("true"), home, registry, jobs);
+        return new ModelPolicy(roots, any.equals("true"), home, HuggingFaceCache.hub(), registry, jobs);
     }
 
     /**
@@ -134,6 +158,120 @@ final class ModelPolicy {
         return model;
     }
 
+    /**
+     * What a tenant may name, each by the name {@link #resolve} takes: every model listed here is one a job of the
+     * tenant can start from. Absolute folders and the checkpoints' own ids and step names are not listed.
+     *
+     * @param tenant the tenant whose fine-tuned models are listed
+     * @return sorted by name; a name two sources share is listed once, as {@link #resolve} reads it
+     */
+    List<AvailableModel> available(String tenant) {
+        Map<String, AvailableModel> found = new TreeMap<>();
+        for (Checkpoint c : outputs(tenant)) {
+            Optional<String> name = jobs.apply(c.jobId()).map(j -> FineTunedNames.of(j, this, null));
+            // newest first: a job resumed after its output keeps the name for its newest output
+            name.ifPresent(n -> found.putIfAbsent(n, new AvailableModel(n, AvailableModel.Source.FINE_TUNED,
+                    c.createdAt())));
+        }
+        for (Path root : roots) {
+            for (String name : modelFolders(root)) {
+                if (!found.containsKey(name) && byName(name)) {
+                    byRootName(name).ifPresent(p -> found.put(name, new AvailableModel(name,
+                            AvailableModel.Source.MODEL_ROOT, changed(p))));
+                }
+            }
+        }
+        try (var repos = Files.list(hub)) {
+            for (Path repo : repos.sorted().toList()) {
+                Optional<String> named = HuggingFaceCache.id(repo.getFileName().toString());
+                if (named.isEmpty()) {
+                    continue;
+                }
+                String id = named.get();
+                // a name a root holds is read as the root's folder, not the hub id
+                if (!found.containsKey(id) && byName(id) && byRootName(id).isEmpty() && inHubCache(id)) {
+                    found.put(id, new AvailableModel(id, AvailableModel.Source.HUB_CACHE, changed(repo)));
+                }
+            }
+        } catch (IOException | InvalidPathException e) {
+            // no cache on this machine: no hub ids
+        }
+        return List.copyOf(found.values());
+    }
+
+    /** @return whether {@link #resolve} reads the name as a root's folder or a hub id, not as a checkpoint's id */
+    private static boolean byName(String name) {
+        return HUB_ID.matcher(name).matches() && !name.startsWith("ckpt-") && !name.contains("..");
+    }
+
+    private List<Checkpoint> outputs(String tenant) {
+        List<Checkpoint> out = new ArrayList<>();
+        String after = null;
+        do {
+            Page<Checkpoint> page = registry.list(CheckpointQuery.builder().tenant(tenant)
+                    .after(after).limit(JobQuery.MAX_LIMIT).build());
+            page.items().stream().filter(Checkpoint::last).forEach(out::add);
+            after = page.nextCursor();
+        } while (after != null);
+        return out;
+    }
+
+    /**
+     * @param root a model root
+     * @return the relative names of the model folders in it, {@value #ROOT_DEPTH} folders deep at most, not looking
+     *     inside a model folder or a hidden one
+     */
+    private static List<String> modelFolders(Path root) {
+        List<String> names = new ArrayList<>();
+        if (!Files.isDirectory(root)) {
+            return names;
+        }
+        try {
+            Files.walkFileTree(root, EnumSet.noneOf(FileVisitOption.class), ROOT_DEPTH, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
+                    if (dir.equals(root)) {
+                        return FileVisitResult.CONTINUE;
+                    }
+                    if (dir.getFileName().toString().startsWith(".")) {
+                        return FileVisitResult.SKIP_SUBTREE;
+                    }
+                    if (isModelFolder(dir)) {
+                        names.add(root.relativize(dir).toString().replace('\\', '/'));
+                        return FileVisitResult.SKIP_SUBTREE;
+                    }
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                    // a folder at the depth limit, or a link to one (resolve follows links, then checks them)
+                    if (Files.isDirectory(file) && isModelFolder(file)) {
+                        names.add(root.relativize(file).toString().replace('\\', '/'));
+                    }
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult visitFileFailed(Path file, IOException e) {
+                    return FileVisitResult.CONTINUE;
+                }
+            });
+        } catch (IOException e) {
+            // an unreadable root lists nothing
+        }
+        return names;
+    }
+
+    private static Instant changed(Path p) {
+        try {
+            Path config = p.resolve("config.json");
+            return Files.getLastModifiedTime(Files.isRegularFile(config) ? config : p).toInstant();
+        } catch (IOException e) {
+            return Instant.EPOCH;
+        }
+    }
+
     /** @return the real folder, when it is a model folder inside a root (symlinks followed, then checked) */
     private Optional<Path> underRoot(Path candidate) {
         try {
@@ -174,8 +312,8 @@ final class ModelPolicy {
     }
 
     /** @return whether the hub id has a snapshot in this machine's Hugging Face cache (a tenant's hub ids must) */
-    private static boolean inHubCache(String id) {
-        Path snapshots = dev.koder.training.core.internal.HuggingFaceCache.repo(id).resolve("snapshots");
+    private boolean inHubCache(String id) {
+        Path snapshots = HuggingFaceCache.repo(hub, id).resolve("snapshots");
         try (var s = Files.list(snapshots)) {
             return s.anyMatch(p -> isModelFolder(p));
         } catch (IOException | InvalidPathException e) {

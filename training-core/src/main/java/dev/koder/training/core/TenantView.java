@@ -1,6 +1,7 @@
 package dev.koder.training.core;
 
 import dev.koder.training.api.ApprovalVerdict;
+import dev.koder.training.api.AvailableModel;
 import dev.koder.training.api.Checkpoint;
 import dev.koder.training.api.CheckpointExport;
 import dev.koder.training.api.CheckpointNotFoundException;
@@ -135,6 +136,15 @@ public final class TenantView implements TenantService {
     @Override
     public EstimateHistory estimateHistory(int limit) {
         return training.estimateHistory(limit, tenant);
+    }
+
+    /**
+     * @return what this tenant may name as a base model, by those names: the hub cache's ids, the model roots'
+     *     folders and this tenant's fine-tunes, never a server path
+     */
+    @Override
+    public List<AvailableModel> models() {
+        return training.models().available(tenant);
     }
 
     /**

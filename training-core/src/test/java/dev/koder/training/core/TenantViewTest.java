@@ -3,6 +3,7 @@ package dev.koder.training.core;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.koder.training.api.AvailableModel;
 import dev.koder.training.api.CheckpointQuery;
 import dev.koder.training.api.DatasetFormat;
 import dev.koder.training.api.DatasetRef;
@@ -87,6 +88,45 @@ class TenantViewTest {
                     .isEqualTo(globex.fineTunedModel(done));
             assertThat(training.checkpoints().list(CheckpointQuery.builder().jobId(next.id()).limit(10).build())
                     .items()).allSatisfy(c -> assertThat(c.lineage().parent()).isNotNull());
+        }
+    }
+
+    @Test
+    void models_listWhatTheTenantMayName_eachOfWhichItsJobsAccept() throws Exception {
+        Path roots = Files.createDirectories(dir.resolve("models"));
+        // a spec names a root's model as NAME or ORG/NAME: a deeper folder is not one to list
+        for (String m : List.of("tiny", "org/base", "a/b/c", ".hidden/m", "ckpt-lookalike", "has space")) {
+            Files.writeString(Files.createDirectories(roots.resolve(m)).resolve("config.json"), "{}");
+        }
+        Files.createDirectories(roots.resolve("empty"));
+        Path outside = Files.createDirectories(dir.resolve("outside"));
+        Files.writeString(outside.resolve("config.json"), "{}");
+        Files.createSymbolicLink(roots.resolve("escape"), outside);
+        Files.createSymbolicLink(roots.resolve("alias"), roots.resolve("tiny"));
+        Path data = dir.resolve("train.jsonl");
+        Files.writeString(data, Fixtures.CHAT);
+        try (Training training = Training.builder().home(dir.resolve("home")).runner(new ScriptedRunner())
+                .property(ModelPolicy.ROOTS_PROPERTY, roots.toString()).pollInterval(Duration.ofMillis(50)).build()) {
+            TenantView globex = training.tenant("globex", Tier.FREE);
+            Job done = globex.jobs().await(globex.jobs().submit(spec("org/base", data)).id(), Duration.ofSeconds(60));
+            String fineTuned = globex.fineTunedModel(done);
+
+            // the hub cache is this machine's (ModelPolicyTest lists one of its own)
+            List<AvailableModel> theirs = globex.models().stream()
+                    .filter(m -> m.source() != AvailableModel.Source.HUB_CACHE).toList();
+            assertThat(theirs).extracting(AvailableModel::id).containsExactly("alias", fineTuned, "org/base",
+                    "tiny");
+            assertThat(theirs).filteredOn(m -> m.id().equals(fineTuned)).singleElement()
+                    .satisfies(m -> assertThat(m.source()).isEqualTo(AvailableModel.Source.FINE_TUNED));
+            assertThat(theirs).filteredOn(m -> m.id().equals("tiny")).singleElement()
+                    .satisfies(m -> assertThat(m.source()).isEqualTo(AvailableModel.Source.MODEL_ROOT));
+            assertThat(theirs).allSatisfy(m -> assertThat(m.id()).doesNotContain(dir.toString()));
+            for (AvailableModel m : globex.models()) {
+                assertThat(globex.validate(spec(m.id(), data)).valid()).as(m.id()).isTrue();
+            }
+            // another tenant sees the roots, not globex's fine-tune
+            assertThat(training.tenant("acme", Tier.PRO).models()).extracting(AvailableModel::id)
+                    .contains("tiny").doesNotContain(fineTuned);
         }
     }
 
