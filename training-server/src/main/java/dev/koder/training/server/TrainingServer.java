@@ -105,6 +105,7 @@ public final class TrainingServer implements AutoCloseable {
         new JobsApi(this, settings.gpusPerJob()).routes(r, auth);
         new NativeApi(this).routes(r, auth);
         new RegistryApi(this, new Downloads(training.home())).routes(r, auth);
+        new ModelsApi(this).routes(r, auth);
 
         r.exception(ApiError.class, (e, ctx) -> error(ctx, e));
         r.exception(JobNotFoundException.class, (e, ctx) -> error(ctx, ApiError.notFound("id", e.getMessage())));

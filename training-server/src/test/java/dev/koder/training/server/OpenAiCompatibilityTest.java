@@ -37,6 +37,8 @@ class OpenAiCompatibilityTest {
         TrlRunner runner = new TrlRunner(new PluginConfig(dir, Map.of()));
         Path model = new TrlTools(runner).tinyModel(dir.resolve("tiny-llama"), List.of(DATA.resolve(
                 "shout-train.jsonl"), DATA.resolve("shout-prefs.jsonl")), 64, dir.resolve("work"), line -> { });
+        // the same model under an ORG/NAME of the root, through a link that stays inside it
+        Files.createSymbolicLink(Files.createDirectories(dir.resolve("org")).resolve("tiny"), model);
         Path bad = dir.resolve("bad.jsonl");
         Files.writeString(bad, Files.readAllLines(DATA.resolve("shout-train.jsonl")).get(0) + "\n"
                 + "{\"messages\": [{\"role\": \"assistant\", \"content\": \"no user\"}, {\"role\": \"user\", "
@@ -52,9 +54,9 @@ class OpenAiCompatibilityTest {
                 Files.write(schemas, in.readAllBytes());
             }
             JsonNode r = OpenAiClient.script("openai_e2e.py", Map.of("base_url", "http://127.0.0.1:" + server.port()
-                    + "/v1", "key", key, "other_key", other, "model", model.toString(), "train",
-                    DATA.resolve("shout-train.jsonl").toString(), "prefs", DATA.resolve("shout-prefs.jsonl").toString(),
-                    "bad", bad.toString(), "schemas", schemas.toString()), dir);
+                    + "/v1", "key", key, "other_key", other, "model", model.toString(), "org_model", "org/tiny",
+                    "train", DATA.resolve("shout-train.jsonl").toString(), "prefs", DATA.resolve("shout-prefs.jsonl")
+                            .toString(), "bad", bad.toString(), "schemas", schemas.toString()), dir);
 
             // every answer, errors included, has the shape of OpenAI's published objects
             assertThat(texts(r.get("schema_violations"))).isEmpty();
@@ -184,6 +186,28 @@ class OpenAiCompatibilityTest {
                     .isEqualTo("model");
             assertThat(r.get("other_tenant_list")).isEmpty();
             assertThat(r.get("other_tenant_files")).hasSize(1);
+            // models: what acme may fine-tune, by the names a job takes, never a path; globex's list has none of
+            // acme's fine-tunes and answers for them as for no model
+            String fineTuned = done.get("fine_tuned_model").asString();
+            assertThat(r.get("models")).allSatisfy(m -> {
+                assertThat(m.get("object").asString()).isEqualTo("model");
+                assertThat(m.get("id").asString()).doesNotContain(dir.toString());
+                assertThat(m.get("owned_by").asString()).isEqualTo(m.get("id").asString().startsWith("ft:") ? "acme"
+                        : "system");
+            });
+            assertThat(r.get("models")).extracting(m -> m.get("id").asString()).contains("tiny-llama", fineTuned,
+                    r.at("/continued_finished/fine_tuned_model").asString());
+            assertThat(r.at("/model_fine_tuned/id").asString()).isEqualTo(fineTuned);
+            assertThat(r.at("/model_fine_tuned/created").asLong()).isGreaterThanOrEqualTo(done.get("created_at")
+                    .asLong());
+            assertThat(r.at("/model_root/id").asString()).isEqualTo("tiny-llama");
+            assertThat(r.at("/model_org/id").asString()).isEqualTo("org/tiny");
+            assertThat(r.at("/model_org/source").asString()).isEqualTo("model_root");
+            for (String missing : List.of("model_by_path", "unknown_model", "other_tenant_fine_tuned_model")) {
+                assertThat(assertError(r.get(missing), "NotFoundError", 404).get("code").asString()).as(missing)
+                        .isEqualTo("model_not_found");
+            }
+            assertThat(texts(r.get("other_tenant_models"))).contains("tiny-llama").noneMatch(m -> m.startsWith("ft:"));
             assertError(r.get("missing_key"), "AuthenticationError", 401);
             assertError(r.get("wrong_key"), "AuthenticationError", 401);
             assertThat(assertError(r.get("unknown_file_for_job"), "BadRequestError", 400).get("param").asString())

@@ -1,11 +1,13 @@
 """The official openai SDK against the training server, unchanged but for base_url. Prints one JSON report.
 
-    python openai_e2e.py ARGS.json   # {"base_url", "key", "other_key", "model", "train", "prefs", "bad", "schemas"}
+    python openai_e2e.py ARGS.json   # {"base_url", "key", "other_key", "model", "org_model", "train", "prefs", "bad",
+                                     #  "schemas"}
 
 Every response the server sends is checked against OpenAI's published object schemas (a copy is kept beside this
 script); what does not conform is listed under "schema_violations".
 """
 import json
+import os
 import re
 import sys
 import time
@@ -46,6 +48,8 @@ ROUTES = [
     ("POST", r"/fine_tuning/jobs/[^/]+/(cancel|pause|resume)", "FineTuningJob"),
     ("GET", r"/fine_tuning/jobs/[^/]+/events", "List:FineTuningJobEvent"),
     ("GET", r"/fine_tuning/jobs/[^/]+/checkpoints", "List:FineTuningJobCheckpoint"),
+    ("GET", r"/models", "ModelList"),
+    ("GET", r"/models/.+", "Model"),
 ]
 
 
@@ -198,6 +202,16 @@ report["other_tenant_model"] = error_of(lambda: other.fine_tuning.jobs.create(
                                                                             purpose="fine-tune").id))
 report["other_tenant_list"] = [j.id for j in other.fine_tuning.jobs.list()]
 report["other_tenant_files"] = [f.id for f in other.files.list()]
+# the models a tenant may fine-tune: the model roots' folders by name, its own fine-tunes by their ft: names
+root_name = os.path.basename(args["model"])
+report["models"] = [m.model_dump() for m in client.models.list()]
+report["model_fine_tuned"] = client.models.retrieve(job.fine_tuned_model or "ft:x").model_dump()
+report["model_root"] = client.models.retrieve(root_name).model_dump()
+report["model_org"] = client.models.retrieve(args["org_model"]).model_dump()  # its slash goes as %2F
+report["model_by_path"] = error_of(lambda: client.models.retrieve(args["model"]))
+report["unknown_model"] = error_of(lambda: client.models.retrieve("org/nothing-here"))
+report["other_tenant_models"] = [m.id for m in other.models.list()]
+report["other_tenant_fine_tuned_model"] = error_of(lambda: other.models.retrieve(job.fine_tuned_model or "ft:x"))
 # No credential at all: the SDK needs some api_key, so the header it would send is blanked.
 report["missing_key"] = error_of(lambda: client_for("unset", default_headers={"Authorization": ""})
                                  .fine_tuning.jobs.list())
