@@ -12,7 +12,7 @@ import picocli.CommandLine;
         subcommands = {QuickstartCommand.class, ValidateCommand.class, ValidateDataCommand.class,
                 EstimateCommand.class, SubmitCommand.class, JobsCommand.class, StatusCommand.class, EventsCommand.class,
                 CancelCommand.class, PauseCommand.class, ResumeCommand.class, PlotCommand.class, WorkerCommand.class, CheckpointsCommand.class, EvalCommand.class,
-                QuotaCommand.class,
+                QuotaCommand.class, ModelsCommand.class,
                 PoolCommand.class, AxolotlConfigCommand.class, ServeCommand.class, KeysCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 success, 1 the job failed or was cancelled (or another runtime failure), "
                 + "2 invalid input, 3 refused: the tenant's GPU-hour budget does not cover the job.", "Docs: README.md and docs/ in the repository."})

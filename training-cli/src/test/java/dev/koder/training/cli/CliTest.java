@@ -89,6 +89,28 @@ class CliTest {
     }
 
     @Test
+    void models_listWhatATenantMayName_asTextAndJson() throws Exception {
+        Result none = run("models", "--tenant", "acme", "--home", home());
+        assertThat(none.code()).as(none.err()).isZero();
+        assertThat(none.out()).startsWith("No model is available to acme: set training.models.roots");
+
+        Path roots = dir.resolve("roots");
+        for (String m : List.of("tiny-llama", "meta/llama-tiny")) {
+            Files.writeString(Files.createDirectories(roots.resolve(m)).resolve("config.json"), "{}");
+        }
+        Files.writeString(dir.resolve("home").resolve("training.properties"), "training.models.roots=" + roots
+                + "\n");
+        Result text = run("models", "--tenant", "acme", "--home", home());
+        assertThat(text.code()).as(text.err()).isZero();
+        assertThat(text.out().lines()).element(0).asString().startsWith("MODEL").contains("SOURCE", "CREATED");
+        assertThat(text.out()).containsPattern("meta/llama-tiny +model_root +\\d{4}-\\d\\d-\\d\\d ")
+                .containsPattern("tiny-llama +model_root").doesNotContain(roots.toString());
+        Result json = run("models", "--tenant", "acme", "--home", home(), "--json");
+        assertThat(json.json().at("/models/0/id").asString()).isEqualTo("meta/llama-tiny");
+        assertThat(json.json().at("/models/1/source").asString()).isEqualTo("model_root");
+    }
+
+    @Test
     void axolotlConfig_writesTheConfigAndDataAJobWouldUse_withPathsThatWorkFromTheFolder() throws Exception {
         Path out = dir.resolve("axolotl");
         Result r = run("axolotl-config", EXAMPLES.resolve("specs/qlora.json").toString(), "--out", out.toString());
