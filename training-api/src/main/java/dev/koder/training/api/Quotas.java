@@ -15,7 +15,7 @@ public interface Quotas {
      *
      * @param tenant the tenant
      * @param gpuHours GPU-hours per month, at least 0
-     * @throws IllegalArgumentException for a negative or non-finite budget
+     * @throws IllegalArgumentException for a negative or non-finite budget, or a tenant no spec could name
      */
     void setBudget(String tenant, double gpuHours);
 

@@ -30,7 +30,12 @@ final class ModelsCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         try (Training training = common.client()) {
-            List<AvailableModel> models = training.tenant(tenant, Tier.FREE).models();
+            List<AvailableModel> models;
+            try {
+                models = training.tenant(tenant, Tier.FREE).models();
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(command.commandLine(), "--tenant: " + e.getMessage());
+            }
             common.print(command.commandLine().getOut(), Map.of("models", models), out -> {
                 if (models.isEmpty()) {
                     out.println("No model is available to " + tenant + ": set training.models.roots, fill the "

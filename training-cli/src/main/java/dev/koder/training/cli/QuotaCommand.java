@@ -76,7 +76,11 @@ final class QuotaCommand implements Runnable {
             }
             try (Training training = common.client()) {
                 Quotas ledger = ledger(training, command.commandLine());
-                ledger.setBudget(tenant, value);
+                try {
+                    ledger.setBudget(tenant, value);
+                } catch (IllegalArgumentException e) {
+                    throw new CommandLine.ParameterException(command.commandLine(), e.getMessage());
+                }
                 QuotaUsage usage = ledger.usage(tenant, Instant.now());
                 common.print(command.commandLine().getOut(), json(usage), out -> Render.quotas(out, List.of(usage)));
             }

@@ -93,6 +93,9 @@ class CliTest {
         Result none = run("models", "--tenant", "acme", "--home", home());
         assertThat(none.code()).as(none.err()).isZero();
         assertThat(none.out()).startsWith("No model is available to acme: set training.models.roots");
+        Result badTenant = run("models", "--tenant", "../acme", "--home", home());
+        assertThat(badTenant.code()).isEqualTo(2);
+        assertThat(badTenant.err()).startsWith("--tenant: tenant must be 1-64 letters");
 
         Path roots = dir.resolve("roots");
         for (String m : List.of("tiny-llama", "meta/llama-tiny")) {
@@ -374,6 +377,11 @@ class CliTest {
         Result negative = run("quota", "set", "examples", "-1", "--home", home());
         assertThat(negative.code()).isEqualTo(2);
         assertThat(negative.err()).contains("GPU_HOURS must be a number of 0 or more, got '-1'");
+        // no budget is kept for a tenant no spec could name
+        Result nameless = run("quota", "set", "ex amples", "3", "--home", home());
+        assertThat(nameless.code()).isEqualTo(2);
+        assertThat(nameless.err()).contains("tenant must be 1-64 letters, digits");
+        assertThat(run("quota", "show", "--home", home(), "--json").out()).doesNotContain("ex amples");
         assertThat(run("quota", "set", "examples", String.valueOf(hours / 2), "--home", home()).code()).isZero();
         Result refused = run("submit", s.toString(), "--home", home(), "--detach");
         assertThat(refused.code()).as(refused.out() + refused.err()).isEqualTo(3);

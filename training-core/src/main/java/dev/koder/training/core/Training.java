@@ -15,6 +15,7 @@ import dev.koder.training.api.Page;
 import dev.koder.training.api.Quotas;
 import dev.koder.training.api.Severity;
 import dev.koder.training.api.StorageException;
+import dev.koder.training.api.TenantNames;
 import dev.koder.training.api.Tier;
 import dev.koder.training.api.TrainingService;
 import dev.koder.training.api.ValidationReport;
@@ -307,10 +308,7 @@ public final class Training implements TrainingService {
      */
     @Override
     public TenantView tenant(String tenant, Tier tier) {
-        if (tenant == null || !tenant.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
-            throw new IllegalArgumentException("tenant must be 1-64 letters, digits, '.', '_' or '-', got " + tenant);
-        }
-        return new TenantView(this, tenant, tier, false);
+        return new TenantView(this, TenantNames.require(tenant), tier, false);
     }
 
     JobService jobService() {

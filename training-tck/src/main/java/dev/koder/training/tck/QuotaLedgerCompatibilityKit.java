@@ -128,6 +128,15 @@ public abstract class QuotaLedgerCompatibilityKit {
     }
 
     @Test
+    void aBudgetForATenantNoSpecCouldName_isRefused_andNotKept() {
+        for (String tenant : new String[] {"../x", "acme corp", "", "-acme"}) {
+            assertThatThrownBy(() -> ledger.setBudget(tenant, 5)).as(tenant)
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("tenant must be");
+        }
+        assertThat(ledger.tenants()).isEmpty();
+    }
+
+    @Test
     void oneJob_reservesOnce() {
         ledger.reserve("acme", "j1", 1, NOV);
         assertThatThrownBy(() -> ledger.reserve("acme", "j1", 1, NOV)).isInstanceOf(IllegalArgumentException.class);

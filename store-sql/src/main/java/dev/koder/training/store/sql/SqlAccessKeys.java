@@ -1,5 +1,6 @@
 package dev.koder.training.store.sql;
 
+import dev.koder.training.api.TenantNames;
 import dev.koder.training.api.Tier;
 import dev.koder.training.api.WireName;
 import dev.koder.training.spi.AccessKeyStore;
@@ -12,7 +13,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 /**
  * Tenants (with the tier their jobs get) and API keys, in a SQL database (the statements every database runs; the
@@ -21,7 +21,6 @@ import java.util.regex.Pattern;
  */
 public class SqlAccessKeys implements AccessKeyStore {
 
-    private static final Pattern TENANT = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
     private static final char[] ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".toCharArray();
 
     private final SqlTransactions session;
@@ -49,10 +48,7 @@ public class SqlAccessKeys implements AccessKeyStore {
      */
     @Override
     public NewKey create(String tenant, Role role, String name, Tier tier) {
-        if (tenant == null || !TENANT.matcher(tenant).matches()) {
-            throw new IllegalArgumentException("tenant must be 1-64 letters, digits, '_', '.' or '-', starting with a "
-                    + "letter or digit, got '" + tenant + "'");
-        }
+        TenantNames.require(tenant);
         String secret = PREFIX + token(40);
         String id = "key-" + token(12).toLowerCase(Locale.ROOT);
         String keyName = name == null || name.isBlank() ? tenant + "-" + role.wireName() + "-" + id.substring(4) : name;

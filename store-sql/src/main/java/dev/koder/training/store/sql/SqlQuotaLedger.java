@@ -1,6 +1,7 @@
 package dev.koder.training.store.sql;
 
 import dev.koder.training.api.QuotaExceededException;
+import dev.koder.training.api.TenantNames;
 import dev.koder.training.spi.QuotaLedger;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -42,6 +43,7 @@ public class SqlQuotaLedger implements QuotaLedger {
 
     @Override
     public void setBudget(String tenant, double gpuHours) {
+        TenantNames.require(tenant);
         if (!(gpuHours >= 0) || Double.isInfinite(gpuHours)) {
             throw new IllegalArgumentException("a GPU-hour budget must be 0 or more, got " + gpuHours);
         }
