@@ -1,6 +1,7 @@
 package dev.koder.training.cli;
 
 import dev.koder.training.api.AvailableModel;
+import dev.koder.training.api.TenantNames;
 import dev.koder.training.api.Tier;
 import dev.koder.training.core.Training;
 import java.util.List;
@@ -29,13 +30,14 @@ final class ModelsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        try {
+            TenantNames.require(tenant);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(command.commandLine(), "--tenant: " + e.getMessage());
+        }
         try (Training training = common.client()) {
-            List<AvailableModel> models;
-            try {
-                models = training.tenant(tenant, Tier.FREE).models();
-            } catch (IllegalArgumentException e) {
-                throw new CommandLine.ParameterException(command.commandLine(), "--tenant: " + e.getMessage());
-            }
+            // the tier is the tenant's jobs'; what it may name does not depend on it
+            List<AvailableModel> models = training.tenant(tenant, Tier.FREE).models();
             common.print(command.commandLine().getOut(), Map.of("models", models), out -> {
                 if (models.isEmpty()) {
                     out.println("No model is available to " + tenant + ": set training.models.roots, fill the "

@@ -1,6 +1,7 @@
 package dev.koder.training.core.internal;
 
 import java.nio.file.Path;
+import java.util.Optional;
 
 /** Where the Hugging Face hub cache keeps a model on this machine. */
 public final class HuggingFaceCache {
@@ -47,8 +48,8 @@ public final class HuggingFaceCache {
      * @param folder the name of a folder in a hub cache
      * @return the hub id of the model it holds, if it is a model's folder
      */
-    public static java.util.Optional<String> id(String folder) {
-        return folder.startsWith(PREFIX) && folder.length() > PREFIX.length() ? java.util.Optional.of(
-                folder.substring(PREFIX.length()).replace("--", "/")) : java.util.Optional.empty();
+    public static Optional<String> id(String folder) {
+        return folder.startsWith(PREFIX) && folder.length() > PREFIX.length() ? Optional.of(
+                folder.substring(PREFIX.length()).replace("--", "/")) : Optional.empty();
     }
 }
