@@ -1,5 +1,6 @@
 package dev.koder.training.webhook;
 
+import dev.koder.training.tck.KitProcess;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.koder.training.api.Checkpoint;
@@ -119,10 +120,8 @@ class WebhookDeliveryTest {
         Receiver receiver = new Receiver(Service.KEY);
         receiver.stop();
         Path home = dir.resolve("home");
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process child = new ProcessBuilder(java, "-Dorg.slf4j.simpleLogger.defaultLogLevel=error", "-cp",
-                System.getProperty("java.class.path"), WebhookChild.class.getName(), home.toString(),
-                receiver.url("")).redirectErrorStream(true).start();
+        Process child = new ProcessBuilder(KitProcess.java(List.of("-Dorg.slf4j.simpleLogger.defaultLogLevel=error"),
+                WebhookChild.class, home.toString(), receiver.url(""))).redirectErrorStream(true).start();
         long pending;
         try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(),
                 StandardCharsets.UTF_8))) {

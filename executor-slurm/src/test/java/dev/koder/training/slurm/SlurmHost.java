@@ -5,6 +5,7 @@ import dev.koder.training.spi.Execution;
 import dev.koder.training.spi.Executor;
 import dev.koder.training.spi.LaunchPlan;
 import dev.koder.training.spi.PluginConfig;
+import dev.koder.training.tck.KitProcess;
 import dev.koder.training.tck.ScriptedRunner;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -25,10 +26,9 @@ public final class SlurmHost {
     }
 
     static Process start(Path home, Map<String, String> properties, String... mode) throws IOException {
-        String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m"));
-        properties.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), SlurmHost.class.getName(), home.toString()));
+        List<String> options = new ArrayList<>(List.of("-Xmx256m"));
+        properties.forEach((k, v) -> options.add("-D" + k + "=" + v));
+        List<String> cmd = KitProcess.java(options, SlurmHost.class, home.toString());
         cmd.addAll(List.of(mode));
         return new ProcessBuilder(cmd).redirectErrorStream(true).start();
     }

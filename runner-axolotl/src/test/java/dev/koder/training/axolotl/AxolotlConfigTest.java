@@ -1,5 +1,6 @@
 package dev.koder.training.axolotl;
 
+import dev.koder.training.tck.KitProcess;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -222,10 +223,7 @@ class AxolotlConfigTest {
 
     @Test
     void loadingAxolotlsSchema_logsNothing() throws Exception {
-        String javaCommand = ProcessHandle.current().info().command().orElse("java");
-        Process p = new ProcessBuilder(javaCommand, "-cp", System.getProperty("java.class.path"),
-                LoadSchema.class.getName())
-                .redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(KitProcess.java(List.of(), LoadSchema.class)).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         assertThat(p.waitFor()).as(out).isZero();
         assertThat(out).as("what loading the schema printed").doesNotContain("WARN").doesNotContain("Unknown keyword");

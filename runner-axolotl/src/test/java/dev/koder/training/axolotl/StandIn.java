@@ -8,12 +8,12 @@ import dev.koder.training.api.Objective;
 import dev.koder.training.api.Resources;
 import dev.koder.training.api.TrainingMethod;
 import dev.koder.training.spi.PluginConfig;
+import dev.koder.training.tck.ScratchDir;
 import dev.koder.training.trl.TrlRunner;
 import dev.koder.training.trl.TrlTools;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -36,7 +36,7 @@ final class StandIn {
     final Path model;
 
     private StandIn() throws IOException, URISyntaxException {
-        dir = Files.createTempDirectory("axolotl-standin");
+        dir = ScratchDir.create("axolotl-standin");
         TrlTools tools = new TrlTools(new TrlRunner(new PluginConfig(dir, Map.of())));
         python = tools.pythonWithPathFirst(dir.resolve("python-with-axolotl-standin"),
                 Path.of(StandIn.class.getResource("/axolotl-standin").toURI()), line -> { });

@@ -11,9 +11,9 @@ import dev.koder.training.api.Resources;
 import dev.koder.training.api.RetrievalData;
 import dev.koder.training.api.TrainingMethod;
 import dev.koder.training.spi.PluginConfig;
+import dev.koder.training.tck.ScratchDir;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -37,7 +37,7 @@ final class TinyEncoders {
     final EncoderTools.Task rerankerTask;
 
     private TinyEncoders() throws IOException {
-        dir = Files.createTempDirectory("tiny-encoders");
+        dir = ScratchDir.create("tiny-encoders");
         runner = new SentenceTransformersRunner(new PluginConfig(dir, Map.of()));
         runner.python().environment(line -> System.out.println("[python] " + line));
         tools = new EncoderTools(runner);

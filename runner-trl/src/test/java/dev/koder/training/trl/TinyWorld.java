@@ -7,6 +7,7 @@ import dev.koder.training.api.JobSpec;
 import dev.koder.training.api.Resources;
 import dev.koder.training.api.TrainingMethod;
 import dev.koder.training.spi.PluginConfig;
+import dev.koder.training.tck.ScratchDir;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -33,7 +34,7 @@ final class TinyWorld {
     final Path model;
 
     private TinyWorld() throws IOException {
-        dir = Files.createTempDirectory("tiny-world");
+        dir = ScratchDir.create("tiny-world");
         runner = new TrlRunner(new PluginConfig(dir, Map.of()));
         runner.python().environment(line -> System.out.println("[python] " + line));
         tools = new TrlTools(runner);

@@ -9,12 +9,12 @@ import dev.koder.training.api.Objective;
 import dev.koder.training.api.Resources;
 import dev.koder.training.api.TrainingMethod;
 import dev.koder.training.spi.PluginConfig;
+import dev.koder.training.tck.ScratchDir;
 import dev.koder.training.trl.TrlRunner;
 import dev.koder.training.trl.TrlTools;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -37,7 +37,7 @@ final class UnslothStandIn {
     final Path model;
 
     private UnslothStandIn() throws IOException, URISyntaxException {
-        dir = Files.createTempDirectory("unsloth-standin");
+        dir = ScratchDir.create("unsloth-standin");
         TrlRunner trl = new TrlRunner(new PluginConfig(dir, Map.of()));
         TrlTools tools = new TrlTools(trl);
         plainPython = trl.python().environment(line -> { }).python();

@@ -10,6 +10,7 @@ import dev.koder.training.spi.NewEvent;
 import dev.koder.training.spi.Updated;
 import dev.koder.training.sqlite.SqliteJobStore;
 import dev.koder.training.tck.ForwardingJobStore;
+import dev.koder.training.tck.KitProcess;
 import dev.koder.training.tck.ScriptedRunner;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,9 +34,8 @@ public final class ChaosHost {
     }
 
     static Process start(Path home, long seed, double chance, Path log) throws java.io.IOException {
-        String java = ProcessHandle.current().info().command().orElse("java");
-        return new ProcessBuilder(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
-                ChaosHost.class.getName(), home.toString(), Long.toString(seed), Double.toString(chance))
+        return new ProcessBuilder(KitProcess.java(List.of("-Xmx256m"), ChaosHost.class, home.toString(),
+                Long.toString(seed), Double.toString(chance)))
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
     }
 

@@ -2,8 +2,8 @@ package dev.koder.training.scheduler;
 
 import dev.koder.training.spi.GpuInventory;
 import dev.koder.training.tck.GpuInventoryCompatibilityKit;
+import dev.koder.training.tck.ScratchDir;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Nested;
 
@@ -15,7 +15,7 @@ class GpuInventoryKitTests {
     static synchronized Path stub() {
         if (stub == null) {
             try {
-                Path dir = Files.createTempDirectory("nvml-stub");
+                Path dir = ScratchDir.create("nvml-stub");
                 Path source = Path.of(GpuInventoryKitTests.class.getResource("/nvml/nvml_stub.c").toURI());
                 Path library = dir.resolve("libnvidia-ml-stub.so");
                 Process gcc = new ProcessBuilder("gcc", "-shared", "-fPIC", "-O1", "-o", library.toString(),

@@ -7,6 +7,7 @@ import dev.koder.training.api.JobSpec;
 import dev.koder.training.api.Resources;
 import dev.koder.training.api.TrainingMethod;
 import dev.koder.training.core.Training;
+import dev.koder.training.tck.KitProcess;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -43,12 +44,10 @@ public final class InstanceHost {
      */
     static Process start(Path home, Map<String, String> properties, Path model, Path data, int jobs, int steps)
             throws java.io.IOException {
-        String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx512m"));
-        properties.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), InstanceHost.class.getName(),
-                home.toString(), model.toString(), data.toString(), Integer.toString(jobs), Integer.toString(steps)));
-        return new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        List<String> options = new ArrayList<>(List.of("-Xmx512m"));
+        properties.forEach((k, v) -> options.add("-D" + k + "=" + v));
+        return new ProcessBuilder(KitProcess.java(options, InstanceHost.class, home.toString(), model.toString(),
+                data.toString(), Integer.toString(jobs), Integer.toString(steps))).redirectErrorStream(true).start();
     }
 
     public static void main(String[] args) throws Exception {

@@ -2,6 +2,7 @@ package dev.koder.training.postgres;
 
 import dev.koder.training.core.Training;
 import dev.koder.training.server.TrainingServer;
+import dev.koder.training.tck.KitProcess;
 import dev.koder.training.tck.ScriptedRunner;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,12 +20,10 @@ public final class ServerHost {
     }
 
     static Process start(Path home, int port, Map<String, String> properties) throws java.io.IOException {
-        String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx384m", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn"));
-        properties.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), ServerHost.class.getName(), home.toString(),
-                Integer.toString(port)));
-        return new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        List<String> options = new ArrayList<>(List.of("-Xmx384m", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn"));
+        properties.forEach((k, v) -> options.add("-D" + k + "=" + v));
+        return new ProcessBuilder(KitProcess.java(options, ServerHost.class, home.toString(), Integer.toString(port)))
+                .redirectErrorStream(true).start();
     }
 
     public static void main(String[] args) throws Exception {

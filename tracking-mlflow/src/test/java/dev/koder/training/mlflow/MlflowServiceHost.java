@@ -1,6 +1,7 @@
 package dev.koder.training.mlflow;
 
 import dev.koder.training.core.Training;
+import dev.koder.training.tck.KitProcess;
 import dev.koder.training.tck.ScriptedRunner;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -13,9 +14,8 @@ public final class MlflowServiceHost {
     }
 
     static Process start(Path home, String mlflowUri) throws java.io.IOException {
-        String java = ProcessHandle.current().info().command().orElse("java");
-        return new ProcessBuilder(List.of(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
-                MlflowServiceHost.class.getName(), home.toString(), mlflowUri)).redirectErrorStream(true).start();
+        return new ProcessBuilder(KitProcess.java(List.of("-Xmx256m"), MlflowServiceHost.class, home.toString(),
+                mlflowUri)).redirectErrorStream(true).start();
     }
 
     public static void main(String[] args) throws Exception {

@@ -12,11 +12,11 @@ import dev.koder.training.spi.NewEvent;
 import dev.koder.training.spi.Updated;
 import dev.koder.training.sqlite.SqliteJobStore;
 import dev.koder.training.tck.ForwardingJobStore;
+import dev.koder.training.tck.KitProcess;
 import dev.koder.training.tck.ScriptedRunner;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -33,9 +33,7 @@ public final class ServiceHost {
     }
 
     static Process start(Path home, String... mode) throws java.io.IOException {
-        String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
-                ServiceHost.class.getName(), home.toString()));
+        List<String> cmd = KitProcess.java(List.of("-Xmx256m"), ServiceHost.class, home.toString());
         cmd.addAll(List.of(mode));
         return new ProcessBuilder(cmd).redirectErrorStream(true).start();
     }

@@ -1,5 +1,6 @@
 package dev.koder.training.server;
 
+import dev.koder.training.tck.KitProcess;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.koder.training.api.AccessKeys.Role;
@@ -470,9 +471,8 @@ class ServerApiTest {
         // Revocation from another process on the home (as `training keys revoke` from another shell): the very
         // next request is refused.
         assertThat(call("GET", "/v1/native/me", carol, null).status()).isEqualTo(200);
-        Process revoke = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-                System.getProperty("java.class.path"), RevokeKey.class.getName(), training.home().toString(), "carol")
-                .redirectErrorStream(true).start();
+        Process revoke = new ProcessBuilder(KitProcess.java(List.of(), RevokeKey.class, training.home().toString(),
+                "carol")).redirectErrorStream(true).start();
         String said = new String(revoke.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(revoke.waitFor()).as(said).isZero();
         assertThat(call("GET", "/v1/native/me", carol, null).status()).isEqualTo(401);

@@ -1,5 +1,6 @@
 package dev.koder.training.server;
 
+import dev.koder.training.tck.KitProcess;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.koder.training.api.AccessKeys;
@@ -36,10 +37,8 @@ class ServerRestartTest {
     Path dir;
 
     Process start(Path home, int port) throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process p = new ProcessBuilder(java, "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp",
-                System.getProperty("java.class.path"), ServerProcess.class.getName(), home.toString(),
-                String.valueOf(port)).redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(KitProcess.java(List.of("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn"),
+                ServerProcess.class, home.toString(), String.valueOf(port))).redirectErrorStream(true).start();
         BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         for (String line; System.nanoTime() < deadline && (line = out.readLine()) != null; ) {

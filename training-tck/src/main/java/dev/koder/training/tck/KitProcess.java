@@ -3,6 +3,7 @@ package dev.koder.training.tck;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -20,6 +21,8 @@ import java.util.List;
  */
 public final class KitProcess {
 
+    private static Path childTmp;
+
     private KitProcess() {
     }
 
@@ -28,11 +31,35 @@ public final class KitProcess {
      * @return the command that runs this class in a new JVM with the current class path
      */
     public static List<String> command(String... mainClassArgs) {
-        String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> cmd = new java.util.ArrayList<>(List.of(java, "-Xmx32m", "-XX:TieredStopAtLevel=1", "-cp",
-                System.getProperty("java.class.path"), KitProcess.class.getName()));
-        cmd.addAll(List.of(mainClassArgs));
+        return java(List.of("-Xmx32m", "-XX:TieredStopAtLevel=1"), KitProcess.class, mainClassArgs);
+    }
+
+    /**
+     * The command for a child JVM in a test: this JVM's {@code java} and class path, and a temporary folder (and
+     * scratch root) inside this JVM's {@link ScratchDir}, so what a child leaves there (sqlite-jdbc's native library,
+     * a scripted trainer) goes with the parent even when the child is killed with SIGKILL.
+     *
+     * @param options JVM options ({@code -Xmx..}, {@code -Dname=value}), put before the class path
+     * @param mainClass the class to run
+     * @param args its arguments
+     * @return the command, a list the caller may add to
+     */
+    public static List<String> java(List<String> options, Class<?> mainClass, String... args) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(ProcessHandle.current().info().command().orElse("java"));
+        cmd.add("-Djava.io.tmpdir=" + childTmp());
+        cmd.add("-D" + ScratchDir.PARENT + "=" + childTmp());
+        cmd.addAll(options);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass.getName()));
+        cmd.addAll(List.of(args));
         return cmd;
+    }
+
+    private static synchronized Path childTmp() {
+        if (childTmp == null) {
+            childTmp = ScratchDir.create("child-jvm-tmp");
+        }
+        return childTmp;
     }
 
     /**

@@ -97,9 +97,8 @@ public final class ScriptedRunner implements TrainingRunner {
     public static synchronized Path script() {
         if (script == null) {
             try (InputStream in = ScriptedRunner.class.getResourceAsStream("scripted_trainer.py")) {
-                Path file = Files.createTempFile("scripted_trainer", ".py");
+                Path file = ScratchDir.create("scripted-trainer").resolve("scripted_trainer.py");
                 Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
-                file.toFile().deleteOnExit();
                 script = file;
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
