@@ -41,22 +41,27 @@ final class Render {
             out.println("  " + i);
         }
         if (d.omitted() > 0) {
-            out.println("  and " + d.omitted() + " more (" + d.errors() + " errors, " + d.warnings()
-                    + " warnings in all)");
+            out.println("  and " + d.omitted() + " more (" + count(d.errors(), "error") + ", "
+                    + count(d.warnings(), "warning") + " in all)");
         }
         var s = d.stats();
         // an encoder format's "messages" are its texts (a pairs example's anchor, positive and negatives)
         boolean texts = d.format() != null && d.format().encoder();
-        out.println(String.format(Locale.ROOT, "  %s%s: %,d examples, %,d %s, %,d characters, %,d tokens (%s), "
-                + "longest example %,d tokens%s", label, d.file(), s.examples(), s.messages(), texts ? "texts"
-                : "messages", s.characters(), s.tokens(),
-                s.tokensExact() ? "exact, model tokenizer" : "approximate, ~4 characters a token",
-                s.maxExampleTokens(), s.overLength() > 0 ? ", " + s.overLength() + " over max_seq_length" : ""));
+        out.println("  " + label + d.file() + ": " + count(s.examples(), "example") + ", "
+                + count(s.messages(), texts ? "text" : "message") + ", " + count(s.characters(), "character") + ", "
+                + count(s.tokens(), "token") + " (" + (s.tokensExact() ? "exact, model tokenizer"
+                : "approximate, ~4 characters a token") + "), longest example " + count(s.maxExampleTokens(), "token")
+                + (s.overLength() > 0 ? ", " + s.overLength() + " over max_seq_length" : ""));
+    }
+
+    /** @return {@code 1 example}, {@code 1,204 examples} */
+    static String count(long n, String noun) {
+        return String.format(Locale.ROOT, "%,d %s%s", n, noun, n == 1 ? "" : "s");
     }
 
     static void validation(PrintWriter out, String what, ValidationReport r) {
         long problems = r.violations().size() + r.datasets().stream().mapToLong(DatasetReport::errors).sum();
-        out.println(what + ": " + (r.valid() ? "valid" : problems + (problems == 1 ? " problem" : " problems")));
+        out.println(what + ": " + (r.valid() ? "valid" : count(problems, "problem")));
         for (Violation v : r.violations()) {
             out.println("  " + v);
         }

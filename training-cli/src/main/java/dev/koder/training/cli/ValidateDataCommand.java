@@ -68,7 +68,7 @@ final class ValidateDataCommand implements Callable<Integer> {
             out.println(Json.write(report));
         } else {
             out.println(file + ": " + (report.valid() ? "valid " + format.wireName() + " data"
-                    : report.errors() + (report.errors() == 1 ? " error" : " errors")));
+                    : Render.count(report.errors(), "error")));
             Render.dataset(out, report, "");
         }
         return report.valid() ? ExitCodes.OK : ExitCodes.INVALID;

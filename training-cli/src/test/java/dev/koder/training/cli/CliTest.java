@@ -243,6 +243,15 @@ class CliTest {
         Result exact = run("validate-data", EXAMPLES.resolve("data/shout-test.jsonl").toString(), "--format", "chat",
                 "--model", Path.of("../training-core/src/test/resources/tokenizer").toString());
         assertThat(exact.out()).contains("exact, model tokenizer");
+
+        Path one = dir.resolve("one.jsonl");
+        Files.writeString(one, "{\"prompt\":\"a\",\"completion\":\"b\"}\n");
+        Result single = run("validate-data", one.toString(), "--format", "prompt-completion");
+        assertThat(single.code()).as(single.out() + single.err()).isZero();
+        assertThat(single.out()).as("counts of one read in the singular").contains(": 1 example, 2 messages, ")
+                .contains(" characters, ").doesNotContain("1 examples");
+        Result oneError = run("validate-data", bad.toString(), "--format", "prompt-completion");
+        assertThat(oneError.out()).startsWith(bad + ": 2 errors");
     }
 
     @Test
