@@ -35,14 +35,29 @@ final class ModelsApi {
                     out.put("data", server.tenant(ctx).models().stream().map(m -> view(ctx, m)).toList());
                     json(ctx, out);
                 });
-        auth.route(r, HandlerType.GET, "/v1/models/<model>", Role.MEMBER, "one of those models", ctx -> {
-            // an org/name id comes with its slash as it is or encoded (%2F), as the openai client sends it
-            String id = ctx.pathParam("model");
-            List<AvailableModel> models = server.tenant(ctx).models();
-            json(ctx, view(ctx, models.stream().filter(m -> m.id().equals(id)).findFirst().orElseThrow(() ->
-                    new ApiError(404, "invalid_request_error", "model_not_found", "model", "The model '" + id
-                            + "' does not exist or you do not have access to it."))));
-        });
+        auth.route(r, HandlerType.GET, "/v1/models/<model>", Role.MEMBER, "one of those models", ctx ->
+                json(ctx, view(ctx, visible(ctx))));
+        auth.route(r, HandlerType.DELETE, "/v1/models/<model>", Role.MEMBER, "refused: fine-tunes are deprecated in "
+                + "the registry, never deleted", ctx -> {
+                    AvailableModel m = visible(ctx);
+                    ctx.header("Allow", "GET");
+                    throw new ApiError(405, "invalid_request_error", "method_not_allowed", "model", "This server "
+                            + "does not delete models, so that no checkpoint's weights or audit trail are lost. "
+                            + (m.source() == AvailableModel.Source.FINE_TUNED ? "To retire '" + m.id() + "', "
+                            + "deprecate its checkpoint: POST /v1/native/checkpoints/{id}/deprecate with an "
+                            + "approver's key and a reason (GET /v1/native/checkpoints?job_id=JOB gives the id)."
+                            : "'" + m.id() + "' is not a fine-tune of yours; the server's operators manage it."));
+                });
+    }
+
+    /** @return the model the path names, when the caller may name it; else model_not_found, as for no model */
+    private AvailableModel visible(Context ctx) {
+        // an org/name id comes with its slash as it is or encoded (%2F), as the openai client sends it
+        String id = ctx.pathParam("model");
+        List<AvailableModel> models = server.tenant(ctx).models();
+        return models.stream().filter(m -> m.id().equals(id)).findFirst().orElseThrow(() -> new ApiError(404,
+                "invalid_request_error", "model_not_found", "model", "The model '" + id
+                        + "' does not exist or you do not have access to it."));
     }
 
     private static Map<String, Object> view(Context ctx, AvailableModel m) {

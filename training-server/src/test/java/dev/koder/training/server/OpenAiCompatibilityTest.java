@@ -203,7 +203,15 @@ class OpenAiCompatibilityTest {
             assertThat(r.at("/model_root/id").asString()).isEqualTo("tiny-llama");
             assertThat(r.at("/model_org/id").asString()).isEqualTo("org/tiny");
             assertThat(r.at("/model_org/source").asString()).isEqualTo("model_root");
-            for (String missing : List.of("model_by_path", "unknown_model", "other_tenant_fine_tuned_model")) {
+            // models are never deleted: the owner is told how to deprecate, another tenant learns nothing
+            JsonNode refused = assertError(r.get("delete_fine_tuned_model"), "APIStatusError", 405);
+            assertThat(refused.get("code").asString()).isEqualTo("method_not_allowed");
+            assertThat(refused.get("message").asString()).contains("does not delete models")
+                    .contains("To retire '" + fineTuned + "', deprecate its checkpoint")
+                    .contains("/v1/native/checkpoints/{id}/deprecate");
+            assertThat(texts(r.get("models_after_delete"))).contains(fineTuned);
+            for (String missing : List.of("model_by_path", "unknown_model", "other_tenant_fine_tuned_model",
+                    "other_tenant_delete_model")) {
                 assertThat(assertError(r.get(missing), "NotFoundError", 404).get("code").asString()).as(missing)
                         .isEqualTo("model_not_found");
             }

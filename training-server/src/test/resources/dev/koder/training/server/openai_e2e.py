@@ -212,6 +212,9 @@ report["model_by_path"] = error_of(lambda: client.models.retrieve(args["model"])
 report["unknown_model"] = error_of(lambda: client.models.retrieve("org/nothing-here"))
 report["other_tenant_models"] = [m.id for m in other.models.list()]
 report["other_tenant_fine_tuned_model"] = error_of(lambda: other.models.retrieve(job.fine_tuned_model or "ft:x"))
+report["delete_fine_tuned_model"] = error_of(lambda: client.models.delete(job.fine_tuned_model or "ft:x"))
+report["other_tenant_delete_model"] = error_of(lambda: other.models.delete(job.fine_tuned_model or "ft:x"))
+report["models_after_delete"] = [m.id for m in client.models.list()]
 # No credential at all: the SDK needs some api_key, so the header it would send is blanked.
 report["missing_key"] = error_of(lambda: client_for("unset", default_headers={"Authorization": ""})
                                  .fine_tuning.jobs.list())
