@@ -81,9 +81,9 @@ public final class UnslothRunner extends PythonRunner {
                 // the managed environment is made when the first job starts: ask pip now whether it can be
                 python().installProblem(List.of(REQUIREMENTS.pin("unsloth"))).ifPresent(why -> problems.add(
                         new Violation("/runner", "runner 'unsloth' cannot make its Python environment here: pip "
-                                + "cannot install '" + REQUIREMENTS.pin("unsloth") + "' (" + why + "); install "
-                                + "unsloth into a CUDA Python and set " + python().pythonProperty()
-                                + ", or run the job with runner trl")));
+                                + "cannot install '" + REQUIREMENTS.pin("unsloth") + "'; install unsloth into a CUDA "
+                                + "Python and set " + python().pythonProperty() + ", or run the job with runner trl "
+                                + "(pip said: " + why + ")")));
             }
             return problems;
         }

@@ -131,7 +131,8 @@ class UnslothTrainingTest {
         assertThat(problems).anySatisfy(v -> {
             assertThat(v.pointer()).isEqualTo("/runner");
             assertThat(v.message()).contains("cannot make its Python environment here: pip cannot install "
-                    + "'unsloth==2026.10.9'").contains("training.python.unsloth");
+                    + "'unsloth==2026.10.9'; ").contains("training.python.unsloth")
+                    .contains("(pip said: ERROR: ").endsWith(")");
         });
     }
 }

@@ -233,7 +233,7 @@ final class Engine {
         for (Plugins.Ranked<TrainingRunner> r : runners.ranked()) {
             List<Violation> problems = JobService.runnerProblems(r.plugin(), spec);
             if (!problems.isEmpty()) {
-                passed.add(r.plugin().name() + ": " + problems.get(0).message());
+                passed.add(r.plugin().name() + ": " + brief(r.plugin().name(), problems.get(0).message()));
                 continue;
             }
             RunnerChoice c = r.plugin().choice(spec);
@@ -268,6 +268,21 @@ final class Engine {
         String reason = (best.explicit() ? "passed in code; " : "") + bestChoice.reason()
                 + (passed.isEmpty() ? "" : "; not " + String.join("; not ", passed));
         return new RunnerPick(best.plugin(), reason);
+    }
+
+    /**
+     * Why a runner was passed over, for the note beside the one chosen: its refusal without the advice (what follows
+     * the first "; ", meant for whoever names that runner) and without the runner's name, which the note gives.
+     *
+     * @param runner the runner's name
+     * @param refusal the first problem it found with the job
+     * @return {@code cannot make its Python environment here: pip cannot install 'unsloth==2026.10.9'}
+     */
+    static String brief(String runner, String refusal) {
+        String text = refusal.startsWith("runner '" + runner + "' ")
+                ? refusal.substring(("runner '" + runner + "' ").length()) : refusal;
+        int advice = text.indexOf("; ");
+        return advice < 0 ? text : text.substring(0, advice);
     }
 
     /** @param name a runner's name @return the runner */

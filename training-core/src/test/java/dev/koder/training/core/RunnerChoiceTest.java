@@ -31,15 +31,21 @@ class RunnerChoiceTest {
         TrainingRunner fast = new ScriptedRunnerWithChoice("fast", new RunnerChoice(30, "fastest here"));
         TrainingRunner broad = new ScriptedRunnerWithChoice("broad", new RunnerChoice(20, "broad coverage"));
         TrainingRunner missing = new ScriptedRunnerWithChoice("missing", RunnerChoice.unavailable("not installed"));
-        try (Training t = Training.builder().home(dir.resolve("home"))
-                .runner(broad).runner(missing).runner(fast).pollInterval(Duration.ofMillis(50)).build()) {
+        TrainingRunner refusing = new ScriptedRunnerWithChoice("refusing", new RunnerChoice(40, "would be first"),
+                new dev.koder.training.api.Violation("/runner", "runner 'refusing' cannot make its Python environment "
+                        + "here; install it into a CUDA Python and set training.python.refusing (pip said: long text)"));
+        try (Training t = Training.builder().home(dir.resolve("home")).runner(broad).runner(missing).runner(refusing)
+                .runner(fast).pollInterval(Duration.ofMillis(50)).build()) {
             JobSpec spec = fx.spec(1);
             Job job = t.jobs().await(t.jobs().submit(spec).id(), Duration.ofSeconds(60));
             assertThat(job.status()).isEqualTo(JobStatus.SUCCEEDED);
             assertThat(job.runner()).isEqualTo("fast");
             JobEvent first = t.jobs().events(job.id(), 0, 1).items().get(0);
             assertThat(first.message()).contains("with runner fast (passed in code; fastest here; ")
-                    .contains("not missing: not installed").contains("not broad: broad coverage, ranked lower");
+                    .contains("not missing: not installed").contains("not broad: broad coverage, ranked lower")
+                    // a refusal is told without the advice meant for whoever names that runner
+                    .contains("not refusing: cannot make its Python environment here")
+                    .doesNotContain("install it into").doesNotContain("pip said");
             assertThat(first.data()).containsEntry("runner", "fast");
             assertThat(t.validate(spec).notes()).anySatisfy(n -> assertThat(n).startsWith("runner: fast (")
                     .contains("not missing: not installed"));
@@ -72,10 +78,12 @@ class RunnerChoiceTest {
     static final class ScriptedRunnerWithChoice implements TrainingRunner {
         private final ScriptedRunner inner;
         private final RunnerChoice choice;
+        private final List<dev.koder.training.api.Violation> refusals;
 
-        ScriptedRunnerWithChoice(String name, RunnerChoice choice) {
+        ScriptedRunnerWithChoice(String name, RunnerChoice choice, dev.koder.training.api.Violation... refusals) {
             this.inner = new ScriptedRunner(name, ScriptedRunner.allMethods());
             this.choice = choice;
+            this.refusals = List.of(refusals);
         }
 
         @Override
@@ -90,7 +98,7 @@ class RunnerChoiceTest {
 
         @Override
         public List<dev.koder.training.api.Violation> check(JobSpec spec) {
-            return inner.check(spec);
+            return refusals.isEmpty() ? inner.check(spec) : refusals;
         }
 
         @Override
