@@ -225,7 +225,17 @@ class DashboardTest {
                         + "'] a"))).click();
                 wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector(at + " button.move-override")));
                 row = driver.findElement(By.cssSelector(at));
-                row.findElement(By.cssSelector("input.reason")).sendKeys("no retrieval set for this tenant yet");
+                row.findElement(By.cssSelector("input.reason")).sendKeys("no retrieval set for this tenant");
+                // the rows are drawn again (every 2 s while a job runs): what is being typed stays, with the focus
+                ((org.openqa.selenium.JavascriptExecutor) driver).executeAsyncScript(
+                        "loadJob().then(arguments[arguments.length - 1]);");
+                WebElement before = row;
+                wait.until(ExpectedConditions.stalenessOf(before));
+                row = driver.findElement(By.cssSelector(at));
+                WebElement reason = row.findElement(By.cssSelector("input.reason"));
+                assertThat(reason.getAttribute("value")).isEqualTo("no retrieval set for this tenant");
+                assertThat(driver.switchTo().activeElement()).isEqualTo(reason);
+                reason.sendKeys(" yet");
                 row.findElement(By.cssSelector("button.move-override")).click();
                 wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector(at + " td.stage"),
                         "approved"));
