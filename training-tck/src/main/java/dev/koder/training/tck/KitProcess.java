@@ -47,8 +47,9 @@ public final class KitProcess {
     public static List<String> java(List<String> options, Class<?> mainClass, String... args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
-        cmd.add("-Djava.io.tmpdir=" + childTmp());
-        cmd.add("-D" + ScratchDir.PARENT + "=" + childTmp());
+        Path tmp = childTmp();
+        cmd.add("-Djava.io.tmpdir=" + tmp);
+        cmd.add("-D" + ScratchDir.PARENT + "=" + tmp);
         cmd.addAll(options);
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass.getName()));
         cmd.addAll(List.of(args));
