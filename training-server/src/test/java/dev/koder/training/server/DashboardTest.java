@@ -226,7 +226,10 @@ class DashboardTest {
                 wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector(at + " button.move-override")));
                 row = driver.findElement(By.cssSelector(at));
                 row.findElement(By.cssSelector("input.reason")).sendKeys("no retrieval set for this tenant");
-                // the rows are drawn again (every 2 s while a job runs): what is being typed stays, with the focus
+                // the rows are drawn again (every 2 s while a job runs): what is being typed stays, with the focus and
+                // the caret where the approver had put it (here after "no retrieval")
+                ((org.openqa.selenium.JavascriptExecutor) driver).executeScript(
+                        "arguments[0].setSelectionRange(12, 12);", row.findElement(By.cssSelector("input.reason")));
                 ((org.openqa.selenium.JavascriptExecutor) driver).executeAsyncScript(
                         "loadJob().then(arguments[arguments.length - 1]);");
                 WebElement before = row;
@@ -235,7 +238,10 @@ class DashboardTest {
                 WebElement reason = row.findElement(By.cssSelector("input.reason"));
                 assertThat(reason.getAttribute("value")).isEqualTo("no retrieval set for this tenant");
                 assertThat(driver.switchTo().activeElement()).isEqualTo(reason);
-                reason.sendKeys(" yet");
+                assertThat(((org.openqa.selenium.JavascriptExecutor) driver).executeScript(
+                        "return [arguments[0].selectionStart, arguments[0].selectionEnd];", reason))
+                        .isEqualTo(List.of(12L, 12L));
+                reason.sendKeys(org.openqa.selenium.Keys.END, " yet");
                 row.findElement(By.cssSelector("button.move-override")).click();
                 wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector(at + " td.stage"),
                         "approved"));
