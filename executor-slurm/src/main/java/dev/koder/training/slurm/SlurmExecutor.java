@@ -200,6 +200,9 @@ public final class SlurmExecutor implements Executor {
         int gpus = plan.gpuCount();
         if (gpus > 0) {
             env.remove("CUDA_VISIBLE_DEVICES"); // Slurm sets it for the GPUs it gives
+        } else {
+            // the service's share of its own host means nothing on the node: the trainer uses the CPUs asked for here
+            env.put(LaunchPlan.CPU_THREADS_ENV, Integer.toString(settings.cpusPerJob()));
         }
         Map<String, Object> job = new LinkedHashMap<>();
         job.put("name", "training-" + plan.workdir().getFileName());

@@ -70,11 +70,13 @@ class SlurmJobTest {
             assertThat(gpu).containsEntry("nodelist", "n1").containsEntry("gres", "gpu:2")
                     .containsEntry("cpus_per_task", 16).containsEntry("partition", "gpu")
                     .containsEntry("name", "training-j1").containsEntry("comment", "training-launch:job-1-abc");
-            assertThat(env(gpu)).containsEntry("A", "b").doesNotContainKey("CUDA_VISIBLE_DEVICES");
-            Map<String, Object> cpu = executor.job(new LaunchPlan(List.of("python"), Map.of("CUDA_VISIBLE_DEVICES", ""),
-                    Path.of("/jobs/j2"), Path.of("/jobs/j2/o"), Path.of("/jobs/j2/e")));
+            assertThat(env(gpu)).containsEntry("A", "b").doesNotContainKeys("CUDA_VISIBLE_DEVICES",
+                    LaunchPlan.CPU_THREADS_ENV);
+            // a CPU job's threads: the CPUs Slurm is asked for, not the service host's share it came with
+            Map<String, Object> cpu = executor.job(new LaunchPlan(List.of("python"), Map.of("CUDA_VISIBLE_DEVICES", "",
+                    LaunchPlan.CPU_THREADS_ENV, "7"), Path.of("/jobs/j2"), Path.of("/jobs/j2/o"), Path.of("/jobs/j2/e")));
             assertThat(cpu).doesNotContainKeys("nodelist", "gres", "comment").containsEntry("cpus_per_task", 1);
-            assertThat(env(cpu)).containsEntry("CUDA_VISIBLE_DEVICES", "");
+            assertThat(env(cpu)).containsEntry("CUDA_VISIBLE_DEVICES", "").containsEntry(LaunchPlan.CPU_THREADS_ENV, "1");
         } finally {
             executor.close();
         }

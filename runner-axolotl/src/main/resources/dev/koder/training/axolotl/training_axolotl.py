@@ -17,7 +17,7 @@ import sys
 
 from axolotl.integrations.base import BasePlugin
 
-from training_events import EventWriter, StopSignal, TrainingEvents, classify
+from training_events import EventWriter, StopSignal, TrainingEvents, classify, cpu_threads
 
 _STATE = {}
 
@@ -87,6 +87,9 @@ class TrainingEventsPlugin(BasePlugin):
 
     def register(self, cfg):
         _events()
+        if os.environ.get("TRAINING_CPU_THREADS"):  # a CPU job: its share of the cores, as the SDK's trainers take it
+            import torch
+            torch.set_num_threads(cpu_threads())
 
     def add_callbacks_post_trainer(self, cfg, trainer):
         events, stop = _events()

@@ -10,7 +10,7 @@ import math
 import os
 import sys
 
-from training_events import ConfigError, DatasetError, StopSignal, leave_group, rank, world_size
+from training_events import ConfigError, DatasetError, StopSignal, cpu_threads, leave_group, rank, world_size
 
 
 def read_jsonl(path):
@@ -239,15 +239,12 @@ def seed_and_threads(hp, cuda):
     """What every trainer does first: seed before the model and an adapter are made (peft initialises LoRA weights
     when the model is wrapped, before the Trainer's own seeding, so without this the same spec trains differently
     each run), and on a CPU share the cores among the job's processes."""
-    import os
-
     import torch
     import transformers
 
-    from training_events import world_size
     transformers.set_seed(hp["seed"])
     if not cuda:
-        torch.set_num_threads(max(1, (os.cpu_count() or 1) // world_size()))
+        torch.set_num_threads(max(1, cpu_threads() // world_size()))
         cpu_ranks_resume()
 
 

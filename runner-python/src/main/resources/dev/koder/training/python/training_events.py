@@ -62,6 +62,19 @@ def world_size():
     return int(os.environ.get("WORLD_SIZE", "1"))
 
 
+def cpu_threads():
+    """The CPU threads this job may use, all its processes together: what the service gave it (TRAINING_CPU_THREADS,
+    its host's share per job running at once, or what Slurm allotted), else the cores this process may run on. More
+    threads than that make trainers sharing the cores wait on each other's threads."""
+    given = os.environ.get("TRAINING_CPU_THREADS", "")
+    if given.isdigit() and int(given) > 0:
+        return int(given)
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 class EventWriter:
     """Appends protocol events to a file, one JSON object per line, flushed each time. On ranks other than 0 it
     writes nothing: rank 0 speaks for the job."""
@@ -152,8 +165,12 @@ class TrainingEvents(_trainer_callback_base()):
     def on_train_begin(self, args, state, control, **kwargs):
         self._last_time = time.time()
         self._last_tokens = getattr(state, "num_input_tokens_seen", 0) or self._tokens
+        started = dict(self.started)
+        if getattr(getattr(args, "device", None), "type", None) == "cpu":
+            import torch
+            started["cpu_threads"] = torch.get_num_threads()  # this process's, as seed_and_threads set them
         self.events.emit("started", step=state.global_step, total_steps=state.max_steps,
-                         world_size=getattr(args, "world_size", 1), **self.started)
+                         world_size=getattr(args, "world_size", 1), **started)
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         logs = dict(logs or {})

@@ -48,8 +48,11 @@ class TokenBudgetJobTest {
                     .isEqualTo(512);
             List<JobEvent> events = Samples.events(t.jobs(), job.id());
             assertThat(events.get(0).message()).contains("recipe: micro-steps of up to 512 tokens (auto;");
+            int cores = Runtime.getRuntime().availableProcessors();
             assertThat(events).anySatisfy(e -> assertThat(e.message()).contains("trainer started")
-                    .contains("micro-steps of up to 512 tokens"));
+                    .contains("micro-steps of up to 512 tokens")
+                    // one job at a time (the default): its trainer has every core
+                    .contains(", " + cores + (cores == 1 ? " CPU thread" : " CPU threads")));
             JobEvent completed = compare(job, events, "SFT", 512, 0.04, 0.15);
             assertThat(completed.message()).contains("tokens a micro-step, padding");
         }

@@ -137,6 +137,9 @@ final class EventsTail {
                         + (data.get("total_steps") != null ? ": " + data.get("total_steps") + " steps" : "")
                         + (data.get("world_size") instanceof Number && ((Number) data.get("world_size")).intValue() > 1
                                 ? " on " + data.get("world_size") + " processes" : "")
+                        + (data.get("cpu_threads") instanceof Number c ? ", " + c.longValue()
+                                + (c.longValue() == 1 ? " CPU thread" : " CPU threads")
+                                + (data.get("world_size") instanceof Number w && w.intValue() > 1 ? " each" : "") : "")
                         + (data.get("micro_batch_tokens") instanceof Number n ? String.format(Locale.ROOT,
                                 ", micro-steps of up to %,d tokens", n.longValue()) : ""), data);
             case JobEvent.TYPE_PROGRESS:

@@ -21,4 +21,12 @@ import java.time.Duration;
 record Settings(int maxConcurrentJobs, RecoveryPolicy recovery, Duration cancelGrace, Duration shutdownGrace,
         Duration pollInterval, int maxIssues, Duration runtimeMinute, double quotaMargin, Duration poolRefresh,
         RetryPolicy retry, Duration reconcileInterval, Duration registrationWait) {
+
+    /**
+     * @return the CPU threads a CPU job's trainer may use: this host's cores shared evenly among the trainers run at
+     *     once (the CPU slots), at least 1, so that trainers running side by side do not wait on each other
+     */
+    int cpuThreadsPerJob() {
+        return Math.max(1, Runtime.getRuntime().availableProcessors() / maxConcurrentJobs);
+    }
 }

@@ -361,6 +361,7 @@ final class Supervisor {
                     .collect(Collectors.joining(",")));
         } else if (spec.resources().gpus() == 0) {
             env.put("CUDA_VISIBLE_DEVICES", "");
+            env.put(LaunchPlan.CPU_THREADS_ENV, Integer.toString(engine.settings.cpuThreadsPerJob()));
         }
         return plan.with(env, node == null ? null : new JobScheduler.Allocation(node, gpus));
     }

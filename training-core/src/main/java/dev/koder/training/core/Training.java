@@ -199,7 +199,8 @@ public final class Training implements TrainingService {
         }, home.resolve("tmp"));
         this.registrations = Executors.newSingleThreadExecutor(Worker.daemon("training-registry"));
         this.engine = new Engine(store, bus, b.clock, settings, runners, executors, at.jobsDir, timers, ledger,
-                new Estimator(Estimator.Pricing.of(config)), parts.scheduler, inventory, registry, registrations);
+                new Estimator(Estimator.Pricing.of(config), settings.cpuThreadsPerJob()), parts.scheduler, inventory,
+                registry, registrations);
         this.admission = new Admission(engine);
         this.models = ModelPolicy.of(at.properties, home, registry, id -> store.find(id).map(JobRecord::job));
         this.files = new UploadedFiles(parts.files, b.clock);

@@ -27,6 +27,14 @@ public record LaunchPlan(List<String> command, Map<String, String> env, Path wor
     /** The environment variable that carries the launch token to the trainer. */
     public static final String TOKEN_ENV = "TRAINING_LAUNCH_TOKEN";
 
+    /**
+     * The environment variable that tells a CPU job's trainer how many CPU threads it may use, all its processes
+     * together: the service sets its host's share per CPU slot; an executor that runs the job elsewhere sets what it
+     * gave the job there. Trainers sharing cores with more threads than cores wait on each other (five times slower
+     * measured with two jobs on two cores).
+     */
+    public static final String CPU_THREADS_ENV = "TRAINING_CPU_THREADS";
+
     /** Checks the command is present and copies the collections so the record stays immutable. */
     public LaunchPlan {
         if (command.isEmpty()) {

@@ -33,7 +33,7 @@ import java.util.Set;
  * the spec's metadata keys starting with {@code fake.}: {@code fake.step_seconds}, {@code fake.fail_at_step},
  * {@code fake.error_kind}, {@code fake.exit_code}, {@code fake.ignore_sigterm}, {@code fake.spawn_child},
  * {@code fake.eval}, {@code fake.refuse}, {@code fake.record_env} (writes CUDA_VISIBLE_DEVICES to
- * cuda-visible-devices.txt in the job folder), {@code fake.artifacts} ({@code false}: checkpoints and the output
+ * cuda-visible-devices.txt and TRAINING_CPU_THREADS to cpu-threads.txt in the job folder), {@code fake.artifacts} ({@code false}: checkpoints and the output
  * hold no adapter; by default each holds a small real PEFT LoRA adapter, adapter_config.json and a safetensors
  * file that differs per step), {@code fake.adapter_kib} (makes the adapter that much larger), {@code fake.linger_seconds} (stays that long after
  * reporting completed, leaving on SIGTERM with 143). Steps default to

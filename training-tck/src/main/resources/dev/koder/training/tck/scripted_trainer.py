@@ -78,6 +78,8 @@ if behaviour.get("ignore_sigterm") == "true":
 if behaviour.get("record_env") == "true":
     with open(os.path.join(args["workdir"], "cuda-visible-devices.txt"), "w") as f:
         f.write(os.environ.get("CUDA_VISIBLE_DEVICES", "<unset>"))
+    with open(os.path.join(args["workdir"], "cpu-threads.txt"), "w") as f:
+        f.write(os.environ.get("TRAINING_CPU_THREADS", "<unset>"))
 
 if behaviour.get("spawn_child") == "true":
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)"])

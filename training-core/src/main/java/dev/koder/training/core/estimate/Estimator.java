@@ -38,12 +38,27 @@ public final class Estimator {
     }
 
     private final Pricing pricing;
+    private final int cpuCores;
 
     /**
+     * An estimator for a host whose CPU jobs may use all its cores.
+     *
      * @param pricing price per GPU-hour, if configured
      */
     public Estimator(Pricing pricing) {
+        this(pricing, Runtime.getRuntime().availableProcessors());
+    }
+
+    /**
+     * @param pricing price per GPU-hour, if configured
+     * @param cpuCores the cores a CPU job may use (the service shares its host's among the jobs it runs at once)
+     */
+    public Estimator(Pricing pricing, int cpuCores) {
+        if (cpuCores < 1) {
+            throw new IllegalArgumentException("cpuCores must be at least 1, got " + cpuCores);
+        }
         this.pricing = pricing;
+        this.cpuCores = cpuCores;
     }
 
     /** @return the prices of GPU-hours */
@@ -300,8 +315,8 @@ public final class Estimator {
 
         // Throughput and time.
         String kind = kind(spec.method().label(), runner);
-        Throughput t = Throughput.of(table, spec, model, cpu, deviceName, measured, kind, runner, perSequence,
-                sequencesPerExample, micro);
+        Throughput t = Throughput.of(table, spec, model, cpu ? cpuCores : 0, deviceName, measured, kind, runner,
+                perSequence, sequencesPerExample, micro);
         double scaling = Throughput.scaling(gpus);
         double perSecond = t.tokensPerSecond() * Math.max(1, gpus) * scaling;
         String device = cpu ? "cpu" : t.device();

@@ -58,9 +58,11 @@ record Throughput(double tokensPerSecond, String device, String basis, double ba
         return factors.stream().filter(f -> f.cause() == cause).mapToDouble(Factor::value).reduce(1, (a, b) -> a * b);
     }
 
-    static Throughput of(Calibration table, JobSpec spec, ModelShape model, boolean cpu, String deviceName,
+    /** @param cpuCores the cores a CPU job may use, 0 for a job on GPUs */
+    static Throughput of(Calibration table, JobSpec spec, ModelShape model, int cpuCores, String deviceName,
             List<Estimator.Measured> measured, String kind, String runner, double tokensPerSequence, double sequencesPerExample,
             Batching.MicroSteps micro) {
+        boolean cpu = cpuCores > 0;
         String device = cpu ? "cpu" : GpuModels.find(deviceName).map(GpuModels.GpuModel::type)
                 .orElse(deviceName == null ? GpuModels.reference().type() : deviceName);
         List<Double> similar = new ArrayList<>();
@@ -80,10 +82,10 @@ record Throughput(double tokensPerSecond, String device, String basis, double ba
         List<Factor> factors = new ArrayList<>();
         List<String> notes = new ArrayList<>();
         if (cpu) {
-            int cores = Runtime.getRuntime().availableProcessors();
             double flopsPerToken = (spec.method().adapter() == AdapterType.FULL ? 6 : 4) * (double) model.parameters();
-            double base = 25e9 * cores / flopsPerToken;
-            notes.add("assumed: 25 GFLOP/s per CPU core x " + cores + " cores; run a job to calibrate");
+            double base = 25e9 * cpuCores / flopsPerToken;
+            notes.add("assumed: 25 GFLOP/s per CPU core x " + cpuCores + (cpuCores == 1 ? " core" : " cores")
+                    + " (a CPU job's share); run a job to calibrate");
             padding(micro, factors, notes);
             if ("axolotl".equals(runner)) {
                 factors.add(new Factor(Cause.RUNNER, 1 / AXOLOTL_CPU_SLOWDOWN));
