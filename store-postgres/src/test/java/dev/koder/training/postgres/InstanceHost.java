@@ -17,7 +17,8 @@ import java.util.Map;
 /**
  * A service instance in a JVM of its own, for the tests that kill one: its stores, lease and jobs folder come from the
  * {@code training.*} system properties it is started with. It prints {@code ready leads=true|false}, submits the jobs
- * it is asked to (printing {@code submitted ID} each), then runs until it is killed.
+ * it is asked to (printing {@code submitted ID} each; the first {@code longJobs} of them train {@code longSteps}
+ * steps, the others {@code steps}), then runs until it is killed.
  */
 public final class InstanceHost {
 
@@ -42,12 +43,13 @@ public final class InstanceHost {
      * @param properties the service's properties, as -D options
      * @return the started JVM
      */
-    static Process start(Path home, Map<String, String> properties, Path model, Path data, int jobs, int steps)
-            throws java.io.IOException {
+    static Process start(Path home, Map<String, String> properties, Path model, Path data, int jobs, int steps,
+            int longJobs, int longSteps) throws java.io.IOException {
         List<String> options = new ArrayList<>(List.of("-Xmx512m"));
         properties.forEach((k, v) -> options.add("-D" + k + "=" + v));
         return new ProcessBuilder(KitProcess.java(options, InstanceHost.class, home.toString(), model.toString(),
-                data.toString(), Integer.toString(jobs), Integer.toString(steps))).redirectErrorStream(true).start();
+                data.toString(), Integer.toString(jobs), Integer.toString(steps), Integer.toString(longJobs),
+                Integer.toString(longSteps))).redirectErrorStream(true).start();
     }
 
     public static void main(String[] args) throws Exception {
@@ -56,8 +58,8 @@ public final class InstanceHost {
         System.out.flush();
         int jobs = Integer.parseInt(args[3]);
         for (int i = 0; i < jobs; i++) {
-            String id = training.jobs().submit(spec(Path.of(args[1]), Path.of(args[2]), "from-a-" + i,
-                    Integer.parseInt(args[4]))).id();
+            int steps = Integer.parseInt(i < Integer.parseInt(args[5]) ? args[6] : args[4]);
+            String id = training.jobs().submit(spec(Path.of(args[1]), Path.of(args[2]), "from-a-" + i, steps)).id();
             System.out.println("submitted " + id);
             System.out.flush();
         }
