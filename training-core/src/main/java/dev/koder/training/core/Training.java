@@ -94,6 +94,10 @@ public final class Training implements TrainingService {
     public static final String STORE_PROPERTY = "training.store";
     /** Property naming the worker lease ({@code home}, the default, or that of a shared store such as postgres). */
     public static final String LEASE_PROPERTY = "training.lease";
+    /** Property with the trainers run at once by this instance, default 1 (the builder's
+     * {@link Builder#maxConcurrentJobs} wins): the CPU slots, whose trainers share the host's cores, and without the GPU
+     * scheduler every job's slots. */
+    public static final String MAX_CONCURRENT_JOBS_PROPERTY = "training.max-concurrent-jobs";
     /** Property with the folder of the jobs' work folders, default {@code <home>/jobs}; instances that adopt each
      * other's jobs share it. */
     public static final String JOBS_DIR_PROPERTY = "training.jobs.dir";
@@ -160,6 +164,10 @@ public final class Training implements TrainingService {
         TrainingHome at = TrainingHome.open(b.home, b.properties);
         this.home = at.path;
         PluginConfig config = at.config;
+        // settings read before anything is opened, so a malformed one leaves nothing open behind it
+        int maxConcurrentJobs = b.maxConcurrentJobs != null ? b.maxConcurrentJobs
+                : (int) config.whole(MAX_CONCURRENT_JOBS_PROPERTY, 1, 1, 4096);
+        RetryPolicy retry = b.retry != null ? b.retry : RetryPolicy.of(config);
         Assembly parts = new Assembly(at, b);
         this.store = parts.store;
         this.executors = parts.executors;
@@ -180,9 +188,9 @@ public final class Training implements TrainingService {
         this.bus = new EventBus(tracking);
         this.timers = Executors.newScheduledThreadPool(4, Worker.daemon("training-supervisor"));
         bus.follow(store, config.duration("training.events.poll", Duration.ofSeconds(1)), timers);
-        Settings settings = new Settings(b.maxConcurrentJobs, b.recovery, b.cancelGrace, b.shutdownGrace,
+        Settings settings = new Settings(maxConcurrentJobs, b.recovery, b.cancelGrace, b.shutdownGrace,
                 b.pollInterval, b.maxIssues, b.runtimeMinute, b.quotaMargin, b.poolRefresh,
-                b.retry != null ? b.retry : RetryPolicy.of(config), b.reconcileInterval,
+                retry, b.reconcileInterval,
                 config.duration(REGISTRATION_WAIT_PROPERTY, Duration.ofMinutes(10)));
         this.registry = new CheckpointRegistry(parts.checkpoints, parts.blobs, b.clock,
                 id -> store.find(id).map(JobRecord::job), b.approvedCacheFor);
@@ -568,7 +576,7 @@ public final class Training implements TrainingService {
         Duration reconcileInterval = Duration.ofSeconds(10);
         final Map<String, String> properties = new LinkedHashMap<>();
         Clock clock = Clock.systemUTC();
-        int maxConcurrentJobs = 1;
+        Integer maxConcurrentJobs;
         RecoveryPolicy recovery = RecoveryPolicy.RESUME;
         RetryPolicy retry;
         Duration cancelGrace = Duration.ofSeconds(60);
@@ -728,7 +736,11 @@ public final class Training implements TrainingService {
             return d;
         }
 
-        /** @param jobs trainers run at once by this process, at least 1; default 1 @return this */
+        /**
+         * @param jobs trainers run at once by this process, at least 1; default the property
+         *     {@value #MAX_CONCURRENT_JOBS_PROPERTY}, else 1
+         * @return this
+         */
         public Builder maxConcurrentJobs(int jobs) {
             if (jobs < 1) {
                 throw new IllegalArgumentException("maxConcurrentJobs must be at least 1, got " + jobs);
