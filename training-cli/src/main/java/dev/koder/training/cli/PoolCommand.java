@@ -14,7 +14,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine;
 
 @Command(name = "pool", description = {"Show the GPU pool jobs are scheduled on: nodes, GPUs, memory, and the "
-        + "running job on each GPU.",
+        + "running job on each GPU; and the CPU slots: jobs at once and threads each.",
         "The pool comes from NVML on this machine, or from training.gpus in <home>/training.properties."})
 final class PoolCommand implements Callable<Integer> {
 
@@ -47,7 +47,20 @@ final class PoolCommand implements Callable<Integer> {
                 }).toList());
                 return node;
             }).toList();
-            common.print(command.commandLine().getOut(), Map.of("nodes", doc), out -> Render.pool(out, nodes, byGpu));
+            long cpuJobs = running.stream().filter(j -> j.spec().resources().gpus() == 0).count();
+            Map<String, Object> cpu = new LinkedHashMap<>();
+            cpu.put("slots", training.cpuSlots());
+            cpu.put("threads_per_job", training.cpuThreadsPerJob());
+            cpu.put("running", cpuJobs);
+            Map<String, Object> all = new LinkedHashMap<>();
+            all.put("nodes", doc);
+            all.put("cpu", cpu);
+            common.print(command.commandLine().getOut(), all, out -> {
+                Render.pool(out, nodes, byGpu);
+                out.println("CPU: " + Render.count(training.cpuSlots(), "job") + " at a time ("
+                        + Training.MAX_CONCURRENT_JOBS_PROPERTY + "), " + Render.count(training.cpuThreadsPerJob(),
+                        "CPU thread") + " each; " + cpuJobs + " running");
+            });
         }
         return ExitCodes.OK;
     }

@@ -277,7 +277,7 @@ final class Render {
         }
         for (GpuNode n : nodes) {
             long busy = n.gpus().stream().filter(g -> byGpu.containsKey(n.name() + "/" + g.index())).count();
-            out.println(n.name() + ": " + n.gpus().size() + " GPUs, " + busy + " in use");
+            out.println(n.name() + ": " + count(n.gpus().size(), "GPU") + ", " + busy + " in use");
             for (GpuDevice g : n.gpus()) {
                 Job job = byGpu.get(n.name() + "/" + g.index());
                 out.printf(Locale.ROOT, "  %2d  %-28s %5.0f GiB  %s%n", g.index(), cut(g.name(), 28), g.memoryGib(),

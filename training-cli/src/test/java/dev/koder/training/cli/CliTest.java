@@ -351,11 +351,15 @@ class CliTest {
             while (worker.jobs().get(running).progress().step() == null && System.nanoTime() < deadline) {
                 Thread.sleep(50);
             }
-            assertThat(run("pool", "--home", home()).out()).contains("local: 1 GPUs, 1 in use")
-                    .contains(running + " (examples)");
+            int threads = Runtime.getRuntime().availableProcessors();
+            assertThat(run("pool", "--home", home()).out()).contains("local: 1 GPU, 1 in use")
+                    .contains(running + " (examples)").contains("CPU: 1 job at a time (training.max-concurrent-jobs), "
+                            + threads + (threads == 1 ? " CPU thread" : " CPU threads") + " each; 0 running");
             assertThat(run("status", running, "--home", home()).out()).contains("placement   local, GPU 0");
-            assertThat(run("pool", "--home", home(), "--json").json().at("/nodes/0/gpus/0/job").asString())
-                    .isEqualTo(running);
+            JsonNode pool = run("pool", "--home", home(), "--json").json();
+            assertThat(pool.at("/nodes/0/gpus/0/job").asString()).isEqualTo(running);
+            assertThat(pool.at("/cpu/slots").asInt()).isEqualTo(1);
+            assertThat(pool.at("/cpu/threads_per_job").asInt()).isEqualTo(threads);
             assertThat(run("cancel", running, "--home", home()).out()).contains("cancellation requested");
             worker.jobs().await(running, java.time.Duration.ofSeconds(60));
         }

@@ -486,6 +486,16 @@ public final class Training implements TrainingService {
         return bus.describe(job);
     }
 
+    /** @return the CPU jobs this instance runs at once: its CPU slots ({@value #MAX_CONCURRENT_JOBS_PROPERTY}) */
+    public int cpuSlots() {
+        return engine.settings.maxConcurrentJobs();
+    }
+
+    /** @return the CPU threads each CPU job's trainer gets: this host's cores shared among the CPU slots */
+    public int cpuThreadsPerJob() {
+        return engine.settings.cpuThreadsPerJob();
+    }
+
     /** @return the GPU pool this service schedules on (empty without a GPU inventory) */
     @Override
     public List<GpuNode> gpuPool() {
