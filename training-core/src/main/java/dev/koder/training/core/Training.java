@@ -748,7 +748,7 @@ public final class Training implements TrainingService {
 
         /**
          * @param jobs trainers run at once by this process, at least 1; default the property
-         *     {@value #MAX_CONCURRENT_JOBS_PROPERTY}, else 1
+         *     {@value Training#MAX_CONCURRENT_JOBS_PROPERTY}, else 1
          * @return this
          */
         public Builder maxConcurrentJobs(int jobs) {
