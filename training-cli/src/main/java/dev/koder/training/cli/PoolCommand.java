@@ -57,9 +57,7 @@ final class PoolCommand implements Callable<Integer> {
             all.put("cpu", cpu);
             common.print(command.commandLine().getOut(), all, out -> {
                 Render.pool(out, nodes, byGpu);
-                out.println("CPU: " + Render.count(training.cpuSlots(), "job") + " at a time ("
-                        + Training.MAX_CONCURRENT_JOBS_PROPERTY + "), " + Render.count(training.cpuThreadsPerJob(),
-                        "CPU thread") + " each; " + cpuJobs + " running");
+                Render.cpuSlots(out, training.cpuSlots(), training.cpuThreadsPerJob(), cpuJobs);
             });
         }
         return ExitCodes.OK;

@@ -14,6 +14,7 @@ import dev.koder.training.api.JobStatus;
 import dev.koder.training.api.Quotas.QuotaUsage;
 import dev.koder.training.api.ValidationReport;
 import dev.koder.training.api.Violation;
+import dev.koder.training.core.Training;
 import dev.koder.training.core.internal.Bytes;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -284,6 +285,11 @@ final class Render {
                         job == null ? "free" : job.id() + " (" + job.spec().tenant() + ")");
             }
         }
+    }
+
+    static void cpuSlots(PrintWriter out, int slots, int threadsEach, long running) {
+        out.println("CPU: " + count(slots, "job") + " at a time (" + Training.MAX_CONCURRENT_JOBS_PROPERTY + "), "
+                + count(threadsEach, "CPU thread") + " each; " + running + " running");
     }
 
     static void checkpoints(PrintWriter out, List<Checkpoint> items, String cursor) {
